@@ -1,0 +1,1 @@
+"""Django apps of CerCollettiva, one folder per noun."""

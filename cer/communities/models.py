@@ -1,0 +1,123 @@
+"""Energy communities (the legal entity) and their configurations (one per primary substation)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cer.core.choices import Region
+from cer.core.validators import normalise_code, validate_fiscal_code, validate_vat_number
+
+
+class CommunityKind(models.TextChoices):
+    CER = "CER", _("Renewable energy community (CER)")
+    CEC = "CEC", _("Citizens' energy community (CEC)")
+    AUC = "AUC", _("Group of jointly acting self-consumers (AUC)")
+    AID = "AID", _("Remote individual self-consumer")
+
+
+class LegalForm(models.TextChoices):
+    ASSOCIATION = "ASSOCIATION", _("Unrecognised association")
+    RECOGNISED_ASSOCIATION = "RECOGNISED_ASSOCIATION", _("Recognised association")
+    THIRD_SECTOR = "THIRD_SECTOR", _("Third-sector entity (ETS)")
+    COOPERATIVE = "COOPERATIVE", _("Cooperative")
+    FOUNDATION = "FOUNDATION", _("Foundation")
+    CONSORTIUM = "CONSORTIUM", _("Consortium")
+    CONDOMINIUM = "CONDOMINIUM", _("Condominium")
+    NONE = "NONE", _("No separate legal entity")
+
+
+class MarketZone(models.TextChoices):
+    NORD = "NORD", _("North")
+    CNOR = "CNOR", _("Centre-North")
+    CSUD = "CSUD", _("Centre-South")
+    SUD = "SUD", _("South")
+    CALA = "CALA", _("Calabria")
+    SICI = "SICI", _("Sicily")
+    SARD = "SARD", _("Sardinia")
+
+
+class Community(models.Model):
+    """A community as a legal entity: CER, CEC, group of self-consumers or remote self-consumer."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("type"), max_length=3, choices=CommunityKind.choices)
+    legal_form = models.CharField(_("legal form"), max_length=30, choices=LegalForm.choices)
+    fiscal_code = models.CharField(
+        _("tax code"), max_length=16, unique=True, validators=[validate_fiscal_code]
+    )
+    vat_number = models.CharField(
+        _("VAT number"), max_length=11, blank=True, validators=[validate_vat_number]
+    )
+    seat_address = models.CharField(_("registered office address"), max_length=200)
+    seat_municipality = models.ForeignKey(
+        "core.Municipality",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered office municipality"),
+    )
+    founding_date = models.DateField(_("founding date"), null=True, blank=True)
+    pec = models.EmailField(_("certified email (PEC)"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.fiscal_code = normalise_code(self.fiscal_code)
+        self.vat_number = normalise_code(self.vat_number)
+
+
+class ConfigurationStatus(models.TextChoices):
+    DRAFT = "DRAFT", _("Being prepared")
+    SUBMITTED = "SUBMITTED", _("Submitted to GSE")
+    ACTIVE = "ACTIVE", _("Active (GSE contract signed)")
+    SUSPENDED = "SUSPENDED", _("Suspended")
+    CLOSED = "CLOSED", _("Closed")
+
+
+class Configuration(models.Model):
+    """The part of a community under one primary substation: GSE settles each one separately."""
+
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.CASCADE,
+        related_name="configurations",
+        verbose_name=_("community"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    primary_substation = models.CharField(
+        _("primary substation code"),
+        max_length=20,
+        help_text=_("The code of the cabina primaria on the GSE map, e.g. AC001E01234."),
+    )
+    market_zone = models.CharField(_("market zone"), max_length=4, choices=MarketZone.choices)
+    region = models.CharField(_("region"), max_length=30, choices=Region.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ConfigurationStatus.choices,
+        default=ConfigurationStatus.DRAFT,
+    )
+    gse_request_date = models.DateField(_("GSE request date"), null=True, blank=True)
+    gse_contract_start_date = models.DateField(_("GSE contract start"), null=True, blank=True)
+    gse_contract_end_date = models.DateField(_("GSE contract end"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["community", "name"]
+        verbose_name = _("configuration")
+        verbose_name_plural = _("configurations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "primary_substation"],
+                name="configuration_one_per_substation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.primary_substation})"

@@ -1,0 +1,91 @@
+"""Pages of the web shell: the user's communities and one community's overview."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from cer.communities.access import can_manage, communities_visible_to, is_platform_staff, role_in
+from cer.communities.models import Community
+from cer.incentives.models import PriceSource, ZonalPrice
+from cer.members.models import Membership
+from cer.metering.services import (
+    community_hourly_totals,
+    latest_year_with_readings,
+    rome_year_bounds,
+)
+from cer.plants.models import ConnectionPoint, Plant
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    communities = (
+        communities_visible_to(request.user, today=today)
+        .annotate(configuration_count=Count("configurations", distinct=True))
+        .select_related("seat_municipality")
+    )
+    return render(request, "communities/home.html", {"communities": communities})
+
+
+@login_required
+def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    today = timezone.localdate()
+    community = get_object_or_404(Community.objects.select_related("seat_municipality"), pk=pk)
+    role = role_in(request.user, community, today=today)
+    if role is None and not is_platform_staff(request.user):
+        raise PermissionDenied
+    manager = can_manage(request.user, community, today=today)
+
+    memberships = (
+        Membership.objects.active_on(today)
+        .filter(community=community)
+        .select_related("member", "member__municipality")
+        .order_by("member__last_name", "member__company_name")
+    )
+    points = ConnectionPoint.objects.filter(configuration__community=community)
+    if not manager:
+        # A member sees the community's aggregates and only their own personal data.
+        memberships = memberships.filter(member__user=request.user)
+        visible_points = points.filter(holder__user=request.user)
+    else:
+        visible_points = points
+    plants = Plant.objects.filter(connection_point__configuration__community=community)
+
+    point_ids = list(points.values_list("pk", flat=True))
+    year = latest_year_with_readings(point_ids)
+    chart = None
+    if year is not None:
+        start, end = rome_year_bounds(year)
+        series = community_hourly_totals(point_ids, start=start, end=end)
+        chart = {
+            "year": year,
+            "t": series.hour_starts.tolist(),
+            "injected_kwh": (series.injected_wh / 1000).round(3).tolist(),
+            "withdrawn_kwh": (series.withdrawn_wh / 1000).round(3).tolist(),
+            "injected_total_kwh": int(series.injected_wh.sum()) // 1000,
+            "withdrawn_total_kwh": int(series.withdrawn_wh.sum()) // 1000,
+        }
+    zones = community.configurations.values_list("market_zone", flat=True)
+    synthetic_prices = ZonalPrice.objects.filter(
+        market_zone__in=list(zones), source=PriceSource.SYNTHETIC
+    ).exists()
+
+    context = {
+        "community": community,
+        "role": role,
+        "manager": manager,
+        "configurations": community.configurations.all(),
+        "memberships": memberships,
+        "member_count": Membership.objects.active_on(today).filter(community=community).count(),
+        "points": visible_points.select_related("holder", "configuration"),
+        "plants": plants.select_related("connection_point", "owner"),
+        "plant_power_kw": plants.aggregate(total=Sum("power_kw"))["total"],
+        "chart": chart,
+        "synthetic_prices": synthetic_prices,
+    }
+    return render(request, "communities/community_detail.html", context)

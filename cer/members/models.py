@@ -1,0 +1,185 @@
+"""Members (natural or legal persons) and their memberships of communities."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cer.core.validators import (
+    normalise_code,
+    validate_fiscal_code,
+    validate_iban,
+    validate_personal_fiscal_code,
+    validate_vat_number,
+)
+
+
+class PersonKind(models.TextChoices):
+    NATURAL = "NATURAL", _("Natural person")
+    LEGAL = "LEGAL", _("Legal person")
+
+
+class MemberCategory(models.TextChoices):
+    """Who the member is: it decides control rights, the F exemption and the 55 % rule."""
+
+    HOUSEHOLD = "HOUSEHOLD", _("Household")
+    SME = "SME", _("Small or medium enterprise")
+    LARGE_ENTERPRISE = "LARGE_ENTERPRISE", _("Large enterprise")
+    PUBLIC_BODY = "PUBLIC_BODY", _("Public body or local authority")
+    RELIGIOUS_BODY = "RELIGIOUS_BODY", _("Religious body")
+    THIRD_SECTOR = "THIRD_SECTOR", _("Third-sector or environmental body")
+    RESEARCH_BODY = "RESEARCH_BODY", _("Research or training body")
+
+    @classmethod
+    def enterprises(cls) -> frozenset[str]:
+        return frozenset({cls.SME, cls.LARGE_ENTERPRISE})
+
+
+class Member(models.Model):
+    """A natural or legal person who is, was or will be a member of one or more communities."""
+
+    kind = models.CharField(_("kind of person"), max_length=7, choices=PersonKind.choices)
+    category = models.CharField(_("category"), max_length=20, choices=MemberCategory.choices)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    fiscal_code = models.CharField(
+        _("tax code"), max_length=16, unique=True, validators=[validate_fiscal_code]
+    )
+    vat_number = models.CharField(
+        _("VAT number"), max_length=11, blank=True, validators=[validate_vat_number]
+    )
+    email = models.EmailField(_("email"))
+    pec = models.EmailField(_("certified email (PEC)"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    address = models.CharField(_("address"), max_length=200)
+    municipality = models.ForeignKey(
+        "core.Municipality",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("municipality"),
+    )
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member",
+        verbose_name=_("user account"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "company_name"]
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == PersonKind.LEGAL:
+            return self.company_name
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def clean(self) -> None:
+        self.fiscal_code = normalise_code(self.fiscal_code)
+        self.vat_number = normalise_code(self.vat_number)
+        self.iban = normalise_code(self.iban)
+        errors: dict[str, list[ValidationError]] = {}
+        if self.kind == PersonKind.NATURAL:
+            if not self.first_name:
+                errors["first_name"] = [ValidationError(_("A natural person needs a first name."))]
+            if not self.last_name:
+                errors["last_name"] = [ValidationError(_("A natural person needs a last name."))]
+            if self.fiscal_code and len(self.fiscal_code) != 16:
+                try:
+                    validate_personal_fiscal_code(self.fiscal_code)
+                except ValidationError as error:
+                    errors["fiscal_code"] = [error]
+            if self.category != MemberCategory.HOUSEHOLD and not self.vat_number:
+                # A sole trader is a natural person with a VAT number: an enterprise.
+                errors["vat_number"] = [
+                    ValidationError(
+                        _("A natural person who is not a household needs a VAT number.")
+                    )
+                ]
+        elif self.kind == PersonKind.LEGAL:
+            if not self.company_name:
+                errors["company_name"] = [
+                    ValidationError(_("A legal person needs a company name."))
+                ]
+            if self.category == MemberCategory.HOUSEHOLD:
+                errors["category"] = [ValidationError(_("A legal person cannot be a household."))]
+        if errors:
+            raise ValidationError(errors)
+
+
+class MembershipRole(models.TextChoices):
+    REFERENTE = "REFERENTE", _("Referente")
+    ADMINISTRATOR = "ADMINISTRATOR", _("Administrator")
+    MEMBER = "MEMBER", _("Member")
+
+
+class MembershipKind(models.TextChoices):
+    CONSUMER = "CONSUMER", _("Consumer")
+    PRODUCER = "PRODUCER", _("Producer")
+    PROSUMER = "PROSUMER", _("Prosumer")
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def active_on(self, day: object) -> MembershipQuerySet:
+        """Memberships valid on `day` (periods are half-open: [valid_from, valid_to))."""
+        return self.filter(valid_from__lte=day).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=day)
+        )
+
+
+class Membership(models.Model):
+    """A member's time in a community, with a role: history is kept, never overwritten."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("member")
+    )
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("community"),
+    )
+    role = models.CharField(
+        _("role"), max_length=13, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
+    kind = models.CharField(
+        _("participation"),
+        max_length=8,
+        choices=MembershipKind.choices,
+        default=MembershipKind.CONSUMER,
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(
+        _("valid to"), null=True, blank=True, help_text=_("First day no longer a member.")
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["community", "member"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="membership_period_not_empty",
+                violation_error_message=_("The end of a membership must come after its start."),
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "valid_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} — {self.community} ({self.get_role_display()})"

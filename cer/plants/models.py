@@ -1,0 +1,202 @@
+"""Connection points (POD) and the production plants behind them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cer.core.validators import (
+    normalise_code,
+    validate_not_in_future,
+    validate_not_negative,
+    validate_percentage,
+    validate_pod,
+)
+
+# D.Lgs. 199/2021 entered into force on 15 Dec 2021: plants in service before
+# 16 Dec 2021 are "existing" for the 30 % limit and get no TIP (REGULATION.md §3.6).
+EXISTING_PLANT_BEFORE = dt.date(2021, 12, 16)
+
+KW = {"max_digits": 10, "decimal_places": 3, "validators": [validate_not_negative]}
+
+
+class VoltageLevel(models.TextChoices):
+    LV = "LV", _("Low voltage")
+    MV = "MV", _("Medium voltage")
+    HV = "HV", _("High voltage")
+
+
+class ConnectionPoint(models.Model):
+    """A point of delivery on the grid (POD): where energy is metered in and out."""
+
+    pod = models.CharField(_("POD code"), max_length=15, unique=True, validators=[validate_pod])
+    configuration = models.ForeignKey(
+        "communities.Configuration",
+        on_delete=models.PROTECT,
+        related_name="connection_points",
+        verbose_name=_("configuration"),
+    )
+    holder = models.ForeignKey(
+        "members.Member",
+        on_delete=models.PROTECT,
+        related_name="connection_points",
+        verbose_name=_("holder"),
+    )
+    voltage_level = models.CharField(
+        _("voltage level"), max_length=2, choices=VoltageLevel.choices, default=VoltageLevel.LV
+    )
+    contracted_power_kw = models.DecimalField(_("contracted power [kW]"), **KW)
+    has_withdrawal = models.BooleanField(_("withdraws energy"), default=True)
+    has_injection = models.BooleanField(_("injects energy"), default=False)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["pod"]
+        verbose_name = _("connection point")
+        verbose_name_plural = _("connection points")
+
+    def __str__(self) -> str:
+        return self.pod
+
+    def clean(self) -> None:
+        self.pod = normalise_code(self.pod)
+        if not (self.has_withdrawal or self.has_injection):
+            raise ValidationError(
+                {"has_withdrawal": _("A connection point withdraws, injects or both.")}
+            )
+
+
+class EnergySource(models.TextChoices):
+    PV = "PV", _("Photovoltaic")
+    WIND = "WIND", _("Wind")
+    HYDRO = "HYDRO", _("Hydro")
+    BIOGAS = "BIOGAS", _("Biogas")
+    BIOMASS = "BIOMASS", _("Biomass")
+    OTHER = "OTHER", _("Other renewable")
+
+
+class IncentiveRegime(models.TextChoices):
+    DM414 = "DM414", _("DM 414/2023 (TIP by zonal price)")
+    DM2020 = "DM2020", _("DM 16/9/2020 (flat tariff, transitional)")
+
+
+class Plant(models.Model):
+    """A renewable production plant behind a connection point."""
+
+    connection_point = models.ForeignKey(
+        ConnectionPoint,
+        on_delete=models.PROTECT,
+        related_name="plants",
+        verbose_name=_("connection point"),
+    )
+    owner = models.ForeignKey(
+        "members.Member",
+        on_delete=models.PROTECT,
+        related_name="plants",
+        verbose_name=_("owner"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    source = models.CharField(_("source"), max_length=8, choices=EnergySource.choices)
+    power_kw = models.DecimalField(
+        _("power [kW]"), **KW, help_text=_("Sum of the sections of the same source.")
+    )
+    entry_into_service_date = models.DateField(_("entry into service"))
+    regime = models.CharField(
+        _("incentive regime"),
+        max_length=6,
+        choices=IncentiveRegime.choices,
+        default=IncentiveRegime.DM414,
+    )
+    storage_power_kw = models.DecimalField(_("storage power [kW]"), default=Decimal(0), **KW)
+    storage_capacity_kwh = models.DecimalField(
+        _("storage capacity [kWh]"), default=Decimal(0), **KW
+    )
+    cadastral_sheet = models.CharField(_("cadastral sheet (foglio)"), max_length=10, blank=True)
+    cadastral_parcel = models.CharField(
+        _("cadastral parcel (particella)"), max_length=10, blank=True
+    )
+    cadastral_subunit = models.CharField(
+        _("cadastral subunit (subalterno)"), max_length=10, blank=True
+    )
+    censimp_code = models.CharField(_("CENSIMP / GAUDÌ code"), max_length=30, blank=True)
+    superbonus_kw = models.DecimalField(_("Superbonus share [kW]"), default=Decimal(0), **KW)
+    obligation_kw = models.DecimalField(_("RES-obligation share [kW]"), default=Decimal(0), **KW)
+    capital_grant_pct = models.DecimalField(
+        _("capital grant [% of investment]"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[validate_percentage],
+    )
+    investment_eur = models.DecimalField(
+        _("investment [EUR]"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_not_negative],
+    )
+
+    class Meta:
+        ordering = ["entry_into_service_date", "pk"]
+        verbose_name = _("plant")
+        verbose_name_plural = _("plants")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.power_kw} kW)"
+
+    @property
+    def is_existing(self) -> bool:
+        """True for a plant in service before D.Lgs. 199/2021 (valorisation only, no TIP)."""
+        return self.entry_into_service_date < EXISTING_PLANT_BEFORE
+
+    def is_active_on(self, day: dt.date) -> bool:
+        return self.entry_into_service_date <= day
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        try:
+            validate_not_in_future(self.entry_into_service_date, today=timezone.localdate())
+        except ValidationError as error:
+            errors["entry_into_service_date"] = error
+        if self.power_kw is not None:
+            if self.power_kw <= 0:
+                errors["power_kw"] = ValidationError(_("The power must be greater than zero."))
+            elif (self.superbonus_kw or 0) + (self.obligation_kw or 0) > self.power_kw:
+                errors["superbonus_kw"] = ValidationError(
+                    _("The Superbonus and obligation shares exceed the plant's power.")
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class PlantSection(models.Model):
+    """A section of a plant, e.g. an upgrade: only the added section counts as new."""
+
+    plant = models.ForeignKey(
+        Plant, on_delete=models.CASCADE, related_name="sections", verbose_name=_("plant")
+    )
+    power_kw = models.DecimalField(_("power [kW]"), **KW)
+    entry_into_service_date = models.DateField(_("entry into service"))
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["plant", "entry_into_service_date"]
+        verbose_name = _("plant section")
+        verbose_name_plural = _("plant sections")
+
+    def __str__(self) -> str:
+        return f"{self.plant.name}: {self.power_kw} kW"
+
+    def clean(self) -> None:
+        if self.power_kw is not None and self.power_kw <= 0:
+            raise ValidationError({"power_kw": _("The power must be greater than zero.")})
+        try:
+            validate_not_in_future(self.entry_into_service_date, today=timezone.localdate())
+        except ValidationError as error:
+            raise ValidationError({"entry_into_service_date": error}) from error

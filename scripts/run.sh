@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# make run: set up what is missing, load the demo community once, serve on 127.0.0.1:8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+scripts/ensure_venv.sh run
+mkdir -p var
+say "applying database migrations"
+.venv/bin/python manage.py migrate --no-input -v0
+say "loading the demo community (only the first time)"
+.venv/bin/python manage.py load_demo
+say "serving CerCollettiva on http://127.0.0.1:${PORT:-8000}/ (Ctrl-C to stop)"
+exec .venv/bin/python manage.py runserver "127.0.0.1:${PORT:-8000}"

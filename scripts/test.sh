@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# make test: install what the tests need, start PostgreSQL and Mosquitto on loopback,
+# run the whole suite on PostgreSQL, then a smoke run of migrations and demo on SQLite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+. scripts/services.sh
+
+scripts/ensure_venv.sh dev
+trap stop_services EXIT
+start_postgres
+start_mosquitto
+
+say "lint: cercalc must not import Django"
+.venv/bin/python scripts/check_cercalc_pure.py
+
+say "test suite on PostgreSQL"
+.venv/bin/python -m pytest "$@"
+
+say "smoke run on SQLite: migrations and demo loader, twice (the second must add nothing)"
+smoke=$(mktemp -d)
+DATABASE_URL="sqlite:///$smoke/smoke.sqlite3" .venv/bin/python manage.py migrate --no-input -v0
+DATABASE_URL="sqlite:///$smoke/smoke.sqlite3" .venv/bin/python manage.py load_demo
+DATABASE_URL="sqlite:///$smoke/smoke.sqlite3" .venv/bin/python manage.py load_demo
+DATABASE_URL="sqlite:///$smoke/smoke.sqlite3" .venv/bin/python manage.py check --deploy --fail-level ERROR >/dev/null
+rm -rf "$smoke"
+say "all green"
