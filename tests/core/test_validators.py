@@ -22,9 +22,11 @@ from cer.core.validators import (
 
 
 def message_of(validator, value, **kwargs) -> str:
-    with translation.override("it"), pytest.raises(ValidationError) as caught:
-        validator(value, **kwargs)
-    return " ".join(caught.value.messages)
+    with translation.override("it"):
+        with pytest.raises(ValidationError) as caught:
+            validator(value, **kwargs)
+        # Messages are lazy: render them while Italian is active.
+        return " ".join(caught.value.messages)
 
 
 @pytest.mark.parametrize(
