@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "cer.plants",
     "cer.metering",
     "cer.incentives",
+    "cer.imports",
 ]
 
 MIDDLEWARE = [
