@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from cer.communities.models import Community
@@ -13,14 +13,12 @@ from cer.members.models import Membership, MembershipRole
 MANAGER_ROLES = frozenset({MembershipRole.REFERENTE, MembershipRole.ADMINISTRATOR})
 
 
-def is_platform_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_platform_staff(user: Any) -> bool:
     """Superusers and back-office staff see every community."""
     return bool(user.is_authenticated and (user.is_superuser or user.is_staff))
 
 
-def communities_visible_to(
-    user: AbstractBaseUser | AnonymousUser, *, today: dt.date
-) -> QuerySet[Community]:
+def communities_visible_to(user: Any, *, today: dt.date) -> QuerySet[Community]:
     """Return the communities `user` belongs to on `today`, or all of them for staff."""
     if not user.is_authenticated:
         return Community.objects.none()
@@ -31,9 +29,7 @@ def communities_visible_to(
     ).distinct()
 
 
-def role_in(
-    user: AbstractBaseUser | AnonymousUser, community: Community, *, today: dt.date
-) -> str | None:
+def role_in(user: Any, community: Community, *, today: dt.date) -> str | None:
     """Return the user's role code in `community` on `today`, or None for an outsider."""
     if not user.is_authenticated:
         return None
@@ -46,8 +42,6 @@ def role_in(
     return membership.role if membership else None
 
 
-def can_manage(
-    user: AbstractBaseUser | AnonymousUser, community: Community, *, today: dt.date
-) -> bool:
+def can_manage(user: Any, community: Community, *, today: dt.date) -> bool:
     """Referente, administrators and platform staff manage a community."""
     return is_platform_staff(user) or role_in(user, community, today=today) in MANAGER_ROLES

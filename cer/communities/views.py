@@ -50,8 +50,9 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
     points = ConnectionPoint.objects.filter(configuration__community=community)
     if not manager:
         # A member sees the community's aggregates and only their own personal data.
-        memberships = memberships.filter(member__user=request.user)
-        visible_points = points.filter(holder__user=request.user)
+        user_id = int(request.user.pk)
+        memberships = memberships.filter(member__user_id=user_id)
+        visible_points = points.filter(holder__user_id=user_id)
     else:
         visible_points = points
     plants = Plant.objects.filter(connection_point__configuration__community=community)

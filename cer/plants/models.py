@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,7 +23,16 @@ from cer.core.validators import (
 # 16 Dec 2021 are "existing" for the 30 % limit and get no TIP (REGULATION.md §3.6).
 EXISTING_PLANT_BEFORE = dt.date(2021, 12, 16)
 
-KW = {"max_digits": 10, "decimal_places": 3, "validators": [validate_not_negative]}
+
+def power_field(verbose_name: Any, **options: Any) -> models.DecimalField:
+    """A non-negative quantity in kW or kWh with three decimals (watt precision)."""
+    return models.DecimalField(
+        verbose_name,
+        max_digits=10,
+        decimal_places=3,
+        validators=[validate_not_negative],
+        **options,
+    )
 
 
 class VoltageLevel(models.TextChoices):
@@ -50,7 +60,7 @@ class ConnectionPoint(models.Model):
     voltage_level = models.CharField(
         _("voltage level"), max_length=2, choices=VoltageLevel.choices, default=VoltageLevel.LV
     )
-    contracted_power_kw = models.DecimalField(_("contracted power [kW]"), **KW)
+    contracted_power_kw = power_field(_("contracted power [kW]"))
     has_withdrawal = models.BooleanField(_("withdraws energy"), default=True)
     has_injection = models.BooleanField(_("injects energy"), default=False)
     address = models.CharField(_("address"), max_length=200, blank=True)
@@ -102,9 +112,7 @@ class Plant(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     source = models.CharField(_("source"), max_length=8, choices=EnergySource.choices)
-    power_kw = models.DecimalField(
-        _("power [kW]"), **KW, help_text=_("Sum of the sections of the same source.")
-    )
+    power_kw = power_field(_("power [kW]"), help_text=_("Sum of the sections of the same source."))
     entry_into_service_date = models.DateField(_("entry into service"))
     regime = models.CharField(
         _("incentive regime"),
@@ -112,10 +120,8 @@ class Plant(models.Model):
         choices=IncentiveRegime.choices,
         default=IncentiveRegime.DM414,
     )
-    storage_power_kw = models.DecimalField(_("storage power [kW]"), default=Decimal(0), **KW)
-    storage_capacity_kwh = models.DecimalField(
-        _("storage capacity [kWh]"), default=Decimal(0), **KW
-    )
+    storage_power_kw = power_field(_("storage power [kW]"), default=Decimal(0))
+    storage_capacity_kwh = power_field(_("storage capacity [kWh]"), default=Decimal(0))
     cadastral_sheet = models.CharField(_("cadastral sheet (foglio)"), max_length=10, blank=True)
     cadastral_parcel = models.CharField(
         _("cadastral parcel (particella)"), max_length=10, blank=True
@@ -124,8 +130,8 @@ class Plant(models.Model):
         _("cadastral subunit (subalterno)"), max_length=10, blank=True
     )
     censimp_code = models.CharField(_("CENSIMP / GAUDÌ code"), max_length=30, blank=True)
-    superbonus_kw = models.DecimalField(_("Superbonus share [kW]"), default=Decimal(0), **KW)
-    obligation_kw = models.DecimalField(_("RES-obligation share [kW]"), default=Decimal(0), **KW)
+    superbonus_kw = power_field(_("Superbonus share [kW]"), default=Decimal(0))
+    obligation_kw = power_field(_("RES-obligation share [kW]"), default=Decimal(0))
     capital_grant_pct = models.DecimalField(
         _("capital grant [% of investment]"),
         max_digits=5,
@@ -181,7 +187,7 @@ class PlantSection(models.Model):
     plant = models.ForeignKey(
         Plant, on_delete=models.CASCADE, related_name="sections", verbose_name=_("plant")
     )
-    power_kw = models.DecimalField(_("power [kW]"), **KW)
+    power_kw = power_field(_("power [kW]"))
     entry_into_service_date = models.DateField(_("entry into service"))
     description = models.CharField(_("description"), max_length=200, blank=True)
 
