@@ -50,7 +50,7 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
     points = ConnectionPoint.objects.filter(configuration__community=community)
     if not manager:
         # A member sees the community's aggregates and only their own personal data.
-        user_id = int(request.user.pk)
+        user_id = request.user.pk or 0  # logged in: never None here
         memberships = memberships.filter(member__user_id=user_id)
         visible_points = points.filter(holder__user_id=user_id)
     else:
