@@ -1,0 +1,49 @@
+"""Production settings refuse to start with development defaults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k" * 20 + "0123456789abcdefghijklmnop"
+
+
+def check_with(**env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"DJANGO_DEBUG": "false", "DJANGO_ALLOWED_HOSTS": "cer.example.org"}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": GOOD_KEY}, "DJANGO_ALLOWED_HOSTS"),
+        ({"DJANGO_DEBUG": "maybe"}, "not a boolean"),
+    ],
+)
+def test_production_refuses_unsafe_settings(env, complaint):
+    result = check_with(**env)
+
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+def test_production_starts_with_explicit_settings():
+    result = check_with(
+        DJANGO_DEBUG="false", DJANGO_SECRET_KEY=GOOD_KEY, DJANGO_ALLOWED_HOSTS="cer.example.org"
+    )
+
+    assert result.returncode == 0, result.stderr
