@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 . scripts/services.sh
 
 scripts/ensure_venv.sh dev
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+command -v chromium >/dev/null || apt_install chromium
+export CHROMIUM_PATH
+CHROMIUM_PATH=$(command -v chromium)
 trap stop_services EXIT
 start_postgres
 start_mosquitto

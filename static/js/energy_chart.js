@@ -12,7 +12,7 @@
     tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Europe/Rome"); },
     cursor: { drag: { x: true, y: false } },
     series: [
-      {},
+      { label: script.dataset.time },
       { label: script.dataset.injected, stroke: "#b45309", width: 1 },
       { label: script.dataset.withdrawn, stroke: "#1d4ed8", width: 1 }
     ],
