@@ -8,14 +8,20 @@ from typing import Any
 from django.db.models import QuerySet
 
 from cer.communities.models import Community
-from cer.members.models import Membership, MembershipRole
-
-MANAGER_ROLES = frozenset({MembershipRole.REFERENTE, MembershipRole.ADMINISTRATOR})
+from cer.communities.permissions import BACK_OFFICE_GROUP
+from cer.members.models import Membership
 
 
 def is_platform_staff(user: Any) -> bool:
-    """Superusers and back-office staff see every community."""
-    return bool(user.is_authenticated and (user.is_superuser or user.is_staff))
+    """Superusers, staff and the back office see every community."""
+    return bool(
+        user.is_authenticated
+        and (
+            user.is_superuser
+            or user.is_staff
+            or user.groups.filter(name=BACK_OFFICE_GROUP).exists()
+        )
+    )
 
 
 def communities_visible_to(user: Any, *, today: dt.date) -> QuerySet[Community]:
@@ -40,8 +46,3 @@ def role_in(user: Any, community: Community, *, today: dt.date) -> str | None:
         .first()
     )
     return membership.role if membership else None
-
-
-def can_manage(user: Any, community: Community, *, today: dt.date) -> bool:
-    """Referente, administrators and platform staff manage a community."""
-    return is_platform_staff(user) or role_in(user, community, today=today) in MANAGER_ROLES

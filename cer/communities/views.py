@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from cer.communities.access import can_manage, communities_visible_to, is_platform_staff, role_in
+from cer.communities.access import communities_visible_to, role_in
 from cer.communities.models import Community
 from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Membership
@@ -36,10 +36,10 @@ def home(request: HttpRequest) -> HttpResponse:
 def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     community = get_object_or_404(Community.objects.select_related("seat_municipality"), pk=pk)
-    role = role_in(request.user, community, today=today)
-    if role is None and not is_platform_staff(request.user):
+    if not request.user.has_perm("communities.view_community", community):
         raise PermissionDenied
-    manager = can_manage(request.user, community, today=today)
+    role = role_in(request.user, community, today=today)
+    manager = request.user.has_perm("communities.manage_community", community)
 
     memberships = (
         Membership.objects.active_on(today)

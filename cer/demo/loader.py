@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import User
@@ -190,7 +191,7 @@ def _store_readings(demo: DemoCommunity, points: dict[str, ConnectionPoint]) -> 
         else:
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * 6)})"  # noqa: S608 (fixed names)
             adapt = connection.ops.adapt_datetimefield_value
-            batch: list[tuple[object, ...]] = []
+            batch: list[tuple[Any, ...]] = []
             for point_id, start, injected, withdrawn, source, quality in rows:
                 batch.append((point_id, adapt(start), injected, withdrawn, source, quality))
                 if len(batch) >= READING_BATCH_ROWS:
