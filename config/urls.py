@@ -5,11 +5,19 @@ from django.urls import URLPattern, URLResolver, include, path
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # The API speaks JSON and has no language prefix.
+    path("api/", include("cer.api.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("members/", include("cer.members.urls")),
+    path("plants/", include("cer.plants.urls")),
+    path("documents/", include("cer.documents.urls")),
+    path("metering/", include("cer.metering.urls")),
+    path("imports/", include("cer.imports.urls")),
+    path("privacy/", include("cer.privacy.urls")),
     path("", include("cer.communities.urls")),
     prefix_default_language=False,
 )

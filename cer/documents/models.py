@@ -1,0 +1,1 @@
+"""Documents of a community: statutes, regulations, signed forms, with versions."""
