@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 
 from cer.communities.access import communities_visible_to, role_in
 from cer.communities.models import Community
+from cer.core.access import login_only, object_permission
 from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Membership
 from cer.metering.services import (
@@ -21,7 +20,7 @@ from cer.metering.services import (
 from cer.plants.models import ConnectionPoint, Plant
 
 
-@login_required
+@login_only
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     communities = (
@@ -32,12 +31,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "communities/home.html", {"communities": communities})
 
 
-@login_required
-def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@object_permission("communities.view_community", Community)
+def community_detail(request: HttpRequest, community: Community) -> HttpResponse:
     today = timezone.localdate()
-    community = get_object_or_404(Community.objects.select_related("seat_municipality"), pk=pk)
-    if not request.user.has_perm("communities.view_community", community):
-        raise PermissionDenied
     role = role_in(request.user, community, today=today)
     manager = request.user.has_perm("communities.manage_community", community)
 
