@@ -1,0 +1,125 @@
+"""Incentive tariff (TIP) of DM 414/2023 per plant and hour, and the energy it applies to.
+
+The hourly tariff of a plant is (min(CAP; base + max(0; 180 - Pz)) + FC) x (1 - F) [EUR/MWh]
+(REGULATION.md §4.1 [V]): base and CAP come from the plant's own power band (<= 200 kW,
+<= 600 kW, above), Pz is the hourly zonal price (it may be negative; the variable part has no
+cap of its own), FC is the regional correction for photovoltaic plants (§4.2 [V]) and F the
+capital-grant reduction (§4.3). Energy that goes to withdrawal points of exempt consumers keeps
+the tariff before F; the exempt part of each hour is proportional to the exempt consumers' share
+of the hour's withdrawals (§4.3, working reading [U]) and goes first to the plants with a grant.
+The tariff is paid on the incentivised energy: the attributed energy times the share of power
+not built under the Superbonus or the renewable-energy obligation (§3.3, proportional reading
+[U]), rounded half up to the Wh each hour. Plants under the DM 2020 regime get a flat tariff.
+"""
+
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+from cercalc.money import UnitError, checked_product, divide_round_half_up
+
+IntArray = npt.NDArray[np.int64]
+
+
+def power_band(power_kw: Decimal, *, band1_max_kw: Decimal, band2_max_kw: Decimal) -> int:
+    """Return the tariff band (0, 1 or 2) of a plant of `power_kw` [kW].
+
+    Band edges belong to the lower band: 200.0 kW is band 0, 600.0 kW band 1.
+    Source: DM 414/2023 Allegato 1 (REGULATION.md §4.1 [V]).
+    """
+    if power_kw <= band1_max_kw:
+        return 0
+    if power_kw <= band2_max_kw:
+        return 1
+    return 2
+
+
+def band_rate_units(
+    *,
+    zonal_price_units: IntArray,
+    base_units: IntArray,
+    cap_units: IntArray,
+    reference_price_units: IntArray,
+) -> IntArray:
+    """Return min(CAP; base + max(0; reference - Pz)) for every hour [1e-4 EUR/MWh].
+
+    All arguments are hourly arrays in rate units. Source: DM 414/2023 Allegato 1
+    (REGULATION.md §4.1 [V]).
+    """
+    variable = np.maximum(reference_price_units - zonal_price_units, 0)
+    return np.minimum(cap_units, base_units + variable)
+
+
+def hourly_price_from_quarter_hours(quarter_hour_price_units: IntArray) -> IntArray:
+    """Return the hourly zonal price as the mean of its four quarter-hour prices [1e-4 EUR/MWh].
+
+    `quarter_hour_price_units` is hours x 4. From 1 Oct 2025 the day-ahead market clears in
+    15-minute units; taking the mean for the tariff is a working reading (REGULATION.md §3.5
+    [U]). Prices given to the cent always have an exact mean in rate units.
+    Raises UnitError when a mean is not a whole number of rate units.
+    """
+    totals = quarter_hour_price_units.sum(axis=1)
+    if np.any(totals % 4):
+        raise UnitError("the mean of the quarter-hour prices has more than 4 decimals")
+    return totals // 4
+
+
+def incentivised_energy_wh(
+    attributed_wh: IntArray, *, incentivised_power_w: IntArray, power_w: IntArray
+) -> IntArray:
+    """Scale each plant's attributed energy [Wh] by its incentivised power / power [W / W].
+
+    `attributed_wh` is plants x hours, the powers are per plant; each hour is rounded half up
+    to the Wh. Source: GSE FAQ on the Superbonus and obligation share (REGULATION.md §3.3
+    [V]); the proportional form is a working reading [U].
+    """
+    kept_w = np.clip(incentivised_power_w, 0, power_w)
+    scaled = checked_product(attributed_wh, kept_w[:, np.newaxis])
+    return divide_round_half_up(scaled, power_w[:, np.newaxis]).astype(np.int64)
+
+
+def exempt_energy_by_hour(
+    *,
+    incentivised_by_hour_wh: IntArray,
+    exempt_withdrawn_wh: IntArray,
+    withdrawn_wh: IntArray,
+    rule: str,
+) -> IntArray:
+    """Return the part of each hour's incentivised energy that serves exempt consumers [Wh].
+
+    rule "proportional" (working reading): E x W_exempt / W_total, rounded half up to the Wh;
+    rule "exempt_first" (the alternative): min(E, W_exempt).
+    Source: RO §2.2.2.1.2 as quoted in REGULATION.md §4.3 [C]; the split is open [U].
+    Raises ValueError for an unknown rule.
+    """
+    if rule == "exempt_first":
+        return np.minimum(incentivised_by_hour_wh, exempt_withdrawn_wh)
+    if rule != "proportional":
+        raise ValueError(f"unknown exempt split rule {rule!r}")
+    numerator = checked_product(incentivised_by_hour_wh, exempt_withdrawn_wh)
+    denominator = np.maximum(withdrawn_wh, 1)
+    return divide_round_half_up(numerator, denominator).astype(np.int64)
+
+
+def incentive_money_units(
+    *, tariff_money_units: int, exempt_money_units: int, reduction_f: Fraction
+) -> Fraction:
+    """Return a plant's incentive [1e-10 EUR] from its sums of energy x tariff before F.
+
+    `tariff_money_units` covers all its incentivised energy, `exempt_money_units` the part
+    that serves exempt consumers, which is not reduced. Source: REGULATION.md §4.3.
+    """
+    reduced = Fraction(tariff_money_units - exempt_money_units) * (1 - reduction_f)
+    return reduced + exempt_money_units
+
+
+def rate_after_reduction_cent_per_mwh(rate_units: IntArray, reduction_f: Fraction) -> IntArray:
+    """Return the tariff after F [cent/MWh], rounded half up, from rates before F [1e-4 EUR/MWh].
+
+    This is the figure shown per plant and hour; amounts use the exact rates.
+    """
+    keep = 1 - reduction_f
+    numerator = checked_product(rate_units, keep.numerator)
+    return divide_round_half_up(numerator, 100 * keep.denominator).astype(np.int64)
