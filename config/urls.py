@@ -20,6 +20,7 @@ urlpatterns += i18n_patterns(
     path("metering/", include("cer.metering.urls")),
     path("imports/", include("cer.imports.urls")),
     path("privacy/", include("cer.privacy.urls")),
+    path("settlement/", include("cer.settlement.urls")),
     path("", include("cer.communities.urls")),
     prefix_default_language=False,
 )
