@@ -1,3 +1,9 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from cer.imports import views
+
+app_name = "imports"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("communities/<int:community_id>/curves/", views.curve_upload, name="curve_upload"),
+]

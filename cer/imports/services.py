@@ -1,0 +1,556 @@
+"""Import workflows: read a file, write hourly readings or zonal prices, keep the report.
+
+Curves go to HourlyReading with source DSO. The hourly rows are staged in a temporary
+table (PostgreSQL: binary COPY; SQLite: batched inserts), then two set statements apply
+them: an UPDATE of the existing rows whose values differ (counted as superseded) and an
+INSERT ... ON CONFLICT DO NOTHING of the new ones. Re-importing a file therefore changes
+nothing, and a corrected file replaces exactly the hours it corrects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.db.models import Field, Q
+
+from cer.communities.models import Community, Configuration
+from cer.imports import curves, prices
+from cer.imports.curves import ColumnMapping, FileRefused, HourlyCurves, Rejection
+from cer.imports.models import ImportBatch, ImportKind, ImportStatus, RejectedRow
+from cer.incentives.models import PriceSource, ZonalPrice
+from cer.metering.models import HourlyReading, ReadingQuality, ReadingSource
+from cer.plants.models import ConnectionPoint
+
+logger = logging.getLogger(__name__)
+
+# Every rejection is counted; only the first ones are stored, so that a file of the
+# wrong year does not fill the database with millions of identical reasons.
+MAX_STORED_REJECTIONS = 10_000
+_STAGE = "imports_hourly_stage"
+_COPY_SLICE = 1_000_000  # hourly rows per binary COPY write
+_SQLITE_SLICE = 5_000
+_PG_EPOCH_S = 946_684_800  # 2000-01-01T00:00Z, the origin of PostgreSQL timestamps
+
+_CURVE_KINDS = {
+    "edistribuzione": ImportKind.CURVES_EDISTRIBUZIONE,
+    "sii": ImportKind.CURVES_SII,
+    "mapped": ImportKind.CURVES_MAPPED,
+}
+
+
+class ImportRefused(Exception):
+    """The whole file was refused; the batch records why."""
+
+    def __init__(self, batch: ImportBatch) -> None:
+        super().__init__(batch.message)
+        self.batch = batch
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    inserted: int
+    superseded: int
+    unchanged: int
+
+
+# ---------------------------------------------------------------------------- curves
+
+
+def import_curves(
+    *,
+    community: Community,
+    data: bytes,
+    file_name: str,
+    now: dt.datetime,
+    kind: str = "auto",
+    mapping: ColumnMapping | None = None,
+    configuration: Configuration | None = None,
+    uploaded_by: User | None = None,
+) -> ImportBatch:
+    """Import a load-curve file into hourly readings (source DSO) of one community.
+
+    Only PODs of `community` (of `configuration`, if given) are written; lines of other
+    PODs are rejected. `kind` is "auto", "edistribuzione", "sii" or "mapped". Returns the
+    finished ImportBatch; raises ImportRefused (after saving the batch) when the file
+    cannot be read as a whole.
+    """
+    points = ConnectionPoint.objects.filter(configuration__community=community)
+    if configuration is not None:
+        points = points.filter(configuration=configuration)
+    pod_ids = dict(points.values_list("pod", "pk"))
+    batch = _start_batch(
+        kind=_curve_kind(data, kind, mapping),
+        data=data,
+        file_name=file_name,
+        now=now,
+        community=community,
+        configuration=configuration,
+        uploaded_by=uploaded_by,
+    )
+    try:
+        parsed = curves.parse_curve_file(data, pod_ids=pod_ids, mapping=mapping, kind=kind)
+    except FileRefused as refusal:
+        raise _refuse(batch, str(refusal), now) from None
+    hourly = curves.aggregate_hours(parsed)
+    with transaction.atomic():
+        counts = write_hourly_readings(hourly)
+        rejections = list(parsed.rejections) + list(hourly.rejections)
+        _store_rejections(batch, rejections)
+        batch.layout = parsed.layout[:120]
+        batch.rows_rejected = parsed.rejected_lines
+        batch.rows_accepted = parsed.data_lines - parsed.ignored_lines - parsed.rejected_lines
+        batch.rows_ignored = parsed.ignored_lines
+        batch.intervals_inserted = counts.inserted
+        batch.intervals_superseded = counts.superseded
+        batch.intervals_unchanged = counts.unchanged
+        batch.intervals_rejected = len(hourly.rejections)
+        batch.status = ImportStatus.DONE
+        batch.finished_at = now
+        batch.save()
+    logger.info(
+        "imports.curves.done batch=%s file=%s rows=%s rejected=%s hours inserted=%s "
+        "superseded=%s unchanged=%s",
+        batch.pk,
+        file_name,
+        batch.rows_accepted,
+        batch.rows_rejected,
+        counts.inserted,
+        counts.superseded,
+        counts.unchanged,
+    )
+    return batch
+
+
+def _curve_kind(data: bytes, kind: str, mapping: ColumnMapping | None) -> str:
+    if mapping is not None:
+        return ImportKind.CURVES_MAPPED
+    if kind in _CURVE_KINDS:
+        return _CURVE_KINDS[kind]
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return ImportKind.CURVES_SII if head.startswith(b"<") else ImportKind.CURVES_EDISTRIBUZIONE
+
+
+def write_hourly_readings(hourly: HourlyCurves) -> WriteCounts:
+    """Upsert hourly DSO readings; a quantity absent from the file keeps its stored value.
+
+    Uses a binary COPY into a temporary table on PostgreSQL and batched inserts on
+    SQLite, then one UPDATE of differing rows and one INSERT ... ON CONFLICT DO NOTHING.
+    """
+    if len(hourly) == 0:
+        return WriteCounts(0, 0, 0)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {_STAGE} (point_id bigint NOT NULL, "
+                "hour_start timestamptz NOT NULL, injected_wh bigint NOT NULL, "
+                "withdrawn_wh bigint NOT NULL, has_injected boolean NOT NULL, "
+                "has_withdrawn boolean NOT NULL) ON COMMIT DROP"
+            )
+            _copy_stage(cursor, hourly)
+            cursor.execute(f"ANALYZE {_STAGE}")
+        else:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {_STAGE} (point_id integer NOT NULL, "
+                "hour_start text NOT NULL, injected_wh integer NOT NULL, "
+                "withdrawn_wh integer NOT NULL, has_injected integer NOT NULL, "
+                "has_withdrawn integer NOT NULL)"
+            )
+            _insert_stage(cursor, hourly)
+        superseded, inserted = _apply_stage(cursor)
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")
+    return WriteCounts(inserted, superseded, len(hourly) - inserted - superseded)
+
+
+def _copy_stage(cursor, hourly: HourlyCurves) -> None:
+    """Stream the hourly rows with PostgreSQL's binary COPY, built as one NumPy record array."""
+    fields = [("count", ">i2")]
+    for name, kind in (
+        ("point", ">i8"),
+        ("hour", ">i8"),
+        ("injected", ">i8"),
+        ("withdrawn", ">i8"),
+        ("has_injected", "u1"),
+        ("has_withdrawn", "u1"),
+    ):
+        fields += [(f"{name}_length", ">i4"), (name, kind)]
+    layout = np.dtype(fields)
+    raw = cursor.cursor  # the psycopg cursor behind Django's wrapper
+    with raw.copy(f"COPY {_STAGE} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + bytes(8))
+        for first in range(0, len(hourly), _COPY_SLICE):
+            part = slice(first, first + _COPY_SLICE)
+            size = len(hourly.point_id[part])
+            rows = np.empty(size, layout)
+            rows["count"] = 6
+            for name in ("point", "hour", "injected", "withdrawn"):
+                rows[f"{name}_length"] = 8
+            rows["has_injected_length"] = 1
+            rows["has_withdrawn_length"] = 1
+            rows["point"] = hourly.point_id[part]
+            rows["hour"] = (hourly.hour_start_s[part] - _PG_EPOCH_S) * 1_000_000
+            rows["injected"] = hourly.injected_wh[part]
+            rows["withdrawn"] = hourly.withdrawn_wh[part]
+            rows["has_injected"] = hourly.has_injected[part]
+            rows["has_withdrawn"] = hourly.has_withdrawn[part]
+            copy.write(rows.tobytes())
+        copy.write(b"\xff\xff")
+
+
+def _insert_stage(cursor, hourly: HourlyCurves) -> None:
+    adapt = connection.ops.adapt_datetimefield_value
+    stamps = {
+        int(s): adapt(dt.datetime.fromtimestamp(int(s), dt.UTC))
+        for s in np.unique(hourly.hour_start_s).tolist()
+    }
+    rows = zip(
+        hourly.point_id.tolist(),
+        (stamps[s] for s in hourly.hour_start_s.tolist()),
+        hourly.injected_wh.tolist(),
+        hourly.withdrawn_wh.tolist(),
+        hourly.has_injected.astype(int).tolist(),
+        hourly.has_withdrawn.astype(int).tolist(),
+        strict=True,
+    )
+    sql = f"INSERT INTO {_STAGE} VALUES (%s, %s, %s, %s, %s, %s)"  # noqa: S608 (constant name)
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= _SQLITE_SLICE:
+            cursor.executemany(sql, batch)
+            batch = []
+    if batch:
+        cursor.executemany(sql, batch)
+
+
+def _column(name: str) -> str:
+    field = HourlyReading._meta.get_field(name)
+    assert isinstance(field, Field)
+    return connection.ops.quote_name(field.column)
+
+
+def _apply_stage(cursor) -> tuple[int, int]:
+    """Update differing rows, then insert new ones; return (superseded, inserted)."""
+    table = connection.ops.quote_name(HourlyReading._meta.db_table)
+    column = {
+        name: _column(name)
+        for name in (
+            "connection_point",
+            "hour_start",
+            "injected_wh",
+            "withdrawn_wh",
+            "source",
+            "quality",
+        )
+    }
+    true = "TRUE" if connection.vendor == "postgresql" else "1"
+    # A quantity the file does not carry (has_* false) keeps the stored value: a file of
+    # withdrawals only must not zero the injections imported from another file.
+    cursor.execute(
+        f"UPDATE {table} AS t SET "  # noqa: S608 (names from the model, values bound)
+        f"{column['injected_wh']} = CASE WHEN s.has_injected = {true} "
+        f"THEN s.injected_wh ELSE t.{column['injected_wh']} END, "
+        f"{column['withdrawn_wh']} = CASE WHEN s.has_withdrawn = {true} "
+        f"THEN s.withdrawn_wh ELSE t.{column['withdrawn_wh']} END "
+        f"FROM {_STAGE} AS s "
+        f"WHERE t.{column['connection_point']} = s.point_id "
+        f"AND t.{column['hour_start']} = s.hour_start AND t.{column['source']} = %s "
+        f"AND ((s.has_injected = {true} AND t.{column['injected_wh']} <> s.injected_wh) "
+        f"OR (s.has_withdrawn = {true} AND t.{column['withdrawn_wh']} <> s.withdrawn_wh))",
+        [ReadingSource.GRID_OPERATOR],
+    )
+    superseded = cursor.rowcount
+    cursor.execute(
+        f"INSERT INTO {table} ({column['connection_point']}, {column['hour_start']}, "  # noqa: S608
+        f"{column['injected_wh']}, {column['withdrawn_wh']}, {column['source']}, "
+        f"{column['quality']}) "
+        f"SELECT point_id, hour_start, injected_wh, withdrawn_wh, %s, %s FROM {_STAGE} "
+        # SQLite needs a WHERE before ON CONFLICT to parse INSERT ... SELECT ... ON CONFLICT.
+        f"WHERE {true} = {true} "
+        f"ON CONFLICT ({column['connection_point']}, {column['hour_start']}, "
+        f"{column['source']}) DO NOTHING",
+        [ReadingSource.GRID_OPERATOR, ReadingQuality.VALID],
+    )
+    return superseded, cursor.rowcount
+
+
+# ---------------------------------------------------------------------------- prices
+
+
+def import_prices(
+    *,
+    data: bytes,
+    file_name: str,
+    now: dt.datetime,
+    kind: str = "auto",
+    uploaded_by: User | None = None,
+) -> ImportBatch:
+    """Import day-ahead zonal prices at their native resolution.
+
+    Existing prices of the same interval are replaced when different (superseded);
+    synthetic demo prices of the same zone overlapping an imported interval are deleted
+    (synthetic_replaced). Raises ImportRefused when the file cannot be read as a whole.
+    """
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    batch_kind = ImportKind.PRICES_GME
+    if kind == "csv" or (kind == "auto" and not head.startswith(b"<") and b"zone" in head.lower()):
+        batch_kind = ImportKind.PRICES_CSV
+    batch = _start_batch(
+        kind=batch_kind,
+        data=data,
+        file_name=file_name,
+        now=now,
+        community=None,
+        configuration=None,
+        uploaded_by=uploaded_by,
+    )
+    try:
+        parsed = prices.parse_price_file(data, kind=kind)
+    except FileRefused as refusal:
+        raise _refuse(batch, str(refusal), now) from None
+    with transaction.atomic():
+        counts, synthetic = write_prices(parsed.intervals, source=parsed.source)
+        _store_rejections(batch, list(parsed.rejections))
+        batch.kind = ImportKind.PRICES_CSV if parsed.source == prices.SOURCE_CSV else batch.kind
+        batch.layout = parsed.layout
+        batch.rows_rejected = parsed.rejected_lines
+        batch.rows_accepted = parsed.data_lines - parsed.rejected_lines
+        batch.intervals_inserted = counts.inserted
+        batch.intervals_superseded = counts.superseded
+        batch.intervals_unchanged = counts.unchanged
+        batch.synthetic_replaced = synthetic
+        batch.status = ImportStatus.DONE
+        batch.finished_at = now
+        batch.save()
+    logger.info(
+        "imports.prices.done batch=%s file=%s intervals inserted=%s superseded=%s "
+        "unchanged=%s synthetic_replaced=%s rejected=%s",
+        batch.pk,
+        file_name,
+        counts.inserted,
+        counts.superseded,
+        counts.unchanged,
+        synthetic,
+        batch.rows_rejected,
+    )
+    return batch
+
+
+def write_prices(
+    intervals: tuple[prices.PriceInterval, ...], *, source: str
+) -> tuple[WriteCounts, int]:
+    """Upsert zonal prices and delete the synthetic ones they make obsolete.
+
+    Returns the write counts and the number of synthetic rows replaced (overwritten in
+    place or deleted because a real price now covers their interval).
+    """
+    if not intervals:
+        return WriteCounts(0, 0, 0), 0
+    inserted = superseded = unchanged = synthetic = 0
+    by_zone: dict[str, list[prices.PriceInterval]] = defaultdict(list)
+    for interval in intervals:
+        by_zone[interval.zone].append(interval)
+    with transaction.atomic():
+        for zone, items in by_zone.items():
+            first = _utc(min(i.start_s for i in items))
+            last = _utc(max(i.start_s for i in items))
+            existing = {
+                (row.interval_start, row.interval_minutes): row
+                for row in ZonalPrice.objects.filter(
+                    market_zone=zone, interval_start__gte=first, interval_start__lte=last
+                )
+            }
+            new_rows, changed = [], []
+            for item in items:
+                start = _utc(item.start_s)
+                row = existing.get((start, item.minutes))
+                if row is None:
+                    new_rows.append(
+                        ZonalPrice(
+                            market_zone=zone,
+                            interval_start=start,
+                            interval_minutes=item.minutes,
+                            price_eur_per_mwh=item.price_eur_per_mwh,
+                            source=source,
+                        )
+                    )
+                    continue
+                if row.source == PriceSource.SYNTHETIC:
+                    synthetic += 1
+                elif row.price_eur_per_mwh != item.price_eur_per_mwh:
+                    superseded += 1
+                elif row.source == source:
+                    unchanged += 1
+                    continue
+                else:
+                    unchanged += 1
+                row.price_eur_per_mwh = item.price_eur_per_mwh
+                row.source = source
+                changed.append(row)
+            ZonalPrice.objects.bulk_create(new_rows, batch_size=2000)
+            ZonalPrice.objects.bulk_update(
+                changed, ["price_eur_per_mwh", "source"], batch_size=2000
+            )
+            inserted += len(new_rows)
+            synthetic += _delete_covered_synthetic(zone, items)
+    return WriteCounts(inserted, superseded, unchanged), synthetic
+
+
+def _delete_covered_synthetic(zone: str, items: list[prices.PriceInterval]) -> int:
+    """Delete synthetic prices of `zone` that overlap the imported intervals."""
+    spans: list[list[int]] = []
+    for item in sorted(items, key=lambda i: i.start_s):
+        end = item.start_s + 60 * item.minutes
+        if spans and item.start_s <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([item.start_s, end])
+    synthetic = ZonalPrice.objects.filter(market_zone=zone, source=PriceSource.SYNTHETIC)
+    lengths = set(synthetic.values_list("interval_minutes", flat=True).distinct())
+    overlap = Q()
+    for minutes in lengths:
+        for start, end in spans:
+            # [s, s + m) overlaps [start, end) when s < end and s + m > start.
+            overlap |= Q(
+                interval_minutes=minutes,
+                interval_start__lt=_utc(end),
+                interval_start__gt=_utc(start - 60 * minutes),
+            )
+    if not overlap:
+        return 0
+    deleted, _ = synthetic.filter(overlap).delete()
+    return deleted
+
+
+@dataclass(frozen=True)
+class HourlyPrices:
+    """Hourly zonal prices over [start, end) in micro-euro per MWh [1e-6 EUR/MWh].
+
+    `price_micro[h]` is meaningful only where `present[h]`; `from_quarters[h]` says the
+    hour was derived from shorter intervals, `synthetic[h]` that a demo price was used.
+    """
+
+    hour_starts_s: npt.NDArray[np.int64]
+    price_micro: npt.NDArray[np.int64]
+    present: npt.NDArray[np.bool_]
+    from_quarters: npt.NDArray[np.bool_]
+    synthetic: npt.NDArray[np.bool_]
+
+    @property
+    def missing_hours(self) -> list[dt.datetime]:
+        """UTC starts of the hours without a price."""
+        return [_utc(int(s)) for s in self.hour_starts_s[~self.present].tolist()]
+
+    def as_decimals(self) -> list[Decimal | None]:
+        """The prices as Decimal [EUR/MWh], None for a missing hour."""
+        return [
+            Decimal(int(p)).scaleb(-6) if ok else None
+            for p, ok in zip(self.price_micro.tolist(), self.present.tolist(), strict=True)
+        ]
+
+
+def hourly_prices(zone: str, start_utc: dt.datetime, end_utc: dt.datetime) -> HourlyPrices:
+    """Return the hourly price of `zone` for each UTC hour in [start_utc, end_utc).
+
+    An hourly price is used as stored. Otherwise the hour's shorter intervals, when they
+    cover it entirely, give their time-weighted mean: for quarter-hours the arithmetic
+    mean of the four, the working reading of REGULATION.md §3.5 [U] for the hourly Pz
+    after 1 Oct 2025. The mean is rounded half away from zero to 1e-6 EUR/MWh (prices
+    can be negative). Hours with neither are reported in `missing_hours`.
+    """
+    first = int(start_utc.timestamp()) // 3600 * 3600
+    hours = max(0, -(-(int(end_utc.timestamp()) - first) // 3600))
+    starts = first + 3600 * np.arange(hours, dtype=np.int64)
+    native = np.zeros(hours, np.int64)
+    has_native = np.zeros(hours, bool)
+    weighted = np.zeros(hours, np.int64)  # sum of price [1e-6 EUR/MWh] x minutes
+    covered = np.zeros(hours, np.int64)  # minutes
+    synthetic = np.zeros(hours, bool)
+    rows = ZonalPrice.objects.filter(
+        market_zone=zone, interval_start__gte=_utc(first), interval_start__lt=end_utc
+    ).values_list("interval_start", "interval_minutes", "price_eur_per_mwh", "source")
+    for start, minutes, price, source in rows.iterator(chunk_size=5000):
+        index = (int(start.timestamp()) - first) // 3600
+        micro = int(price.scaleb(6))
+        if source == PriceSource.SYNTHETIC:
+            synthetic[index] = True
+        if minutes == 60:
+            native[index] = micro
+            has_native[index] = True
+        else:
+            weighted[index] += micro * minutes
+            covered[index] += minutes
+    from_quarters = ~has_native & (covered == 60)
+    magnitude = (2 * np.abs(weighted) + 60) // 120
+    mean = np.sign(weighted) * magnitude
+    price_micro = np.where(has_native, native, np.where(from_quarters, mean, 0))
+    return HourlyPrices(
+        hour_starts_s=starts,
+        price_micro=price_micro.astype(np.int64),
+        present=has_native | from_quarters,
+        from_quarters=from_quarters,
+        synthetic=synthetic,
+    )
+
+
+# ---------------------------------------------------------------------------- shared
+
+
+def _utc(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def _start_batch(
+    *,
+    kind: str,
+    data: bytes,
+    file_name: str,
+    now: dt.datetime,
+    community: Community | None,
+    configuration: Configuration | None,
+    uploaded_by: User | None,
+) -> ImportBatch:
+    return ImportBatch.objects.create(
+        kind=kind,
+        file_name=file_name[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        community=community,
+        configuration=configuration,
+        uploaded_by=uploaded_by if uploaded_by is not None and uploaded_by.pk else None,
+        started_at=now,
+    )
+
+
+def _refuse(batch: ImportBatch, message: str, now: dt.datetime) -> ImportRefused:
+    batch.status = ImportStatus.REFUSED
+    batch.message = message
+    batch.finished_at = now
+    batch.save(update_fields=["status", "message", "finished_at"])
+    logger.warning("imports.refused batch=%s file=%s: %s", batch.pk, batch.file_name, message)
+    return ImportRefused(batch)
+
+
+def _store_rejections(batch: ImportBatch, rejections: list[Rejection]) -> None:
+    RejectedRow.objects.bulk_create(
+        [
+            RejectedRow(
+                batch=batch,
+                line_number=rejection.line,
+                field=rejection.field[:80],
+                reason=rejection.reason[:300],
+                raw_line=rejection.raw,
+            )
+            for rejection in sorted(rejections, key=lambda r: r.line)[:MAX_STORED_REJECTIONS]
+        ],
+        batch_size=1000,
+    )

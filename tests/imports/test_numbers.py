@@ -1,0 +1,56 @@
+"""Exact decimal reading: energies never pass through a float."""
+
+from __future__ import annotations
+
+from cer.imports import numbers
+
+
+def test_kwh_with_decimal_comma_becomes_exact_milliwatt_hours():
+    values, status = numbers.parse_scaled(
+        ["0,123", "1,5", "12", ",5", "0,000001"], decimal_sep=",", scale_digits=6
+    )
+
+    assert values.tolist() == [123_000, 1_500_000, 12_000_000, 500_000, 1]
+    assert status.tolist() == [numbers.OK] * 5
+
+
+def test_tenths_add_up_exactly_unlike_floats():
+    values, _ = numbers.parse_scaled(["0,1", "0,2"], decimal_sep=",", scale_digits=6)
+
+    assert int(values.sum()) == 300_000
+
+
+def test_each_bad_value_gets_its_own_status():
+    values, status = numbers.parse_scaled(
+        ["", " ", "n/d", "-0,004", "-0,000", "0,0000001", "1.234,5", "1,2,3", "12345678901"],
+        decimal_sep=",",
+        scale_digits=6,
+    )
+
+    assert status.tolist() == [
+        numbers.EMPTY,
+        numbers.EMPTY,
+        numbers.NOT_A_NUMBER,
+        numbers.NEGATIVE,
+        numbers.OK,
+        numbers.TOO_PRECISE,
+        numbers.NOT_A_NUMBER,
+        numbers.NOT_A_NUMBER,
+        numbers.TOO_LARGE,
+    ]
+    assert values.tolist() == [0] * 9
+
+
+def test_trailing_zeros_beyond_the_unit_are_harmless():
+    values, status = numbers.parse_scaled(["0,12300000"], decimal_sep=",", scale_digits=6)
+
+    assert (values.tolist(), status.tolist()) == ([123_000], [numbers.OK])
+
+
+def test_shape_is_kept_for_a_matrix_of_cells():
+    values, status = numbers.parse_scaled(
+        [["1", "2"], ["3.5", "x"]], decimal_sep=".", scale_digits=3
+    )
+
+    assert values.tolist() == [[1000, 2000], [3500, 0]]
+    assert status.tolist() == [[0, 0], [0, numbers.NOT_A_NUMBER]]
