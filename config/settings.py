@@ -206,6 +206,10 @@ MQTT_HOST = os.environ.get("MQTT_HOST", "127.0.0.1")
 MQTT_PORT = int(os.environ.get("MQTT_PORT", "1883"))
 MQTT_ADMIN_USER = os.environ.get("MQTT_ADMIN_USER", "cer-admin")
 MQTT_ADMIN_PASSWORD = os.environ.get("MQTT_ADMIN_PASSWORD", "")
+# The ingestion worker's own account (subscribe to cer/#), and the CA of a TLS listener.
+MQTT_INGEST_USER = os.environ.get("MQTT_INGEST_USER", "cer-ingest")
+MQTT_INGEST_PASSWORD = os.environ.get("MQTT_INGEST_PASSWORD", "")
+MQTT_CA_FILE = os.environ.get("MQTT_CA_FILE", "")
 
 # REST API: session for the web app, JWT for integrations; one error shape.
 REST_FRAMEWORK = {

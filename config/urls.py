@@ -7,7 +7,8 @@ from cer.core.access import public
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
-    # The API speaks JSON and has no language prefix.
+    # The API speaks JSON and has no language prefix. Readings posted by devices first.
+    path("api/", include("cer.metering.api_urls")),
     path("api/", include("cer.api.urls")),
 ]
 urlpatterns += i18n_patterns(

@@ -39,35 +39,72 @@ start_postgres() {
   say "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 
+# The dynamic-security plugin ships with Debian's mosquitto; its path depends on the architecture.
+_dynsec_plugin() {
+  dpkg -L mosquitto 2>/dev/null | grep -m1 'mosquitto_dynamic_security\.so$' ||
+    ls /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so 2>/dev/null | head -n 1
+}
+
+# A loopback broker with anonymous access off and device accounts managed through the
+# dynamic-security plugin, as in production. Exports MQTT_HOST, MQTT_PORT, the admin
+# account the platform manages accounts with, and the ingestion worker's account.
 start_mosquitto() {
-  command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || apt_install mosquitto
+  command -v mosquitto_ctrl >/dev/null || [ -x /usr/sbin/mosquitto ] || apt_install mosquitto
   _services_dir
-  local conf="$SERVICES_DIR/mosquitto.conf" port
+  local dir="$SERVICES_DIR/mosquitto" port plugin admin_pw ingest_pw
   port=$(free_port)
-  cat >"$conf" <<CONF
+  plugin=$(_dynsec_plugin)
+  admin_pw=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
+  ingest_pw=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
+  mkdir -p "$dir"
+  mosquitto_ctrl dynsec init "$dir/dynsec.json" cer-admin "$admin_pw" >/dev/null
+  cat >"$dir/mosquitto.conf" <<CONF
+per_listener_settings false
+allow_anonymous false
 listener $port 127.0.0.1
-allow_anonymous true
+plugin $plugin
+plugin_opt_config_file $dir/dynsec.json
 persistence false
-log_dest file $SERVICES_DIR/mosquitto.log
+pid_file $dir/mosquitto.pid
+log_dest file $dir/mosquitto.log
+# The ingestion worker acknowledges after its database commit: let it hold a full
+# batch in flight, and queue everything for it while it restarts.
+max_inflight_messages 2000
+max_queued_messages 0
 CONF
-  chmod 644 "$conf"
-  touch "$SERVICES_DIR/mosquitto.log" && chmod 666 "$SERVICES_DIR/mosquitto.log"
-  /usr/sbin/mosquitto -c "$conf" -d
-  MOSQUITTO_CONF="$conf"
-  export MQTT_HOST=127.0.0.1 MQTT_PORT="$port"
+  touch "$dir/mosquitto.log"
+  # Run as root, mosquitto drops to the mosquitto user: it must write its state file
+  # (saved through a temporary file in the same folder), the log and the pid file.
+  if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then
+    chown -R mosquitto "$dir"
+  fi
+  chmod 700 "$dir"
+  chmod 600 "$dir/dynsec.json"
+  /usr/sbin/mosquitto -c "$dir/mosquitto.conf" -d
+  MOSQUITTO_DIR="$dir"
   for _ in $(seq 50); do
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
     sleep 0.1
   done
-  say "Mosquitto on 127.0.0.1:$port"
+  # The worker's account may subscribe to every device topic and publish nothing.
+  local ctrl=(mosquitto_ctrl -h 127.0.0.1 -p "$port" -u cer-admin -P "$admin_pw" dynsec) step
+  for step in "createRole cer-ingest" "addRoleACL cer-ingest subscribePattern cer/# allow" \
+    "createClient cer-ingest -p $ingest_pw" "addClientRole cer-ingest cer-ingest"; do
+    # shellcheck disable=SC2086 # the step is split into arguments on purpose
+    "${ctrl[@]}" $step >/dev/null 2>&1 || { say "mosquitto_ctrl failed: ${step%% -p *}"; return 1; }
+  done
+  export MQTT_HOST=127.0.0.1 MQTT_PORT="$port"
+  export MQTT_ADMIN_USER=cer-admin MQTT_ADMIN_PASSWORD="$admin_pw"
+  export MQTT_INGEST_USER=cer-ingest MQTT_INGEST_PASSWORD="$ingest_pw"
+  say "Mosquitto $(/usr/sbin/mosquitto -h | awk 'NR==1 {print $3}') with dynamic security on 127.0.0.1:$port"
 }
 
 stop_services() {
   if [ -n "${PG_DATA:-}" ]; then
     _as_pg "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
   fi
-  if [ -n "${MOSQUITTO_CONF:-}" ]; then
-    pkill -f "mosquitto -c $MOSQUITTO_CONF" 2>/dev/null || true
+  if [ -n "${MOSQUITTO_DIR:-}" ] && [ -s "$MOSQUITTO_DIR/mosquitto.pid" ]; then
+    kill "$(cat "$MOSQUITTO_DIR/mosquitto.pid")" 2>/dev/null || true
   fi
   [ -n "$SERVICES_DIR" ] && rm -rf "$SERVICES_DIR"
   return 0

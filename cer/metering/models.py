@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -71,3 +72,222 @@ class HourlyReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_point_id} {self.hour_start:%Y-%m-%d %H:%M}Z"
+
+
+class DeviceKind(models.TextChoices):
+    """Payload format a device speaks; see docs/metering.md."""
+
+    OWN_JSON = "OWN_JSON", _("CerCollettiva JSON")
+    SHELLY_EM = "SHELLY_EM", _("Shelly Pro 3EM / Pro EM (Gen2)")
+    TASMOTA = "TASMOTA", _("Tasmota (energy or SML)")
+
+
+class DeviceStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", _("Active")
+    DISABLED = "DISABLED", _("Disabled")
+    DELETED = "DELETED", _("Deleted")
+
+
+DEVICE_NAME_VALIDATOR = RegexValidator(
+    r"^[a-z0-9][a-z0-9_-]{0,39}$",
+    _("Use 1 to 40 lower-case letters, digits, '-' or '_' (the name becomes an MQTT topic level)."),
+)
+
+
+class Device(models.Model):
+    """A meter that publishes readings of one connection point over MQTT or HTTP.
+
+    The broker holds the MQTT account (dynamic-security plugin); we keep only a
+    hash of the secret, made with Django's password hashers, for HTTP Basic auth.
+    Devices are never removed: a deleted device keeps its samples and rejections.
+    """
+
+    connection_point = models.ForeignKey(
+        "plants.ConnectionPoint",
+        on_delete=models.PROTECT,
+        related_name="devices",
+        verbose_name=_("connection point"),
+    )
+    name = models.CharField(_("name"), max_length=40, validators=[DEVICE_NAME_VALIDATOR])
+    serial_number = models.CharField(_("serial number"), max_length=64, blank=True)
+    kind = models.CharField(_("payload format"), max_length=10, choices=DeviceKind.choices)
+    meter_channel = models.PositiveSmallIntegerField(
+        _("meter channel"),
+        default=0,
+        help_text=_("For meters with several channels (Shelly Pro EM): the one at the POD."),
+    )
+    counter_rollover_wh = models.BigIntegerField(
+        _("counter rollover [Wh]"),
+        null=True,
+        blank=True,
+        help_text=_("Value at which the device's energy counters wrap to zero, if they do."),
+    )
+    mqtt_username = models.CharField(_("MQTT username"), max_length=80, unique=True)
+    secret_hash = models.CharField(_("secret hash"), max_length=256)
+    status = models.CharField(
+        _("status"), max_length=8, choices=DeviceStatus.choices, default=DeviceStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(_("created at"))
+    rotated_at = models.DateTimeField(_("secret rotated at"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["connection_point", "name"]
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        constraints = [
+            # A deleted device frees its name: the replacement may publish on the same topic.
+            models.UniqueConstraint(
+                fields=["connection_point", "name"],
+                condition=~models.Q(status="DELETED"),
+                name="device_name_unique_per_point",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_point_id}/{self.name}"
+
+    @property
+    def topic_prefix(self) -> str:
+        """The only topic subtree the device may publish to: cer/<configuration>/<pod>/<name>."""
+        point = self.connection_point
+        return f"cer/{point.configuration_id}/{point.pod}/{self.name}"
+
+    @property
+    def broker_role(self) -> str:
+        return f"device-{self.mqtt_username}"
+
+
+class IntervalEnergy(models.Model):
+    """Energy of one connection point in one reported interval [start_at, end_at) [Wh].
+
+    The unique (point, start) pair is the idempotency key of interval readings:
+    a replayed or re-posted interval is recognised and adds nothing.
+    """
+
+    connection_point = models.ForeignKey(
+        "plants.ConnectionPoint",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("connection point"),
+    )
+    device = models.ForeignKey(
+        Device, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("device")
+    )
+    start_at = models.DateTimeField(_("start (UTC)"))
+    end_at = models.DateTimeField(_("end (UTC)"))
+    injected_wh = models.BigIntegerField(_("injected [Wh]"))
+    withdrawn_wh = models.BigIntegerField(_("withdrawn [Wh]"))
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        verbose_name = _("interval energy")
+        verbose_name_plural = _("interval energies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection_point", "start_at"], name="interval_energy_one_per_start"
+            ),
+        ]
+
+
+class CounterChannel(models.TextChoices):
+    INJECTED = "INJ", _("Injected")
+    WITHDRAWN = "WDR", _("Withdrawn")
+
+
+class CounterSample(models.Model):
+    """One value of a device's cumulative energy counter [Wh], the baseline of the next delta.
+
+    `delta_wh` is the energy attributed to (previous sample, this sample]; keeping it
+    lets a late sample that lands between two others split that interval exactly.
+    """
+
+    device = models.ForeignKey(
+        Device, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("device")
+    )
+    channel = models.CharField(_("channel"), max_length=3, choices=CounterChannel.choices)
+    measured_at = models.DateTimeField(_("measured at (UTC)"))
+    value_wh = models.BigIntegerField(_("counter [Wh]"))
+    delta_wh = models.BigIntegerField(_("energy since previous sample [Wh]"), default=0)
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        verbose_name = _("counter sample")
+        verbose_name_plural = _("counter samples")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "channel", "measured_at"], name="counter_sample_one_per_instant"
+            ),
+        ]
+
+
+class IngestedMessage(models.Model):
+    """Digest of an accepted message whose readings are stamped with the arrival time.
+
+    Shelly status messages carry no timestamp: a redelivered copy would arrive at a
+    new time, so the bytes themselves are the idempotency key.
+    """
+
+    device = models.ForeignKey(
+        Device, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("device")
+    )
+    digest = models.CharField(_("SHA-256 of topic and payload"), max_length=64)
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        verbose_name = _("ingested message")
+        verbose_name_plural = _("ingested messages")
+        constraints = [
+            models.UniqueConstraint(fields=["device", "digest"], name="ingested_message_once"),
+        ]
+
+
+class IngestChannel(models.TextChoices):
+    MQTT = "MQTT", _("MQTT")
+    HTTP = "HTTP", _("HTTP")
+
+
+class RejectedMessage(models.Model):
+    """A message we could not accept, kept byte for byte with the precise reason."""
+
+    channel = models.CharField(_("channel"), max_length=4, choices=IngestChannel.choices)
+    topic = models.CharField(_("topic or path"), max_length=500)
+    payload = models.BinaryField(_("payload"))
+    received_at = models.DateTimeField(_("received at"))
+    field = models.CharField(_("field"), max_length=200, blank=True)
+    reason = models.TextField(_("reason"))
+    configuration = models.ForeignKey(
+        "communities.Configuration",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("configuration"),
+    )
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("device"),
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("rejected message")
+        verbose_name_plural = _("rejected messages")
+        indexes = [
+            models.Index(
+                fields=["configuration", "-received_at"], name="rejected_by_configuration"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} ({self.received_at:%Y-%m-%d %H:%M:%S})"
+
+    @property
+    def payload_preview(self) -> str:
+        """The first 200 bytes, decoded leniently for display."""
+        return bytes(self.payload[:200]).decode("utf-8", errors="replace")

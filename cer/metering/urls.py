@@ -1,3 +1,16 @@
-from django.urls import URLPattern, URLResolver
+"""The managers' pages for device accounts and rejected messages (the API is in api_urls)."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from cer.metering import views
+
+app_name = "metering"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("communities/<int:community_id>/devices/", views.device_list, name="device_list"),
+    path(
+        "communities/<int:community_id>/devices/actions/",
+        views.device_action,
+        name="device_action",
+    ),
+]

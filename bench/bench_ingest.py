@@ -1,0 +1,434 @@
+"""Benchmark: MQTT readings end to end, devices → Mosquitto → ingest_mqtt → PostgreSQL.
+
+1,000 simulated devices, each with its own dynamic-security account and connection
+point, publish one-minute interval readings in the platform's JSON format at QoS 1
+from several publisher processes. The ingestion worker runs as `manage.py ingest_mqtt`
+and is killed with SIGKILL twice during the run, then restarted at once.
+
+Prints:
+  bench: ingest_mqtt_readings_per_s  readings stored per second, first publish to last commit
+  bench: ingest_lost_readings        acknowledged by the broker − stored − rejected (target 0)
+  bench: ingest_double_counted_wh    hourly totals − stored interval energy (target 0)
+
+Runs in its own database next to DATABASE_URL's (created and dropped here) and starts
+its own Mosquitto on 127.0.0.1 unless MQTT_ADMIN_PASSWORD names a running one.
+
+    DATABASE_URL=postgres://... .venv/bin/python bench/bench_ingest.py [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import secrets
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_SUFFIX = "_bench_ingest"
+WITHDRAWN_WH = 50  # per one-minute reading: 3 kW, well inside the 6 kW contracted
+FIRST_MINUTE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+WORKER_ID = "cer-ingest-bench"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=120, help="publishing time (120)")
+    parser.add_argument("--devices", type=int, default=1000, help="simulated devices (1,000)")
+    parser.add_argument("--publishers", type=int, default=3, help="publisher processes (3)")
+    parser.add_argument(
+        "--rate", type=int, default=7000, help="offered load, messages per second (7,000)"
+    )
+    parser.add_argument("--kills", type=int, default=2, help="SIGKILLs of the worker (2)")
+    parser.add_argument("--publisher", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.publisher:
+        _publish(Path(args.publisher))
+        return
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("bench_ingest needs DATABASE_URL pointing at PostgreSQL (make bench sets it).")
+    base, _, name = url.rpartition("/")
+    bench_db = f"{name.split('?')[0] or 'postgres'}{BENCH_SUFFIX}"
+    maintenance_url = f"{base}/postgres"
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bench_db)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(bench_db)))
+    os.environ["DATABASE_URL"] = f"{base}/{bench_db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    broker = None if os.environ.get("MQTT_ADMIN_PASSWORD") else _Broker()
+    try:
+        _run(args)
+    finally:
+        if broker:
+            broker.stop()
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(maintenance_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bench_db)))
+
+
+class _Broker:
+    """A throw-away Mosquitto with the dynamic-security plugin, like scripts/services.sh."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="bench-mosquitto-"))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        admin_password = secrets.token_urlsafe(18)
+        plugin = next(Path("/usr/lib").glob("**/mosquitto_dynamic_security.so"))
+        state = self.folder / "dynsec.json"
+        subprocess.run(
+            ["mosquitto_ctrl", "dynsec", "init", str(state), "cer-admin", admin_password],
+            check=True,
+            capture_output=True,
+        )
+        (self.folder / "mosquitto.conf").write_text(
+            f"per_listener_settings false\nallow_anonymous false\n"
+            f"listener {port} 127.0.0.1\nplugin {plugin}\nplugin_opt_config_file {state}\n"
+            "persistence false\nmax_inflight_messages 2000\nmax_queued_messages 0\n"
+            f"log_dest file {self.folder / 'mosquitto.log'}\n"
+        )
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "mosquitto")
+            for path in self.folder.iterdir():
+                shutil.chown(path, "mosquitto")
+        self.process = subprocess.Popen(
+            ["/usr/sbin/mosquitto", "-c", str(self.folder / "mosquitto.conf")]
+        )
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        os.environ.update(
+            MQTT_HOST="127.0.0.1",
+            MQTT_PORT=str(port),
+            MQTT_ADMIN_USER="cer-admin",
+            MQTT_ADMIN_PASSWORD=admin_password,
+            MQTT_INGEST_USER="cer-ingest-bench",
+            MQTT_INGEST_PASSWORD=secrets.token_urlsafe(18),
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(20)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    devices = _make_devices(args.devices)
+    folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    worker_log = folder / "worker.log"
+    worker = _start_worker(worker_log)
+    try:
+        _wait_for_log(worker_log, "subscribed to", start=0)
+        _measure(args, devices, folder, worker_log, worker)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(60)
+        shutil.rmtree(folder, ignore_errors=True)
+        _drop_accounts(devices)
+
+
+def _make_devices(count: int) -> list[dict]:
+    """Create the points, device rows and broker accounts (and the worker's account)."""
+    from cer.communities.models import Community, Configuration
+    from cer.core.models import Municipality
+    from cer.members.models import Member
+    from cer.metering import broker
+    from cer.metering.models import Device, DeviceKind
+    from cer.plants.models import ConnectionPoint
+
+    town = Municipality.objects.get(pk="027038")
+    community = Community.objects.create(
+        name="CER Benchmark",
+        kind="CER",
+        legal_form="THIRD_SECTOR",
+        fiscal_code="00743110157",
+        seat_address="Piazza Marconi 1",
+        seat_municipality=town,
+    )
+    configuration = Configuration.objects.create(
+        community=community,
+        name="Cabina",
+        primary_substation="AC001E00001",
+        market_zone="NORD",
+        region="Veneto",
+    )
+    holder = Member.objects.create(
+        kind="LEGAL",
+        category="SME",
+        company_name="Benchmark Srl",
+        fiscal_code="00743110157",
+        email="bench@example.org",
+        address="Via Roma 1",
+        municipality=town,
+    )
+    points = ConnectionPoint.objects.bulk_create(
+        [
+            ConnectionPoint(
+                pod=f"IT001E{80_000_000 + n:08d}",
+                configuration=configuration,
+                holder=holder,
+                contracted_power_kw="6",
+            )
+            for n in range(count)
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    rows = Device.objects.bulk_create(
+        [
+            Device(
+                connection_point=point,
+                name="meter",
+                kind=DeviceKind.OWN_JSON,
+                mqtt_username=f"bench-{point.pod.lower()}",
+                secret_hash="!",  # noqa: S106 - unusable hash: the bench uses MQTT only
+                created_at=now,
+            )
+            for point in points
+        ]
+    )
+    devices = []
+    with broker.DynsecSession() as session:
+        session.execute(
+            {"command": "deleteClient", "username": os.environ["MQTT_INGEST_USER"]},
+            {"command": "deleteRole", "rolename": "cer-ingest-bench"},
+            tolerate=frozenset({"not found"}),
+        )
+        session.execute(
+            {
+                "command": "createRole",
+                "rolename": "cer-ingest-bench",
+                "acls": [{"acltype": "subscribePattern", "topic": "cer/#", "allow": True}],
+            },
+            {
+                "command": "createClient",
+                "username": os.environ["MQTT_INGEST_USER"],
+                "password": os.environ["MQTT_INGEST_PASSWORD"],
+                "roles": [{"rolename": "cer-ingest-bench"}],
+            },
+        )
+        for start in range(0, len(rows), 100):
+            commands = []
+            for device in rows[start : start + 100]:
+                password = secrets.token_urlsafe(12)
+                prefix = f"cer/{configuration.pk}/{device.connection_point.pod}/{device.name}"
+                commands += [
+                    {
+                        "command": "createRole",
+                        "rolename": device.broker_role,
+                        "acls": broker.device_acls(prefix),
+                    },
+                    {
+                        "command": "createClient",
+                        "username": device.mqtt_username,
+                        "password": password,
+                        "roles": [{"rolename": device.broker_role}],
+                    },
+                ]
+                devices.append(
+                    {
+                        "username": device.mqtt_username,
+                        "password": password,
+                        "topic": f"{prefix}/readings",
+                        "role": device.broker_role,
+                    }
+                )
+            session.execute(*commands)
+    return devices
+
+
+def _drop_accounts(devices: list[dict]) -> None:
+    from cer.metering import broker
+
+    with broker.DynsecSession() as session:
+        for start in range(0, len(devices), 100):
+            commands = []
+            for device in devices[start : start + 100]:
+                commands += [
+                    {"command": "deleteClient", "username": device["username"]},
+                    {"command": "deleteRole", "rolename": device["role"]},
+                ]
+            session.execute(*commands, tolerate=frozenset({"not found"}))
+
+
+def _start_worker(log: Path) -> subprocess.Popen:
+    with log.open("a") as out:
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "ingest_mqtt", "--client-id", WORKER_ID],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "LOG_LEVEL": "INFO"},
+        )
+
+
+def _wait_for_log(log: Path, text: str, *, start: int, within_s: float = 60) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if text in log.read_text()[start:]:
+            return
+        time.sleep(0.05)
+    sys.exit(f"the worker did not log {text!r} within {within_s} s:\n{log.read_text()[-2000:]}")
+
+
+def _counts() -> tuple[int, int, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(withdrawn_wh), 0) FROM metering_intervalenergy"
+        )
+        stored, interval_wh = cursor.fetchone()
+        cursor.execute("SELECT coalesce(sum(withdrawn_wh), 0) FROM metering_hourlyreading")
+        (hourly_wh,) = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM metering_rejectedmessage")
+        (rejected,) = cursor.fetchone()
+    connection.close()
+    return stored, rejected, hourly_wh - interval_wh
+
+
+def _measure(args, devices, folder: Path, worker_log: Path, worker) -> None:
+    per_process = [devices[i :: args.publishers] for i in range(args.publishers)]
+    publishers = []
+    started = time.monotonic()
+    for index, share in enumerate(per_process):
+        job = folder / f"publisher-{index}.json"
+        job.write_text(
+            json.dumps(
+                {
+                    "devices": share,
+                    "seconds": args.seconds,
+                    "rate": args.rate / args.publishers,
+                    "host": os.environ.get("MQTT_HOST", "127.0.0.1"),
+                    "port": int(os.environ.get("MQTT_PORT", "1883")),
+                    "result": str(folder / f"publisher-{index}.result"),
+                }
+            )
+        )
+        publishers.append(
+            subprocess.Popen([sys.executable, __file__, "--publisher", str(job)], cwd=ROOT)
+        )
+    for kill in range(1, args.kills + 1):
+        time.sleep(max(0.0, started + args.seconds * kill / (args.kills + 1) - time.monotonic()))
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        offset = len(worker_log.read_text())
+        worker = _start_worker(worker_log)
+        _wait_for_log(worker_log, "connected to", start=offset)
+    for process in publishers:
+        process.wait()
+    published = sum(
+        json.loads(Path(folder / f"publisher-{i}.result").read_text())["acknowledged"]
+        for i in range(args.publishers)
+    )
+    # Everything acknowledged by the broker must end up stored or rejected; the bound
+    # only stops a broken run from hanging.
+    deadline = time.monotonic() + max(120.0, args.seconds * 2)
+    stored, rejected, _ = _counts()
+    while stored + rejected < published and time.monotonic() < deadline:
+        time.sleep(0.1)
+        stored, rejected, _ = _counts()
+    finished = time.monotonic()
+    time.sleep(1.0)  # anything counted twice would show up after the last commit
+    stored, rejected, double_wh = _counts()
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(60)
+    print(f"bench: ingest_mqtt_readings_per_s {stored / (finished - started):.0f} readings/s")
+    print(f"bench: ingest_lost_readings {published - stored - rejected} readings")
+    print(f"bench: ingest_double_counted_wh {double_wh} Wh")
+    print(
+        f"bench: ingest_published_readings {published} readings "
+        f"({args.devices} devices, {args.seconds:g} s, {args.kills} SIGKILLs)"
+    )
+
+
+def _publish(job_file: Path) -> None:
+    """Publisher process: one MQTT connection per device, one event loop, QoS 1."""
+    import paho.mqtt.client as mqtt
+
+    job = json.loads(job_file.read_text())
+    acknowledged = 0
+
+    def on_publish(client, userdata, mid, reason_code, properties) -> None:
+        nonlocal acknowledged
+        acknowledged += 1
+
+    clients = []
+    selector = selectors.DefaultSelector()
+    for device in job["devices"]:
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=device["username"],
+            protocol=mqtt.MQTTProtocolVersion.MQTTv311,
+        )
+        client.username_pw_set(device["username"], device["password"])
+        client.on_publish = on_publish
+        client.max_queued_messages_set(0)
+        client.connect(job["host"], job["port"], keepalive=60)
+        selector.register(client.socket(), selectors.EVENT_READ, client)
+        clients.append([client, device["topic"], 0])
+    sent = 0
+    started = time.monotonic()
+    deadline = started + job["seconds"]
+    turn = 0
+    while time.monotonic() < deadline:
+        budget = int((time.monotonic() - started) * job["rate"]) - sent
+        for _ in range(max(0, min(budget, len(clients)))):
+            entry = clients[turn % len(clients)]
+            turn += 1
+            client, topic, minute = entry
+            entry[2] += 1
+            start = FIRST_MINUTE + dt.timedelta(minutes=minute)
+            payload = (
+                f'{{"start": "{start.isoformat()}", '
+                f'"end": "{(start + dt.timedelta(minutes=1)).isoformat()}", '
+                f'"withdrawn_wh": {WITHDRAWN_WH}}}'
+            )
+            client.publish(topic, payload, qos=1)
+            sent += 1
+        _pump(selector, clients, 0.002)
+    drain_until = time.monotonic() + 60
+    while acknowledged < sent and time.monotonic() < drain_until:
+        _pump(selector, clients, 0.01)
+    for client, _, _ in clients:
+        client.disconnect()
+    Path(job["result"]).write_text(json.dumps({"sent": sent, "acknowledged": acknowledged}))
+
+
+def _pump(selector, clients, timeout: float) -> None:
+    for key, _ in selector.select(timeout):
+        key.data.loop_read()
+    for client, _, _ in clients:
+        if client.want_write():
+            client.loop_write()
+        client.loop_misc()
+
+
+if __name__ == "__main__":
+    main()
