@@ -33,7 +33,7 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-_DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 (refused in production below)
+_DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 (refused in production below)
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", _DEV_SECRET_KEY)
@@ -46,6 +46,10 @@ if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a random value of 32+ chars.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the served host names.")
+    if not os.environ.get("FIELD_ENCRYPTION_KEYS", "").strip():
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must hold at least one Fernet key (see docs/security.md)."
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -71,6 +75,7 @@ INSTALLED_APPS = [
     "cer.distribution",
     "cer.billing",
     "cer.reports",
+    "cer.dashboards",
     "rules",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -95,6 +100,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cer.core.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -214,10 +220,11 @@ MQTT_CA_FILE = os.environ.get("MQTT_CA_FILE", "")
 # REST API: session for the web app, JWT for integrations; one error shape.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "cer.api.authentication.ApiJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "cer.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -245,7 +252,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "DEFAULT_GENERATOR_CLASS": "cer.api.schema.ApiSchemaGenerator",
 }
+
+# Settlement jobs run in a thread of the web process by default (one machine); in
+# production set this to false and run `manage.py run_settlement_jobs` as a worker.
+SETTLEMENT_JOBS_IN_PROCESS = env_bool("SETTLEMENT_JOBS_IN_PROCESS", True)
 
 # Key for personal identifiers and device secrets encrypted at rest (Fernet keys,
 # comma-separated: the first encrypts, all decrypt, so keys can be rotated).

@@ -17,6 +17,7 @@ urlpatterns += i18n_patterns(
     path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("members/", include("cer.members.urls")),
     path("plants/", include("cer.plants.urls")),
+    path("dashboard/", include("cer.dashboards.urls")),
     path("documents/", include("cer.documents.urls")),
     path("metering/", include("cer.metering.urls")),
     path("imports/", include("cer.imports.urls")),

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 scripts/ensure_venv.sh dev
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 command -v chromium >/dev/null || apt_install chromium
+# Statement PDFs are rendered and read back with poppler's pdftoppm and pdftotext.
+command -v pdftotext >/dev/null || apt_install poppler-utils
 export CHROMIUM_PATH
 CHROMIUM_PATH=$(command -v chromium)
 trap stop_services EXIT
@@ -29,6 +31,7 @@ DATABASE_URL="sqlite:///$smoke/smoke.sqlite3" .venv/bin/python manage.py load_de
 say "production settings pass Django's deployment checks"
 DATABASE_URL="sqlite:///$smoke/smoke.sqlite3" DJANGO_DEBUG=false DJANGO_ALLOWED_HOSTS=cer.example.org \
   DJANGO_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+  FIELD_ENCRYPTION_KEYS="$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" \
   .venv/bin/python manage.py check --deploy --fail-level WARNING
 rm -rf "$smoke"
 say "all green"

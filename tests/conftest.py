@@ -26,3 +26,44 @@ def member_user(community):
 def outsider(db):
     other = factories.make_community(name="CER Altrove", fiscal_code="00743110157")
     return factories.make_user_with_role(other, role="MEMBER", username="estraneo")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_directory(settings, tmp_path):
+    """Uploaded and generated files go to a directory of the test, never to var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on localhost that Django's SMTP backend sends to; yields its mailbox."""
+    from tests.members.smtp import start_smtp_server
+
+    controller, mailbox = start_smtp_server(settings)
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+# Data that migrations put in the database. A transactional test empties every table
+# when it ends, so the next one would find none of it: it is put back before each.
+DATA_MIGRATIONS = [
+    ("cer.core.migrations.0002_load_municipalities", "load"),
+    ("cer.core.migrations.0003_back_office_group", "create"),
+    ("cer.privacy.migrations.0002_publish_notice_1_0", "publish"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for module, function in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)

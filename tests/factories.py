@@ -105,3 +105,88 @@ def make_plant(point: ConnectionPoint, **overrides: object) -> Plant:
     }
     fields.update(overrides)
     return Plant.objects.create(**fields)
+
+
+def make_membership(community: Community, **overrides: object) -> Membership:
+    fields = {
+        "member": make_member(),
+        "community": community,
+        "role": "MEMBER",
+        "valid_from": dt.date(2024, 9, 12),
+    }
+    fields.update(overrides)
+    return Membership.objects.create(**fields)
+
+
+def make_document(community: Community, *, kind: str = "STATUTE", content: bytes = b""):
+    """Store a small PDF as version 1 of a document (under the test's MEDIA_ROOT)."""
+    from django.utils import timezone
+
+    from cer.documents.services import ACCEPTED, create_document
+
+    return create_document(
+        community=community,
+        kind=kind,
+        title=f"Documento {next(_sequence)}",
+        document_date=dt.date(2025, 3, 30),
+        content=content or b"%PDF-1.4\n%prova\n",
+        file_type=ACCEPTED["pdf"],
+        original_name="statuto.pdf",
+        actor=None,
+        now=timezone.now(),
+    )
+
+
+def make_invitation(community: Community, *, email: str = "nuovo@example.org", **overrides):
+    """Return an invitation and its token (the link's secret), valid for 14 days by default."""
+    import secrets
+
+    from django.utils import timezone
+
+    from cer.members.models import Invitation
+    from cer.members.services import hash_token
+
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    fields = {
+        "community": community,
+        "email": email,
+        "token_hash": hash_token(token),
+        "created_at": now,
+        "expires_at": now + dt.timedelta(days=14),
+    }
+    fields.update(overrides)
+    return Invitation.objects.create(**fields), token
+
+
+def make_application(community: Community, **overrides: object):
+    """Return a submitted application by a new user, declaring one POD."""
+    from django.utils import timezone
+
+    from cer.members.models import MembershipApplication
+
+    seed = next(_sequence)
+    invitation, _token = make_invitation(community, email=f"candidato{seed}@example.org")
+    user = User.objects.create_user(username=f"candidato{seed}", password="prova-password-2025")
+    fields = {
+        "community": community,
+        "invitation": invitation,
+        "user": user,
+        "member": make_member(user=user),
+        "status": "SUBMITTED",
+        "step": "DONE",
+        "declared_points": [
+            {
+                "pod": valid_pod(900_000 + seed),
+                "configuration_id": community.configurations.first().pk,
+                "contracted_power_kw": "3.000",
+                "has_withdrawal": True,
+                "has_injection": False,
+                "address": "Via Roma 2",
+            }
+        ],
+        "started_at": timezone.now(),
+        "submitted_at": timezone.now(),
+    }
+    fields.update(overrides)
+    return MembershipApplication.objects.create(**fields)

@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k" * 20 + "0123456789abcdefghijklmnop"
+FERNET_KEY = "pQ0ZJ8W1S6m3qKqj7y3sQm8c9kq4L2vXb0t1r5u6w7E="
 
 
 def check_with(**env: str) -> subprocess.CompletedProcess[str]:
@@ -31,6 +32,14 @@ def check_with(**env: str) -> subprocess.CompletedProcess[str]:
     [
         ({"DJANGO_DEBUG": "false", "DJANGO_ALLOWED_HOSTS": "cer.example.org"}, "DJANGO_SECRET_KEY"),
         ({"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": GOOD_KEY}, "DJANGO_ALLOWED_HOSTS"),
+        (
+            {
+                "DJANGO_DEBUG": "false",
+                "DJANGO_SECRET_KEY": GOOD_KEY,
+                "DJANGO_ALLOWED_HOSTS": "cer.example.org",
+            },
+            "FIELD_ENCRYPTION_KEYS",
+        ),
         ({"DJANGO_DEBUG": "maybe"}, "not a boolean"),
     ],
 )
@@ -43,7 +52,10 @@ def test_production_refuses_unsafe_settings(env, complaint):
 
 def test_production_starts_with_explicit_settings():
     result = check_with(
-        DJANGO_DEBUG="false", DJANGO_SECRET_KEY=GOOD_KEY, DJANGO_ALLOWED_HOSTS="cer.example.org"
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=GOOD_KEY,
+        DJANGO_ALLOWED_HOSTS="cer.example.org",
+        FIELD_ENCRYPTION_KEYS=FERNET_KEY,
     )
 
     assert result.returncode == 0, result.stderr

@@ -1,3 +1,101 @@
-from django.urls import URLPattern, URLResolver
+"""Every API route. Version 1 lives under /api/v1/; the first API's paths stay as aliases.
 
-urlpatterns: list[URLPattern | URLResolver] = []
+Each view declares its access rule (cer.api.permissions); tests/api/test_route_matrix.py
+walks this module with every persona.
+"""
+
+from django.urls import URLPattern, URLResolver, include, path, re_path
+
+from cer.api.errors import json_not_found
+from cer.api.permissions import PUBLIC
+from cer.api.views import accounts, meta, privacy, resources
+
+app_name = "api"
+
+json_not_found.access_rule = PUBLIC  # type: ignore[attr-defined]
+
+v1: list[URLPattern | URLResolver] = [
+    path("auth/login", accounts.LoginView.as_view(), name="login"),
+    path("auth/refresh", accounts.RefreshView.as_view(), name="token-refresh"),
+    path("auth/logout", accounts.LogoutView.as_view(), name="logout"),
+    path("me", accounts.MeView.as_view(), name="me"),
+    path("me/password", accounts.PasswordChangeView.as_view(), name="me-password"),
+    path("me/second-factor", accounts.SecondFactorView.as_view(), name="me-second-factor"),
+    path(
+        "me/second-factor/confirm",
+        accounts.SecondFactorConfirmView.as_view(),
+        name="me-second-factor-confirm",
+    ),
+    path("me/export", privacy.PersonalDataExport.as_view(), name="me-export"),
+    path("me/erasure", privacy.PersonalDataErasure.as_view(), name="me-erasure"),
+    path("me/consents", privacy.ConsentList.as_view(), name="me-consents"),
+    path("me/consents/<str:purpose>", privacy.ConsentWithdraw.as_view(), name="me-consent"),
+    path("privacy-notice", privacy.CurrentNotice.as_view(), name="privacy-notice"),
+    path("communities", resources.CommunityList.as_view(), name="communities"),
+    path("communities/<int:pk>", resources.CommunityDetail.as_view(), name="community"),
+    path(
+        "communities/<int:pk>/processing-register",
+        privacy.ProcessingRegister.as_view(),
+        name="processing-register",
+    ),
+    path(
+        "communities/<int:pk>/processing-register.csv",
+        privacy.ProcessingRegisterCsv.as_view(),
+        name="processing-register-csv",
+    ),
+    path("configurations", resources.ConfigurationList.as_view(), name="configurations"),
+    path("configurations/<int:pk>", resources.ConfigurationDetail.as_view(), name="configuration"),
+    path("members", resources.MemberList.as_view(), name="members"),
+    path("members/<int:pk>", resources.MemberDetail.as_view(), name="member"),
+    path("memberships", resources.MembershipList.as_view(), name="memberships"),
+    path("memberships/<int:pk>", resources.MembershipDetail.as_view(), name="membership"),
+    path("connection-points", resources.ConnectionPointList.as_view(), name="connection-points"),
+    path(
+        "connection-points/<int:pk>",
+        resources.ConnectionPointDetail.as_view(),
+        name="connection-point",
+    ),
+    path(
+        "connection-points/<int:pk>/readings",
+        resources.PointReadings.as_view(),
+        name="point-readings",
+    ),
+    path("plants", resources.PlantList.as_view(), name="plants"),
+    path("plants/<int:pk>", resources.PlantDetail.as_view(), name="plant"),
+    path("plants/<int:pk>/incentive", resources.PlantIncentive.as_view(), name="plant-incentive"),
+    path("zonal-prices", resources.ZonalPriceList.as_view(), name="zonal-prices"),
+    path("mqtt/users", resources.DeviceList.as_view(), name="devices"),
+    path("mqtt/users/<int:pk>", resources.DeviceDetail.as_view(), name="device"),
+    path(
+        "mqtt/users/<int:pk>/rotate-secret",
+        resources.DeviceRotateSecret.as_view(),
+        name="device-rotate-secret",
+    ),
+    path("audit-entries", resources.AuditEntryList.as_view(), name="audit-entries"),
+    path("reports", privacy.ReportList.as_view(), name="reports"),
+]
+
+# The first API's paths, kept so that existing integrations go on working.
+seed: list[URLPattern | URLResolver] = [
+    path("login", accounts.LoginView.as_view(), name="seed-login"),
+    path("users", resources.MemberList.as_view(), name="seed-users"),
+    path("users/<int:pk>", resources.MemberDetail.as_view(), name="seed-user"),
+    path("plants", resources.PlantList.as_view(), name="seed-plants"),
+    path("plants/<int:pk>", resources.PlantDetail.as_view(), name="seed-plant"),
+    path("incentives/<int:pk>", resources.PlantIncentive.as_view(), name="seed-incentive"),
+    path("invoices", meta.InvoiceCreate.as_view(), name="seed-invoices"),
+    path("reports", privacy.ReportList.as_view(), name="seed-reports"),
+    path("documents", meta.DocumentCreate.as_view(), name="seed-documents"),
+    path("mqtt/users", resources.DeviceList.as_view(), name="seed-mqtt-users"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("schema/", meta.SchemaView.as_view(), name="schema"),
+    path("docs/", meta.api_docs, name="docs"),
+    path("v1/", include(v1)),
+    *seed,
+    # Readings posted by devices (HTTP Basic) or managers' sessions: /api/plants/{id}/readings
+    # and /api/points/{pod}/readings, served by the metering app.
+    path("", include("cer.metering.api_urls")),
+    re_path(r"^.*$", json_not_found, name="not-found"),
+]

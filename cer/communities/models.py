@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -121,3 +122,65 @@ class Configuration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.primary_substation})"
+
+
+class DistributionModel(models.TextChoices):
+    """How the community shares out the incentives it receives (a choice of its statute)."""
+
+    WITHDRAWAL_SHARE = "WITHDRAWAL_SHARE", _("Consumers in proportion to their withdrawals")
+    EQUAL_SHARE = "EQUAL_SHARE", _("Equal shares among consumers")
+    SOCIAL_FUND = "SOCIAL_FUND", _("Mostly to a fund for social and local projects")
+
+
+class IncentiveDistribution(models.Model):
+    """The rule for distributing incentives: a model and how the total splits, in percent."""
+
+    community = models.OneToOneField(
+        Community,
+        on_delete=models.CASCADE,
+        related_name="incentive_distribution",
+        verbose_name=_("community"),
+    )
+    model = models.CharField(_("model"), max_length=20, choices=DistributionModel.choices)
+    producers_pct = models.DecimalField(_("to producers [%]"), max_digits=5, decimal_places=2)
+    consumers_pct = models.DecimalField(_("to consumers [%]"), max_digits=5, decimal_places=2)
+    community_fund_pct = models.DecimalField(
+        _("to the community fund [%]"), max_digits=5, decimal_places=2
+    )
+
+    class Meta:
+        verbose_name = _("incentive distribution")
+        verbose_name_plural = _("incentive distributions")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    producers_pct__gte=0, consumers_pct__gte=0, community_fund_pct__gte=0
+                ),
+                name="incentive_distribution_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community}: {self.get_model_display()}"
+
+
+class ConstitutionDraft(models.Model):
+    """A constitution wizard in progress: one per user, resumable, never a community yet."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="constitution_draft",
+        verbose_name=_("user"),
+    )
+    step = models.CharField(_("step"), max_length=20)
+    # {step: {"raw": {field: [values]}, "valid": bool}}: what was typed, as typed.
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("constitution draft")
+        verbose_name_plural = _("constitution drafts")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.step})"

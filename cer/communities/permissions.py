@@ -95,6 +95,14 @@ def manages_a_community_of(user: Any, member: Any) -> bool:
     )
 
 
+@rules.predicate
+def is_open_to_members(user: Any, obj: Any) -> bool:
+    """True for documents every member may read (statute, regulation, minutes)."""
+    from cer.documents.models import DocumentKind
+
+    return getattr(obj, "kind", None) in DocumentKind.open_to_members()
+
+
 rules.add_perm("communities.view_community", is_platform_staff | is_back_office | is_member_of)
 rules.add_perm("communities.manage_community", is_platform_staff | is_manager_of)
 rules.add_perm(
@@ -102,3 +110,39 @@ rules.add_perm(
 )
 rules.add_perm("plants.view_point_readings", is_platform_staff | is_the_member | is_manager_of)
 rules.add_perm("plants.register_plant", is_platform_staff | is_back_office | is_manager_of)
+
+
+@rules.predicate
+def is_own_membership(user: Any, membership: Any) -> bool:
+    """True when the membership is the user's own."""
+    return bool(
+        user.is_authenticated
+        and isinstance(membership, Membership)
+        and membership.member.user_id == user.pk
+    )
+
+
+# The API applies the same rules; each has a queryset twin in cer.api.visibility, and
+# tests/api/test_visibility.py checks that the two agree object by object.
+rules.add_perm(
+    "members.change_member_details", is_platform_staff | is_the_member | manages_a_community_of
+)
+rules.add_perm("members.view_membership", is_platform_staff | is_own_membership | is_manager_of)
+rules.add_perm("members.change_membership", is_platform_staff | is_manager_of)
+rules.add_perm(
+    "plants.view_connection_point",
+    is_platform_staff | is_back_office | is_the_member | is_manager_of,
+)
+rules.add_perm("plants.change_connection_point", is_platform_staff | is_back_office | is_manager_of)
+rules.add_perm(
+    "plants.view_plant", is_platform_staff | is_back_office | is_the_member | is_manager_of
+)
+rules.add_perm("plants.change_plant", is_platform_staff | is_back_office | is_manager_of)
+rules.add_perm("metering.add_readings", is_platform_staff | is_manager_of)
+rules.add_perm("metering.manage_devices", is_platform_staff | is_manager_of)
+rules.add_perm("audit.view_entries", is_platform_staff | is_manager_of)
+rules.add_perm("plants.verify_plant", is_platform_staff | is_back_office)
+rules.add_perm(
+    "documents.view_document",
+    is_platform_staff | is_manager_of | (is_member_of & is_open_to_members),
+)

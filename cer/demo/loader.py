@@ -25,6 +25,7 @@ from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Member, Membership, PersonKind
 from cer.metering.models import HourlyReading, ReadingQuality, ReadingSource
 from cer.plants.models import ConnectionPoint, Plant
+from cer.plants.services import check_community_plants
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,11 @@ class LoadResult:
     readings: int = 0
 
 
-def load_demo(*, seed: int = 2025) -> LoadResult:
-    """Create the demo community with its year of readings, unless it exists already."""
+def load_demo(*, seed: int = 2025, now: dt.datetime | None = None) -> LoadResult:
+    """Create the demo community with its year of readings, unless it exists already.
+
+    `now` (aware) stamps the eligibility checks run on the demo plants.
+    """
     demo = build_demo(seed)
     existing = Community.objects.filter(fiscal_code=demo.roster.community.fiscal_code).first()
     if existing is not None:
@@ -56,6 +60,9 @@ def load_demo(*, seed: int = 2025) -> LoadResult:
         readings = _store_readings(demo, points)
         _store_prices(demo)
         _store_users(demo, community)
+        check_community_plants(
+            community=community, actor=None, now=now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        )
     logger.debug("demo community %s loaded: %d hourly readings", community.name, readings)
     return LoadResult(community=community, created=True, readings=readings)
 

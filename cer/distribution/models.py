@@ -1,1 +1,233 @@
-"""Distribution."""
+"""How a community shares out its amount (a dated policy) and each month's result.
+
+A policy is valid from a date (history kept: a change closes the previous one with valid_to).
+Its pots and components are rows, checked together by cercalc.distribution.check_plan before
+anything is stored. A Distribution applies the policy valid at a run's month to that run.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+def percent_field(verbose_name: Any, **options: Any) -> models.DecimalField:
+    """A decimal field with 5 digits, 2 decimals."""
+    return models.DecimalField(verbose_name, max_digits=5, decimal_places=2, **options)
+
+
+def amount_field(verbose_name: Any, **options: Any) -> models.DecimalField:
+    """A decimal field with 12 digits, 2 decimals."""
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **options)
+
+
+class ExcessPolicy(models.TextChoices):
+    REFUSE = "REFUSE", _("Refuse a distribution that breaks the 55 %/45 % rule")
+    CORRECT = "CORRECT", _("Correct it automatically towards households and the social pot")
+
+
+class MissingDataPolicy(models.TextChoices):
+    PROVISIONAL = "PROVISIONAL", _("Settle with the gaps listed, amounts provisional")
+    REFUSE = "REFUSE", _("Refuse to settle a month with gaps")
+
+
+class DistributionBasis(models.TextChoices):
+    CONTRIBUTION = "CONTRIBUTION", _("In proportion to each member's part of shared energy")
+    EQUAL = "EQUAL", _("Equal parts per member (per hour of membership)")
+    PRODUCERS_CONSUMERS = "PRODUCERS_CONSUMERS", _("Producers and consumers by percentage")
+    CUSTOM = "CUSTOM", _("Custom weights per member")
+
+
+class DistributionPolicy(models.Model):
+    """The statute's rule for sharing out a configuration's amount, from a date on."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="distribution_policies",
+        verbose_name=_("community"),
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    excess_policy = models.CharField(
+        _("55 %/45 % rule"),
+        max_length=7,
+        choices=ExcessPolicy.choices,
+        default=ExcessPolicy.CORRECT,
+    )
+    excess_to_social_percent = percent_field(
+        _("share of a correction to the social pot [%]"), default=Decimal(0)
+    )
+    missing_data = models.CharField(
+        _("missing readings or prices"),
+        max_length=11,
+        choices=MissingDataPolicy.choices,
+        default=MissingDataPolicy.PROVISIONAL,
+    )
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        ordering = ["community", "-valid_from"]
+        verbose_name = _("distribution policy")
+        verbose_name_plural = _("distribution policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "valid_from"], name="distribution_policy_one_per_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="distribution_policy_period_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community} from {self.valid_from}"
+
+
+class PolicyPot(models.Model):
+    """A pot the statute sets aside: a percentage of the amount or a fixed sum per month."""
+
+    policy = models.ForeignKey(
+        DistributionPolicy, on_delete=models.CASCADE, related_name="pots", verbose_name=_("policy")
+    )
+    code = models.SlugField(_("code"), max_length=30)
+    label = models.CharField(_("label"), max_length=100)
+    percent = percent_field(_("percentage [%]"), null=True, blank=True)
+    fixed_eur = amount_field(_("fixed amount [EUR]"), null=True, blank=True)
+    social = models.BooleanField(
+        _("social purposes"), default=False, help_text=_("May receive the 55 %/45 % excess.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["policy", "position", "pk"]
+        verbose_name = _("pot")
+        verbose_name_plural = _("pots")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "code"], name="policy_pot_code_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PolicyComponent(models.Model):
+    """A part of the rest [%] shared out by one basis."""
+
+    policy = models.ForeignKey(
+        DistributionPolicy,
+        on_delete=models.CASCADE,
+        related_name="components",
+        verbose_name=_("policy"),
+    )
+    basis = models.CharField(_("basis"), max_length=20, choices=DistributionBasis.choices)
+    percent = percent_field(_("share of the rest [%]"))
+    producers_percent = percent_field(_("producers' side [%]"), default=Decimal(0))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["policy", "position", "pk"]
+        verbose_name = _("component")
+        verbose_name_plural = _("components")
+
+
+class CustomWeight(models.Model):
+    """A member's weight for the CUSTOM basis."""
+
+    policy = models.ForeignKey(
+        DistributionPolicy,
+        on_delete=models.CASCADE,
+        related_name="weights",
+        verbose_name=_("policy"),
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+    )
+    weight = models.DecimalField(_("weight"), max_digits=9, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("custom weight")
+        verbose_name_plural = _("custom weights")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "member"], name="custom_weight_once"),
+        ]
+
+
+class AmountBasis(models.TextChoices):
+    SHADOW = "SHADOW", _("Our shadow settlement")
+    GSE = "GSE", _("Amounts certified by GSE")
+
+
+class Distribution(models.Model):
+    """A run's amount shared out by a policy: pots and members' shares, to the cent."""
+
+    run = models.OneToOneField(
+        "settlement.SettlementRun",
+        on_delete=models.PROTECT,
+        related_name="distribution",
+        verbose_name=_("run"),
+    )
+    policy = models.ForeignKey(
+        DistributionPolicy, on_delete=models.PROTECT, related_name="+", verbose_name=_("policy")
+    )
+    amount_basis = models.CharField(_("amount from"), max_length=6, choices=AmountBasis.choices)
+    amount_eur = amount_field(_("amount distributed [EUR]"))
+    excess_eur = amount_field(_("excess above 55 %/45 % [EUR]"))
+    enterprise_ceiling_eur = amount_field(_("ceiling for enterprises [EUR]"))
+    enterprise_before_eur = amount_field(_("enterprises before correction"))
+    enterprise_eur = amount_field(_("enterprises [EUR]"))
+    moved_to_social_eur = amount_field(_("moved to the social pot [EUR]"))
+    moved_to_members_eur = amount_field(_("moved to households [EUR]"))
+    # [{"code", "label", "amount_eur", "social"}]
+    pots = models.JSONField(_("pots"), default=list)
+    # The plan as applied: {"pots": [...], "components": [...], ...}
+    plan = models.JSONField(_("plan"), default=dict)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["-run__month"]
+        verbose_name = _("distribution")
+        verbose_name_plural = _("distributions")
+
+    def __str__(self) -> str:
+        return f"{self.run}: {self.amount_eur} EUR"
+
+
+class MemberShare(models.Model):
+    """A member's share of a distribution, with the arithmetic that gave it."""
+
+    distribution = models.ForeignKey(
+        Distribution,
+        on_delete=models.CASCADE,
+        related_name="shares",
+        verbose_name=_("distribution"),
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    amount_eur = amount_field(_("share [EUR]"))
+    exact_eur = models.CharField(_("exact share [EUR]"), max_length=60)
+    correction_eur = amount_field(_("55 %/45 % correction [EUR]"), default=0)
+    # [{"basis", "side", "weight", "total_weight", "component_eur", "exact_eur"}] as strings
+    parts = models.JSONField(_("arithmetic"), default=list)
+
+    class Meta:
+        ordering = ["distribution", "member"]
+        verbose_name = _("member share")
+        verbose_name_plural = _("member shares")
+        constraints = [
+            models.UniqueConstraint(fields=["distribution", "member"], name="member_share_once"),
+        ]

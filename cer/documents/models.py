@@ -1,1 +1,104 @@
 """Documents of a community: statutes, regulations, signed forms, with versions."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentKind(models.TextChoices):
+    STATUTE = "STATUTE", _("Statute")
+    REGULATION = "REGULATION", _("Internal regulation")
+    MINUTES = "MINUTES", _("Minutes of a meeting")
+    MEMBERSHIP_FORM = "MEMBERSHIP_FORM", _("Membership form")
+    CONTRACT = "CONTRACT", _("Contract or mandate")
+    OTHER = "OTHER", _("Other")
+
+    @classmethod
+    def open_to_members(cls) -> frozenset[str]:
+        """Kinds every member may read; the others may carry other members' personal data."""
+        return frozenset({cls.STATUTE, cls.REGULATION, cls.MINUTES})
+
+
+class Document(models.Model):
+    """One document of a community's archive; its content lives in numbered versions."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("community"),
+    )
+    kind = models.CharField(_("type"), max_length=15, choices=DocumentKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    document_date = models.DateField(_("date of the document"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["community", "kind", "-document_date", "pk"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def latest_version(self) -> DocumentVersion | None:
+        return self.versions.order_by("-number").first()
+
+
+def stored_name(instance: Any, filename: str) -> str:
+    """Return a random storage name: the user's file name is kept only as data."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"documents/{secrets.token_hex(16)}.{extension}"
+
+
+class DocumentVersion(models.Model):
+    """A version of a document: the file, stored under MEDIA_ROOT with a random name."""
+
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="versions", verbose_name=_("document")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    file = models.FileField(_("file"), upload_to=stored_name, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size_bytes = models.PositiveIntegerField(_("size [bytes]"))
+    # A drafted document carries a PDF rendering next to its editable DOCX.
+    pdf_file = models.FileField(_("PDF rendering"), upload_to=stored_name, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["document", "-number"]
+        verbose_name = _("document version")
+        verbose_name_plural = _("document versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "number"], name="document_version_number_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} v{self.number}"
+
+    @property
+    def community(self) -> Any:
+        """The community the version belongs to (read by the permission rules)."""
+        return self.document.community
+
+    @property
+    def kind(self) -> str:
+        return self.document.kind

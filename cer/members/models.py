@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cer.core.crypto import EncryptedTextField
 from cer.core.validators import (
     normalise_code,
     validate_fiscal_code,
@@ -62,7 +63,8 @@ class Member(models.Model):
         related_name="+",
         verbose_name=_("municipality"),
     )
-    iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
+    # Encrypted at rest (cer.core.crypto); never filter on it in SQL.
+    iban = EncryptedTextField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -183,3 +185,116 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} — {self.community} ({self.get_role_display()})"
+
+
+class Invitation(models.Model):
+    """An invitation to join a community, sent by email with a single-use, expiring link.
+
+    Only a hash of the token is stored: the link in the email is the sole copy.
+    """
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("community"),
+    )
+    email = models.EmailField(_("email"))
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.community}"
+
+    def is_usable_at(self, moment: object) -> bool:
+        return self.used_at is None and moment < self.expires_at  # type: ignore[operator]
+
+
+class ApplicationStatus(models.TextChoices):
+    IN_PROGRESS = "IN_PROGRESS", _("Being filled in")
+    SUBMITTED = "SUBMITTED", _("Waiting for approval")
+    APPROVED = "APPROVED", _("Approved")
+    REJECTED = "REJECTED", _("Rejected")
+
+
+class ApplicationStep(models.TextChoices):
+    PROFILE = "PROFILE", _("Personal or company data")
+    PRIVACY = "PRIVACY", _("Privacy notice")
+    POINTS = "POINTS", _("Connection points")
+    DONE = "DONE", _("Sent")
+
+
+class MembershipApplication(models.Model):
+    """An invitee's request to join: their data, their declared PODs, the manager's decision."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="applications",
+        verbose_name=_("community"),
+    )
+    invitation = models.OneToOneField(
+        Invitation,
+        on_delete=models.PROTECT,
+        related_name="application",
+        verbose_name=_("invitation"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="membership_applications",
+        verbose_name=_("user"),
+    )
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("member"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=11,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.IN_PROGRESS,
+    )
+    step = models.CharField(
+        _("step"), max_length=7, choices=ApplicationStep.choices, default=ApplicationStep.PROFILE
+    )
+    # [{"pod", "configuration_id", "contracted_power_kw", "has_withdrawal", "has_injection",
+    #   "address"}]: turned into ConnectionPoint rows on approval.
+    declared_points = models.JSONField(_("declared connection points"), default=list, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("membership application")
+        verbose_name_plural = _("membership applications")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.community} ({self.get_status_display()})"

@@ -1,3 +1,14 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from cer.members import views
+
+app_name = "members"
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("check/", views.check_field, name="check_field"),
+    path("join/<str:token>/", views.join, name="join"),
+    path("onboarding/", views.onboarding, name="onboarding"),
+    path("communities/<int:pk>/invite/", views.invite, name="invite"),
+    path("communities/<int:pk>/history/", views.history, name="history"),
+    path("applications/<int:pk>/", views.application_detail, name="application"),
+    path("memberships/<int:pk>/end/", views.end_membership, name="end_membership"),
+]

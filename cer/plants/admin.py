@@ -18,8 +18,23 @@ class PlantSectionInline(admin.TabularInline):
 
 @admin.register(Plant)
 class PlantAdmin(admin.ModelAdmin):
-    list_display = ["name", "source", "power_kw", "entry_into_service_date", "regime", "owner"]
-    list_filter = ["source", "regime"]
+    list_display = [
+        "name",
+        "source",
+        "power_kw",
+        "entry_into_service_date",
+        "regime",
+        "owner",
+        "eligibility_status",
+    ]
+    list_filter = ["source", "regime", "eligibility_status"]
+    readonly_fields = [
+        "eligibility_status",
+        "eligibility_results",
+        "eligibility_checked_at",
+        "verified_at",
+        "verified_by",
+    ]
     search_fields = ["name", "censimp_code", "connection_point__pod"]
     autocomplete_fields = ["connection_point", "owner"]
     inlines = [PlantSectionInline]

@@ -6,11 +6,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cer.core.choices import Region
 from cer.core.validators import (
     normalise_code,
     validate_not_in_future,
@@ -95,6 +97,15 @@ class IncentiveRegime(models.TextChoices):
     DM2020 = "DM2020", _("DM 16/9/2020 (flat tariff, transitional)")
 
 
+class EligibilityStatus(models.TextChoices):
+    """The outcome of the automatic checks (cer.plants.eligibility); codes never change."""
+
+    UNCHECKED = "UNCHECKED", _("Not checked yet")
+    ELIGIBLE = "ELIGIBLE", _("Eligible")
+    TO_CHECK = "TO_CHECK", _("To check")
+    NOT_ELIGIBLE = "NOT_ELIGIBLE", _("Not eligible")
+
+
 class Plant(models.Model):
     """A renewable production plant behind a connection point."""
 
@@ -146,6 +157,43 @@ class Plant(models.Model):
         null=True,
         blank=True,
         validators=[validate_not_negative],
+    )
+    primary_substation = models.CharField(
+        _("primary substation code"),
+        max_length=20,
+        blank=True,
+        help_text=_("The cabina primaria of the plant's connection point on the GSE map."),
+    )
+    region = models.CharField(
+        _("region"),
+        max_length=30,
+        choices=Region.choices,
+        blank=True,
+        help_text=_("Where the plant stands; empty means the configuration's region."),
+    )
+    eligibility_status = models.CharField(
+        _("eligibility"),
+        max_length=12,
+        choices=EligibilityStatus.choices,
+        default=EligibilityStatus.UNCHECKED,
+        editable=False,
+    )
+    # One entry per rule: {"rule", "outcome", "variant", "values"} (eligibility.CheckResult).
+    eligibility_results = models.JSONField(
+        _("eligibility checks"), default=list, blank=True, editable=False
+    )
+    eligibility_checked_at = models.DateTimeField(
+        _("checked at"), null=True, blank=True, editable=False
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
+        editable=False,
     )
 
     class Meta:

@@ -63,3 +63,38 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.purpose} ({self.notice})"
+
+
+class Erasure(models.Model):
+    """A completed erasure (GDPR art. 17): what was anonymised, what was kept and why.
+
+    The member row stays, anonymised: memberships, readings and invoices refer to it
+    and the law requires keeping them (accounting: 10 years, art. 2220 c.c.).
+    """
+
+    member = models.ForeignKey(
+        "members.Member",
+        on_delete=models.PROTECT,
+        related_name="erasures",
+        verbose_name=_("member"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    completed_at = models.DateTimeField(_("completed at"))
+    erased = models.JSONField(_("erased data"), default=list)
+    kept = models.JSONField(_("kept data, with the legal reason"), default=list)
+
+    class Meta:
+        ordering = ["-completed_at"]
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+
+    def __str__(self) -> str:
+        return f"member {self.member_id} erased at {self.completed_at:%Y-%m-%d}"

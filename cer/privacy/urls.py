@@ -1,3 +1,9 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from cer.privacy import views
+
+app_name = "privacy"
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("notice/", views.notice, name="notice"),
+    path("consents/", views.consents, name="consents"),
+]

@@ -6,3 +6,6 @@ class SettlementConfig(AppConfig):
     name = "cer.settlement"
     label = "settlement"
     verbose_name = _("Settlement")
+
+    def ready(self) -> None:
+        from cer.settlement import permissions  # noqa: F401 (registers the rules)

@@ -6,23 +6,36 @@ add a builder when you protect a view with a new model.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 from django.db import models
 
 from cer.communities.models import Community, Configuration
-from cer.members.models import Member
+from cer.documents.models import DocumentVersion
+from cer.members.models import Member, Membership, MembershipApplication
 from cer.plants.models import ConnectionPoint, Plant
 from tests import factories
 
+_usernames = itertools.count(1)
+
 
 def _member(community: Community) -> Member:
-    return factories.make_user_with_role(community, role="MEMBER", username="matrix-member").member
+    username = f"matrix-member-{next(_usernames)}"
+    return factories.make_user_with_role(community, role="MEMBER", username=username).member
 
 
 def _point(community: Community) -> ConnectionPoint:
     return factories.make_connection_point(community, _member(community), has_injection=True)
+
+
+def _document_version(community: Community) -> DocumentVersion:
+    return factories.make_document(community).versions.get()
+
+
+def _application(community: Community) -> MembershipApplication:
+    return factories.make_application(community)
 
 
 BUILDERS: dict[type[models.Model], Callable[[Community], Any]] = {
@@ -31,6 +44,9 @@ BUILDERS: dict[type[models.Model], Callable[[Community], Any]] = {
     Member: _member,
     ConnectionPoint: _point,
     Plant: lambda community: factories.make_plant(_point(community)),
+    DocumentVersion: _document_version,
+    MembershipApplication: _application,
+    Membership: lambda community: factories.make_membership(community),
 }
 
 
@@ -43,3 +59,49 @@ def sample_object(model: type[models.Model], community: Community) -> Any:
             f"no sample {model.__name__} for the route matrix: add one in {__file__}"
         ) from None
     return builder(community)
+
+
+def _run(community: Community) -> Any:
+    from cer.settlement.models import SettlementRun
+    from tests.settlement import builders as money_builders
+
+    existing = SettlementRun.objects.filter(configuration__community=community).first()
+    return existing or money_builders.make_settlement_run(community.configurations.first())
+
+
+def _statement(community: Community) -> Any:
+    from cer.billing.models import Statement
+    from tests.settlement import builders as money_builders
+
+    existing = Statement.objects.filter(configuration__community=community).first()
+    return existing or money_builders.make_statement(_run(community), _member(community))
+
+
+def _dispute(community: Community) -> Any:
+    from cer.billing.models import Dispute
+    from tests.settlement import builders as money_builders
+
+    line = _statement(community).lines.first()
+    return Dispute.objects.filter(line=line).first() or money_builders.make_dispute(line)
+
+
+def _payout(community: Community) -> Any:
+    from cer.billing.models import PayoutBatch
+    from tests.settlement import builders as money_builders
+
+    existing = PayoutBatch.objects.filter(configuration__community=community).first()
+    return existing or money_builders.make_payout_batch(community.configurations.first())
+
+
+def _register_money_builders() -> None:
+    from cer.billing.models import Dispute, PayoutBatch, Statement, StatementLine
+    from cer.settlement.models import SettlementRun
+
+    BUILDERS[SettlementRun] = _run
+    BUILDERS[Statement] = _statement
+    BUILDERS[StatementLine] = lambda community: _statement(community).lines.first()
+    BUILDERS[Dispute] = _dispute
+    BUILDERS[PayoutBatch] = _payout
+
+
+_register_money_builders()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from cer.demo.loader import load_demo
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, seed: int, **options) -> None:
         started = time.monotonic()
-        result = load_demo(seed=seed)
+        result = load_demo(seed=seed, now=timezone.now())
         if result.created:
             self.stdout.write(
                 f"Demo community '{result.community.name}' loaded: "

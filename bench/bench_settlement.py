@@ -1,0 +1,222 @@
+"""Benchmark: settle a configuration of 1,000 members and 20 plants from PostgreSQL.
+
+Generates (not timed) 1,000 members with one connection point each, 20 of them with a
+photovoltaic plant, a year (2025) of hourly grid-operator readings and hourly zonal prices,
+all written with COPY, and a distribution policy. Then times, from the database to stored
+results, distribution and members' statements:
+
+- settle_month_1000_members_s: one month (June 2025: load, settle, store, distribute, issue
+  statements), target <= 5 s;
+- settle_year_1000_members_s: the twelve months of 2025 in a row, target <= 30 s.
+
+Runs in its own database, created next to the one named by DATABASE_URL and dropped at the
+end. Prints `bench: NAME VALUE UNIT` lines.
+
+    DATABASE_URL=postgres://... .venv/bin/python bench/bench_settlement.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+YEAR = 2025
+BENCH_SUFFIX = "_bench_settlement"
+NOW = dt.datetime(2026, 1, 10, 8, 0, tzinfo=dt.UTC)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--plants", type=int, default=20)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("bench_settlement needs DATABASE_URL pointing at PostgreSQL (make bench sets it).")
+    base, _, name = url.rpartition("/")
+    bench_db = f"{name.split('?')[0] or 'postgres'}{BENCH_SUFFIX}"
+    maintenance = f"{base}/postgres"
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bench_db)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(bench_db)))
+    os.environ["DATABASE_URL"] = f"{base}/{bench_db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    try:
+        _run(args.members, args.plants)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bench_db)))
+
+
+def _run(n_members: int, n_plants: int) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    configuration = _make_data(n_members, n_plants)
+    from cer.distribution.services import distribute_run
+    from cer.settlement.services import compute_month
+
+    timings = {}
+    started = time.perf_counter()
+    for month_number in range(1, 13):
+        month_start = time.perf_counter()
+        run = compute_month(
+            configuration=configuration, month=dt.date(YEAR, month_number, 1), now=NOW
+        ).run
+        distribute_run(run=run, actor=None, now=NOW)
+        timings[month_number] = time.perf_counter() - month_start
+    year_s = time.perf_counter() - started
+    print(f"bench: settle_month_1000_members_s {timings[6]:.2f} s")
+    print(f"bench: settle_year_1000_members_s {year_s:.2f} s")
+
+
+def _make_data(n_members: int, n_plants: int):
+    from django.db import connection
+
+    from cer.communities.models import Community, Configuration
+    from cer.core.models import Municipality
+    from cer.distribution.services import set_policy
+    from cer.members.models import Member, Membership
+    from cer.metering.models import HourlyReading
+    from cer.plants.models import ConnectionPoint, Plant
+    from cercalc import buckets
+
+    town = Municipality.objects.get(pk="027038")
+    community = Community.objects.create(
+        name="CER Benchmark",
+        kind="CER",
+        legal_form="THIRD_SECTOR",
+        fiscal_code="00743110157",
+        seat_address="Piazza Marconi 1",
+        seat_municipality=town,
+    )
+    configuration = Configuration.objects.create(
+        community=community,
+        name="Cabina",
+        primary_substation="AC001E00001",
+        market_zone="NORD",
+        region="Veneto",
+        status="ACTIVE",
+    )
+    categories = ["HOUSEHOLD"] * 9 + ["SME"]
+    members = Member.objects.bulk_create(
+        Member(
+            kind="NATURAL",
+            category=categories[index % 10],
+            first_name="Socio",
+            last_name=f"{index:04d}",
+            fiscal_code=f"BNCH{index:012d}",
+            vat_number="" if index % 10 != 9 else f"{index:011d}",
+            email=f"socio{index}@example.org",
+            address="Via Roma 1",
+            municipality=town,
+            iban="IT60X0542811101000000123456",
+        )
+        for index in range(n_members)
+    )
+    Membership.objects.bulk_create(
+        Membership(member=m, community=community, valid_from=dt.date(2024, 1, 1)) for m in members
+    )
+    points = ConnectionPoint.objects.bulk_create(
+        ConnectionPoint(
+            pod=f"IT001E{80_000_000 + index:08d}",
+            configuration=configuration,
+            holder=member,
+            contracted_power_kw=Decimal("6"),
+            has_injection=index < n_plants,
+        )
+        for index, member in enumerate(members)
+    )
+    powers = [Decimal(p) for p in ("45", "150", "19.8", "200", "600")]
+    Plant.objects.bulk_create(
+        Plant(
+            connection_point=points[index],
+            owner=members[index],
+            name=f"FV {index}",
+            source="PV",
+            power_kw=powers[index % len(powers)],
+            entry_into_service_date=dt.date(2024, 3, 1) + dt.timedelta(days=index),
+            capital_grant_pct=Decimal("30") if index % 4 == 3 else Decimal(0),
+        )
+        for index in range(n_plants)
+    )
+    set_policy(
+        community=community,
+        valid_from=dt.date(2024, 1, 1),
+        pots=[
+            {"code": "running", "label": "Running costs", "percent": Decimal("8")},
+            {"code": "social", "label": "Social fund", "percent": Decimal("5"), "social": True},
+        ],
+        components=[
+            {"basis": "CONTRIBUTION", "percent": Decimal("70")},
+            {"basis": "EQUAL", "percent": Decimal("30")},
+        ],
+        actor=None,
+        now=NOW,
+    )
+
+    start, end = buckets.local_year_bounds_utc_s(YEAR)
+    hours = np.arange(start, end, buckets.HOUR_S, dtype=np.int64)
+    stamps = [
+        dt.datetime.fromtimestamp(s, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S+00")
+        for s in hours.tolist()
+    ]
+    rng = np.random.default_rng(11)
+    hour_of_day = (hours // 3600 + 1) % 24
+    daylight = np.clip(np.sin((hour_of_day - 6) / 12 * np.pi), 0, None)
+    table = HourlyReading._meta.db_table
+    columns = "connection_point_id, hour_start, injected_wh, withdrawn_wh, source, quality"
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for index, point in enumerate(points):
+                if index < n_plants:
+                    peak = int(powers[index % len(powers)] * 700)
+                    injected = (peak * daylight * rng.uniform(0.6, 1.0, hours.size)).astype(
+                        np.int64
+                    )
+                else:
+                    injected = np.zeros(hours.size, dtype=np.int64)
+                withdrawn = rng.integers(100, 1500, size=hours.size)
+                copy.write(
+                    "".join(
+                        f"{point.pk}\t{stamp}\t{i}\t{w}\tDSO\tOK\n"
+                        for stamp, i, w in zip(
+                            stamps, injected.tolist(), withdrawn.tolist(), strict=True
+                        )
+                    )
+                )
+        prices = rng.integers(4000, 22000, size=hours.size)
+        with cursor.cursor.copy(
+            "COPY incentives_zonalprice (market_zone, interval_start, interval_minutes, "
+            "price_eur_per_mwh, source) FROM STDIN"
+        ) as copy:
+            copy.write(
+                "".join(
+                    f"NORD\t{stamp}\t60\t{p / 100:.2f}\tSYNTHETIC\n"
+                    for stamp, p in zip(stamps, prices.tolist(), strict=True)
+                )
+            )
+        cursor.execute(f"ANALYZE {table}")
+    return configuration
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The OpenAPI document: JWT security, and the error shape on every operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.settings import patched_settings
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "description": "Stable code: invalid, parse_error, not_authenticated, "
+                    "authentication_failed, invalid_credentials, otp_required, "
+                    "token_not_valid, permission_denied, not_found, method_not_allowed, "
+                    "unsupported_media_type, not_acceptable, conflict, body_too_large, "
+                    "throttled, locked_out, not_implemented, service_unavailable.",
+                },
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "description": "Field path -> problems, for `invalid` only.",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+ERROR_STATUSES = {
+    "400": "Invalid request: malformed JSON, unknown or wrong fields, bad query parameters.",
+    "401": "Not authenticated, or the token is not valid.",
+    "403": "Authenticated but not allowed (on an object you can see).",
+    "404": "No such object among those you may see.",
+    "405": "Method not allowed.",
+    "406": "Not acceptable.",
+    "409": "Conflict with the current state.",
+    "413": "Body too large.",
+    "415": "Unsupported media type: send application/json.",
+    "429": "Too many requests or locked out: see Retry-After.",
+    "501": "Not available yet.",
+    "503": "A dependency (the MQTT broker) is unavailable.",
+}
+
+
+class ApiJWTScheme(OpenApiAuthenticationExtension):
+    target_class = "cer.api.authentication.ApiJWTAuthentication"
+    name = "jwtAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+def add_error_responses(result: dict[str, Any]) -> dict[str, Any]:
+    """Add the Error component and document every error status on every operation.
+
+    Request bodies refuse unknown fields (`additionalProperties: false`), and optional
+    email fields may be blank, which the `email` format would deny.
+    """
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, component in schemas.items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+        for prop in component.get("properties", {}).values():
+            if prop.get("format") == "email":
+                del prop["format"]
+    schemas["Error"] = ERROR_SCHEMA
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_STATUSES.items():
+                responses.setdefault(code, {"description": description, "content": reference})
+            responses.pop("default", None)
+    return result
+
+
+# Several models name their choices `kind` or `status`: give each set its own name.
+SCHEMA_SETTINGS = {
+    "ENUM_NAME_OVERRIDES": {
+        "CommunityKindEnum": "cer.communities.models.CommunityKind",
+        "ConfigurationStatusEnum": "cer.communities.models.ConfigurationStatus",
+        "PersonKindEnum": "cer.members.models.PersonKind",
+        "MembershipKindEnum": "cer.members.models.MembershipKind",
+        "DeviceKindEnum": "cer.metering.models.DeviceKind",
+        "DeviceStatusEnum": "cer.metering.models.DeviceStatus",
+    }
+}
+
+
+class ApiSchemaGenerator(SchemaGenerator):
+    """The project's generator: its enum names and the error responses."""
+
+    def get_schema(self, request: Any = None, public: bool = False) -> dict[str, Any]:
+        with patched_settings(SCHEMA_SETTINGS):
+            schema = super().get_schema(request=request, public=public)
+        return add_error_responses(schema)

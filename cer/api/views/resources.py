@@ -1,0 +1,587 @@
+"""Communities, members, connection points, plants, readings, prices, devices and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cer.api import serializers as s
+from cer.api import visibility
+from cer.api.errors import ServiceUnavailable
+from cer.api.fields import AwareDateTimeField
+from cer.api.permissions import LOGGED_IN, on_object
+from cer.api.views.base import ApiView, AuditedWrites
+from cer.audit.services import record
+from cer.communities.models import Community, Configuration, MarketZone
+from cer.communities.permissions import community_of
+from cer.incentives.models import ZonalPrice
+from cer.members.models import Member, Membership
+from cer.metering import broker
+from cer.metering import services as metering
+from cer.metering.models import Device, HourlyReading, ReadingSource
+from cer.plants.models import ConnectionPoint, Plant
+
+ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+PERIOD = [
+    OpenApiParameter(
+        "from",
+        OpenApiTypes.DATETIME,
+        required=True,
+        description="Start of the period, ISO 8601 with offset (included).",
+    ),
+    OpenApiParameter(
+        "to",
+        OpenApiTypes.DATETIME,
+        required=True,
+        description="End of the period, ISO 8601 with offset (excluded).",
+    ),
+]
+OPTIONAL_PERIOD = [
+    OpenApiParameter(p.name, OpenApiTypes.DATETIME, required=False, description=p.description)
+    for p in PERIOD
+]
+
+
+def parse_period(request: Request, *, required: bool) -> tuple[Any, Any]:
+    """Return the aware (from, to) of the query string; 400 naming the parameter otherwise."""
+    given = {
+        key: request.query_params[key] for key in ("from", "to") if key in request.query_params
+    }
+    if not given and not required:
+        return None, None
+    period = s.PeriodQuerySerializer(data=given)
+    period.is_valid(raise_exception=True)
+    return period.validated_data["from"], period.validated_data["to"]
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise exceptions.ValidationError({name: [_("A whole number is required.")]})
+    return int(raw)
+
+
+def require(user: Any, permission: str, obj: Any) -> None:
+    """Raise 403 unless the user holds `permission` on `obj` (which the user can see)."""
+    if not user.has_perm(permission, obj):
+        raise exceptions.PermissionDenied()
+
+
+class ScopedList(ApiView):
+    """A list of what the user may see: `scope` is a cer.api.visibility function."""
+
+    scope: ClassVar[Any]
+    access_rule = LOGGED_IN
+
+    def get_queryset(self) -> QuerySet:
+        return type(self).scope(self.request.user, today=self.today())
+
+
+class ScopedDetail(ApiView):
+    """One object, looked up among those the user may see (404 otherwise)."""
+
+    scope: ClassVar[Any]
+
+    def get_queryset(self) -> QuerySet:
+        return type(self).scope(self.request.user, today=self.today())
+
+
+# --- communities ------------------------------------------------------------------------
+
+
+@extend_schema(tags=["communities"])
+class CommunityList(ScopedList, generics.ListAPIView):
+    scope = visibility.communities
+    serializer_class = s.CommunitySerializer
+
+
+@extend_schema(tags=["communities"])
+class CommunityDetail(ScopedDetail, generics.RetrieveAPIView):
+    access_rule = on_object(Community, view="communities.view_community")
+    scope = visibility.communities
+    serializer_class = s.CommunitySerializer
+
+
+@extend_schema(
+    tags=["communities"],
+    parameters=[OpenApiParameter("community", OpenApiTypes.INT, required=False)],
+)
+class ConfigurationList(ScopedList, generics.ListAPIView):
+    scope = visibility.configurations
+    serializer_class = s.ConfigurationSerializer
+
+    def get_queryset(self) -> QuerySet:
+        community = _int_param(self.request, "community")
+        queryset = super().get_queryset()
+        return queryset if community is None else queryset.filter(community_id=community)
+
+
+@extend_schema(tags=["communities"])
+class ConfigurationDetail(ScopedDetail, generics.RetrieveAPIView):
+    access_rule = on_object(Configuration, view="communities.view_community")
+    scope = visibility.configurations
+    serializer_class = s.ConfigurationSerializer
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["members"], responses={200: s.MemberSerializer(many=True)}),
+    post=extend_schema(
+        tags=["members"],
+        request=s.MemberCreateSerializer,
+        responses={201: s.MemberSerializer},
+        description="Register a member and their membership of a community you manage.",
+    ),
+)
+class MemberList(ScopedList, AuditedWrites, generics.ListCreateAPIView):
+    scope = visibility.members
+    audit_code = "members.member"
+
+    def get_serializer_class(self) -> Any:
+        return s.MemberCreateSerializer if self.request.method == "POST" else s.MemberSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.MemberCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        membership = serializer.validated_data.pop("_membership")
+        require(request.user, "communities.manage_community", membership["community"])
+        now = self.now()
+        with transaction.atomic():
+            member = serializer.save()
+            joined = Membership.objects.create(
+                member=member,
+                community=membership["community"],
+                role=membership["role"],
+                kind=membership["participation"],
+                valid_from=membership["valid_from"],
+            )
+            record(
+                actor=request.user,
+                code="members.member.created",
+                now=now,
+                target=member,
+                community=joined.community,
+            )
+            record(
+                actor=request.user,
+                code="members.membership.created",
+                now=now,
+                target=joined,
+                community=joined.community,
+                changes={"role": ["", joined.role], "valid_from": ["", str(joined.valid_from)]},
+            )
+        return Response(s.MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["members"])
+class MemberDetail(ScopedDetail, AuditedWrites, generics.RetrieveUpdateAPIView):
+    access_rule = on_object(
+        Member, view="members.view_member_details", change="members.change_member_details"
+    )
+    scope = visibility.members
+    serializer_class = s.MemberSerializer
+    audit_code = "members.member"
+
+
+@extend_schema(tags=["members"])
+class MembershipList(ScopedList, AuditedWrites, generics.ListCreateAPIView):
+    scope = visibility.memberships
+    serializer_class = s.MembershipSerializer
+    audit_code = "members.membership"
+
+    def perform_create(self, serializer: Any) -> None:
+        require(
+            self.request.user,
+            "members.change_membership",
+            serializer.validated_data["community"],
+        )
+        super().perform_create(serializer)
+
+
+@extend_schema(tags=["members"])
+class MembershipDetail(ScopedDetail, AuditedWrites, generics.RetrieveUpdateAPIView):
+    access_rule = on_object(
+        Membership, view="members.view_membership", change="members.change_membership"
+    )
+    scope = visibility.memberships
+    serializer_class = s.MembershipSerializer
+    audit_code = "members.membership"
+
+
+# --- connection points and plants --------------------------------------------------------
+
+
+class _RegisteredUnder(AuditedWrites):
+    """Creating or moving the object needs `parent_permission` on its new parent."""
+
+    parent_field: ClassVar[str]
+    parent_permission: ClassVar[str]
+
+    def _check_parent(self, serializer: Any) -> None:
+        parent = serializer.validated_data.get(self.parent_field)
+        if parent is not None:
+            require(self.request.user, self.parent_permission, parent)  # type: ignore[attr-defined]
+
+    def perform_create(self, serializer: Any) -> None:
+        self._check_parent(serializer)
+        super().perform_create(serializer)
+
+    def perform_update(self, serializer: Any) -> None:
+        self._check_parent(serializer)
+        super().perform_update(serializer)
+
+
+@extend_schema(tags=["plants"])
+class ConnectionPointList(ScopedList, _RegisteredUnder, generics.ListCreateAPIView):
+    scope = visibility.connection_points
+    serializer_class = s.ConnectionPointSerializer
+    audit_code = "plants.connection_point"
+    parent_field = "configuration"
+    parent_permission = "plants.register_plant"
+
+
+@extend_schema(tags=["plants"])
+class ConnectionPointDetail(ScopedDetail, _RegisteredUnder, generics.RetrieveUpdateAPIView):
+    access_rule = on_object(
+        ConnectionPoint,
+        view="plants.view_connection_point",
+        change="plants.change_connection_point",
+    )
+    scope = visibility.connection_points
+    serializer_class = s.ConnectionPointSerializer
+    audit_code = "plants.connection_point"
+    parent_field = "configuration"
+    parent_permission = "plants.register_plant"
+
+
+@extend_schema(tags=["plants"])
+class PlantList(ScopedList, _RegisteredUnder, generics.ListCreateAPIView):
+    scope = visibility.plants
+    serializer_class = s.PlantSerializer
+    audit_code = "plants.plant"
+    parent_field = "connection_point"
+    parent_permission = "plants.register_plant"
+
+    def get_queryset(self) -> QuerySet:
+        return super().get_queryset().order_by("pk")
+
+
+@extend_schema(tags=["plants"])
+class PlantDetail(ScopedDetail, _RegisteredUnder, generics.RetrieveUpdateAPIView):
+    access_rule = on_object(Plant, view="plants.view_plant", change="plants.change_plant")
+    scope = visibility.plants
+    serializer_class = s.PlantSerializer
+    audit_code = "plants.plant"
+    parent_field = "connection_point"
+    parent_permission = "plants.register_plant"
+
+
+@extend_schema(
+    tags=["plants"],
+    responses={200: s.IncentiveStatusSerializer},
+    description=(
+        "The plant's incentive: the data it depends on and its status. Settlement is not "
+        "computed by the platform yet, so `status` is NOT_COMPUTED and `amount_eur` null."
+    ),
+)
+class PlantIncentive(ScopedDetail):
+    access_rule = on_object(Plant, view="plants.view_plant")
+    scope = visibility.plants
+
+    def get(self, request: Request, pk: int) -> Response:
+        plant = self.get_object()
+        configuration = plant.connection_point.configuration
+        return Response(
+            s.IncentiveStatusSerializer(
+                {
+                    "plant": plant.pk,
+                    "status": "NOT_COMPUTED",
+                    "message": _("The incentive has not been computed yet for this plant."),
+                    "regime": plant.regime,
+                    "is_existing": plant.is_existing,
+                    "power_kw": plant.power_kw,
+                    "entry_into_service_date": plant.entry_into_service_date,
+                    "market_zone": configuration.market_zone,
+                    "amount_eur": None,
+                }
+            ).data
+        )
+
+
+# --- readings ---------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["readings"],
+        parameters=[
+            *PERIOD,
+            OpenApiParameter("source", OpenApiTypes.STR, enum=list(ReadingSource.values)),
+        ],
+        responses={200: s.HourlyReadingSerializer(many=True)},
+        description="Hourly readings of the point whose hour starts in [from, to).",
+    ),
+    post=extend_schema(
+        tags=["readings"],
+        request=s.ReadingsBulkSerializer,
+        responses={200: s.ReadingsWrittenSerializer},
+        description=(
+            "Create or replace hourly readings of one source in one request (up to 10 000 "
+            "hours). Each `hour_start` carries its UTC offset; energy is kWh as a string."
+        ),
+    ),
+)
+class PointReadings(ScopedDetail, generics.ListAPIView):
+    access_rule = on_object(
+        ConnectionPoint, view="plants.view_point_readings", change="metering.add_readings"
+    )
+    scope = visibility.points_with_readings
+    serializer_class = s.HourlyReadingSerializer
+    lookup_url_kwarg = "pk"
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return HourlyReading.objects.none()
+        return super().get_queryset()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        point = self.get_object()
+        start, end = parse_period(request, required=True)
+        readings = HourlyReading.objects.filter(connection_point=point).between(start, end)
+        source = request.query_params.get("source")
+        if source is not None:
+            if source not in ReadingSource.values:
+                raise exceptions.ValidationError({"source": [_("Unknown source.")]})
+            readings = readings.filter(source=source)
+        page = self.paginate_queryset(readings.order_by("hour_start", "source"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def post(self, request: Request, pk: int) -> Response:
+        point = self.get_object()
+        body = s.ReadingsBulkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        source = body.validated_data["source"]
+        rows = [
+            HourlyReading(connection_point=point, source=source, **item)
+            for item in body.validated_data["readings"]
+        ]
+        with transaction.atomic():
+            HourlyReading.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["connection_point", "hour_start", "source"],
+                update_fields=["injected_wh", "withdrawn_wh", "quality"],
+            )
+            hours = sorted(row.hour_start for row in rows)
+            record(
+                actor=request.user,
+                code="metering.readings.written",
+                now=self.now(),
+                target=point,
+                community=community_of(point),
+                changes={
+                    "source": source,
+                    "hours": len(rows),
+                    "first": hours[0].isoformat(),
+                    "last": hours[-1].isoformat(),
+                },
+            )
+        return Response({"written": len(rows)})
+
+
+# --- prices -----------------------------------------------------------------------------
+
+
+@extend_schema(
+    tags=["prices"],
+    parameters=[
+        OpenApiParameter("market_zone", OpenApiTypes.STR, enum=list(MarketZone.values)),
+        *OPTIONAL_PERIOD,
+    ],
+    description="Day-ahead zonal prices [EUR/MWh] by market interval (public market data).",
+)
+class ZonalPriceList(ApiView, generics.ListAPIView):
+    access_rule = LOGGED_IN
+    serializer_class = s.ZonalPriceSerializer
+
+    def get_queryset(self) -> QuerySet:
+        prices = ZonalPrice.objects.order_by("market_zone", "interval_start")
+        if getattr(self, "swagger_fake_view", False):
+            return prices
+        zone = self.request.query_params.get("market_zone")
+        if zone is not None:
+            if zone not in MarketZone.values:
+                raise exceptions.ValidationError({"market_zone": [_("Unknown market zone.")]})
+            prices = prices.filter(market_zone=zone)
+        for name, lookup in (("from", "interval_start__gte"), ("to", "interval_start__lt")):
+            if name in self.request.query_params:
+                moment = _aware_param(self.request, name)
+                prices = prices.filter(**{lookup: moment})
+        return prices
+
+
+def _aware_param(request: Request, name: str) -> Any:
+    field = AwareDateTimeField()
+    try:
+        return field.run_validation(request.query_params[name])
+    except exceptions.ValidationError as error:
+        raise exceptions.ValidationError({name: error.detail}) from error
+
+
+# --- device accounts --------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["devices"]),
+    post=extend_schema(
+        tags=["devices"],
+        request=s.DeviceSerializer,
+        responses={201: s.DeviceSecretSerializer},
+        description=(
+            "Create a device and its MQTT account, limited to the device's own topic. "
+            "The secret is in the answer and never again."
+        ),
+    ),
+)
+class DeviceList(ScopedList, generics.ListCreateAPIView):
+    scope = visibility.devices
+    serializer_class = s.DeviceSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        point = data["connection_point"]
+        require(request.user, "metering.manage_devices", point)
+        now = self.now()
+        try:
+            with transaction.atomic():
+                created = metering.register_device(
+                    point=point,
+                    name=data["name"],
+                    kind=data["kind"],
+                    now=now,
+                    serial_number=data.get("serial_number", ""),
+                    meter_channel=data.get("meter_channel", 0),
+                    counter_rollover_wh=data.get("counter_rollover_wh"),
+                )
+                record(
+                    actor=request.user,
+                    code="metering.device.created",
+                    now=now,
+                    target=created.device,
+                    community=community_of(point),
+                    changes={"name": ["", created.device.name], "kind": ["", created.device.kind]},
+                )
+        except metering.DeviceNameTaken as error:
+            raise exceptions.ValidationError(
+                {"name": [_("Another device of this connection point uses this name.")]}
+            ) from error
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(error.message_dict) from error
+        except broker.BrokerError as error:
+            raise ServiceUnavailable(_("The MQTT broker did not answer; retry later.")) from error
+        answer = s.DeviceSecretSerializer(created.device).data
+        answer["secret"] = created.secret
+        return Response(answer, status=status.HTTP_201_CREATED)
+
+
+def _device_change(request: Request, device: Device, action: Any, code: str) -> Any:
+    now = ApiView.now()
+    try:
+        with transaction.atomic():
+            outcome = action(device=device, now=now)
+            record(
+                actor=request.user,
+                code=code,
+                now=now,
+                target=device,
+                community=community_of(device),
+            )
+    except metering.DeviceDeleted as error:
+        raise exceptions.NotFound() from error
+    except broker.BrokerError as error:
+        raise ServiceUnavailable(_("The MQTT broker did not answer; retry later.")) from error
+    return outcome
+
+
+@extend_schema(tags=["devices"])
+class DeviceDetail(ScopedDetail, generics.RetrieveDestroyAPIView):
+    access_rule = on_object(
+        Device, view="metering.manage_devices", change="metering.manage_devices"
+    )
+    scope = visibility.devices
+    serializer_class = s.DeviceSerializer
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        device = self.get_object()
+        _device_change(request, device, metering.delete_device, "metering.device.deleted")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    tags=["devices"],
+    request=None,
+    responses={200: s.DeviceSecretSerializer},
+    description="Give the device a new secret; the old one stops working at once.",
+)
+class DeviceRotateSecret(ScopedDetail):
+    access_rule = on_object(
+        Device, view="metering.manage_devices", change="metering.manage_devices"
+    )
+    scope = visibility.devices
+
+    def post(self, request: Request, pk: int) -> Response:
+        device = self.get_object()
+        rotated = _device_change(
+            request, device, metering.rotate_device_secret, "metering.device.rotated"
+        )
+        answer = s.DeviceSecretSerializer(rotated.device).data
+        answer["secret"] = rotated.secret
+        return Response(answer)
+
+
+# --- audit log --------------------------------------------------------------------------
+
+
+@extend_schema(
+    tags=["audit"],
+    parameters=[
+        OpenApiParameter("community", OpenApiTypes.INT),
+        OpenApiParameter("code", OpenApiTypes.STR, description="Prefix of the action code."),
+        *OPTIONAL_PERIOD,
+    ],
+    description="Who created, changed or deleted what, newest first (managers only).",
+)
+class AuditEntryList(ScopedList, generics.ListAPIView):
+    scope = visibility.audit_entries
+    serializer_class = s.AuditEntrySerializer
+
+    def get_queryset(self) -> QuerySet:
+        entries = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return entries
+        community = _int_param(self.request, "community")
+        if community is not None:
+            entries = entries.filter(community_id=community)
+        code = self.request.query_params.get("code")
+        if code:
+            entries = entries.filter(code__startswith=code[:80])
+        if "from" in self.request.query_params:
+            entries = entries.filter(at__gte=_aware_param(self.request, "from"))
+        if "to" in self.request.query_params:
+            entries = entries.filter(at__lt=_aware_param(self.request, "to"))
+        return entries.order_by("-at", "-pk")

@@ -1,0 +1,144 @@
+"""What each user may see, as querysets: the twins of the rules in communities/permissions.py.
+
+List endpoints return these querysets and detail endpoints look objects up in them,
+so an object the user may not see is a 404 whether it exists or not. The rule and
+its twin are checked against each other in tests/api/test_visibility.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from cer.audit.models import AuditEntry
+from cer.communities.models import Community, Configuration
+from cer.communities.permissions import BACK_OFFICE_GROUP, MANAGER_ROLES
+from cer.members.models import Member, Membership
+from cer.metering.models import Device
+from cer.plants.models import ConnectionPoint, Plant
+
+
+def _is_staff(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.is_staff))
+
+
+def _is_back_office(user: Any) -> bool:
+    return bool(user.is_authenticated and user.groups.filter(name=BACK_OFFICE_GROUP).exists())
+
+
+def _member_of(user: Any, today: dt.date) -> QuerySet:
+    return (
+        Membership.objects.active_on(today).filter(member__user_id=user.pk).values("community_id")
+    )
+
+
+def _managed_by(user: Any, today: dt.date) -> QuerySet:
+    return (
+        Membership.objects.active_on(today)
+        .filter(member__user_id=user.pk, role__in=MANAGER_ROLES)
+        .values("community_id")
+    )
+
+
+def communities(user: Any, *, today: dt.date) -> QuerySet[Community]:
+    """communities.view_community"""
+    if not user.is_authenticated:
+        return Community.objects.none()
+    if _is_staff(user) or _is_back_office(user):
+        return Community.objects.all()
+    return Community.objects.filter(pk__in=_member_of(user, today))
+
+
+def managed_communities(user: Any, *, today: dt.date) -> QuerySet[Community]:
+    """communities.manage_community"""
+    if not user.is_authenticated:
+        return Community.objects.none()
+    if _is_staff(user):
+        return Community.objects.all()
+    return Community.objects.filter(pk__in=_managed_by(user, today))
+
+
+def configurations(user: Any, *, today: dt.date) -> QuerySet[Configuration]:
+    """communities.view_community, applied to a configuration."""
+    return Configuration.objects.filter(community__in=communities(user, today=today))
+
+
+def members(user: Any, *, today: dt.date) -> QuerySet[Member]:
+    """members.view_member_details"""
+    if not user.is_authenticated:
+        return Member.objects.none()
+    if _is_staff(user):
+        return Member.objects.all()
+    managed_members = (
+        Membership.objects.active_on(today)
+        .filter(community_id__in=_managed_by(user, today))
+        .values("member_id")
+    )
+    return Member.objects.filter(Q(user_id=user.pk) | Q(pk__in=managed_members))
+
+
+def memberships(user: Any, *, today: dt.date) -> QuerySet[Membership]:
+    """members.view_membership"""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    if _is_staff(user):
+        return Membership.objects.all()
+    return Membership.objects.filter(
+        Q(member__user_id=user.pk) | Q(community_id__in=_managed_by(user, today))
+    )
+
+
+def connection_points(user: Any, *, today: dt.date) -> QuerySet[ConnectionPoint]:
+    """plants.view_connection_point"""
+    if not user.is_authenticated:
+        return ConnectionPoint.objects.none()
+    if _is_staff(user) or _is_back_office(user):
+        return ConnectionPoint.objects.all()
+    return ConnectionPoint.objects.filter(
+        Q(holder__user_id=user.pk) | Q(configuration__community_id__in=_managed_by(user, today))
+    )
+
+
+def points_with_readings(user: Any, *, today: dt.date) -> QuerySet[ConnectionPoint]:
+    """plants.view_point_readings"""
+    if not user.is_authenticated:
+        return ConnectionPoint.objects.none()
+    if _is_staff(user):
+        return ConnectionPoint.objects.all()
+    return ConnectionPoint.objects.filter(
+        Q(holder__user_id=user.pk) | Q(configuration__community_id__in=_managed_by(user, today))
+    )
+
+
+def plants(user: Any, *, today: dt.date) -> QuerySet[Plant]:
+    """plants.view_plant"""
+    if not user.is_authenticated:
+        return Plant.objects.none()
+    if _is_staff(user) or _is_back_office(user):
+        return Plant.objects.all()
+    return Plant.objects.filter(
+        Q(owner__user_id=user.pk)
+        | Q(connection_point__configuration__community_id__in=_managed_by(user, today))
+    )
+
+
+def devices(user: Any, *, today: dt.date) -> QuerySet[Device]:
+    """metering.manage_devices, applied to the device's connection point."""
+    if not user.is_authenticated:
+        return Device.objects.none()
+    if _is_staff(user):
+        return Device.objects.all()
+    return Device.objects.filter(
+        connection_point__configuration__community_id__in=_managed_by(user, today)
+    )
+
+
+def audit_entries(user: Any, *, today: dt.date) -> QuerySet[AuditEntry]:
+    """audit.view_entries, applied to the entry's community."""
+    if not user.is_authenticated:
+        return AuditEntry.objects.none()
+    if _is_staff(user):
+        return AuditEntry.objects.all()
+    return AuditEntry.objects.filter(community_id__in=_managed_by(user, today))

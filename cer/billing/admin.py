@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from cer.billing.models import Dispute, PayoutBatch, Statement
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    list_display = ("member_name", "configuration", "month", "version", "status", "amount_eur")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in Statement._meta.fields]
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    list_display = ("member", "state", "opened_at", "mediator")
+    list_filter = ("state",)
+
+
+@admin.register(PayoutBatch)
+class PayoutBatchAdmin(admin.ModelAdmin):
+    list_display = ("configuration", "period_start", "period_end", "status", "total_eur")
+    readonly_fields = [f.name for f in PayoutBatch._meta.fields]

@@ -1,0 +1,221 @@
+"""A statement's figures and the arithmetic behind the member's amount, in plain words.
+
+The same explanation feeds the page, the PDF and the CSV, so the three always agree.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+
+from cer.billing.models import Statement
+from cer.distribution.models import DistributionBasis
+from cer.settlement.models import RunMember, SettlementHour
+from cercalc.money import format_kwh, round_half_up
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+@dataclass(frozen=True)
+class StatementFigures:
+    statement: Statement
+    month_label: str
+    injected_kwh: str
+    withdrawn_kwh: str
+    consumer_shared_kwh: str
+    producer_shared_kwh: str
+    community_shared_kwh: str
+    active_hours: int
+    hours: int
+    incentive_eur: Decimal
+    valorisation_eur: Decimal
+    fees_eur: Decimal
+    amount_eur: Decimal
+    average_tariff_eur_per_mwh: str
+    valorisation_eur_per_mwh: str
+    steps: list[str]
+    lines: list[tuple[str, Decimal]]
+
+
+def _eur(value: Decimal | Fraction) -> str:
+    return f"{round_half_up(Fraction(value), 2)}"
+
+
+def _exact(value: Fraction) -> str:
+    return f"{round_half_up(value, 6)}"
+
+
+def figures(statement: Statement) -> StatementFigures:
+    """Collect the figures of a statement and write the steps that gave its amount."""
+    distribution = statement.distribution
+    run = distribution.run
+    row = RunMember.objects.filter(run=run, member_id=statement.member_id).first()
+    share = distribution.shares.filter(member_id=statement.member_id).first()
+    month_label = f"{run.month:%m/%Y}"
+    incentivised = sum(p.incentivised_wh for p in run.plant_rows.all())
+    average = (
+        f"{round_half_up(Fraction(run.incentive_eur) * 1_000_000 / incentivised, 2)}"
+        if incentivised
+        else "-"
+    )
+    valorisation_rate = (
+        f"{round_half_up(Fraction(run.valorisation_eur) * 1_000_000 / run.shared_wh, 2)}"
+        if run.shared_wh
+        else "-"
+    )
+    steps: list[str] = []
+    if distribution.amount_basis == "GSE":
+        steps.append(
+            _("In %(month)s the community received %(amount)s EUR, as certified by GSE.")
+            % {"month": month_label, "amount": distribution.amount_eur}
+        )
+    else:
+        steps.append(
+            _(
+                "In %(month)s the community earned %(amount)s EUR: incentive tariff "
+                "%(incentive)s EUR + valorisation %(valorisation)s EUR − GSE fees for the "
+                "month %(fees)s EUR (estimated from the hourly readings; GSE's figures "
+                "replace these when they arrive)."
+            )
+            % {
+                "month": month_label,
+                "amount": distribution.amount_eur,
+                "incentive": run.incentive_eur,
+                "valorisation": run.valorisation_eur,
+                "fees": run.gse_fees_eur,
+            }
+        )
+    pots_total = Decimal(0)
+    for pot in distribution.pots:
+        pots_total += Decimal(pot["amount_eur"])
+        steps.append(
+            _("The statute sets aside for “%(label)s”: %(amount)s EUR.")
+            % {"label": pot["label"], "amount": pot["amount_eur"]}
+        )
+    steps.append(
+        _("What remains is shared among the members: %(rest)s EUR.")
+        % {"rest": _eur(Fraction(distribution.amount_eur) - Fraction(pots_total))}
+    )
+    for part in share.parts if share else []:
+        weight, total = Fraction(part["weight"]), Fraction(part["total_weight"])
+        component = Fraction(part["component_eur"])
+        basis = part["basis"]
+        if basis == DistributionBasis.EQUAL:
+            unit = _("hours of membership")
+            shown_weight, shown_total = str(weight), str(total)
+        elif basis == DistributionBasis.CUSTOM:
+            unit = _("weighted hours")
+            shown_weight, shown_total = _exact(weight), _exact(total)
+        else:
+            unit = "kWh"
+            shown_weight, shown_total = format_kwh(int(weight)), format_kwh(int(total))
+        steps.append(
+            _(
+                "%(basis)s: %(component)s EUR × your %(weight)s %(unit)s ÷ %(total)s %(unit)s "
+                "of all members = %(exact)s EUR."
+            )
+            % {
+                "basis": DistributionBasis(basis).label
+                + (f" ({part['side']})" if part["side"] != "all" else ""),
+                "component": _eur(component),
+                "weight": shown_weight,
+                "total": shown_total,
+                "unit": unit,
+                "exact": _exact(Fraction(part["exact_eur"])),
+            }
+        )
+    if share is not None:
+        steps.append(
+            _(
+                "Rounded to the cent: %(amount)s EUR. Cents left over by rounding go to the "
+                "largest remainders, so that all shares and pots add up exactly to the total."
+            )
+            % {"amount": share.amount_eur - share.correction_eur}
+        )
+        if share.correction_eur:
+            steps.append(
+                _(
+                    "The 55 %%/45 %% rule: enterprises may receive at most %(ceiling)s EUR this "
+                    "month; your share changes by %(correction)s EUR."
+                )
+                % {
+                    "ceiling": distribution.enterprise_ceiling_eur,
+                    "correction": share.correction_eur,
+                }
+            )
+    if statement.version > 1:
+        steps.append(
+            _("This is version %(version)s of the statement: %(reason)s.")
+            % {"version": statement.version, "reason": statement.reason}
+        )
+    if statement.provisional:
+        steps.append(
+            _(
+                "Some readings or prices were missing: the amounts are provisional and will be "
+                "recomputed when the data arrive."
+            )
+        )
+    return StatementFigures(
+        statement=statement,
+        month_label=month_label,
+        injected_kwh=format_kwh(row.injected_wh if row else 0),
+        withdrawn_kwh=format_kwh(row.withdrawn_wh if row else 0),
+        consumer_shared_kwh=format_kwh(row.consumer_shared_wh if row else 0),
+        producer_shared_kwh=format_kwh(row.producer_shared_wh if row else 0),
+        community_shared_kwh=format_kwh(run.shared_wh),
+        active_hours=row.active_hours if row else 0,
+        hours=run.hours,
+        incentive_eur=run.incentive_eur,
+        valorisation_eur=run.valorisation_eur,
+        fees_eur=run.gse_fees_eur,
+        amount_eur=statement.amount_eur,
+        average_tariff_eur_per_mwh=average,
+        valorisation_eur_per_mwh=valorisation_rate,
+        steps=steps,
+        lines=[(line.description, line.amount_eur) for line in statement.lines.all()],
+    )
+
+
+def hourly_csv(statement: Statement) -> str:
+    """Return the member's hour-by-hour energies and part of shared energy as CSV [kWh]."""
+    run = statement.distribution.run
+    row = RunMember.objects.filter(run=run, member_id=statement.member_id).first()
+    hours = list(
+        SettlementHour.objects.filter(run=run)
+        .order_by("hour_start")
+        .values_list("hour_start", "shared_wh", "price_eur_per_mwh")
+    )
+    series = row.hourly() if row is not None else None
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "hour_start_local",
+            "hour_start_utc",
+            "injected_kwh",
+            "withdrawn_kwh",
+            "your_shared_as_consumer_kwh",
+            "your_plants_shared_kwh",
+            "community_shared_kwh",
+            "zonal_price_eur_per_mwh",
+        ]
+    )
+    for index, (start, shared, price) in enumerate(hours):
+        values = series[:, index].tolist() if series is not None else [0, 0, 0, 0]
+        writer.writerow(
+            [
+                start.astimezone(ROME).isoformat(),
+                start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                *[format_kwh(v) for v in values],
+                format_kwh(shared),
+                "" if price is None else f"{price}",
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,128 @@
+"""PDF documents with reportlab: the member statement and the community report."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import Flowable
+
+from cer.billing.explain import StatementFigures
+
+_STYLES = getSampleStyleSheet()
+
+
+def _table(rows: Sequence[Sequence[object]], widths: Sequence[float] | None = None) -> Table:
+    table = Table([[str(cell) for cell in row] for row in rows], colWidths=widths)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def _render(title: str, story: list[Flowable]) -> bytes:
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=title,
+        author="CerCollettiva",
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+    )
+    document.build(story)
+    return buffer.getvalue()
+
+
+def _text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def statement_pdf(data: StatementFigures) -> bytes:
+    """Render a member's statement: figures, the arithmetic in words, the lines, the total."""
+    statement = data.statement
+    community = statement.configuration.community
+    story: list[Flowable] = [
+        Paragraph(_text(community.name), _STYLES["Title"]),
+        Paragraph(
+            _text(
+                _("Statement for %(month)s — %(member)s (version %(version)s)")
+                % {
+                    "month": data.month_label,
+                    "member": statement.member_name,
+                    "version": statement.version,
+                }
+            ),
+            _STYLES["Heading2"],
+        ),
+        Spacer(1, 4 * mm),
+        _table(
+            [
+                [_("Your energy"), "kWh"],
+                [_("Injected into the grid"), data.injected_kwh],
+                [_("Withdrawn from the grid"), data.withdrawn_kwh],
+                [_("Your part of the shared energy as a consumer"), data.consumer_shared_kwh],
+                [_("Shared energy from your plants"), data.producer_shared_kwh],
+                [_("Shared energy of the whole community"), data.community_shared_kwh],
+                [_("Hours of membership in the month"), f"{data.active_hours} / {data.hours}"],
+            ],
+            [120 * mm, 50 * mm],
+        ),
+        Spacer(1, 4 * mm),
+        _table(
+            [
+                [_("Rates"), "EUR/MWh"],
+                [_("Incentive tariff, average"), data.average_tariff_eur_per_mwh],
+                [_("Valorisation"), data.valorisation_eur_per_mwh],
+            ],
+            [120 * mm, 50 * mm],
+        ),
+        Spacer(1, 4 * mm),
+        Paragraph(_text(_("How your amount was computed")), _STYLES["Heading3"]),
+    ]
+    story += [
+        Paragraph(_text(f"{n}. {step}"), _STYLES["BodyText"])
+        for n, step in enumerate(data.steps, start=1)
+    ]
+    story += [
+        Spacer(1, 4 * mm),
+        _table(
+            [[_("Line"), "EUR"]]
+            + [[description, amount] for description, amount in data.lines]
+            + [[_("Total"), statement.amount_eur]],
+            [120 * mm, 50 * mm],
+        ),
+    ]
+    story.append(Spacer(1, 4 * mm))
+    story.append(
+        Paragraph(
+            _text(_("Paid by bank transfer to the account on file with the community.")),
+            _STYLES["BodyText"],
+        )
+    )
+    return _render(_("Statement"), story)
+
+
+def table_pdf(title: str, sections: Sequence[tuple[str, Sequence[Sequence[object]]]]) -> bytes:
+    """Render a titled document made of headed tables (the community report)."""
+    story: list[Flowable] = [Paragraph(_text(title), _STYLES["Title"])]
+    for heading, rows in sections:
+        story.append(Paragraph(_text(heading), _STYLES["Heading3"]))
+        story.append(_table(rows))
+        story.append(Spacer(1, 4 * mm))
+    return _render(title, story)

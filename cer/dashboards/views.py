@@ -1,0 +1,320 @@
+"""Dashboards: a community's energy by period, one connection point's hours, a member's portal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from cer.communities.models import Community
+from cer.core.access import login_only, object_permission
+from cer.dashboards import charts, queries, services
+from cer.dashboards.periods import ROME, Period, month_of, parse_period
+from cer.dashboards.series import ratio_pct
+from cer.members.models import Member, Membership
+from cer.metering.models import ReadingSource
+from cer.plants.models import ConnectionPoint, Plant
+
+MAX_GAPS_LISTED = 30
+MAX_POINTS_LISTED = 20
+
+
+def _period_options(selected: Period, *, now: dt.datetime) -> list[dict[str, Any]]:
+    """Years and their months for the selector, newest year first."""
+    this_year = now.astimezone(ROME).year
+    first = min(selected.year, this_year) - 2
+    options: list[dict[str, Any]] = []
+    for year in range(max(this_year, selected.year), first - 1, -1):
+        options.append({"key": f"{year:04d}", "label": _("Whole year %(year)s") % {"year": year}})
+        for month in range(12, 0, -1):
+            period = Period(year, month)
+            options.append({"key": period.key, "label": period.local_start().date()})
+    return options
+
+
+def period_context(period: Period, *, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "period": period,
+        "period_start": period.local_start().date(),
+        "period_options": _period_options(period, now=now),
+        "previous_period": period.previous(),
+        "next_period": period.next(),
+    }
+
+
+def _labels() -> list[str]:
+    return [_("Injected [kWh]"), _("Withdrawn [kWh]"), _("Shared [kWh]")]
+
+
+def _kwh(value_wh: int) -> float:
+    return round(value_wh / 1000, 3)
+
+
+def _rows(buckets: services.Bucketed) -> list[dict[str, Any]]:
+    return [
+        {
+            "start": dt.datetime.fromtimestamp(int(start), tz=dt.UTC).astimezone(ROME).date(),
+            "injected_kwh": _kwh(int(inj)),
+            "withdrawn_kwh": _kwh(int(wdr)),
+            "shared_kwh": _kwh(int(shr)),
+        }
+        for start, inj, wdr, shr in zip(
+            buckets.label_starts_s,
+            buckets.injected_wh,
+            buckets.withdrawn_wh,
+            buckets.shared_wh,
+            strict=True,
+        )
+    ]
+
+
+def _community_body_context(
+    request: HttpRequest, community: Community, period: Period, *, now: dt.datetime, version: int
+) -> dict[str, Any]:
+    data = services.community_period_data(
+        community=community, period=period, now=now, version=version
+    )
+    if period.is_year:
+        chart = charts.community_chart(data, services.bucketed(data, by="day"))
+        table = _rows(services.bucketed(data, by="month"))
+    else:
+        chart = charts.community_chart(data, None)
+        table = _rows(services.bucketed(data, by="day"))
+    chart["labels"] = _labels()
+    completeness = services.completeness(data, now=now)
+    plants = Plant.objects.filter(connection_point__configuration__community=community)
+    worst_points = []
+    if request.user.has_perm("communities.manage_community", community):
+        # Per-point completeness names PODs: personal data, for the community's managers.
+        listed = completeness.by_point[:MAX_POINTS_LISTED]
+        pods = dict(
+            ConnectionPoint.objects.filter(pk__in=[pk for pk, _, _ in listed]).values_list(
+                "pk", "pod"
+            )
+        )
+        worst_points = [
+            {"pk": pk, "pod": pods.get(pk, ""), "present": present, "pct": pct}
+            for pk, present, pct in listed
+        ]
+    return {
+        "community": community,
+        "totals": services.totals(data),
+        "totals_kwh": {
+            "injected": _kwh(int(data.injected_wh.sum())),
+            "withdrawn": _kwh(int(data.withdrawn_wh.sum())),
+            "shared": _kwh(int(data.shared_wh.sum())),
+        },
+        "completeness": completeness,
+        "worst_points": worst_points,
+        "chart": chart,
+        "table": table,
+        # Counted with the figures: they follow the cache's lifetime, not the readings version.
+        "member_count": Membership.objects.active_on(now.astimezone(ROME).date())
+        .filter(community=community)
+        .count(),
+        "plant_count": plants.count(),
+        "plant_power_kw": plants.aggregate(total=Sum("power_kw"))["total"],
+        **period_context(period, now=now),
+    }
+
+
+@object_permission("communities.view_community", Community)
+def community_dashboard(request: HttpRequest, community: Community) -> HttpResponse:
+    now = timezone.now()
+    version = services.readings_version(community.pk)
+    period = parse_period(request.GET.get("period")) or services.default_period(
+        community=community, now=now, version=version
+    )
+    manager = request.user.has_perm("communities.manage_community", community)
+    # The figures are the same for everyone with the same view of the same data: render
+    # them once per readings version, language, role and hour, then reuse the HTML.
+    key = ":".join(
+        [
+            "dashboards:html",
+            str(community.pk),
+            period.key,
+            f"v{version}",
+            get_language() or "",
+            "manager" if manager else "member",
+            str(services.expected_hours(period, now=now)),
+            str(now.astimezone(ROME).year),
+        ]
+    )
+    body = cache.get(key)
+    if body is None:
+        body = render_to_string(
+            "dashboards/_community_body.html",
+            _community_body_context(request, community, period, now=now, version=version),
+            request=request,
+        )
+        cache.set(key, body, services.CACHE_SECONDS)
+    context = {
+        "community": community,
+        "body": mark_safe(body),  # noqa: S308 (rendered by our own template above)
+        "period": period,
+        "period_start": period.local_start().date(),
+    }
+    return render(request, "dashboards/community.html", context)
+
+
+def _gaps(present: np.ndarray, hour_starts_s: np.ndarray) -> list[dict[str, Any]]:
+    """Return the runs of missing hours as local start and end, with their length."""
+    missing = ~present
+    if not missing.any():
+        return []
+    edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return [
+        {
+            "start": dt.datetime.fromtimestamp(int(hour_starts_s[s]), tz=dt.UTC).astimezone(ROME),
+            "end": dt.datetime.fromtimestamp(
+                int(hour_starts_s[e - 1]) + 3600, tz=dt.UTC
+            ).astimezone(ROME),
+            "hours": int(e - s),
+        }
+        for s, e in zip(starts[:MAX_GAPS_LISTED], ends[:MAX_GAPS_LISTED], strict=True)
+    ]
+
+
+def _source_counts(point_series: queries.PointSeries) -> list[dict[str, Any]]:
+    labels = dict(ReadingSource.choices)
+    counts = np.bincount(
+        point_series.source_rank[point_series.present].astype(np.int64),
+        minlength=len(queries.SOURCE_PRECEDENCE),
+    )
+    return [
+        {"code": code, "label": labels.get(code, code), "hours": int(counts[rank])}
+        for rank, code in enumerate(queries.SOURCE_PRECEDENCE)
+        if counts[rank]
+    ]
+
+
+@object_permission("plants.view_point_readings", ConnectionPoint)
+def point_dashboard(request: HttpRequest, point: ConnectionPoint) -> HttpResponse:
+    now = timezone.now()
+    period = parse_period(request.GET.get("period"))
+    if period is None:
+        newest = queries.latest_reading_at([point.pk])
+        period = month_of(min(newest, now) if newest else now)
+    context = {
+        "point": point,
+        "community": point.configuration.community,
+        "plants": point.plants.all(),
+        **point_readings_context(point, period=period, now=now),
+        **period_context(period, now=now),
+    }
+    return render(request, "dashboards/point.html", context)
+
+
+def point_readings_context(
+    point: ConnectionPoint, *, period: Period, now: dt.datetime
+) -> dict[str, Any]:
+    """Chart, gaps and sources of one point over a period (also used by the plant page)."""
+    point_series = queries.point_series(point_ids=[point.pk], period=period)[point.pk]
+    hour_starts = period.hour_starts_s()
+    expected = services.expected_hours(period, now=now)
+    present_hours = int(point_series.present[:expected].sum())
+    return {
+        "point_chart": {
+            "step": "hour",
+            "t": hour_starts.tolist(),
+            "series": [
+                charts.kwh_with_gaps(point_series.injected_wh, point_series.present),
+                charts.kwh_with_gaps(point_series.withdrawn_wh, point_series.present),
+            ],
+            "labels": [_("Injected [kWh]"), _("Withdrawn [kWh]")],
+        },
+        "point_totals_kwh": {
+            "injected": _kwh(int(point_series.injected_wh.sum())),
+            "withdrawn": _kwh(int(point_series.withdrawn_wh.sum())),
+        },
+        "gaps": _gaps(point_series.present[:expected], hour_starts[:expected]),
+        "sources": _source_counts(point_series),
+        "present_hours": present_hours,
+        "expected_hours": expected,
+        "completeness_pct": ratio_pct(present_hours, expected),
+    }
+
+
+@login_only
+def member_portal(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    today = timezone.localdate()
+    member = Member.objects.filter(user_id=request.user.pk or 0).first()
+    memberships = (
+        list(
+            Membership.objects.active_on(today)
+            .filter(member=member)
+            .select_related("community")
+            .order_by("community__name")
+        )
+        if member
+        else []
+    )
+    context: dict[str, Any] = {"member": member, "memberships": memberships}
+    if not memberships:
+        return render(request, "dashboards/member_portal.html", context)
+    chosen = request.GET.get("community", "")
+    membership = next((m for m in memberships if str(m.community_id) == chosen), memberships[0])
+    community = membership.community
+    period = parse_period(request.GET.get("period")) or services.default_period(
+        community=community, now=now
+    )
+    points = list(
+        ConnectionPoint.objects.filter(holder=member, configuration__community=community)
+        .select_related("configuration")
+        .order_by("pod")
+    )
+    own_series = queries.point_series(point_ids=[p.pk for p in points], period=period)
+    data = services.community_period_data(community=community, period=period, now=now)
+    share = services.member_share(data=data, own_points=points, own_series=own_series)
+    hours = data.hour_starts_s.size
+    own_injected = sum((s.injected_wh for s in own_series.values()), np.zeros(hours, np.int64))
+    own_withdrawn = sum((s.withdrawn_wh for s in own_series.values()), np.zeros(hours, np.int64))
+    present = np.zeros(hours, dtype=bool)
+    for point_series in own_series.values():
+        present |= point_series.present
+    own_shared = share.as_consumer_wh + share.as_producer_wh
+    context.update(
+        {
+            "membership": membership,
+            "community": community,
+            "points": points,
+            "own_kwh": {
+                "injected": _kwh(int(own_injected.sum())),
+                "withdrawn": _kwh(int(own_withdrawn.sum())),
+                "as_consumer": _kwh(int(share.as_consumer_wh.sum())),
+                "as_producer": _kwh(int(share.as_producer_wh.sum())),
+                "community_shared": _kwh(int(data.shared_wh.sum())),
+            },
+            "own_share_pct": ratio_pct(int(own_shared.sum()), int(data.shared_wh.sum())),
+            "is_producer": any(p.has_injection for p in points),
+            "chart": {
+                "step": "hour",
+                "t": data.hour_starts_s.tolist(),
+                "series": [
+                    charts.kwh_with_gaps(own_injected, present),
+                    charts.kwh_with_gaps(own_withdrawn, present),
+                    charts.kwh(own_shared),
+                ],
+                "labels": [
+                    _("Your injection [kWh]"),
+                    _("Your withdrawal [kWh]"),
+                    _("Your shared energy [kWh]"),
+                ],
+            },
+            **period_context(period, now=now),
+        }
+    )
+    return render(request, "dashboards/member_portal.html", context)

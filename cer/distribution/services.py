@@ -1,0 +1,345 @@
+"""Distribution workflows: set a dated policy, apply it to a settlement run.
+
+The split itself is cercalc.distribution (pots, components, largest remainder, the 55 %/45 %
+ceiling); this module turns the stored policy into a plan, the run's members into
+participants, stores the outcome and issues the members' statements in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from cer.audit.services import record
+from cer.communities.models import Community
+from cer.distribution.models import (
+    AmountBasis,
+    CustomWeight,
+    Distribution,
+    DistributionBasis,
+    DistributionPolicy,
+    ExcessPolicy,
+    MemberShare,
+    MissingDataPolicy,
+    PolicyComponent,
+    PolicyPot,
+)
+from cer.members.models import MemberCategory
+from cer.settlement.models import GseAmount, GseAmountKind, RunMember, SettlementRun
+from cercalc import distribution as split
+from cercalc.distribution import ExcessCeilingExceeded, InvalidPlan
+
+__all__ = [
+    "ExcessCeilingExceeded",
+    "InvalidPlan",
+    "NegativeAmount",
+    "NoPolicy",
+    "PolicyConflict",
+    "distribute_run",
+    "policy_on",
+    "set_policy",
+]
+
+
+class NoPolicy(Exception):
+    """The community has no distribution policy valid for the month."""
+
+
+class PolicyConflict(Exception):
+    """A policy already starts on or after that date."""
+
+
+class NegativeAmount(Exception):
+    """The month's fees exceed its incentives: nothing can be distributed."""
+
+
+def policy_on(community_id: int, day: dt.date) -> DistributionPolicy | None:
+    """Return the community's distribution policy valid on `day`, if any."""
+    return (
+        DistributionPolicy.objects.filter(community_id=community_id, valid_from__lte=day)
+        .exclude(valid_to__lte=day)
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def plan_of(policy: DistributionPolicy) -> split.Plan:
+    """Return the engine's plan for a stored policy."""
+    return split.Plan(
+        pots=tuple(
+            split.Pot(pot.code, percent=pot.percent, fixed_eur=pot.fixed_eur, social=pot.social)
+            for pot in policy.pots.all()
+        ),
+        components=tuple(
+            split.Component(c.basis, c.percent, c.producers_percent)
+            for c in policy.components.all()
+        ),
+        excess_policy=policy.excess_policy,
+        excess_to_social_percent=policy.excess_to_social_percent,
+    )
+
+
+def set_policy(
+    *,
+    community: Community,
+    valid_from: dt.date,
+    pots: Sequence[dict[str, Any]],
+    components: Sequence[dict[str, Any]],
+    custom_weights: dict[int, Decimal] | None = None,
+    excess_policy: str = ExcessPolicy.CORRECT,
+    excess_to_social_percent: Decimal = Decimal(0),
+    missing_data: str = MissingDataPolicy.PROVISIONAL,
+    actor: Any,
+    now: dt.datetime,
+) -> DistributionPolicy:
+    """Store a policy valid from a date on, closing the one it replaces.
+
+    `pots`: [{"code", "label", "percent" or "fixed_eur", "social"}]; `components`:
+    [{"basis", "percent", "producers_percent"}]. The plan is checked before anything is
+    stored. Raises InvalidPlan (naming the field) and PolicyConflict.
+    """
+    plan = split.Plan(
+        pots=tuple(
+            split.Pot(
+                p["code"],
+                percent=p.get("percent"),
+                fixed_eur=p.get("fixed_eur"),
+                social=bool(p.get("social")),
+            )
+            for p in pots
+        ),
+        components=tuple(
+            split.Component(
+                c["basis"], Decimal(c["percent"]), Decimal(c.get("producers_percent") or 0)
+            )
+            for c in components
+        ),
+        excess_policy=excess_policy,
+        excess_to_social_percent=excess_to_social_percent,
+    )
+    split.check_plan(plan)
+    weights = custom_weights or {}
+    if any(c.basis == split.CUSTOM for c in plan.components) and not any(weights.values()):
+        raise InvalidPlan("custom_weights", "the custom basis needs at least one weight")
+    if any(weight < 0 for weight in weights.values()):
+        raise InvalidPlan("custom_weights", "weights must not be negative")
+    with transaction.atomic():
+        if DistributionPolicy.objects.filter(
+            community=community, valid_from__gte=valid_from
+        ).exists():
+            raise PolicyConflict(f"a policy already starts on or after {valid_from}")
+        current = policy_on(community.pk, valid_from)
+        if current is not None:
+            current.valid_to = valid_from
+            current.save(update_fields=["valid_to"])
+        policy = DistributionPolicy.objects.create(
+            community=community,
+            valid_from=valid_from,
+            excess_policy=excess_policy,
+            excess_to_social_percent=excess_to_social_percent,
+            missing_data=missing_data,
+            created_at=now,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        PolicyPot.objects.bulk_create(
+            PolicyPot(
+                policy=policy,
+                code=p["code"],
+                label=p.get("label") or p["code"],
+                percent=p.get("percent"),
+                fixed_eur=p.get("fixed_eur"),
+                social=bool(p.get("social")),
+                position=index,
+            )
+            for index, p in enumerate(pots)
+        )
+        PolicyComponent.objects.bulk_create(
+            PolicyComponent(
+                policy=policy,
+                basis=c.basis,
+                percent=c.percent,
+                producers_percent=c.producers_percent,
+                position=index,
+            )
+            for index, c in enumerate(plan.components)
+        )
+        CustomWeight.objects.bulk_create(
+            CustomWeight(policy=policy, member_id=member_id, weight=weight)
+            for member_id, weight in weights.items()
+        )
+        record(
+            actor=actor,
+            code="distribution.policy.set",
+            now=now,
+            target=policy,
+            community=community,
+            changes={
+                "valid_from": valid_from.isoformat(),
+                "closed": current.pk if current else None,
+            },
+        )
+    return policy
+
+
+def amount_for(run: SettlementRun) -> tuple[str, Decimal]:
+    """Return where the month's amount comes from and the amount [EUR].
+
+    GSE's certified figures win when they exist (REGULATION.md §10: the conguaglio is
+    authoritative): TIP + valorisation + conguaglio - fees. Otherwise our shadow figures:
+    TIP + valorisation - one twelfth of the year's GSE fees (REGULATION.md §7).
+    """
+    rows = list(
+        GseAmount.objects.filter(
+            configuration_id=run.configuration_id, month=run.month, certified=True
+        )
+    )
+    if any(row.kind in (GseAmountKind.TIP, GseAmountKind.VALORISATION) for row in rows):
+        total = Decimal(0)
+        for row in rows:
+            if row.kind == GseAmountKind.FEES:
+                total -= abs(row.amount_eur)
+            elif row.kind != GseAmountKind.ADVANCE:
+                total += row.amount_eur
+        return AmountBasis.GSE, total
+    return AmountBasis.SHADOW, run.incentive_eur + run.valorisation_eur - run.gse_fees_eur
+
+
+def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distribution:
+    """Share out a run's amount by the policy valid in its month and issue the statements.
+
+    A run is distributed once (the same run gives back its distribution). Raises NoPolicy,
+    NegativeAmount, InvalidPlan, ExcessCeilingExceeded (the policy refuses and enterprises
+    would exceed the 55 %/45 % ceiling: nothing is stored).
+    """
+    existing = Distribution.objects.filter(run=run).first()
+    if existing is not None:
+        return existing
+    policy = policy_on(run.configuration.community_id, run.month)
+    if policy is None:
+        raise NoPolicy(f"no distribution policy for {run.month:%Y-%m}")
+    basis, amount = amount_for(run)
+    if amount < 0:
+        raise NegativeAmount(f"the month's amount is {amount} EUR")
+    plan = plan_of(policy)
+    weights = dict(policy.weights.values_list("member_id", "weight"))
+    members = list(RunMember.objects.filter(run=run).defer("series"))
+    enterprises = MemberCategory.enterprises()
+    participants = [
+        split.Participant(
+            member_id=str(row.member_id),
+            enterprise=row.category in enterprises,
+            producer_wh=row.producer_shared_wh,
+            consumer_wh=row.consumer_shared_wh,
+            active_hours=row.active_hours,
+            custom_weight=weights.get(row.member_id, Decimal(0)),
+        )
+        for row in members
+    ]
+    outcome = split.distribute(
+        amount_eur=amount, excess_eur=run.excess_eur, participants=participants, plan=plan
+    )
+    labels = {pot.code: (pot.label, pot.social) for pot in policy.pots.all()}
+    from cer.billing.services import issue_statements
+
+    with transaction.atomic():
+        distribution = Distribution.objects.create(
+            run=run,
+            policy=policy,
+            amount_basis=basis,
+            amount_eur=amount,
+            excess_eur=outcome.excess_eur,
+            enterprise_ceiling_eur=outcome.enterprise_ceiling_eur,
+            enterprise_before_eur=outcome.enterprise_before_eur,
+            enterprise_eur=outcome.enterprise_eur,
+            moved_to_social_eur=outcome.moved_to_social_eur,
+            moved_to_members_eur=outcome.moved_to_members_eur,
+            pots=[
+                {
+                    "code": code,
+                    "label": labels[code][0],
+                    "social": labels[code][1],
+                    "amount_eur": str(value),
+                }
+                for code, value in outcome.pots.items()
+            ],
+            plan=_plan_json(plan),
+            created_at=now,
+        )
+        MemberShare.objects.bulk_create(
+            (
+                MemberShare(
+                    distribution=distribution,
+                    member_id=int(member_id),
+                    amount_eur=value,
+                    exact_eur=str(outcome.shares_exact[member_id]),
+                    correction_eur=outcome.corrections.get(member_id, Decimal(0)),
+                    parts=[
+                        {
+                            "basis": part.basis,
+                            "side": part.side,
+                            "weight": str(part.weight),
+                            "total_weight": str(part.total_weight),
+                            "component_eur": str(part.component_eur),
+                            "exact_eur": str(part.exact_eur),
+                        }
+                        for part in outcome.parts[member_id]
+                        if part.weight
+                    ],
+                )
+                for member_id, value in outcome.shares.items()
+            ),
+            batch_size=1000,
+        )
+        issue_statements(distribution=distribution, now=now)
+        record(
+            actor=actor,
+            code="distribution.distribution.created",
+            now=now,
+            target=distribution,
+            community=run.configuration.community,
+            changes={"amount_eur": str(amount), "basis": basis, "run": run.pk},
+        )
+    return distribution
+
+
+def _plan_json(plan: split.Plan) -> dict[str, Any]:
+    return {
+        "pots": [
+            {
+                "code": pot.code,
+                "percent": str(pot.percent) if pot.percent is not None else None,
+                "fixed_eur": str(pot.fixed_eur) if pot.fixed_eur is not None else None,
+                "social": pot.social,
+            }
+            for pot in plan.pots
+        ],
+        "components": [
+            {
+                "basis": c.basis,
+                "percent": str(c.percent),
+                "producers_percent": str(c.producers_percent),
+            }
+            for c in plan.components
+        ],
+        "excess_policy": plan.excess_policy,
+        "excess_to_social_percent": str(plan.excess_to_social_percent),
+    }
+
+
+def enterprise_total(distribution: Distribution) -> Decimal:
+    """Return what enterprises received in a distribution [EUR]."""
+    return distribution.enterprise_eur
+
+
+def other_pots_total(distribution: Distribution) -> Decimal:
+    """Return the pots of a distribution that are not social [EUR]."""
+    return sum(
+        (Decimal(pot["amount_eur"]) for pot in distribution.pots if not pot["social"]), Decimal(0)
+    )
+
+
+BASIS_LABELS = dict(DistributionBasis.choices)

@@ -1,0 +1,99 @@
+"""The archive of a community's documents: list, upload, download through a permission check."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cer.communities.models import Community
+from cer.core.access import object_permission
+from cer.documents.forms import UploadForm
+from cer.documents.models import Document, DocumentKind, DocumentVersion
+from cer.documents.services import UploadRefused, add_version, check_upload, create_document
+
+
+@object_permission("communities.view_community", Community)
+def archive(request: HttpRequest, community: Community) -> HttpResponse:
+    manager = request.user.has_perm("communities.manage_community", community)
+    documents = Document.objects.filter(community=community).prefetch_related("versions")
+    if not manager:
+        documents = documents.filter(kind__in=DocumentKind.open_to_members())
+    context = {
+        "community": community,
+        "documents": documents,
+        "manager": manager,
+        "form": UploadForm(community=community) if manager else None,
+    }
+    return render(request, "documents/archive.html", context)
+
+
+@object_permission("communities.manage_community", Community)
+def upload(request: HttpRequest, community: Community) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None, community=community)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                content, file_type = check_upload(form.cleaned_data["file"])
+            except UploadRefused as refusal:
+                form.add_error("file", refusal.message)
+            else:
+                now = timezone.now()
+                data = form.cleaned_data
+                name = data["file"].name
+                if data["document"] is not None:
+                    add_version(
+                        document=data["document"],
+                        content=content,
+                        file_type=file_type,
+                        original_name=name,
+                        actor=request.user,
+                        now=now,
+                        note=data["note"],
+                    )
+                else:
+                    create_document(
+                        community=community,
+                        kind=data["kind"],
+                        title=data["title"],
+                        document_date=data["document_date"],
+                        content=content,
+                        file_type=file_type,
+                        original_name=name,
+                        actor=request.user,
+                        now=now,
+                    )
+                messages.success(request, _("The document was stored in the archive."))
+                return redirect("documents:archive", community.pk)
+        status = 400
+    return render(
+        request, "documents/upload.html", {"community": community, "form": form}, status=status
+    )
+
+
+def _send(field_file: object, filename: str, content_type: str) -> HttpResponse:
+    response = FileResponse(
+        field_file.open("rb"),  # type: ignore[attr-defined]
+        as_attachment=True,
+        filename=filename,
+        content_type=content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    # A streaming response, sent as is; the access decorators are typed for HttpResponse.
+    return response  # type: ignore[return-value]
+
+
+@object_permission("documents.view_document", DocumentVersion)
+def download(request: HttpRequest, version: DocumentVersion) -> HttpResponse:
+    return _send(version.file, version.original_name, version.content_type)
+
+
+@object_permission("documents.view_document", DocumentVersion)
+def download_pdf(request: HttpRequest, version: DocumentVersion) -> HttpResponse:
+    if not version.pdf_file:
+        return redirect("documents:download", version.pk)
+    stem = version.original_name.rsplit(".", 1)[0]
+    return _send(version.pdf_file, f"{stem}.pdf", "application/pdf")

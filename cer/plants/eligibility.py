@@ -1,0 +1,506 @@
+"""Eligibility of a plant in its community: each rule is a pure function of plain values.
+
+A check takes what is known about one plant (`PlantFacts`) and about its configuration and
+community (`CommunityFacts`), and returns a `CheckResult`: an outcome, the figures it used
+(as strings, so they can be stored as JSON) and the rule it applies. `explain` turns a
+result into a sentence in the user's language; `overall_status` folds the results into the
+plant's status. Nothing here reads the database or the clock.
+
+Outcomes: PASS (requirement met), LIMITED (admitted with less than the full tariff:
+valorisation only, or a reduced incentivised share), TO_CHECK (cannot be decided from the
+data: documents or codes are missing), FAIL (requirement not met). Any FAIL makes the plant
+NOT_ELIGIBLE, otherwise any TO_CHECK makes it TO_CHECK, otherwise it is ELIGIBLE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+
+class Outcome(StrEnum):
+    PASS = "PASS"  # noqa: S105 (an outcome code, not a password)
+    LIMITED = "LIMITED"
+    TO_CHECK = "TO_CHECK"
+    FAIL = "FAIL"
+
+
+class Status(StrEnum):
+    ELIGIBLE = "ELIGIBLE"
+    TO_CHECK = "TO_CHECK"
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"
+
+
+class Rule(StrEnum):
+    POWER = "POWER"
+    ENTRY_DATE = "ENTRY_DATE"
+    REGIME = "REGIME"
+    SUBSTATION = "SUBSTATION"
+    EXISTING_SHARE = "EXISTING_SHARE"
+    INCENTIVISED_SHARE = "INCENTIVISED_SHARE"
+    PV_REGION = "PV_REGION"
+
+
+RULE_TITLES: Mapping[Rule, Any] = MappingProxyType(
+    {
+        Rule.POWER: _("Power of the plant"),
+        Rule.ENTRY_DATE: _("Entry into service"),
+        Rule.REGIME: _("Incentive regime"),
+        Rule.SUBSTATION: _("Primary substation"),
+        Rule.EXISTING_SHARE: _("Share of existing plants"),
+        Rule.INCENTIVISED_SHARE: _("Superbonus and RES-obligation share"),
+        Rule.PV_REGION: _("Region of a photovoltaic plant"),
+    }
+)
+
+CITATIONS: Mapping[Rule, str] = MappingProxyType(
+    {
+        Rule.POWER: "DM 414/2023; GSE Regole Operative (REGULATION.md §3.6, §9)",
+        Rule.ENTRY_DATE: "D.Lgs. 199/2021 art. 31; DM 414/2023 art. 3 (REGULATION.md §3.6, §9)",
+        Rule.REGIME: "DM MiSE 16/9/2020; GSE transitional regime (REGULATION.md §1)",
+        Rule.SUBSTATION: "DM 414/2023; TIAD (REGULATION.md §2, §9)",
+        Rule.EXISTING_SHARE: "D.Lgs. 199/2021 art. 31 c. 2 (REGULATION.md §3.6)",
+        Rule.INCENTIVISED_SHARE: "GSE FAQ on Superbonus and RES obligation (REGULATION.md §3.3)",
+        Rule.PV_REGION: "DM 414/2023 Allegato 1; GSE FAQ (REGULATION.md §4.2)",
+    }
+)
+
+_NORTH = (
+    "Emilia-Romagna",
+    "Friuli-Venezia Giulia",
+    "Liguria",
+    "Lombardia",
+    "Piemonte",
+    "Trentino-Alto Adige",
+    "Valle d'Aosta",
+    "Veneto",
+)
+_CENTRE = ("Lazio", "Marche", "Toscana", "Umbria", "Abruzzo")
+_SOUTH = ("Molise", "Campania", "Puglia", "Basilicata", "Calabria", "Sicilia", "Sardegna")
+
+
+def _pv_corrections() -> Mapping[str, Decimal]:
+    table = {region: Decimal("10") for region in _NORTH}
+    table.update({region: Decimal("4") for region in _CENTRE})
+    table.update({region: Decimal("0") for region in _SOUTH})
+    return MappingProxyType(table)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The regulatory numbers the checks use, with their sources; override them in tests.
+
+    Dates are Europe/Rome calendar dates; a date "until" is the last day included.
+    """
+
+    # Plants above 1 MW get no TIP (REGULATION.md §3.6 [S], §9 [S]).
+    max_power_kw: Decimal = Decimal("1000")
+    # D.Lgs. 199/2021 in force on 15 Dec 2021: earlier plants are "existing" (§3.6 [S]).
+    existing_before_date: dt.date = dt.date(2021, 12, 16)
+    # DM 414/2023 in force on 24 Jan 2024: TIP plants enter service from then on (§9 [S]).
+    dm414_in_force_date: dt.date = dt.date(2024, 1, 24)
+    # DM 16/9/2020: requests accepted until 24 Apr 2024, plants up to 200 kW (§1 [V]).
+    dm2020_requests_until_date: dt.date = dt.date(2024, 4, 24)
+    dm2020_max_power_kw: Decimal = Decimal("200")
+    # Existing plants may not exceed 30 % of a CER's total power (§3.6 [S]).
+    existing_share_max_pct: Decimal = Decimal("30")
+    # The Superbonus covers at most 20 kW of a plant (§3.3 [V]).
+    superbonus_max_kw: Decimal = Decimal("20")
+    # Photovoltaic correction by administrative region [EUR/MWh] (§4.2 [V]).
+    pv_correction_eur_per_mwh: Mapping[str, Decimal] = field(default_factory=_pv_corrections)
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+PCT_STEP = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class PlantFacts:
+    """What the checks need to know about one plant."""
+
+    power_kw: Decimal
+    entry_into_service_date: dt.date
+    regime: str  # "DM414" or "DM2020"
+    source: str  # EnergySource code, "PV" for photovoltaic
+    region: str = ""  # administrative region of the plant; "" when unknown
+    primary_substation: str = ""  # code on the GSE map; "" when unknown
+    superbonus_kw: Decimal = Decimal(0)
+    obligation_kw: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class CommunityFacts:
+    """What the checks need to know about the plant's configuration and community."""
+
+    community_kind: str  # CommunityKind code: the 30 % limit applies to a CER
+    primary_substation: str  # the configuration's primary substation
+    region: str  # the configuration's region
+    existing_power_kw: Decimal  # all existing plants of the community, this one included
+    total_power_kw: Decimal  # all plants of the community, this one included
+    gse_request_date: dt.date | None = None  # when the configuration's request was filed
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one rule for one plant, with the figures it was decided on."""
+
+    rule: Rule
+    outcome: Outcome
+    values: Mapping[str, str] = field(default_factory=dict)
+    variant: str = ""  # which sentence explains it, when a rule has several
+
+    @property
+    def citation(self) -> str:
+        return CITATIONS[self.rule]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rule": str(self.rule),
+            "outcome": str(self.outcome),
+            "variant": self.variant,
+            "values": dict(self.values),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CheckResult:
+        return cls(
+            rule=Rule(data["rule"]),
+            outcome=Outcome(data["outcome"]),
+            values=dict(data.get("values", {})),
+            variant=data.get("variant", ""),
+        )
+
+
+def _pct(part: Decimal, whole: Decimal) -> Decimal:
+    """Return part / whole in percent, exact (the comparison is made before any rounding)."""
+    return part * 100 / whole
+
+
+def _show_pct(value: Decimal) -> str:
+    return str(value.quantize(PCT_STEP, rounding=ROUND_HALF_UP))
+
+
+def check_power(plant: PlantFacts, *, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> CheckResult:
+    """Check the plant's power against the 1 MW limit per plant [kW]."""
+    values = {"power_kw": str(plant.power_kw), "max_kw": str(thresholds.max_power_kw)}
+    outcome = Outcome.PASS if plant.power_kw <= thresholds.max_power_kw else Outcome.FAIL
+    return CheckResult(Rule.POWER, outcome, values)
+
+
+def check_entry_date(
+    plant: PlantFacts, *, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> CheckResult:
+    """Classify the entry into service: existing, transitional (documents needed) or new."""
+    day = plant.entry_into_service_date
+    values = {
+        "date": day.isoformat(),
+        "existing_before": thresholds.existing_before_date.isoformat(),
+        "dm414_from": thresholds.dm414_in_force_date.isoformat(),
+    }
+    if day < thresholds.existing_before_date:
+        return CheckResult(Rule.ENTRY_DATE, Outcome.LIMITED, values, variant="existing")
+    if plant.regime == "DM2020":
+        # The transitional regime has its own timing, checked by the regime rule.
+        return CheckResult(Rule.ENTRY_DATE, Outcome.PASS, values, variant="dm2020")
+    if day < thresholds.dm414_in_force_date:
+        return CheckResult(Rule.ENTRY_DATE, Outcome.TO_CHECK, values, variant="between")
+    return CheckResult(Rule.ENTRY_DATE, Outcome.PASS, values, variant="new")
+
+
+def check_regime(
+    plant: PlantFacts,
+    community: CommunityFacts,
+    *,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> CheckResult:
+    """Check that the incentive regime fits the plant's power and dates."""
+    if plant.regime != "DM2020":
+        return CheckResult(Rule.REGIME, Outcome.PASS, {"regime": plant.regime}, variant="dm414")
+    until = thresholds.dm2020_requests_until_date
+    values = {
+        "regime": plant.regime,
+        "power_kw": str(plant.power_kw),
+        "max_kw": str(thresholds.dm2020_max_power_kw),
+        "until": until.isoformat(),
+        "date": plant.entry_into_service_date.isoformat(),
+        "request_date": community.gse_request_date.isoformat()
+        if community.gse_request_date
+        else "",
+    }
+    if plant.power_kw > thresholds.dm2020_max_power_kw:
+        return CheckResult(Rule.REGIME, Outcome.FAIL, values, variant="dm2020_power")
+    if plant.entry_into_service_date > until:
+        return CheckResult(Rule.REGIME, Outcome.FAIL, values, variant="dm2020_late_plant")
+    if community.gse_request_date is None:
+        return CheckResult(Rule.REGIME, Outcome.TO_CHECK, values, variant="dm2020_no_request")
+    if community.gse_request_date > until:
+        return CheckResult(Rule.REGIME, Outcome.FAIL, values, variant="dm2020_late_request")
+    return CheckResult(Rule.REGIME, Outcome.PASS, values, variant="dm2020")
+
+
+def _normalise_code(code: str) -> str:
+    return "".join(code.split()).upper()
+
+
+def check_substation(plant: PlantFacts, community: CommunityFacts) -> CheckResult:
+    """Check that the plant is under the configuration's primary substation."""
+    values = {"plant": plant.primary_substation, "configuration": community.primary_substation}
+    if not plant.primary_substation.strip():
+        return CheckResult(Rule.SUBSTATION, Outcome.TO_CHECK, values, variant="unknown")
+    same = _normalise_code(plant.primary_substation) == _normalise_code(
+        community.primary_substation
+    )
+    return CheckResult(Rule.SUBSTATION, Outcome.PASS if same else Outcome.FAIL, values)
+
+
+def check_existing_share(
+    plant: PlantFacts,
+    community: CommunityFacts,
+    *,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> CheckResult:
+    """Check the CER's existing-plant power against 30 % of its total power."""
+    if community.community_kind != "CER":
+        return CheckResult(
+            Rule.EXISTING_SHARE,
+            Outcome.PASS,
+            {"kind": community.community_kind},
+            variant="not_cer",
+        )
+    total = community.total_power_kw
+    share = _pct(community.existing_power_kw, total) if total > 0 else Decimal(0)
+    values = {
+        "existing_kw": str(community.existing_power_kw),
+        "total_kw": str(total),
+        "share_pct": _show_pct(share),
+        "max_pct": str(thresholds.existing_share_max_pct),
+    }
+    within = share <= thresholds.existing_share_max_pct
+    is_existing = plant.entry_into_service_date < thresholds.existing_before_date
+    if within:
+        return CheckResult(Rule.EXISTING_SHARE, Outcome.PASS, values, variant="within")
+    if is_existing:
+        return CheckResult(Rule.EXISTING_SHARE, Outcome.FAIL, values, variant="over")
+    # A new plant lowers the share; the existing plants carry the failure.
+    return CheckResult(Rule.EXISTING_SHARE, Outcome.PASS, values, variant="over_not_this")
+
+
+def check_incentivised_share(
+    plant: PlantFacts, *, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> CheckResult:
+    """Work out the share of power that can earn the TIP after Superbonus and obligation [%]."""
+    reduced_kw = plant.superbonus_kw + plant.obligation_kw
+    values = {
+        "power_kw": str(plant.power_kw),
+        "superbonus_kw": str(plant.superbonus_kw),
+        "obligation_kw": str(plant.obligation_kw),
+        "superbonus_max_kw": str(thresholds.superbonus_max_kw),
+    }
+    if plant.superbonus_kw > thresholds.superbonus_max_kw:
+        return CheckResult(
+            Rule.INCENTIVISED_SHARE, Outcome.TO_CHECK, values, variant="superbonus_over"
+        )
+    if reduced_kw == 0:
+        return CheckResult(Rule.INCENTIVISED_SHARE, Outcome.PASS, values, variant="full")
+    incentivised = (
+        _pct(plant.power_kw - reduced_kw, plant.power_kw) if plant.power_kw > 0 else Decimal(0)
+    )
+    values["incentivised_pct"] = _show_pct(max(incentivised, Decimal(0)))
+    return CheckResult(Rule.INCENTIVISED_SHARE, Outcome.LIMITED, values, variant="reduced")
+
+
+def check_pv_region(
+    plant: PlantFacts,
+    community: CommunityFacts,
+    *,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> CheckResult:
+    """Find the photovoltaic regional correction; flag a missing or inconsistent region."""
+    if plant.source != "PV":
+        return CheckResult(Rule.PV_REGION, Outcome.PASS, {"source": plant.source}, variant="not_pv")
+    region = plant.region or community.region
+    values = {"region": region, "configuration_region": community.region}
+    if not region:
+        return CheckResult(Rule.PV_REGION, Outcome.TO_CHECK, values, variant="unknown")
+    if plant.region and community.region and plant.region != community.region:
+        return CheckResult(Rule.PV_REGION, Outcome.TO_CHECK, values, variant="differs")
+    correction = thresholds.pv_correction_eur_per_mwh.get(region)
+    if correction is None:
+        return CheckResult(Rule.PV_REGION, Outcome.TO_CHECK, values, variant="unknown")
+    values["correction_eur_per_mwh"] = str(correction)
+    return CheckResult(Rule.PV_REGION, Outcome.PASS, values, variant="known")
+
+
+def check_plant(
+    plant: PlantFacts,
+    community: CommunityFacts,
+    *,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> list[CheckResult]:
+    """Run every eligibility rule on one plant, in a fixed order."""
+    return [
+        check_power(plant, thresholds=thresholds),
+        check_entry_date(plant, thresholds=thresholds),
+        check_regime(plant, community, thresholds=thresholds),
+        check_substation(plant, community),
+        check_existing_share(plant, community, thresholds=thresholds),
+        check_incentivised_share(plant, thresholds=thresholds),
+        check_pv_region(plant, community, thresholds=thresholds),
+    ]
+
+
+def overall_status(results: list[CheckResult]) -> Status:
+    """Fold the results: any failure rules the plant out, any open point leaves it to check."""
+    outcomes = {result.outcome for result in results}
+    if Outcome.FAIL in outcomes:
+        return Status.NOT_ELIGIBLE
+    if Outcome.TO_CHECK in outcomes:
+        return Status.TO_CHECK
+    return Status.ELIGIBLE
+
+
+# --- plain-language explanations ------------------------------------------------------------
+
+
+def _explain_power(result: CheckResult) -> str:
+    if result.outcome == Outcome.PASS:
+        return gettext("%(power_kw)s kW is within the limit of %(max_kw)s kW per plant.")
+    return gettext(
+        "%(power_kw)s kW is above the limit of %(max_kw)s kW per plant: a plant above 1 MW "
+        "gets no incentive tariff (at most the valorisation)."
+    )
+
+
+def _explain_entry_date(result: CheckResult) -> str:
+    return {
+        "existing": gettext(
+            "In service on %(date)s, before %(existing_before)s: an existing plant. It may join "
+            "but earns the valorisation only, not the incentive tariff, and counts towards the "
+            "30 %% limit."
+        ),
+        "dm2020": gettext(
+            "In service on %(date)s under the transitional regime: timing is checked by the "
+            "regime rule."
+        ),
+        "between": gettext(
+            "In service on %(date)s, between %(existing_before)s and the entry into force of "
+            "DM 414 (%(dm414_from)s): admitted only with documents dated before the entry into "
+            "service showing the plant was built for the community. Check the documents."
+        ),
+        "new": gettext(
+            "In service on %(date)s, on or after the entry into force of DM 414 "
+            "(%(dm414_from)s): a new plant."
+        ),
+    }[result.variant]
+
+
+def _explain_regime(result: CheckResult) -> str:
+    return {
+        "dm414": gettext("DM 414/2023: incentive tariff by zonal price."),
+        "dm2020": gettext(
+            "DM 16/9/2020: request filed on %(request_date)s, within the deadline of %(until)s."
+        ),
+        "dm2020_power": gettext(
+            "DM 16/9/2020 admits plants up to %(max_kw)s kW; this one has %(power_kw)s kW."
+        ),
+        "dm2020_late_plant": gettext(
+            "DM 16/9/2020 accepted requests until %(until)s, but the plant entered service on "
+            "%(date)s: choose DM 414/2023."
+        ),
+        "dm2020_late_request": gettext(
+            "DM 16/9/2020 accepted requests until %(until)s; the configuration's request is "
+            "dated %(request_date)s: choose DM 414/2023."
+        ),
+        "dm2020_no_request": gettext(
+            "DM 16/9/2020 accepted requests until %(until)s: record the configuration's GSE "
+            "request date to confirm the regime."
+        ),
+    }[result.variant]
+
+
+def _explain_substation(result: CheckResult) -> str:
+    if result.variant == "unknown":
+        return gettext(
+            "The plant's primary substation is not recorded: look it up on the GSE map and "
+            "compare it with the configuration's (%(configuration)s)."
+        )
+    if result.outcome == Outcome.PASS:
+        return gettext("Under the configuration's primary substation %(configuration)s.")
+    return gettext(
+        "The plant is under primary substation %(plant)s, the configuration under "
+        "%(configuration)s: shared energy and the incentive need the same primary substation."
+    )
+
+
+def _explain_existing_share(result: CheckResult) -> str:
+    return {
+        "not_cer": gettext("The 30 %% limit on existing plants applies to a CER only."),
+        "within": gettext(
+            "Existing plants: %(existing_kw)s kW of %(total_kw)s kW, %(share_pct)s %%, within "
+            "the limit of %(max_pct)s %%."
+        ),
+        "over": gettext(
+            "Existing plants: %(existing_kw)s kW of %(total_kw)s kW, %(share_pct)s %%, above "
+            "the limit of %(max_pct)s %% for a CER."
+        ),
+        "over_not_this": gettext(
+            "Existing plants are %(share_pct)s %% of the community's power, above %(max_pct)s "
+            "%%; this new plant is not one of them."
+        ),
+    }[result.variant]
+
+
+def _explain_incentivised_share(result: CheckResult) -> str:
+    return {
+        "full": gettext("No Superbonus or obligation share: the whole power can be incentivised."),
+        "reduced": gettext(
+            "Superbonus %(superbonus_kw)s kW and RES obligation %(obligation_kw)s kW of "
+            "%(power_kw)s kW: the incentive applies to %(incentivised_pct)s %% of the energy "
+            "attributed to the plant; the valorisation to all of it."
+        ),
+        "superbonus_over": gettext(
+            "The Superbonus share (%(superbonus_kw)s kW) is above %(superbonus_max_kw)s kW, the "
+            "most the Superbonus covers: check the figure."
+        ),
+    }[result.variant]
+
+
+def _explain_pv_region(result: CheckResult) -> str:
+    return {
+        "not_pv": gettext("Not photovoltaic: no regional correction."),
+        "unknown": gettext("The region of this photovoltaic plant is not known: record it."),
+        "differs": gettext(
+            "The plant is recorded in %(region)s but the configuration in "
+            "%(configuration_region)s: check the region."
+        ),
+        "known": gettext(
+            "Photovoltaic plant in %(region)s: regional correction of %(correction_eur_per_mwh)s "
+            "EUR/MWh."
+        ),
+    }[result.variant]
+
+
+_EXPLAINERS: Mapping[Rule, Callable[[CheckResult], str]] = MappingProxyType(
+    {
+        Rule.POWER: _explain_power,
+        Rule.ENTRY_DATE: _explain_entry_date,
+        Rule.REGIME: _explain_regime,
+        Rule.SUBSTATION: _explain_substation,
+        Rule.EXISTING_SHARE: _explain_existing_share,
+        Rule.INCENTIVISED_SHARE: _explain_incentivised_share,
+        Rule.PV_REGION: _explain_pv_region,
+    }
+)
+
+
+def explain(result: CheckResult) -> str:
+    """Return the result as one plain sentence in the active language."""
+    return _EXPLAINERS[result.rule](result) % dict(result.values)

@@ -1,0 +1,162 @@
+"""Plant workflows: registration, the eligibility checks stored on each plant, verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+
+from cer.audit.services import record
+from cer.communities.models import Community
+from cer.plants import eligibility
+from cer.plants.models import EligibilityStatus, Plant
+
+logger = logging.getLogger(__name__)
+
+
+class PlantNotInCommunity(Exception):
+    """The plant's connection point belongs to another community."""
+
+
+def plant_facts(plant: Plant) -> eligibility.PlantFacts:
+    """Return what the eligibility rules need to know about a plant."""
+    return eligibility.PlantFacts(
+        power_kw=plant.power_kw,
+        entry_into_service_date=plant.entry_into_service_date,
+        regime=plant.regime,
+        source=plant.source,
+        region=plant.region,
+        primary_substation=plant.primary_substation,
+        superbonus_kw=plant.superbonus_kw,
+        obligation_kw=plant.obligation_kw,
+    )
+
+
+def community_facts(
+    plant: Plant, *, existing_power_kw: Decimal, total_power_kw: Decimal
+) -> eligibility.CommunityFacts:
+    """Return what the rules need to know about the plant's configuration and community."""
+    configuration = plant.connection_point.configuration
+    return eligibility.CommunityFacts(
+        community_kind=configuration.community.kind,
+        primary_substation=configuration.primary_substation,
+        region=configuration.region,
+        existing_power_kw=existing_power_kw,
+        total_power_kw=total_power_kw,
+        gse_request_date=configuration.gse_request_date,
+    )
+
+
+def _community_power_kw(community: Community) -> tuple[Decimal, Decimal]:
+    """Return (existing, total) plant power of the community [kW]."""
+    plants = Plant.objects.filter(connection_point__configuration__community=community)
+    cutoff = eligibility.DEFAULT_THRESHOLDS.existing_before_date
+    total = plants.aggregate(total=Sum("power_kw"))["total"] or Decimal(0)
+    existing = plants.filter(entry_into_service_date__lt=cutoff).aggregate(total=Sum("power_kw"))[
+        "total"
+    ] or Decimal(0)
+    return existing, total
+
+
+def _store_results(plant: Plant, *, existing: Decimal, total: Decimal, now: dt.datetime) -> bool:
+    """Run the rules on one plant and save them; return True when the outcome changed."""
+    results = eligibility.check_plant(
+        plant_facts(plant),
+        community_facts(plant, existing_power_kw=existing, total_power_kw=total),
+    )
+    stored = [result.as_json() for result in results]
+    status = EligibilityStatus(eligibility.overall_status(results).value)
+    changed = stored != plant.eligibility_results or status != plant.eligibility_status
+    plant.eligibility_results = stored
+    plant.eligibility_status = status
+    plant.eligibility_checked_at = now
+    fields = ["eligibility_results", "eligibility_status", "eligibility_checked_at"]
+    if changed and plant.verified_at is not None:
+        # A verification confirms one set of results: new results need a new look.
+        plant.verified_at = None
+        plant.verified_by = None
+        fields += ["verified_at", "verified_by"]
+    plant.save(update_fields=fields)
+    return changed
+
+
+def check_community_plants(*, community: Community, actor: Any, now: dt.datetime) -> list[Plant]:
+    """Run the eligibility checks on every plant of a community and store the results.
+
+    The 30 % rule depends on all the community's plants, so one change re-checks them all.
+    """
+    with transaction.atomic():
+        existing, total = _community_power_kw(community)
+        plants = list(
+            Plant.objects.select_for_update()
+            .filter(connection_point__configuration__community=community)
+            .select_related("connection_point__configuration__community")
+        )
+        for plant in plants:
+            before = plant.eligibility_status
+            if _store_results(plant, existing=existing, total=total, now=now):
+                record(
+                    actor=actor,
+                    code="plants.plant.checked",
+                    now=now,
+                    target=plant,
+                    community=community,
+                    changes={"eligibility_status": [before, plant.eligibility_status]},
+                )
+    return plants
+
+
+def register_plant(*, plant: Plant, actor: Any, now: dt.datetime) -> Plant:
+    """Save a new, validated plant and run the eligibility checks on it and its community.
+
+    A plant that fails a rule is kept and flagged NOT_ELIGIBLE, never refused silently.
+    Raises PlantNotInCommunity when the owner and the point belong to different communities.
+    """
+    community = plant.connection_point.configuration.community
+    if not plant.owner.memberships.filter(community=community).exists():
+        raise PlantNotInCommunity
+    with transaction.atomic():
+        plant.eligibility_status = EligibilityStatus.UNCHECKED
+        plant.save()
+        record(
+            actor=actor,
+            code="plants.plant.registered",
+            now=now,
+            target=plant,
+            community=community,
+            changes={
+                "power_kw": str(plant.power_kw),
+                "entry_into_service_date": plant.entry_into_service_date.isoformat(),
+                "regime": plant.regime,
+            },
+        )
+        check_community_plants(community=community, actor=actor, now=now)
+    plant.refresh_from_db()
+    logger.info("plant %s registered: %s", plant.pk, plant.eligibility_status)
+    return plant
+
+
+def verify_plant(*, plant: Plant, actor: Any, now: dt.datetime) -> Plant:
+    """Record that the back office has checked the plant's results and documents."""
+    with transaction.atomic():
+        plant.verified_at = now
+        plant.verified_by = actor
+        plant.save(update_fields=["verified_at", "verified_by"])
+        record(
+            actor=actor,
+            code="plants.plant.verified",
+            now=now,
+            target=plant,
+            community=plant.connection_point.configuration.community,
+            changes={"eligibility_status": plant.eligibility_status},
+        )
+    return plant
+
+
+def stored_results(plant: Plant) -> list[eligibility.CheckResult]:
+    """Return the plant's stored check results as objects."""
+    return [eligibility.CheckResult.from_json(item) for item in plant.eligibility_results]

@@ -1,0 +1,216 @@
+"""The referente's community report: incentives, valorisation, GSE fees, pots, shares, balance.
+
+One report per period (a month, a quarter or a year) and configuration, built from the latest
+settlement run of each month and its distribution; written as rows once and rendered as a
+page, CSV, XLSX (openpyxl) or PDF (reportlab) from those same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from cer.billing.pdf import table_pdf
+from cer.communities.models import Community
+from cer.distribution.models import Distribution
+from cer.settlement.models import GseAmount, GseAmountKind, SettlementRun
+from cercalc.money import format_kwh
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})|-Q([1-4]))?$")
+
+
+class BadPeriod(ValueError):
+    """A period that is not YYYY, YYYY-MM or YYYY-Qn."""
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: dt.date
+    end: dt.date
+
+    @property
+    def months(self) -> list[dt.date]:
+        months, day = [], self.start
+        while day < self.end:
+            months.append(day)
+            day = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+        return months
+
+
+def parse_period(text: str) -> Period:
+    """Parse "2025", "2025-06" or "2025-Q2" into a half-open range of months."""
+    match = _PERIOD.match(text.strip())
+    if not match:
+        raise BadPeriod(text)
+    year = int(match.group(1))
+    if match.group(2):
+        month = int(match.group(2))
+        if not 1 <= month <= 12:
+            raise BadPeriod(text)
+        start = dt.date(year, month, 1)
+        end = dt.date(year + (month == 12), month % 12 + 1, 1)
+    elif match.group(3):
+        quarter = int(match.group(3))
+        start = dt.date(year, 3 * quarter - 2, 1)
+        end = dt.date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)
+    else:
+        start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    return Period(label=text.strip(), start=start, end=end)
+
+
+@dataclass(frozen=True)
+class Report:
+    community: Community
+    period: Period
+    month_rows: list[list[object]]
+    pot_rows: list[list[object]]
+    member_rows: list[list[object]]
+    balance_rows: list[list[object]]
+
+    def sections(self) -> list[tuple[str, list[list[object]]]]:
+        return [
+            (_("Months"), self.month_rows),
+            (_("Pots"), self.pot_rows),
+            (_("Members' shares"), self.member_rows),
+            (_("Balance"), self.balance_rows),
+        ]
+
+
+def build_report(*, community: Community, period: Period) -> Report:
+    """Collect the period's figures for every configuration of the community."""
+    runs: list[SettlementRun] = []
+    for configuration in community.configurations.all():
+        for month in period.months:
+            run = (
+                SettlementRun.objects.filter(configuration=configuration, month=month)
+                .order_by("-version")
+                .first()
+            )
+            if run is not None:
+                runs.append(run)
+    distributions = {
+        d.run_id: d
+        for d in Distribution.objects.filter(run__in=runs).prefetch_related("shares__member")
+    }
+    gse: dict[tuple[int, dt.date], Decimal] = defaultdict(Decimal)
+    for amount in GseAmount.objects.filter(
+        configuration__community=community, month__gte=period.start, month__lt=period.end
+    ):
+        gse[(amount.configuration_id, amount.month)] += (
+            -abs(amount.amount_eur) if amount.kind == GseAmountKind.FEES else amount.amount_eur
+        )
+    month_rows: list[list[object]] = [
+        [
+            _("Month"),
+            _("Configuration"),
+            _("Version"),
+            _("Shared [kWh]"),
+            _("Incentive [EUR]"),
+            _("Valorisation [EUR]"),
+            _("GSE fees [EUR]"),
+            _("GSE net [EUR]"),
+            _("Distributed [EUR]"),
+        ]
+    ]
+    pots: dict[str, Decimal] = defaultdict(Decimal)
+    members: dict[str, Decimal] = defaultdict(Decimal)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for run in runs:
+        distribution = distributions.get(run.pk)
+        gse_net = gse.get((run.configuration_id, run.month))
+        month_rows.append(
+            [
+                f"{run.month:%Y-%m}",
+                run.configuration.name,
+                run.version,
+                format_kwh(run.shared_wh),
+                run.incentive_eur,
+                run.valorisation_eur,
+                run.gse_fees_eur,
+                gse_net if gse_net is not None else "",
+                distribution.amount_eur if distribution else "",
+            ]
+        )
+        totals["incentive"] += run.incentive_eur
+        totals["valorisation"] += run.valorisation_eur
+        totals["fees"] += run.gse_fees_eur
+        if distribution is None:
+            continue
+        totals["distributed"] += distribution.amount_eur
+        for pot in distribution.pots:
+            pots[pot["label"]] += Decimal(pot["amount_eur"])
+        for share in distribution.shares.all():
+            members[share.member.display_name] += share.amount_eur
+    pot_rows: list[list[object]] = [[_("Pot"), _("Amount [EUR]")]]
+    pot_rows += [[label, amount] for label, amount in sorted(pots.items())]
+    member_rows: list[list[object]] = [[_("Member"), _("Share [EUR]")]]
+    member_rows += [[name, amount] for name, amount in sorted(members.items())]
+    pots_total = sum(pots.values(), Decimal(0))
+    shares_total = sum(members.values(), Decimal(0))
+    balance_rows: list[list[object]] = [
+        [_("Item"), _("Amount [EUR]")],
+        [_("Incentive tariff"), totals["incentive"]],
+        [_("Valorisation"), totals["valorisation"]],
+        [_("GSE fees (provision)"), -totals["fees"]],
+        [_("Amount distributed"), totals["distributed"]],
+        [_("Pots"), pots_total],
+        [_("Members' shares"), shares_total],
+        [
+            _("Balance (distributed − pots − shares)"),
+            totals["distributed"] - pots_total - shares_total,
+        ],
+    ]
+    return Report(
+        community=community,
+        period=period,
+        month_rows=month_rows,
+        pot_rows=pot_rows,
+        member_rows=member_rows,
+        balance_rows=balance_rows,
+    )
+
+
+def report_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for heading, rows in report.sections():
+        writer.writerow([heading])
+        writer.writerows([[str(cell) for cell in row] for row in rows])
+        writer.writerow([])
+    return out.getvalue()
+
+
+def report_xlsx(report: Report) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for heading, rows in report.sections():
+        sheet = workbook.create_sheet(title=heading[:31])
+        for row in rows:
+            sheet.append(list(row))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for column in sheet.iter_cols(min_row=2):
+            for cell in column:
+                if isinstance(cell.value, Decimal):
+                    cell.number_format = "#,##0.00"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def report_pdf(report: Report) -> bytes:
+    title = _("%(community)s — report %(period)s") % {
+        "community": report.community.name,
+        "period": report.period.label,
+    }
+    return table_pdf(title, report.sections())

@@ -1,0 +1,470 @@
+"""Load what a settlement needs from the database into the engine's arrays.
+
+Readings come in one SQL query per run (never per-row ORM objects) and go into NumPy arrays
+points x hours. Where several sources exist for a point and hour the most trusted wins: grid
+operator, then device, then manual entry, then estimate. A point counts only while its holder
+is a member of the community: its readings outside the membership are left out. Prices are
+hourly; where only quarter-hours exist the hourly price is the mean of the four (REGULATION.md
+§3.5 working reading [U]). Nothing missing is invented: gaps are returned, listed per point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from django.db import connection
+
+from cer.communities.models import Configuration
+from cer.incentives.models import RegulatoryParameter, ZonalPrice
+from cer.members.models import MemberCategory, Membership
+from cer.metering.models import HourlyReading
+from cer.plants.models import ConnectionPoint, IncentiveRegime, Plant
+from cercalc import buckets
+from cercalc import settle as engine
+from cercalc.distribution import active_hours_mask
+from cercalc.money import RATE_UNITS_PER_EUR_PER_MWH, round_half_up
+from cercalc.params import Kind, Parameters, ParameterTable, Period, default_parameters
+
+SOURCE_RANK = {"DSO": 0, "DEV": 1, "MAN": 2, "EST": 3}
+ENGINE_CATEGORY: dict[str, str] = {
+    MemberCategory.HOUSEHOLD: "household",
+    MemberCategory.SME: "enterprise",
+    MemberCategory.LARGE_ENTERPRISE: "enterprise",
+    MemberCategory.PUBLIC_BODY: "public_body",
+    MemberCategory.RELIGIOUS_BODY: "religious_body",
+    MemberCategory.THIRD_SECTOR: "third_sector",
+    MemberCategory.RESEARCH_BODY: "research_body",
+}
+
+
+@dataclass
+class Inputs:
+    """The engine's inputs for one configuration and period, and what they were made from."""
+
+    configuration: Configuration
+    hours: np.ndarray
+    points: list[ConnectionPoint]
+    point_members: list[int]
+    injected_wh: np.ndarray
+    withdrawn_wh: np.ndarray
+    active: np.ndarray
+    plants: list[Plant]
+    plant_rows: list[int]
+    engine_plants: list[engine.Plant]
+    engine_consumers: list[engine.Consumer]
+    plant_injected_wh: np.ndarray
+    price_units: np.ndarray
+    price_known: np.ndarray
+    parameters: Parameters
+    parameter_versions: dict[str, Any]
+    membership_snapshot: list[dict[str, Any]]
+    member_categories: dict[int, str]
+    gaps: list[dict[str, Any]]
+    unpriced_hours: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def readings_hash(self) -> str:
+        digest = hashlib.sha256()
+        for array in (self.hours, self.injected_wh, self.withdrawn_wh, self.active):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(",".join(p.pod for p in self.points).encode())
+        return digest.hexdigest()
+
+    def inputs_hash(self) -> str:
+        digest = hashlib.sha256(self.readings_hash().encode())
+        digest.update(self.price_units.tobytes())
+        digest.update(self.price_known.tobytes())
+        facts = {
+            "configuration": [self.configuration.community.kind, self.configuration.region],
+            "plants": [repr(plant) for plant in self.engine_plants],
+            "plant_rows": self.plant_rows,
+            "consumers": [repr(consumer) for consumer in self.engine_consumers],
+            "parameters": self.parameter_versions,
+            "membership": self.membership_snapshot,
+        }
+        digest.update(json.dumps(facts, sort_keys=True, default=str).encode())
+        return digest.hexdigest()
+
+
+def month_hours(month: dt.date) -> np.ndarray:
+    """Return the UTC starts [s] of every hour of a Europe/Rome calendar month."""
+    start, end = buckets.local_month_bounds_utc_s(month.year, month.month)
+    return np.arange(start, end, buckets.HOUR_S, dtype=np.int64)
+
+
+def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
+    """Read points, memberships, readings, plants, prices and parameters for the hours."""
+    first_day = buckets.local_date_of(int(hours[0]))
+    end_day = buckets.local_date_of(int(hours[-1])) + dt.timedelta(days=1)
+    points = list(
+        ConnectionPoint.objects.filter(configuration=configuration)
+        .select_related("holder")
+        # Only what the settlement needs: the holder's other fields are encrypted at rest.
+        .only("pk", "pod", "configuration_id", "holder_id", "holder__category")
+        .order_by("pod")
+    )
+    memberships = list(
+        Membership.objects.filter(
+            community_id=configuration.community_id,
+            member_id__in={p.holder_id for p in points},
+            valid_from__lt=end_day,
+        )
+        .exclude(valid_to__lte=first_day)
+        .select_related("member")
+        .only(
+            "member_id",
+            "kind",
+            "valid_from",
+            "valid_to",
+            "member__kind",
+            "member__category",
+            "member__first_name",
+            "member__last_name",
+            "member__company_name",
+        )
+        .order_by("member_id", "valid_from")
+    )
+    periods: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    for membership in memberships:
+        periods[membership.member_id].append((membership.valid_from, membership.valid_to))
+    snapshot = [
+        {
+            "member_id": m.member_id,
+            "name": m.member.display_name,
+            "category": m.member.category,
+            "kind": m.kind,
+            "valid_from": m.valid_from.isoformat(),
+            "valid_to": m.valid_to.isoformat() if m.valid_to else None,
+        }
+        for m in memberships
+    ]
+    warnings: list[str] = []
+    outside = [p.pod for p in points if p.holder_id not in periods]
+    if outside:
+        warnings.append(
+            f"{len(outside)} connection point(s) whose holder was not a member in the period "
+            f"were left out: {', '.join(outside[:10])}"
+        )
+    points = [p for p in points if p.holder_id in periods]
+
+    n_points, n_hours = len(points), hours.size
+    injected, withdrawn, have = _readings(points, hours)
+    active = np.zeros((n_points, n_hours), dtype=bool)
+    masks: dict[int, np.ndarray] = {}
+    for row, point in enumerate(points):
+        if point.holder_id not in masks:
+            masks[point.holder_id] = active_hours_mask(
+                hour_start_utc_s=hours, periods=periods[point.holder_id]
+            )
+        active[row] = masks[point.holder_id]
+    # A point counts only while its holder is a member (docs/settlement.md, Membership).
+    injected *= active
+    withdrawn *= active
+    gaps = _gaps(points, hours, active & ~have)
+
+    price_units, price_known, price_warnings = _prices(configuration.market_zone, hours)
+    warnings += price_warnings
+    unpriced = ~price_known & (injected.sum(axis=0) > 0) & (withdrawn.sum(axis=0) > 0)
+    unpriced_hours = buckets.format_utc_many(hours[unpriced])
+    if unpriced.any():
+        # No price, no tariff: those hours are left out rather than priced by guess.
+        injected[:, unpriced] = 0
+        withdrawn[:, unpriced] = 0
+
+    plants = list(
+        Plant.objects.filter(connection_point__in=points).order_by("entry_into_service_date", "pk")
+    )
+    row_of_point = {point.pk: row for row, point in enumerate(points)}
+    plant_rows = [row_of_point[plant.connection_point_id] for plant in plants]
+    plant_injected = np.zeros((len(plants), n_hours), dtype=np.int64)
+    seen: set[int] = set()
+    for index, row in enumerate(plant_rows):
+        if row in seen:
+            warnings.append(
+                f"Point {points[row].pod} has several plants: its injection is attributed to "
+                "the oldest one."
+            )
+            continue
+        seen.add(row)
+        plant_injected[index] = injected[row]
+    engine_plants = [_engine_plant(plant, configuration) for plant in plants]
+    consumers = [
+        engine.Consumer(consumer_id=point.pod, category=ENGINE_CATEGORY[point.holder.category])
+        for point in points
+    ]
+    parameters, versions = parameters_with_overrides(first_day, end_day)
+    return Inputs(
+        configuration=configuration,
+        hours=hours,
+        points=points,
+        point_members=[p.holder_id for p in points],
+        injected_wh=injected,
+        withdrawn_wh=withdrawn,
+        active=active,
+        plants=plants,
+        plant_rows=plant_rows,
+        engine_plants=engine_plants,
+        engine_consumers=consumers,
+        plant_injected_wh=plant_injected,
+        price_units=price_units,
+        price_known=price_known,
+        parameters=parameters,
+        parameter_versions=versions,
+        membership_snapshot=snapshot,
+        member_categories={m.member_id: m.member.category for m in memberships},
+        gaps=gaps,
+        unpriced_hours=unpriced_hours,
+        warnings=warnings,
+    )
+
+
+def _epoch_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+
+
+# PostgreSQL binary COPY of five bigint columns: a 19-byte header, then per row a 16-bit
+# field count and five (32-bit length, 64-bit value) pairs, then a 16-bit trailer.
+_COPY_ROW = np.dtype(
+    [("fields", ">i2")]
+    + [
+        (f"{kind}{i}", f">i{4 if kind == 'len' else 8}")
+        for i in range(5)
+        for kind in ("len", "val")
+    ]
+)
+
+
+def _fetch_rows(sql: str, params: list[Any]) -> np.ndarray:
+    """Run a query of five bigint columns and return its rows as an int64 array (n x 5).
+
+    On PostgreSQL the rows come through one binary COPY read straight into NumPy (no Python
+    object per value); elsewhere through the cursor (the embedded SQLite setup is small).
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            query = cursor.cursor.mogrify(sql, params)
+            with cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
+                data = b"".join(copy)
+            rows = np.frombuffer(data[19:-2], dtype=_COPY_ROW)
+            return np.stack([rows[f"val{i}"].astype(np.int64) for i in range(5)], axis=1)
+        adapt = connection.ops.adapt_datetimefield_value
+        cursor.execute(sql, [adapt(p) if isinstance(p, dt.datetime) else p for p in params])
+        return np.fromiter(
+            itertools.chain.from_iterable(cursor.fetchall()), dtype=np.int64
+        ).reshape(-1, 5)
+
+
+def _readings(
+    points: list[ConnectionPoint], hours: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return injected, withdrawn [Wh] and a has-reading mask, points x hours, in one query."""
+    n_points, n_hours = len(points), hours.size
+    injected = np.zeros((n_points, n_hours), dtype=np.int64)
+    withdrawn = np.zeros((n_points, n_hours), dtype=np.int64)
+    have = np.zeros((n_points, n_hours), dtype=bool)
+    if not points:
+        return injected, withdrawn, have
+    table = HourlyReading._meta.db_table
+    start = dt.datetime.fromtimestamp(int(hours[0]), tz=dt.UTC)
+    end = dt.datetime.fromtimestamp(int(hours[-1]) + buckets.HOUR_S, tz=dt.UTC)
+    rank = " ".join(f"WHEN '{code}' THEN {value}" for code, value in SOURCE_RANK.items())
+    sql = (
+        f"SELECT CAST(connection_point_id AS BIGINT), {_epoch_sql('hour_start')}, "  # noqa: S608
+        f"CAST(CASE source {rank} ELSE 9 END AS BIGINT), CAST(injected_wh AS BIGINT), "
+        f"CAST(withdrawn_wh AS BIGINT) FROM {table} "
+        "WHERE connection_point_id IN (SELECT id FROM plants_connectionpoint "
+        "WHERE configuration_id = %s) AND hour_start >= %s AND hour_start < %s"
+    )
+    flat = _fetch_rows(sql, [points[0].configuration_id, start, end])
+    if flat.size == 0:
+        return injected, withdrawn, have
+    row_of_id = {point.pk: row for row, point in enumerate(points)}
+    ids = np.array(sorted(row_of_id), dtype=np.int64)
+    position = np.searchsorted(ids, flat[:, 0])
+    known = (position < ids.size) & (ids[np.minimum(position, ids.size - 1)] == flat[:, 0])
+    flat = flat[known]
+    rows = np.array([row_of_id[int(i)] for i in ids], dtype=np.int64)[position[known]]
+    columns = (flat[:, 1] - hours[0]) // buckets.HOUR_S
+    # Most trusted source first, then keep the first row of each (point, hour).
+    order = np.lexsort((flat[:, 2], columns, rows))
+    keys = rows[order] * n_hours + columns[order]
+    first = np.ones(keys.size, dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    chosen = order[first]
+    injected[rows[chosen], columns[chosen]] = flat[chosen, 3]
+    withdrawn[rows[chosen], columns[chosen]] = flat[chosen, 4]
+    have[rows[chosen], columns[chosen]] = True
+    return injected, withdrawn, have
+
+
+def _gaps(points: list[ConnectionPoint], hours: np.ndarray, missing: np.ndarray) -> list[dict]:
+    """List, per point, the runs of hours without any reading while its holder was a member."""
+    gaps = []
+    for row in np.flatnonzero(missing.any(axis=1)):
+        indices = np.flatnonzero(missing[row])
+        breaks = np.flatnonzero(np.diff(indices) != 1)
+        starts = np.concatenate(([indices[0]], indices[breaks + 1]))
+        ends = np.concatenate((indices[breaks], [indices[-1]]))
+        gaps.append(
+            {
+                "pod": points[int(row)].pod,
+                "count": int(indices.size),
+                "ranges": [
+                    [
+                        buckets.format_utc(int(hours[s])),
+                        buckets.format_utc(int(hours[e]) + buckets.HOUR_S),
+                    ]
+                    for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+                ],
+            }
+        )
+    return gaps
+
+
+def _prices(zone: str, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Return hourly zonal prices [1e-4 EUR/MWh] and where they are known.
+
+    An hourly row wins; otherwise the mean of the hour's four quarter-hours, when all four
+    exist (REGULATION.md §3.5 [U]). Prices with more than four decimals are rounded half up.
+    """
+    start = dt.datetime.fromtimestamp(int(hours[0]), tz=dt.UTC)
+    end = dt.datetime.fromtimestamp(int(hours[-1]) + buckets.HOUR_S, tz=dt.UTC)
+    rows = ZonalPrice.objects.filter(
+        market_zone=zone, interval_start__gte=start, interval_start__lt=end
+    ).values_list("interval_start", "interval_minutes", "price_eur_per_mwh")
+    hourly: dict[int, Decimal] = {}
+    quarters: dict[int, list[Decimal]] = defaultdict(list)
+    for start_at, minutes, price in rows.iterator(chunk_size=5000):
+        seconds = int(start_at.timestamp())
+        if minutes == 60:
+            hourly[seconds] = price
+        else:
+            quarters[seconds - seconds % buckets.HOUR_S].append(price)
+    units = np.zeros(hours.size, dtype=np.int64)
+    known = np.zeros(hours.size, dtype=bool)
+    rounded = False
+    for index, hour in enumerate(hours.tolist()):
+        value: Fraction | None = None
+        if hour in hourly:
+            value = Fraction(hourly[hour])
+        elif len(quarters.get(hour, ())) == 4:
+            value = sum((Fraction(p) for p in quarters[hour]), Fraction(0)) / 4
+        if value is None:
+            continue
+        scaled = value * RATE_UNITS_PER_EUR_PER_MWH
+        if scaled.denominator != 1:
+            rounded = True
+            scaled = Fraction(round_half_up(scaled, 0))
+        units[index] = int(scaled)
+        known[index] = True
+    warnings = []
+    if rounded:
+        warnings.append("Some zonal prices had more than four decimals and were rounded half up.")
+    return units, known, warnings
+
+
+def parameters_with_overrides(
+    first_day: dt.date, end_day: dt.date
+) -> tuple[Parameters, dict[str, Any]]:
+    """Return the engine's tables with the dated RegulatoryParameter rows laid over them.
+
+    A row replaces the engine's value on the dates it covers; only decimal parameters can be
+    overridden from the database (codes the engine does not know are reported).
+    """
+    base = default_parameters()
+    rows = list(
+        RegulatoryParameter.objects.filter(valid_from__lt=end_day)
+        .exclude(valid_to__lte=first_day)
+        .order_by("code", "valid_from")
+    )
+    tables = dict(base.tables)
+    used: list[dict[str, Any]] = []
+    unknown: list[str] = []
+    by_code: dict[str, list[RegulatoryParameter]] = defaultdict(list)
+    for row in rows:
+        by_code[row.code].append(row)
+    for code, code_rows in sorted(by_code.items()):
+        table = tables.get(code)
+        if table is None or table.kind is not Kind.DECIMAL:
+            unknown.append(code)
+            continue
+        tables[code] = _overlay(table, code_rows)
+        used += [
+            {
+                "id": row.pk,
+                "code": row.code,
+                "value": str(row.value.normalize()),
+                "valid_from": row.valid_from.isoformat(),
+                "valid_to": row.valid_to.isoformat() if row.valid_to else None,
+            }
+            for row in code_rows
+        ]
+    return Parameters(tables), {"engine": "defaults", "overrides": used, "ignored": unknown}
+
+
+def _overlay(table: ParameterTable, rows: list[RegulatoryParameter]) -> ParameterTable:
+    """Return the table with each row's period replacing the engine's on those dates."""
+    periods: list[Period] = []
+    for period in table.periods:
+        pieces: list[tuple[dt.date | None, dt.date | None]] = [(period.valid_from, period.valid_to)]
+        for row in rows:
+            cut: list[tuple[dt.date | None, dt.date | None]] = []
+            for start, stop in pieces:
+                if _before(start, row.valid_from):
+                    cut.append((start, _min_end(stop, row.valid_from)))
+                if row.valid_to is not None and _before(row.valid_to, stop):
+                    cut.append((_max_start(start, row.valid_to), stop))
+            pieces = [(a, b) for a, b in cut if a is None or b is None or a < b]
+        periods += [Period(a, b, period.value) for a, b in pieces]
+    periods += [Period(row.valid_from, row.valid_to, row.value.normalize()) for row in rows]
+    return ParameterTable(
+        table.name, table.kind, table.unit, table.source, tuple(periods), table.choices
+    )
+
+
+def _before(start: dt.date | None, moment: dt.date | None) -> bool:
+    if moment is None:
+        return True
+    return start is None or start < moment
+
+
+def _min_end(stop: dt.date | None, other: dt.date) -> dt.date:
+    return other if stop is None else min(stop, other)
+
+
+def _max_start(start: dt.date | None, other: dt.date) -> dt.date:
+    return other if start is None else max(start, other)
+
+
+def _engine_plant(plant: Plant, configuration: Configuration) -> engine.Plant:
+    return engine.Plant(
+        plant_id=str(plant.pk),
+        source=plant.source,
+        power_kw=plant.power_kw,
+        entry_into_service_date=plant.entry_into_service_date,
+        region=plant.region or configuration.region,
+        existing=plant.is_existing,
+        capital_grant_pct=plant.capital_grant_pct,
+        superbonus_kw=plant.superbonus_kw,
+        obligation_kw=plant.obligation_kw,
+        regime=plant.regime or IncentiveRegime.DM414,
+    )
+
+
+def engine_configuration(configuration: Configuration) -> engine.Configuration:
+    return engine.Configuration(
+        type=configuration.community.kind,
+        region=configuration.region,
+        primary_substation=configuration.primary_substation,
+    )

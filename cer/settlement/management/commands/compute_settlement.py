@@ -1,0 +1,59 @@
+"""Settle a month for every active configuration, or one: the monthly scheduled job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from cer.communities.models import Configuration, ConfigurationStatus
+from cer.settlement.models import JobStatus
+from cer.settlement.services import (
+    RunAlreadyInProgress,
+    execute_job,
+    parse_month,
+    request_run,
+)
+
+
+class Command(BaseCommand):
+    help = "Settle a Europe/Rome calendar month (e.g. --month 2025-03), as a job, now."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--month", required=True, help="YYYY-MM")
+        parser.add_argument("--configuration", type=int, help="one configuration id")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            month = parse_month(options["month"])
+        except ValueError:
+            raise CommandError("--month must be YYYY-MM") from None
+        configurations = Configuration.objects.select_related("community")
+        if options["configuration"]:
+            configurations = configurations.filter(pk=options["configuration"])
+            if not configurations.exists():
+                raise CommandError(f"no configuration {options['configuration']}")
+        else:
+            configurations = configurations.filter(status=ConfigurationStatus.ACTIVE)
+        failed = False
+        for configuration in configurations:
+            try:
+                job = request_run(
+                    configuration=configuration, month=month, actor=None, now=timezone.now()
+                )
+            except RunAlreadyInProgress:
+                self.stderr.write(f"{configuration}: a settlement of {month:%Y-%m} is running")
+                failed = True
+                continue
+            job = execute_job(job_id=job.pk, now=timezone.now())
+            if job.status == JobStatus.DONE:
+                state = "new version" if job.created_new_version else "unchanged"
+                self.stdout.write(
+                    f"{configuration}: {month:%Y-%m} v{job.run.version} ({state})"  # type: ignore[union-attr]
+                )
+            else:
+                self.stderr.write(f"{configuration}: {job.error}")
+                failed = True
+        if failed:
+            raise CommandError("some configurations were not settled")

@@ -1,0 +1,142 @@
+"""Calendar periods in Europe/Rome and the arithmetic on hourly series, without a database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from cer.dashboards import series
+from cer.dashboards.periods import Period, bucket_starts, month_of, parse_period
+
+
+@pytest.mark.parametrize(
+    ("period", "hours"),
+    [
+        (Period(2025, 3), 743),  # clocks go forward on Sunday 30 March
+        (Period(2025, 10), 745),  # and back on Sunday 26 October
+        (Period(2025, 6), 720),
+        (Period(2025), 8760),
+        (Period(2024), 8784),
+    ],
+)
+def test_a_period_holds_its_local_hours_including_daylight_saving(period, hours):
+    assert period.hour_count() == hours
+    assert period.hour_starts_s().size == hours
+
+
+def test_a_month_starts_at_local_midnight_in_utc():
+    start, end = Period(2025, 3).utc_bounds()
+
+    assert start == dt.datetime(2025, 2, 28, 23, tzinfo=dt.UTC)
+    assert end == dt.datetime(2025, 3, 31, 22, tzinfo=dt.UTC)
+
+
+def test_the_last_sunday_of_march_has_23_hours_and_of_october_25():
+    march = np.diff(np.append(bucket_starts(Period(2025, 3), by="day"), 743))
+    october = np.diff(np.append(bucket_starts(Period(2025, 10), by="day"), 745))
+
+    assert march[29] == 23
+    assert october[25] == 25
+    assert set(march[:29]) == {24}
+
+
+def test_year_buckets_by_month_start_at_each_local_month():
+    starts = bucket_starts(Period(2025), by="month")
+
+    assert starts.size == 12
+    assert starts[3] == 31 * 24 + 28 * 24 + 31 * 24 - 1  # April, after the lost hour
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-03", Period(2025, 3)),
+        ("2025", Period(2025)),
+        ("2025-13", None),
+        ("25-03", None),
+        ("", None),
+        (None, None),
+        ("2025-03; drop", None),
+    ],
+)
+def test_period_text_is_read_strictly(text, expected):
+    assert parse_period(text) == expected
+
+
+def test_midnight_utc_on_new_years_eve_is_already_january_in_rome():
+    assert month_of(dt.datetime(2024, 12, 31, 23, tzinfo=dt.UTC)) == Period(2025, 1)
+
+
+def test_periods_step_across_years():
+    assert Period(2025, 1).previous() == Period(2024, 12)
+    assert Period(2025, 12).next() == Period(2026, 1)
+    assert Period(2025).next() == Period(2026)
+
+
+def test_shared_energy_is_the_hourly_minimum():
+    injected = np.array([0, 500, 2000], dtype=np.int64)
+    withdrawn = np.array([300, 800, 700], dtype=np.int64)
+
+    shared = series.shared_energy_wh(injected_wh=injected, withdrawn_wh=withdrawn)
+
+    assert shared.tolist() == [0, 500, 700]
+
+
+def test_shared_energy_is_zero_without_injection():
+    zeros = np.zeros(3, dtype=np.int64)
+
+    shared = series.shared_energy_wh(injected_wh=zeros, withdrawn_wh=np.ones(3, dtype=np.int64))
+
+    assert shared.sum() == 0
+
+
+def test_a_consumer_gets_shared_energy_in_proportion_to_their_withdrawal():
+    shared = np.array([600, 0, 1000], dtype=np.int64)
+    total = np.array([1200, 500, 0], dtype=np.int64)
+    own = np.array([400, 500, 0], dtype=np.int64)
+
+    share = series.share_by_withdrawal_wh(
+        shared_wh=shared, total_withdrawn_wh=total, own_withdrawn_wh=own
+    )
+
+    assert share.tolist() == [200, 0, 0]
+
+
+def test_producers_are_served_oldest_plant_first_up_to_their_injection():
+    shared = np.array([1500, 300], dtype=np.int64)
+    injected = np.array([[1000, 1000], [2000, 2000]], dtype=np.int64)
+
+    attributed = series.attribute_chronologically_wh(
+        shared_wh=shared, injected_wh_by_point=injected
+    )
+
+    assert attributed.tolist() == [[1000, 300], [500, 0]]
+
+
+def test_incentive_estimate_is_exact_decimal_rounded_half_up():
+    amount = series.estimate_incentive_eur(
+        shared_wh=1_000_041,
+        premium_rate_eur_per_mwh=Decimal("110"),
+        valorisation_eur_per_mwh=Decimal("10.57"),
+    )
+
+    # 1.000041 MWh × 120.57 €/MWh = 120.57494... €
+    assert amount == Decimal("120.57")
+
+
+def test_incentive_estimate_rounds_a_half_cent_up():
+    amount = series.estimate_incentive_eur(
+        shared_wh=50,
+        premium_rate_eur_per_mwh=Decimal("100"),
+        valorisation_eur_per_mwh=Decimal("0"),
+    )
+
+    assert amount == Decimal("0.01")  # 0.005 €
+
+
+def test_ratio_is_none_when_nothing_was_withdrawn():
+    assert series.ratio_pct(0, 0) is None
+    assert series.ratio_pct(1, 3) == 33.3

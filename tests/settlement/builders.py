@@ -1,0 +1,210 @@
+"""A small configuration with readings and prices, built directly for the settlement tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cer.communities.models import Community, Configuration
+from cer.incentives.models import PriceSource, ZonalPrice
+from cer.members.models import Member, Membership
+from cer.metering.models import HourlyReading
+from cer.plants.models import ConnectionPoint, Plant
+from cer.settlement.inputs import month_hours
+from tests import factories
+
+
+@dataclass
+class Small:
+    community: Community
+    configuration: Configuration
+    household: Member
+    sme: Member
+    producer: Member
+    points: dict[str, ConnectionPoint]
+    plant: Plant
+
+
+def make_small(*, joined: dict[str, dt.date] | None = None) -> Small:
+    """Three members: a household and an SME consuming, a household producing (45 kW PV)."""
+    joined = joined or {}
+    community = factories.make_community(name="CER Piccola")
+    configuration = community.configurations.get()
+    household = factories.make_member(first_name="Anna")
+    sme = factories.make_member(
+        kind="LEGAL",
+        category="SME",
+        company_name="Forno Srl",
+        first_name="",
+        last_name="",
+        vat_number=factories.valid_vat_number(4_242),
+    )
+    producer = factories.make_member(first_name="Piero")
+    for key, member in (("household", household), ("sme", sme), ("producer", producer)):
+        Membership.objects.create(
+            member=member,
+            community=community,
+            kind="PRODUCER" if key == "producer" else "CONSUMER",
+            valid_from=joined.get(key, dt.date(2024, 1, 1)),
+        )
+    points = {
+        "household": factories.make_connection_point(community, household),
+        "sme": factories.make_connection_point(community, sme),
+        "producer": factories.make_connection_point(community, producer, has_injection=True),
+    }
+    plant = factories.make_plant(
+        points["producer"], power_kw=Decimal("45"), entry_into_service_date=dt.date(2024, 4, 10)
+    )
+    return Small(community, configuration, household, sme, producer, points, plant)
+
+
+def add_readings(
+    small: Small,
+    month: dt.date,
+    *,
+    source: str = "DSO",
+    skip: dict[str, set[int]] | None = None,
+    injected_wh: int = 3000,
+    withdrawn_wh: dict[str, int] | None = None,
+) -> None:
+    """One reading per point and hour: the plant injects in daylight hours (07-17 UTC)."""
+    skip = skip or {}
+    withdrawn_wh = withdrawn_wh or {"household": 700, "sme": 1500, "producer": 100}
+    rows = []
+    for index, start in enumerate(month_hours(month).tolist()):
+        moment = dt.datetime.fromtimestamp(start, tz=dt.UTC)
+        daylight = 7 <= moment.hour < 17
+        for key, point in small.points.items():
+            if index in skip.get(key, set()):
+                continue
+            rows.append(
+                HourlyReading(
+                    connection_point=point,
+                    hour_start=moment,
+                    injected_wh=injected_wh if key == "producer" and daylight else 0,
+                    withdrawn_wh=withdrawn_wh[key],
+                    source=source,
+                )
+            )
+    HourlyReading.objects.bulk_create(rows, batch_size=5000)
+
+
+def add_prices(month: dt.date, *, zone: str = "NORD", price: str = "140.00") -> None:
+    ZonalPrice.objects.bulk_create(
+        ZonalPrice(
+            market_zone=zone,
+            interval_start=dt.datetime.fromtimestamp(start, tz=dt.UTC),
+            interval_minutes=60,
+            price_eur_per_mwh=Decimal(price),
+            source=PriceSource.CSV,
+        )
+        for start in month_hours(month).tolist()
+    )
+
+
+def settled_small(month: dt.date = dt.date(2025, 6, 1), **kwargs) -> Small:
+    small = make_small(**kwargs)
+    add_readings(small, month)
+    add_prices(month)
+    return small
+
+
+def make_settlement_run(configuration: Configuration, **overrides):
+    """A stored run with no hours, for pages and permissions."""
+    from cer.settlement.models import SettlementRun
+
+    fields = {
+        "configuration": configuration,
+        "month": dt.date(2025, 3, 1),
+        "version": 1,
+        "inputs_hash": "0" * 64,
+        "readings_hash": "0" * 64,
+        "hours": 743,
+        "injected_wh": 0,
+        "withdrawn_wh": 0,
+        "shared_wh": 0,
+        "incentive_eur": Decimal("0.00"),
+        "valorisation_eur": Decimal("0.00"),
+        "excess_eur": Decimal("0.00"),
+        "gse_fees_eur": Decimal("0.00"),
+        "created_at": dt.datetime(2025, 4, 2, tzinfo=dt.UTC),
+    }
+    fields.update(overrides)
+    return SettlementRun.objects.create(**fields)
+
+
+def make_statement(run, member: Member, amount: str = "12.34"):
+    """A statement with one share line, under a one-member distribution of the run."""
+    from cer.billing.models import Statement, StatementLine
+    from cer.distribution.models import Distribution, DistributionPolicy, MemberShare
+
+    policy = DistributionPolicy.objects.filter(
+        community_id=run.configuration.community_id
+    ).first() or DistributionPolicy.objects.create(
+        community_id=run.configuration.community_id,
+        valid_from=dt.date(2025, 1, 1),
+        created_at=run.created_at,
+    )
+    distribution = Distribution.objects.filter(run=run).first() or Distribution.objects.create(
+        run=run,
+        policy=policy,
+        amount_basis="SHADOW",
+        amount_eur=Decimal(amount),
+        excess_eur=0,
+        enterprise_ceiling_eur=Decimal(amount),
+        enterprise_before_eur=0,
+        enterprise_eur=0,
+        moved_to_social_eur=0,
+        moved_to_members_eur=0,
+        created_at=run.created_at,
+    )
+    MemberShare.objects.create(
+        distribution=distribution, member=member, amount_eur=Decimal(amount), exact_eur=amount
+    )
+    statement = Statement.objects.create(
+        member=member,
+        configuration=run.configuration,
+        month=run.month,
+        distribution=distribution,
+        amount_eur=Decimal(amount),
+        member_name=member.display_name,
+        created_at=run.created_at,
+    )
+    StatementLine.objects.create(
+        statement=statement,
+        position=1,
+        kind="SHARE",
+        description="Share",
+        amount_eur=Decimal(amount),
+    )
+    return statement
+
+
+def make_dispute(line):
+    from cer.billing.models import Dispute
+
+    return Dispute.objects.create(
+        line=line,
+        member_id=line.statement.member_id,
+        message="Why so little?",
+        opened_at=dt.datetime(2025, 4, 5, tzinfo=dt.UTC),
+    )
+
+
+def make_payout_batch(configuration: Configuration):
+    from cer.billing.models import PayoutBatch
+
+    return PayoutBatch.objects.create(
+        configuration=configuration,
+        period_start=dt.date(2025, 3, 1),
+        period_end=dt.date(2025, 4, 1),
+        debtor_name="CER",
+        debtor_iban="IT60X0542811101000000123456",
+        debtor_bic="BPPIITRRXXX",
+        execution_date=dt.date(2025, 4, 10),
+        total_eur=Decimal("0.00"),
+        message_id="M1",
+        xml="<Document/>",
+        created_at=dt.datetime(2025, 4, 2, tzinfo=dt.UTC),
+    )
