@@ -16,6 +16,7 @@ Options: --seconds, --clients, --workers.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import http.client
 import os
@@ -48,6 +49,7 @@ def _production_environment() -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
         "STATIC_ROOT": tempfile.mkdtemp(prefix="cer-bench-static-"),
         "LOG_LEVEL": "WARNING",

@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 scripts/ensure_venv.sh dev
 trap stop_services EXIT
 start_postgres
+failed=""
 for bench in bench/bench_*.py; do
   say "$bench"
-  .venv/bin/python "$bench"
+  .venv/bin/python "$bench" || failed="$failed $bench"
 done
+# One broken benchmark must not hide the figures of the others.
+[ -z "$failed" ] || { say "failed:$failed"; exit 1; }
