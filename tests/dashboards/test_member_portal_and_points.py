@@ -66,7 +66,7 @@ def test_producer_is_credited_by_chronological_attribution(client, community, re
     assert response.context["is_producer"]
 
 
-def test_portal_says_how_the_share_is_worked_out_and_promises_statements(
+def test_portal_says_how_the_share_is_worked_out_and_links_the_statements(
     client, member_user, readings
 ):
     client.force_login(member_user)
@@ -75,7 +75,8 @@ def test_portal_says_how_the_share_is_worked_out_and_promises_statements(
 
     assert "in proportion to what each takes in that hour" in page
     assert "in the order they entered service" in page
-    assert "available when monthly settlement is enabled" in page
+    assert "Your monthly statements" in page
+    assert english("settlement:my_statements") in page
 
 
 def test_account_without_a_member_is_told_so(client, db):
