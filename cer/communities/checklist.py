@@ -129,12 +129,12 @@ def _legal_entity(facts: ConstitutionFacts) -> Requirement:
             "A CER or CEC must be an autonomous legal entity: choose an association, "
             "a cooperative, a foundation, a consortium or a third-sector entity."
         ),
-        rule="D.Lgs. 199/2021 art. 31 c. 1; D.Lgs. 210/2021 art. 14 (REGULATION.md §9)",
+        rule="D.Lgs. 199/2021 art. 31 c. 1; D.Lgs. 210/2021 art. 14",
     )
 
 
 def _control(facts: ConstitutionFacts) -> Requirement:
-    rule = "D.Lgs. 199/2021 art. 31 c. 1; L. 60/2025 (REGULATION.md §9)"
+    rule = "D.Lgs. 199/2021 art. 31 c. 1; L. 60/2025"
     title = _("Control by eligible members")
     if not facts.members:
         return Requirement(
@@ -185,12 +185,12 @@ def _enterprise_activity(facts: ConstitutionFacts) -> Requirement:
         % {"names": ", ".join(enterprises)}
         if enterprises
         else _("No enterprise among the founding members."),
-        rule="D.Lgs. 199/2021 art. 31 c. 1 (REGULATION.md §9)",
+        rule="D.Lgs. 199/2021 art. 31 c. 1",
     )
 
 
 def _members_where_plants_are(facts: ConstitutionFacts) -> Requirement:
-    rule = "D.Lgs. 199/2021 art. 31 c. 1 (REGULATION.md §9)"
+    rule = "D.Lgs. 199/2021 art. 31 c. 1"
     title = _("Members located in the municipalities of the plants")
     if not facts.plants:
         return Requirement(
@@ -220,7 +220,7 @@ def _members_where_plants_are(facts: ConstitutionFacts) -> Requirement:
 
 
 def _primary_substation(facts: ConstitutionFacts) -> Requirement:
-    rule = "DM 414/2023; TIAD: one configuration per primary substation (REGULATION.md §2, §9)"
+    rule = "DM 414/2023; TIAD: one configuration per primary substation"
     title = _("Same primary substation")
     substations = list(dict.fromkeys(facts.primary_substations))
     if not substations:
@@ -271,7 +271,7 @@ def _primary_substation(facts: ConstitutionFacts) -> Requirement:
 
 
 def _existing_share(facts: ConstitutionFacts) -> Requirement:
-    rule = "D.Lgs. 199/2021 art. 31 c. 2 (REGULATION.md §3.6)"
+    rule = "D.Lgs. 199/2021 art. 31 c. 2"
     title = _("Existing plants at most 30 % of the power")
     total = sum((plant.power_kw for plant in facts.plants), Decimal(0))
     if total <= 0:
@@ -302,7 +302,7 @@ def _existing_share(facts: ConstitutionFacts) -> Requirement:
 
 
 def _plant_power(facts: ConstitutionFacts) -> Requirement:
-    rule = "DM 414/2023; GSE Regole Operative (REGULATION.md §3.6, §9)"
+    rule = "DM 414/2023; GSE Regole Operative"
     title = _("At most 1 MW per plant")
     if not facts.plants:
         return Requirement("PLANT_POWER", title, Status.TO_CHECK, _("No plant declared yet."), rule)
@@ -320,7 +320,7 @@ def _plant_power(facts: ConstitutionFacts) -> Requirement:
 
 
 def _plant_dates(facts: ConstitutionFacts) -> Requirement:
-    rule = "DM 414/2023 art. 3; D.Lgs. 199/2021 art. 31 (REGULATION.md §9)"
+    rule = "DM 414/2023 art. 3; D.Lgs. 199/2021 art. 31"
     title = _("Plants in service after the decree")
     if not facts.plants:
         return Requirement("PLANT_DATES", title, Status.TO_CHECK, _("No plant declared yet."), rule)
@@ -351,7 +351,7 @@ def _plant_dates(facts: ConstitutionFacts) -> Requirement:
 
 
 def _one_building(facts: ConstitutionFacts) -> Requirement:
-    rule = "D.Lgs. 199/2021 art. 30 c. 2 (REGULATION.md §9)"
+    rule = "D.Lgs. 199/2021 art. 30 c. 2"
     title = _("All points in one building or condominium")
     buildings = {point.building.strip().casefold() for point in facts.points}
     if not facts.points or "" in buildings:
@@ -381,7 +381,7 @@ def _one_building(facts: ConstitutionFacts) -> Requirement:
 
 
 def _one_final_customer(facts: ConstitutionFacts) -> Requirement:
-    rule = "D.Lgs. 199/2021 art. 30 (REGULATION.md §9)"
+    rule = "D.Lgs. 199/2021 art. 30"
     title = _("One final customer")
     customers = {point.holder for point in facts.points if point.has_withdrawal}
     if not customers:

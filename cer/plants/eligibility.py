@@ -63,13 +63,13 @@ RULE_TITLES: Mapping[Rule, Any] = MappingProxyType(
 
 CITATIONS: Mapping[Rule, str] = MappingProxyType(
     {
-        Rule.POWER: "DM 414/2023; GSE Regole Operative (REGULATION.md §3.6, §9)",
-        Rule.ENTRY_DATE: "D.Lgs. 199/2021 art. 31; DM 414/2023 art. 3 (REGULATION.md §3.6, §9)",
-        Rule.REGIME: "DM MiSE 16/9/2020; GSE transitional regime (REGULATION.md §1)",
-        Rule.SUBSTATION: "DM 414/2023; TIAD (REGULATION.md §2, §9)",
-        Rule.EXISTING_SHARE: "D.Lgs. 199/2021 art. 31 c. 2 (REGULATION.md §3.6)",
-        Rule.INCENTIVISED_SHARE: "GSE FAQ on Superbonus and RES obligation (REGULATION.md §3.3)",
-        Rule.PV_REGION: "DM 414/2023 Allegato 1; GSE FAQ (REGULATION.md §4.2)",
+        Rule.POWER: "DM 414/2023; GSE Regole Operative",
+        Rule.ENTRY_DATE: "D.Lgs. 199/2021 art. 31; DM 414/2023 art. 3",
+        Rule.REGIME: "DM MiSE 16/9/2020; GSE transitional regime",
+        Rule.SUBSTATION: "DM 414/2023; TIAD",
+        Rule.EXISTING_SHARE: "D.Lgs. 199/2021 art. 31 c. 2",
+        Rule.INCENTIVISED_SHARE: "GSE FAQ on Superbonus and RES obligation",
+        Rule.PV_REGION: "DM 414/2023 Allegato 1; GSE FAQ",
     }
 )
 

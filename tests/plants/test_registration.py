@@ -87,7 +87,7 @@ def test_plant_above_one_megawatt_is_kept_and_flagged_with_the_reason(
     page = response.content.decode()
     assert plant.eligibility_status == EligibilityStatus.NOT_ELIGIBLE
     assert "1000.001 kW" in page
-    assert "REGULATION.md §3.6" in page
+    assert "GSE Regole Operative" in page
 
 
 def test_form_names_every_field_with_a_problem_and_keeps_what_was_typed(
