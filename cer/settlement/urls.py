@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("community/<int:pk>/report/", views.community_report, name="report"),
     path("statements/", views.my_statements, name="my_statements"),
     path("statements/<int:pk>/", views.statement_detail, name="statement"),
+    path("members/<int:pk>/year/<int:year>/", views.year_statement, name="year_statement"),
     path("statements/<int:pk>/pdf/", views.statement_pdf, name="statement_pdf"),
     path("statements/<int:pk>/hours.csv", views.statement_csv, name="statement_csv"),
     path("lines/<int:pk>/contest/", views.dispute_open, name="dispute_open"),

@@ -6,6 +6,7 @@ passed on as `now`.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from decimal import Decimal
 
@@ -40,6 +41,7 @@ from cer.communities.models import Community, Configuration
 from cer.core.access import login_only, object_permission
 from cer.distribution import services as distribution_services
 from cer.distribution.models import Distribution
+from cer.members.models import Member
 from cer.reports.builders import (
     BadPeriod,
     build_report,
@@ -488,3 +490,44 @@ def payout_detail(request: HttpRequest, batch: PayoutBatch) -> HttpResponse:
 def payout_xml(request: HttpRequest, batch: PayoutBatch) -> HttpResponse:
     name = f"pain001-{batch.period_start:%Y%m}-{batch.file_token}.xml"
     return _download(batch.xml, name, "application/xml")
+
+
+@object_permission("members.view_member_details", Member)
+def year_statement(request: HttpRequest, member: Member, year: int) -> HttpResponse:
+    """A member's yearly statement: the current monthly amounts of `year` and their total."""
+    statements = list(
+        Statement.objects.filter(member=member, status=StatementStatus.CURRENT, month__year=year)
+        .select_related("configuration__community")
+        .order_by("configuration_id", "month")
+    )
+    # Each monthly amount is already rounded to the cent on its statement: the year is
+    # their sum, so the yearly figure always matches the monthly documents.
+    total_eur = sum((s.amount_eur for s in statements), Decimal("0.00"))
+    provisional = any(s.provisional for s in statements)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="statement-{year}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["month", "community", "amount_eur", "provisional"])
+        for s in statements:
+            writer.writerow(
+                [
+                    s.month.strftime("%Y-%m"),
+                    s.configuration.community.name,
+                    s.amount_eur,
+                    s.provisional,
+                ]
+            )
+        writer.writerow(["total", "", total_eur, provisional])
+        return response
+    return render(
+        request,
+        "settlement/year_statement.html",
+        {
+            "member": member,
+            "year": year,
+            "statements": statements,
+            "total_eur": total_eur,
+            "provisional": provisional,
+        },
+    )

@@ -1,0 +1,84 @@
+"""A member's yearly statement adds up the current monthly statements of the year."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from cer.billing.models import StatementStatus
+from tests.settlement import builders
+
+pytestmark = pytest.mark.django_db
+
+
+def year_url(member, year=2025):
+    with translation.override("en"):
+        return reverse("settlement:year_statement", args=[member.pk, year])
+
+
+@pytest.fixture
+def three_months(community, member_user):
+    configuration = community.configurations.first()
+    member = member_user.member
+    statements = []
+    for month, amount in ((3, "12.34"), (4, "0.01"), (10, "7.65")):
+        run = builders.make_settlement_run(configuration, month=dt.date(2025, month, 1))
+        statements.append(builders.make_statement(run, member, amount=amount))
+    return statements
+
+
+def test_the_year_is_the_sum_of_the_current_monthly_statements(client, member_user, three_months):
+    superseded = three_months[0]
+    superseded.status = StatementStatus.SUPERSEDED
+    superseded.save(update_fields=["status"])
+    client.force_login(member_user)
+
+    response = client.get(year_url(member_user.member))
+
+    assert response.status_code == 200
+    assert response.context["total_eur"] == Decimal("7.66")
+    assert [s.month.month for s in response.context["statements"]] == [4, 10]
+
+
+def test_the_yearly_statement_downloads_as_csv_with_its_total(client, member_user, three_months):
+    client.force_login(member_user)
+
+    response = client.get(year_url(member_user.member) + "?format=csv")
+
+    rows = response.content.decode().strip().splitlines()
+    assert response["Content-Type"].startswith("text/csv")
+    assert rows[0] == "month,community,amount_eur,provisional"
+    assert rows[1].startswith("2025-03,")
+    assert rows[-1] == "total,,20.00,False"
+
+
+def test_another_year_has_no_statements_and_a_zero_total(client, member_user, three_months):
+    client.force_login(member_user)
+
+    response = client.get(year_url(member_user.member, 2024))
+
+    assert response.context["statements"] == []
+    assert response.context["total_eur"] == Decimal("0.00")
+
+
+def test_a_neighbour_cannot_read_a_members_yearly_statement(
+    client, community, member_user, three_months
+):
+    from tests import factories
+
+    neighbour = factories.make_user_with_role(community, role="MEMBER", username="vicina")
+    client.force_login(neighbour)
+
+    assert client.get(year_url(member_user.member)).status_code == 403
+
+
+def test_the_referente_reads_a_members_yearly_statement(
+    client, referente, member_user, three_months
+):
+    client.force_login(referente)
+
+    assert client.get(year_url(member_user.member)).status_code == 200
