@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import secrets
 from decimal import Decimal
 
 from django.contrib import messages
@@ -504,7 +505,8 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
     # their sum, so the yearly figure always matches the monthly documents.
     total_eur = sum((s.amount_eur for s in statements), Decimal("0.00"))
     provisional = any(s.provisional for s in statements)
-    if request.GET.get("format") == "csv":
+    wanted = request.GET.get("format")
+    if wanted == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="statement-{year}.csv"'
         writer = csv.writer(response)
@@ -519,6 +521,24 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
                 ]
             )
         writer.writerow(["total", "", total_eur, provisional])
+        return response
+    if wanted == "pdf":
+        title = _("Yearly statement %(year)s: %(name)s") % {
+            "year": year,
+            "name": member.display_name,
+        }
+        rows: list[list[object]] = [[_("Month"), _("Community"), _("Amount [EUR]")]]
+        rows += [
+            [s.month.strftime("%m/%Y"), s.configuration.community.name, s.amount_eur]
+            for s in statements
+        ]
+        rows.append([_("Total for the year"), "", total_eur])
+        response = HttpResponse(
+            pdf.table_pdf(title, [(_("Monthly amounts"), rows)]), content_type="application/pdf"
+        )
+        # A random token in the name, as for every document with personal data.
+        name = f"statement-{year}-{secrets.token_hex(4)}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     return render(
         request,

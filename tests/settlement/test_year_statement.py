@@ -82,3 +82,25 @@ def test_the_referente_reads_a_members_yearly_statement(
     client.force_login(referente)
 
     assert client.get(year_url(member_user.member)).status_code == 200
+
+
+def test_the_yearly_statement_downloads_as_pdf_showing_the_total(
+    client, member_user, three_months, tmp_path
+):
+    import shutil
+    import subprocess
+
+    client.force_login(member_user)
+
+    response = client.get(year_url(member_user.member) + "?format=pdf")
+
+    assert response["Content-Type"] == "application/pdf"
+    document = tmp_path / "year.pdf"
+    document.write_bytes(response.content)
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext, "make test installs poppler-utils"
+    text = subprocess.run(  # noqa: S603 (poppler on a file the test wrote)
+        [pdftotext, str(document), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "20.00" in text
+    assert "2025" in text
