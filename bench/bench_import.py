@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import psycopg
-from psycopg import sql
+from benchdata import make_community, make_company_holder, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,38 +36,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1000, help="connection points (1,000)")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench_import needs DATABASE_URL pointing at PostgreSQL (make bench sets it).")
-    bench_url, maintenance_url, bench_db = _bench_database(url)
-    _recreate(maintenance_url, bench_db)
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    try:
+    with throwaway_database(BENCH_SUFFIX):
         _run(args.points)
-    finally:
-        _drop(maintenance_url, bench_db)
-
-
-def _bench_database(url: str) -> tuple[str, str, str]:
-    base, _, name = url.rpartition("/")
-    name = name.split("?")[0] or "postgres"
-    bench_db = f"{name}{BENCH_SUFFIX}"
-    return f"{base}/{bench_db}", f"{base}/postgres", bench_db
-
-
-def _recreate(maintenance_url: str, bench_db: str) -> None:
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bench_db)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(bench_db)))
-
-
-def _drop(maintenance_url: str, bench_db: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bench_db)))
 
 
 def _run(point_count: int) -> None:
@@ -87,36 +55,10 @@ def _run(point_count: int) -> None:
 
 
 def _make_community(pods: list[str]):
-    from cer.communities.models import Community, Configuration
-    from cer.core.models import Municipality
-    from cer.members.models import Member
     from cer.plants.models import ConnectionPoint
 
-    town = Municipality.objects.get(pk="027038")
-    community = Community.objects.create(
-        name="CER Benchmark",
-        kind="CER",
-        legal_form="THIRD_SECTOR",
-        fiscal_code="00743110157",
-        seat_address="Piazza Marconi 1",
-        seat_municipality=town,
-    )
-    configuration = Configuration.objects.create(
-        community=community,
-        name="Cabina",
-        primary_substation="AC001E00001",
-        market_zone="NORD",
-        region="Veneto",
-    )
-    holder = Member.objects.create(
-        kind="LEGAL",
-        category="SME",
-        company_name="Benchmark Srl",
-        fiscal_code="00743110157",
-        email="bench@example.org",
-        address="Via Roma 1",
-        municipality=town,
-    )
+    community, configuration = make_community()
+    holder = make_company_holder()
     ConnectionPoint.objects.bulk_create(
         [
             ConnectionPoint(

@@ -33,8 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
+from benchdata import make_community, make_company_holder, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -59,28 +58,13 @@ def main() -> None:
     if args.publisher:
         _publish(Path(args.publisher))
         return
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench_ingest needs DATABASE_URL pointing at PostgreSQL (make bench sets it).")
-    base, _, name = url.rpartition("/")
-    bench_db = f"{name.split('?')[0] or 'postgres'}{BENCH_SUFFIX}"
-    maintenance_url = f"{base}/postgres"
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bench_db)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(bench_db)))
-    os.environ["DATABASE_URL"] = f"{base}/{bench_db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     broker = None if os.environ.get("MQTT_ADMIN_PASSWORD") else _Broker()
     try:
-        _run(args)
+        with throwaway_database(BENCH_SUFFIX):
+            _run(args)
     finally:
         if broker:
             broker.stop()
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(maintenance_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bench_db)))
 
 
 class _Broker:
@@ -156,38 +140,12 @@ def _run(args: argparse.Namespace) -> None:
 
 def _make_devices(count: int) -> list[dict]:
     """Create the points, device rows and broker accounts (and the worker's account)."""
-    from cer.communities.models import Community, Configuration
-    from cer.core.models import Municipality
-    from cer.members.models import Member
     from cer.metering import broker
     from cer.metering.models import Device, DeviceKind
     from cer.plants.models import ConnectionPoint
 
-    town = Municipality.objects.get(pk="027038")
-    community = Community.objects.create(
-        name="CER Benchmark",
-        kind="CER",
-        legal_form="THIRD_SECTOR",
-        fiscal_code="00743110157",
-        seat_address="Piazza Marconi 1",
-        seat_municipality=town,
-    )
-    configuration = Configuration.objects.create(
-        community=community,
-        name="Cabina",
-        primary_substation="AC001E00001",
-        market_zone="NORD",
-        region="Veneto",
-    )
-    holder = Member.objects.create(
-        kind="LEGAL",
-        category="SME",
-        company_name="Benchmark Srl",
-        fiscal_code="00743110157",
-        email="bench@example.org",
-        address="Via Roma 1",
-        municipality=town,
-    )
+    _community, configuration = make_community()
+    holder = make_company_holder()
     points = ConnectionPoint.objects.bulk_create(
         [
             ConnectionPoint(

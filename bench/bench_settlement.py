@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import psycopg
-from psycopg import sql
+from benchdata import make_community, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,25 +40,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--plants", type=int, default=20)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench_settlement needs DATABASE_URL pointing at PostgreSQL (make bench sets it).")
-    base, _, name = url.rpartition("/")
-    bench_db = f"{name.split('?')[0] or 'postgres'}{BENCH_SUFFIX}"
-    maintenance = f"{base}/postgres"
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bench_db)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(bench_db)))
-    os.environ["DATABASE_URL"] = f"{base}/{bench_db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    try:
+    with throwaway_database(BENCH_SUFFIX):
         _run(args.members, args.plants)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bench_db)))
 
 
 def _run(n_members: int, n_plants: int) -> None:
@@ -91,7 +72,6 @@ def _run(n_members: int, n_plants: int) -> None:
 def _make_data(n_members: int, n_plants: int):
     from django.db import connection
 
-    from cer.communities.models import Community, Configuration
     from cer.core.models import Municipality
     from cer.distribution.services import set_policy
     from cer.members.models import Member, Membership
@@ -99,23 +79,8 @@ def _make_data(n_members: int, n_plants: int):
     from cer.plants.models import ConnectionPoint, Plant
     from cercalc import buckets
 
+    community, configuration = make_community(status="ACTIVE")
     town = Municipality.objects.get(pk="027038")
-    community = Community.objects.create(
-        name="CER Benchmark",
-        kind="CER",
-        legal_form="THIRD_SECTOR",
-        fiscal_code="00743110157",
-        seat_address="Piazza Marconi 1",
-        seat_municipality=town,
-    )
-    configuration = Configuration.objects.create(
-        community=community,
-        name="Cabina",
-        primary_substation="AC001E00001",
-        market_zone="NORD",
-        region="Veneto",
-        status="ACTIVE",
-    )
     categories = ["HOUSEHOLD"] * 9 + ["SME"]
     members = Member.objects.bulk_create(
         Member(
