@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
 ]
@@ -216,10 +217,13 @@ MQTT_ADMIN_PASSWORD = os.environ.get("MQTT_ADMIN_PASSWORD", "")
 MQTT_INGEST_USER = os.environ.get("MQTT_INGEST_USER", "cer-ingest")
 MQTT_INGEST_PASSWORD = os.environ.get("MQTT_INGEST_PASSWORD", "")
 MQTT_CA_FILE = os.environ.get("MQTT_CA_FILE", "")
+# Days a rejected metering message is kept before `apply_retention` deletes it (at least 30).
+REJECTED_MESSAGE_RETENTION_DAYS = int(os.environ.get("REJECTED_MESSAGE_RETENTION_DAYS", "365"))
 
 # REST API: session for the web app, JWT for integrations; one error shape.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cer.api.authentication.PersonalTokenAuthentication",
         "cer.api.authentication.ApiJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

@@ -22,7 +22,9 @@ urlpatterns += i18n_patterns(
     path("metering/", include("cer.metering.urls")),
     path("imports/", include("cer.imports.urls")),
     path("privacy/", include("cer.privacy.urls")),
+    path("account/tokens/", include("cer.api.web_urls")),
     path("settlement/", include("cer.settlement.urls")),
+    path("invoices/", include("cer.billing.urls")),
     path("", include("cer.communities.urls")),
     prefix_default_language=False,
 )

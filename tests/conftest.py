@@ -29,6 +29,18 @@ def outsider(db):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request to an /en/ page leaves English
+    active in the thread, which would otherwise leak into the next test."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_a_temporary_directory(settings, tmp_path):
     """Uploaded and generated files go to a directory of the test, never to var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -16,16 +16,20 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, match_token
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, BlacklistMixin, RefreshToken
 
-from cer.api.models import LoginFailure
+from cer.api import tokens
+from cer.api.models import LoginFailure, PersonalAccessToken
 
 # Five refused logins for one username from one address within fifteen minutes lock
 # that pair out until the oldest of them leaves the window (OWASP ASVS 2.2.1).
@@ -80,6 +84,37 @@ class ApiJWTAuthentication(JWTAuthentication):
         user = super().get_user(validated_token)
         check_password_claim(validated_token, user)
         return user
+
+
+class PersonalTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer cer_pat_...`; any other bearer token is left to the JWT class.
+
+    `request.auth` is then the PersonalAccessToken, whose scopes TokenScopes enforces.
+    """
+
+    keyword = b"bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, PersonalAccessToken] | None:
+        parts = get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() != self.keyword:
+            return None
+        try:
+            secret = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            return None
+        if not tokens.looks_like_personal_token(secret):
+            return None
+        try:
+            token = tokens.authenticate_secret(secret=secret, now=timezone.now())
+        except tokens.TokenRefused as refused:
+            raise AuthenticationFailed(
+                _("The personal access token is not valid, expired or revoked."),
+                code="token_not_valid",
+            ) from refused
+        return token.owner, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
 
 
 def issue_tokens(*, user: AbstractBaseUser) -> dict[str, str]:

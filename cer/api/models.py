@@ -1,7 +1,10 @@
-"""What the API keeps besides the domain models: failed logins, for the lockout."""
+"""What the API keeps besides the domain models: failed logins and personal access tokens."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,3 +23,56 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} from {self.ip_address} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class TokenScope(models.TextChoices):
+    """What a personal access token may do; every API operation maps onto one of these.
+
+    Reads cover every GET the owner may make; each write scope covers creating,
+    changing and deleting its objects. Codes are stable: integrations store them.
+    """
+
+    READ = "read", _("Read everything you may see")
+    READINGS_WRITE = "readings:write", _("Post hourly readings")
+    PLANTS_WRITE = "plants:write", _("Change connection points, plants and devices")
+    MEMBERS_WRITE = "members:write", _("Change members and memberships")
+    DOCUMENTS_WRITE = "documents:write", _("Upload documents")
+    INVOICES_WRITE = "invoices:write", _("Create, issue and credit invoices")
+
+
+class PersonalAccessToken(models.Model):
+    """A user's token for an integration: only its SHA-256 hash is kept, never the secret.
+
+    A SHA-256 of a 256-bit random secret needs no salt or slow hash: guessing the
+    secret is as hard as guessing the hash's preimage.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="personal_access_tokens",
+        verbose_name=_("owner"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    scopes = models.JSONField(_("scopes"), default=list)
+    prefix = models.CharField(_("prefix"), max_length=16, db_index=True)
+    secret_hash = models.CharField(_("secret hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal access token")
+        verbose_name_plural = _("personal access tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable_at(self, moment: dt.datetime) -> bool:
+        """Return whether the token is neither revoked nor expired at `moment`."""
+        return self.revoked_at is None and moment < self.expires_at
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes

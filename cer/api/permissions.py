@@ -13,6 +13,12 @@ A view sets `access_rule` to one of:
 
 tests/api/test_route_matrix.py walks every route under /api/ with every persona
 and fails for a view that declares no rule.
+
+A request authenticated by a personal access token is further limited by the
+token's scopes: reads need `read`, writes need the scope the view declares in
+`token_scope`, and a view that declares none refuses a token's writes. Views that
+manage the account itself (tokens, password, second factor) set `TOKENS_REFUSED`,
+so a leaked token cannot mint more tokens or take the account over.
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
+
+from cer.api.models import PersonalAccessToken, TokenScope
 
 
 @dataclass(frozen=True)
@@ -75,3 +84,43 @@ class FollowsAccessRule(BasePermission):
                 and (not rule.read_permission or request.user.has_perm(rule.read_permission, obj))
             )
         return bool(rule.change_permission and request.user.has_perm(rule.change_permission, obj))
+
+
+# A view's `token_scope` that refuses personal access tokens for every method.
+TOKENS_REFUSED = "tokens-refused"
+
+
+def required_scope(view: object, method: str) -> str | None:
+    """Return the scope a token needs for `method` on `view`; None when tokens are refused."""
+    declared = getattr(view, "token_scope", None)
+    if declared == TOKENS_REFUSED:
+        return None
+    if method.upper() in SAFE_METHODS:
+        return TokenScope.READ.value
+    return declared if declared in TokenScope.values else None
+
+
+class TokenScopes(BasePermission):
+    """Limit requests made with a personal access token to the token's scopes.
+
+    Session and JWT requests pass untouched; object rules still apply after this.
+    """
+
+    code = "missing_scope"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        token = request.auth
+        if not isinstance(token, PersonalAccessToken):
+            return True
+        rule = getattr(view, "access_rule", None)
+        if rule is not None and rule.kind == "public":
+            return True
+        scope = required_scope(view, request.method or "")
+        if scope is None:
+            self.code = "token_not_allowed"
+            self.message = _("This operation cannot be done with a personal access token.")
+            return False
+        if not token.allows(scope):
+            self.message = _("The token lacks the scope “%(scope)s”.") % {"scope": scope}
+            return False
+        return True

@@ -8,6 +8,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.settings import patched_settings
 
+from cer.api.permissions import required_scope
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -20,7 +22,8 @@ ERROR_SCHEMA = {
                     "type": "string",
                     "description": "Stable code: invalid, parse_error, not_authenticated, "
                     "authentication_failed, invalid_credentials, otp_required, "
-                    "token_not_valid, permission_denied, not_found, method_not_allowed, "
+                    "token_not_valid, permission_denied, missing_scope, token_not_allowed, "
+                    "not_found, method_not_allowed, "
                     "unsupported_media_type, not_acceptable, conflict, body_too_large, "
                     "throttled, locked_out, not_implemented, service_unavailable.",
                 },
@@ -37,7 +40,7 @@ ERROR_SCHEMA = {
 ERROR_STATUSES = {
     "400": "Invalid request: malformed JSON, unknown or wrong fields, bad query parameters.",
     "401": "Not authenticated, or the token is not valid.",
-    "403": "Authenticated but not allowed (on an object you can see).",
+    "403": "Authenticated but not allowed (on an object you can see), or the token lacks a scope.",
     "404": "No such object among those you may see.",
     "405": "Method not allowed.",
     "406": "Not acceptable.",
@@ -56,6 +59,30 @@ class ApiJWTScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+class PersonalTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "cer.api.authentication.PersonalTokenAuthentication"
+    name = "personalTokenAuth"
+
+    def get_security_requirement(self, auto_schema: Any) -> Any:
+        # Operations that refuse tokens (account management) do not list the scheme:
+        # drf-spectacular skips a scheme whose requirement is None.
+        if required_scope(auto_schema.view, auto_schema.method) is None:
+            return None
+        return {self.name: []}
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "cer_pat_…",
+            "description": (
+                "A personal access token (`cer_pat_…`), limited to its scopes: `read` for "
+                "every GET, `readings:write`, `plants:write`, `members:write` for writes. "
+                "Account operations (tokens, password, second factor, consents) refuse it."
+            ),
+        }
 
 
 def add_error_responses(result: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +118,8 @@ SCHEMA_SETTINGS = {
         "MembershipKindEnum": "cer.members.models.MembershipKind",
         "DeviceKindEnum": "cer.metering.models.DeviceKind",
         "DeviceStatusEnum": "cer.metering.models.DeviceStatus",
+        "TokenScopeEnum": "cer.api.models.TokenScope",
+        "DocumentKindEnum": "cer.documents.models.DocumentKind",
     }
 }
 

@@ -16,9 +16,11 @@ from rest_framework.validators import UniqueValidator
 
 from cer.api import visibility
 from cer.api.fields import AwareDateTimeField, CodeField, KwhField, StrictFieldsMixin
+from cer.api.models import PersonalAccessToken, TokenScope
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community, Configuration
 from cer.core.validators import validate_fiscal_code, validate_pod
+from cer.documents.models import Document, DocumentKind, DocumentVersion
 from cer.incentives.models import ZonalPrice
 from cer.members.models import Member, Membership, MembershipKind, MembershipRole
 from cer.metering.models import Device, DeviceKind, HourlyReading, ReadingQuality, ReadingSource
@@ -101,6 +103,7 @@ class CommunitySerializer(serializers.ModelSerializer):
             "seat_municipality",
             "founding_date",
             "pec",
+            "reading_source_order",
             "created_at",
         ]
         read_only_fields = fields
@@ -128,13 +131,8 @@ class ConfigurationSerializer(serializers.ModelSerializer):
 
 
 class MemberSerializer(StrictModelSerializer):
-    fiscal_code = CodeField(
-        max_length=16,
-        validators=[
-            validate_fiscal_code,
-            UniqueValidator(queryset=Member.objects.all(), message=_("Already registered.")),
-        ],
-    )
+    # Unique through its blind index (the column is encrypted): the method below checks it.
+    fiscal_code = CodeField(max_length=16, validators=[validate_fiscal_code])
     vat_number = CodeField(max_length=11, required=False, allow_blank=True)
     iban = CodeField(max_length=34, required=False, allow_blank=True)
     municipality = serializers.CharField(
@@ -163,6 +161,14 @@ class MemberSerializer(StrictModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "user", "created_at"]
+
+    def validate_fiscal_code(self, value: str) -> str:
+        taken = Member.objects.with_fiscal_code(value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(_("Already registered."), code="unique")
+        return value
 
     def validate_municipality(self, value: str) -> str:
         from cer.core.models import Municipality
@@ -575,3 +581,104 @@ class TotpEnrolmentSerializer(serializers.Serializer):
 
 class TotpConfirmSerializer(StrictSerializer):
     otp = serializers.CharField(max_length=12)
+
+
+# --- documents --------------------------------------------------------------------------
+
+
+class DocumentVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DocumentVersion
+        fields = [
+            "id",
+            "number",
+            "original_name",
+            "content_type",
+            "size_bytes",
+            "uploaded_at",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    versions = DocumentVersionSerializer(many=True, read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "community",
+            "kind",
+            "title",
+            "document_date",
+            "created_at",
+            "download_url",
+            "versions",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, document: Document) -> str:
+        return f"/api/v1/documents/{document.pk}/download"
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    """The multipart body of an upload; validated by the web archive's own form."""
+
+    document = serializers.IntegerField(
+        required=False, help_text="Id of the document this file is a new version of."
+    )
+    kind = serializers.ChoiceField(choices=DocumentKind.choices, required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    document_date = serializers.DateField(required=False)
+    file = serializers.FileField(help_text="PDF, DOCX, ODT, PNG or JPEG, by content.")
+    note = serializers.CharField(max_length=200, required=False)
+
+
+class SeedDocumentUploadSerializer(DocumentUploadSerializer):
+    community = serializers.IntegerField()
+
+
+# --- personal access tokens -------------------------------------------------------------
+
+
+class PersonalAccessTokenSerializer(serializers.ModelSerializer):
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=TokenScope.choices))
+
+    class Meta:
+        model = PersonalAccessToken
+        fields = [
+            "id",
+            "name",
+            "scopes",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class PersonalAccessTokenCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=TokenScope.choices),
+        min_length=1,
+        max_length=len(TokenScope.values),
+    )
+    expires_at = AwareDateTimeField(
+        required=False,
+        help_text=_("When the token stops working: at most a year away; 90 days if not given."),
+    )
+
+
+class PersonalAccessTokenSecretSerializer(PersonalAccessTokenSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text=_("Shown once: store it in the integration now.")
+    )
+
+    class Meta(PersonalAccessTokenSerializer.Meta):
+        fields = [*PersonalAccessTokenSerializer.Meta.fields, "secret"]
+        read_only_fields = fields

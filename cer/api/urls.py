@@ -8,7 +8,9 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from cer.api.errors import json_not_found
 from cer.api.permissions import PUBLIC
-from cer.api.views import accounts, meta, privacy, resources
+from cer.api.views import accounts, documents, meta, privacy, resources, tokens
+from cer.api.views import invoices as invoice_views
+from cer.api.views.profiles import PointProfiles
 
 app_name = "api"
 
@@ -26,6 +28,8 @@ v1: list[URLPattern | URLResolver] = [
         accounts.SecondFactorConfirmView.as_view(),
         name="me-second-factor-confirm",
     ),
+    path("me/tokens", tokens.PersonalTokenList.as_view(), name="me-tokens"),
+    path("me/tokens/<int:pk>", tokens.PersonalTokenDetail.as_view(), name="me-token"),
     path("me/export", privacy.PersonalDataExport.as_view(), name="me-export"),
     path("me/erasure", privacy.PersonalDataErasure.as_view(), name="me-erasure"),
     path("me/consents", privacy.ConsentList.as_view(), name="me-consents"),
@@ -42,6 +46,16 @@ v1: list[URLPattern | URLResolver] = [
         "communities/<int:pk>/processing-register.csv",
         privacy.ProcessingRegisterCsv.as_view(),
         name="processing-register-csv",
+    ),
+    path(
+        "communities/<int:pk>/documents",
+        documents.CommunityDocuments.as_view(),
+        name="community-documents",
+    ),
+    path(
+        "documents/<int:pk>/download",
+        documents.DocumentDownload.as_view(),
+        name="document-download",
     ),
     path("configurations", resources.ConfigurationList.as_view(), name="configurations"),
     path("configurations/<int:pk>", resources.ConfigurationDetail.as_view(), name="configuration"),
@@ -60,6 +74,11 @@ v1: list[URLPattern | URLResolver] = [
         resources.PointReadings.as_view(),
         name="point-readings",
     ),
+    path(
+        "connection-points/<int:pk>/profiles",
+        PointProfiles.as_view(),
+        name="point-profiles",
+    ),
     path("plants", resources.PlantList.as_view(), name="plants"),
     path("plants/<int:pk>", resources.PlantDetail.as_view(), name="plant"),
     path("plants/<int:pk>/incentive", resources.PlantIncentive.as_view(), name="plant-incentive"),
@@ -73,6 +92,14 @@ v1: list[URLPattern | URLResolver] = [
     ),
     path("audit-entries", resources.AuditEntryList.as_view(), name="audit-entries"),
     path("reports", privacy.ReportList.as_view(), name="reports"),
+    path(
+        "communities/<int:pk>/invoices",
+        invoice_views.CommunityInvoices.as_view(),
+        name="community-invoices",
+    ),
+    path("invoices/<int:pk>", invoice_views.InvoiceDetail.as_view(), name="invoice"),
+    path("invoices/<int:pk>/issue", invoice_views.InvoiceIssue.as_view(), name="invoice-issue"),
+    path("invoices/<int:pk>/xml", invoice_views.InvoiceXml.as_view(), name="invoice-xml"),
 ]
 
 # The first API's paths, kept so that existing integrations go on working.
@@ -83,15 +110,16 @@ seed: list[URLPattern | URLResolver] = [
     path("plants", resources.PlantList.as_view(), name="seed-plants"),
     path("plants/<int:pk>", resources.PlantDetail.as_view(), name="seed-plant"),
     path("incentives/<int:pk>", resources.PlantIncentive.as_view(), name="seed-incentive"),
-    path("invoices", meta.InvoiceCreate.as_view(), name="seed-invoices"),
+    path("invoices", invoice_views.SeedInvoiceCreate.as_view(), name="seed-invoices"),
     path("reports", privacy.ReportList.as_view(), name="seed-reports"),
-    path("documents", meta.DocumentCreate.as_view(), name="seed-documents"),
+    path("documents", documents.SeedDocumentCreate.as_view(), name="seed-documents"),
     path("mqtt/users", resources.DeviceList.as_view(), name="seed-mqtt-users"),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", meta.SchemaView.as_view(), name="schema"),
     path("docs/", meta.api_docs, name="docs"),
+    path("docs/list/", meta.api_operation_list, name="docs-list"),
     path("v1/", include(v1)),
     *seed,
     # Readings posted by devices (HTTP Basic) or managers' sessions: /api/plants/{id}/readings

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community, Configuration
 from cer.communities.permissions import BACK_OFFICE_GROUP, MANAGER_ROLES
+from cer.documents.models import Document, DocumentKind
 from cer.members.models import Member, Membership
 from cer.metering.models import Device
 from cer.plants.models import ConnectionPoint, Plant
@@ -142,3 +143,18 @@ def audit_entries(user: Any, *, today: dt.date) -> QuerySet[AuditEntry]:
     if _is_staff(user):
         return AuditEntry.objects.all()
     return AuditEntry.objects.filter(community_id__in=_managed_by(user, today))
+
+
+def documents(user: Any, *, today: dt.date) -> QuerySet[Document]:
+    """documents.view_document: managers see every kind, members the open ones."""
+    if not user.is_authenticated:
+        return Document.objects.none()
+    if _is_staff(user):
+        return Document.objects.all()
+    return Document.objects.filter(
+        Q(community_id__in=_managed_by(user, today))
+        | Q(
+            community_id__in=_member_of(user, today),
+            kind__in=DocumentKind.open_to_members(),
+        )
+    )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cer.billing.models import Dispute, PayoutBatch, Statement
+from cer.billing.models import Dispute, Invoice, PayoutBatch, Statement
 
 
 @admin.register(Statement)
@@ -20,3 +20,10 @@ class DisputeAdmin(admin.ModelAdmin):
 class PayoutBatchAdmin(admin.ModelAdmin):
     list_display = ("configuration", "period_start", "period_end", "status", "total_eur")
     readonly_fields = [f.name for f in PayoutBatch._meta.fields]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ("community", "year", "number", "document_type", "status", "total_eur")
+    list_filter = ("status", "document_type")
+    readonly_fields = [f.name for f in Invoice._meta.fields]

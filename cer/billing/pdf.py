@@ -1,9 +1,10 @@
-"""PDF documents with reportlab: the member statement and the community report."""
+"""PDF documents with reportlab: the member statement, the community report, invoices."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
@@ -14,6 +15,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from reportlab.platypus.flowables import Flowable
 
 from cer.billing.explain import StatementFigures
+from cer.billing.fatturapa import fixed
 
 _STYLES = getSampleStyleSheet()
 
@@ -126,3 +128,51 @@ def table_pdf(title: str, sections: Sequence[tuple[str, Sequence[Sequence[object
         story.append(_table(rows))
         story.append(Spacer(1, 4 * mm))
     return _render(title, story)
+
+
+def invoice_pdf(invoice: Any, totals: Any) -> bytes:
+    """Render a readable copy of an invoice; the FatturaPA file remains the legal document."""
+    title = (
+        _("Invoice %(number)s of %(date)s")
+        % {"number": invoice.display_number, "date": invoice.issue_date}
+        if invoice.number is not None
+        else _("Draft invoice")
+    )
+    if invoice.document_type == "TD04":
+        title = _("Credit note %(number)s") % {"number": invoice.display_number or "—"}
+    parties = [
+        [_("Issuer"), _("Customer")],
+        [invoice.issuer_name or invoice.community.name, invoice.customer_name],
+        [
+            _("VAT number %(code)s")
+            % {"code": invoice.issuer_vat_number or invoice.community.vat_number},
+            invoice.customer_vat_number or invoice.customer_fiscal_code,
+        ],
+        [
+            f"{invoice.issuer_address} {invoice.issuer_postal_code} {invoice.issuer_city}",
+            f"{invoice.customer_address} {invoice.customer_postal_code} {invoice.customer_city}",
+        ],
+    ]
+    lines = [[_("Description"), _("Quantity"), _("Unit price"), _("VAT"), "EUR"]] + [
+        [
+            line.description,
+            fixed(line.quantity, max_places=8),
+            fixed(line.unit_price_eur, max_places=8),
+            line.natura or f"{line.vat_rate} %",
+            line.total_eur,
+        ]
+        for line in invoice.lines.all()
+    ]
+    summary = [[_("VAT"), _("Taxable"), _("Tax")]] + [
+        [row.natura or f"{row.vat_rate} %", row.taxable_eur, row.tax_eur] for row in totals.summary
+    ]
+    summary.append([_("Total"), totals.taxable_eur, totals.tax_eur])
+    summary.append([_("Amount due"), "", totals.total_eur])
+    sections: list[tuple[str, Sequence[Sequence[object]]]] = [
+        (_("Parties"), parties),
+        (_("Lines"), lines),
+        (_("VAT summary"), summary),
+    ]
+    if invoice.iban:
+        sections.append((_("Payment"), [[_("Bank transfer to"), invoice.iban]]))
+    return table_pdf(title, sections)

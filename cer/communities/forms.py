@@ -144,7 +144,7 @@ class FoundingMemberForm(forms.ModelForm):
 
     def clean_fiscal_code(self) -> str:
         code = normalise_code(self.cleaned_data["fiscal_code"])
-        if Member.objects.filter(fiscal_code=code).exists():
+        if Member.objects.with_fiscal_code(code).exists():
             raise ValidationError(
                 _(
                     "A person with this tax code is already registered: invite them "

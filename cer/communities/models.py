@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cer.core.choices import Region
 from cer.core.validators import normalise_code, validate_fiscal_code, validate_vat_number
+from cer.metering.precedence import DEFAULT_ORDER_TEXT, validate_order_text
 
 
 class CommunityKind(models.TextChoices):
@@ -59,6 +60,16 @@ class Community(models.Model):
     )
     founding_date = models.DateField(_("founding date"), null=True, blank=True)
     pec = models.EmailField(_("certified email (PEC)"), blank=True)
+    reading_source_order = models.CharField(
+        _("reading source precedence"),
+        max_length=20,
+        default=DEFAULT_ORDER_TEXT,
+        validators=[validate_order_text],
+        help_text=_(
+            "When a point has readings from several sources for the same hour, the first "
+            "source in this list wins."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

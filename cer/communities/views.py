@@ -10,13 +10,11 @@ from django.utils import timezone
 from cer.communities.access import communities_visible_to, role_in
 from cer.communities.models import Community
 from cer.core.access import login_only, object_permission
+from cer.dashboards.periods import Period
+from cer.dashboards.queries import configuration_hourly_wh
 from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Membership
-from cer.metering.services import (
-    community_hourly_totals,
-    latest_year_with_readings,
-    rome_year_bounds,
-)
+from cer.metering.services import latest_year_with_readings
 from cer.plants.models import ConnectionPoint, Plant
 
 
@@ -57,15 +55,16 @@ def community_detail(request: HttpRequest, community: Community) -> HttpResponse
     year = latest_year_with_readings(point_ids)
     chart = None
     if year is not None:
-        start, end = rome_year_bounds(year)
-        series = community_hourly_totals(point_ids, start=start, end=end)
+        period = Period(year)
+        # One winning source per point and hour, as on the dashboards.
+        injected_wh, withdrawn_wh, _ = configuration_hourly_wh(point_ids=point_ids, period=period)
         chart = {
             "year": year,
-            "t": series.hour_starts.tolist(),
-            "injected_kwh": (series.injected_wh / 1000).round(3).tolist(),
-            "withdrawn_kwh": (series.withdrawn_wh / 1000).round(3).tolist(),
-            "injected_total_kwh": int(series.injected_wh.sum()) // 1000,
-            "withdrawn_total_kwh": int(series.withdrawn_wh.sum()) // 1000,
+            "t": period.hour_starts_s().tolist(),
+            "injected_kwh": (injected_wh / 1000).round(3).tolist(),
+            "withdrawn_kwh": (withdrawn_wh / 1000).round(3).tolist(),
+            "injected_total_kwh": int(injected_wh.sum()) // 1000,
+            "withdrawn_total_kwh": int(withdrawn_wh.sum()) // 1000,
         }
     zones = community.configurations.values_list("market_zone", flat=True)
     synthetic_prices = ZonalPrice.objects.filter(

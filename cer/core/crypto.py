@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django import forms
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -112,6 +113,16 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "" or str(value).startswith(PREFIX):
             return value
         return encrypt(str(value))
+
+    def formfield(
+        self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any
+    ) -> Any:
+        # A short identifier (tax code, IBAN) is typed on one line, not in a text area.
+        if self.max_length is not None and not self.choices:
+            kwargs.setdefault("widget", forms.TextInput)
+        return super().formfield(
+            form_class=form_class, choices_form_class=choices_form_class, **kwargs
+        )
 
 
 @checks.register(checks.Tags.security, deploy=True)

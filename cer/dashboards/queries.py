@@ -1,8 +1,8 @@
 """Database reads of the dashboards: hourly sums computed by the database, as NumPy arrays.
 
-When a point has several readings for the same hour, one source wins, in this order:
-grid operator, device, manual entry, estimate. The grid operator's data are the ones GSE
-settles on; a device reading is fresher than a manual entry or an estimate.
+When a point has several readings for the same hour, one source wins, in the order its
+community chose (cer.metering.precedence; by default grid operator, device, manual entry,
+estimate).
 """
 
 from __future__ import annotations
@@ -17,22 +17,20 @@ from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, S
 
 from cer.dashboards.periods import HOUR_S, Period
 from cer.dashboards.series import Wh
-from cer.metering.models import HourlyReading, ReadingSource
+from cer.metering import precedence
+from cer.metering.models import HourlyReading
 
-SOURCE_PRECEDENCE: tuple[str, ...] = (
-    ReadingSource.GRID_OPERATOR,
-    ReadingSource.DEVICE,
-    ReadingSource.MANUAL,
-    ReadingSource.ESTIMATED,
-)
-_RANK = {code: rank for rank, code in enumerate(SOURCE_PRECEDENCE)}
+# Fixed numbering of the sources in PointSeries.source_index (not their precedence).
+SOURCE_CODES: precedence.SourceOrder = precedence.DEFAULT_ORDER
+_INDEX = {code: index for index, code in enumerate(SOURCE_CODES)}
 NO_SOURCE = -1
 
 
-def _rank_expression() -> Case:
+def _rank_expression(order: precedence.SourceOrder) -> Case:
+    rank = precedence.rank_of(order)
     return Case(
-        *[When(source=code, then=Value(rank)) for code, rank in _RANK.items()],
-        default=Value(len(_RANK)),
+        *[When(source=code, then=Value(value)) for code, value in rank.items()],
+        default=Value(len(rank)),
         output_field=IntegerField(),
     )
 
@@ -53,7 +51,7 @@ def configuration_hourly_wh(*, point_ids: Sequence[int], period: Period) -> tupl
 
     One GROUP BY (hour, source) query; only when some hour holds several sources are those
     hours summed again with the precedence rule, point by point, in the database. The
-    third value tells whether that happened.
+    third value tells whether that happened. The points belong to one community.
     """
     start, end = period.utc_bounds()
     first_s = int(start.timestamp())
@@ -78,18 +76,24 @@ def configuration_hourly_wh(*, point_ids: Sequence[int], period: Period) -> tupl
     if mixed.size:
         low = start + dt.timedelta(hours=int(mixed[0]))
         high = start + dt.timedelta(hours=int(mixed[-1]) + 1)
-        inj_m, wdr_m = _hourly_with_precedence(point_ids, low, high, first_s, hours)
+        order = precedence.order_of_points(point_ids)
+        inj_m, wdr_m = _hourly_with_precedence(point_ids, low, high, first_s, hours, order)
         injected[mixed] = inj_m[mixed]
         withdrawn[mixed] = wdr_m[mixed]
     return injected, withdrawn, bool(mixed.size)
 
 
 def _hourly_with_precedence(
-    point_ids: Sequence[int], start: dt.datetime, end: dt.datetime, first_s: int, hours: int
+    point_ids: Sequence[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    first_s: int,
+    hours: int,
+    order: precedence.SourceOrder,
 ) -> tuple[Wh, Wh]:
     """Sum per hour only the winning source of each point and hour."""
     better = (
-        HourlyReading.objects.alias(rank=_rank_expression())
+        HourlyReading.objects.alias(rank=_rank_expression(order))
         .filter(
             connection_point_id=OuterRef("connection_point_id"),
             hour_start=OuterRef("hour_start"),
@@ -99,7 +103,7 @@ def _hourly_with_precedence(
     )
     rows = list(
         _readings(point_ids, start, end)
-        .alias(rank=_rank_expression())
+        .alias(rank=_rank_expression(order))
         .filter(~Exists(better))
         .values("hour_start")
         .annotate(injected=Sum("injected_wh"), withdrawn=Sum("withdrawn_wh"))
@@ -141,11 +145,11 @@ class PointSeries:
 
     injected_wh: Wh
     withdrawn_wh: Wh
-    source_rank: npt.NDArray[np.int8]  # index in SOURCE_PRECEDENCE, NO_SOURCE for a gap
+    source_index: npt.NDArray[np.int8]  # winning source's index in SOURCE_CODES, or NO_SOURCE
 
     @property
     def present(self) -> npt.NDArray[np.bool_]:
-        return self.source_rank != NO_SOURCE
+        return self.source_index != NO_SOURCE
 
 
 def point_series(*, point_ids: Sequence[int], period: Period) -> dict[int, PointSeries]:
@@ -157,21 +161,29 @@ def point_series(*, point_ids: Sequence[int], period: Period) -> dict[int, Point
         point_id: PointSeries(
             injected_wh=np.zeros(hours, dtype=np.int64),
             withdrawn_wh=np.zeros(hours, dtype=np.int64),
-            source_rank=np.full(hours, NO_SOURCE, dtype=np.int8),
+            source_index=np.full(hours, NO_SOURCE, dtype=np.int8),
         )
         for point_id in point_ids
     }
     rows = _readings(point_ids, start, end).values_list(
         "connection_point_id", "hour_start", "source", "injected_wh", "withdrawn_wh"
     )
+    ranks = {
+        point_id: precedence.rank_of(order)
+        for point_id, order in precedence.orders_by_point(point_ids).items()
+    }
+    worst = len(SOURCE_CODES)
+
+    def rank(row: tuple) -> int:
+        return ranks.get(row[0], {}).get(row[2], worst)
+
     # Lower rank wins: write the rows worst first so the best one is written last.
-    ordered = sorted(rows, key=lambda row: -_RANK.get(row[2], len(_RANK)))
-    for point_id, stamp, source, injected, withdrawn in ordered:
+    for point_id, stamp, source, injected, withdrawn in sorted(rows, key=rank, reverse=True):
         series = result[point_id]
         index = (int(stamp.timestamp()) - first_s) // HOUR_S
         series.injected_wh[index] = injected
         series.withdrawn_wh[index] = withdrawn
-        series.source_rank[index] = _RANK.get(source, len(_RANK))
+        series.source_index[index] = _INDEX.get(source, NO_SOURCE)
     return result
 
 

@@ -21,6 +21,7 @@ from cer.core.access import login_only, object_permission
 from cer.dashboards import charts, queries, services
 from cer.dashboards.periods import ROME, Period, month_of, parse_period
 from cer.dashboards.series import ratio_pct
+from cer.dashboards.typical_day import community_typical_day_context, typical_day_context
 from cer.members.models import Member, Membership
 from cer.metering.models import ReadingSource
 from cer.plants.models import ConnectionPoint, Plant
@@ -118,6 +119,7 @@ def _community_body_context(
         "worst_points": worst_points,
         "chart": chart,
         "table": table,
+        **community_typical_day_context(data, now=now),
         # Counted with the figures: they follow the cache's lifetime, not the readings version.
         "member_count": Membership.objects.active_on(now.astimezone(ROME).date())
         .filter(community=community)
@@ -190,13 +192,13 @@ def _gaps(present: np.ndarray, hour_starts_s: np.ndarray) -> list[dict[str, Any]
 def _source_counts(point_series: queries.PointSeries) -> list[dict[str, Any]]:
     labels = dict(ReadingSource.choices)
     counts = np.bincount(
-        point_series.source_rank[point_series.present].astype(np.int64),
-        minlength=len(queries.SOURCE_PRECEDENCE),
+        point_series.source_index[point_series.present].astype(np.int64),
+        minlength=len(queries.SOURCE_CODES),
     )
     return [
-        {"code": code, "label": labels.get(code, code), "hours": int(counts[rank])}
-        for rank, code in enumerate(queries.SOURCE_PRECEDENCE)
-        if counts[rank]
+        {"code": code, "label": labels.get(code, code), "hours": int(counts[index])}
+        for index, code in enumerate(queries.SOURCE_CODES)
+        if counts[index]
     ]
 
 
@@ -212,6 +214,7 @@ def point_dashboard(request: HttpRequest, point: ConnectionPoint) -> HttpRespons
         "community": point.configuration.community,
         "plants": point.plants.all(),
         **point_readings_context(point, period=period, now=now),
+        **typical_day_context(point, period=period),
         **period_context(period, now=now),
     }
     return render(request, "dashboards/point.html", context)

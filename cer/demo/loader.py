@@ -246,4 +246,4 @@ def _store_users(demo: DemoCommunity, community: Community) -> None:
         )
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
-        Member.objects.filter(fiscal_code=spec.fiscal_code).update(user=user)
+        Member.objects.with_fiscal_code(spec.fiscal_code).update(user=user)

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 import pvlib
 
+from cercalc.profiles import easter_sunday, italian_public_holidays
+
 ROME = ZoneInfo("Europe/Rome")
 
 # The demo site: Spinea (VE), a few metres above sea level.
@@ -126,33 +128,6 @@ class LocalCalendar:
     def is_rest_day(self) -> np.ndarray:
         """Return a boolean mask of buckets on Sundays or public holidays."""
         return (self.weekday == 6) | self.is_public_holiday
-
-
-def easter_sunday(year: int) -> date:
-    """Return the Gregorian Easter Sunday of ``year`` (anonymous Gregorian algorithm)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m) // 451
-    month, day = divmod(h + m - 7 * n + 114, 31)
-    return date(year, month, day + 1)
-
-
-def italian_public_holidays(year: int) -> frozenset[date]:
-    """Return the national public holidays of Italy in ``year`` (L. 260/1949 and amendments).
-
-    Local patron saints are left out: they differ from one municipality to the next.
-    """
-    easter = easter_sunday(year)
-    fixed = [(1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 8), (12, 25), (12, 26)]
-    days = {date(year, month, day) for month, day in fixed}
-    days.update({easter, easter + timedelta(days=1)})
-    return frozenset(days)
 
 
 def hour_starts_utc(year: int) -> np.ndarray:

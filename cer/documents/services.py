@@ -179,6 +179,44 @@ def create_document(
     return document
 
 
+def store_upload(
+    *,
+    community: Any,
+    cleaned: dict[str, Any],
+    content: bytes,
+    file_type: FileType,
+    actor: Any,
+    now: dt.datetime,
+) -> Document:
+    """Store a checked upload: a new version of `cleaned["document"]`, else a new document.
+
+    `cleaned` is the cleaned data of the upload form (web page and API alike).
+    """
+    name = cleaned["file"].name
+    if cleaned["document"] is not None:
+        add_version(
+            document=cleaned["document"],
+            content=content,
+            file_type=file_type,
+            original_name=name,
+            actor=actor,
+            now=now,
+            note=cleaned["note"],
+        )
+        return cleaned["document"]
+    return create_document(
+        community=community,
+        kind=cleaned["kind"],
+        title=cleaned["title"],
+        document_date=cleaned["document_date"],
+        content=content,
+        file_type=file_type,
+        original_name=name,
+        actor=actor,
+        now=now,
+    )
+
+
 def founding_context(*, community: Any, today: dt.date) -> dict[str, Any]:
     """Return the data the statute and regulation templates are filled with."""
     from cer.members.models import Member, MembershipRole

@@ -12,7 +12,7 @@ from cer.communities.models import Community
 from cer.core.access import object_permission
 from cer.documents.forms import UploadForm
 from cer.documents.models import Document, DocumentKind, DocumentVersion
-from cer.documents.services import UploadRefused, add_version, check_upload, create_document
+from cer.documents.services import UploadRefused, check_upload, store_upload
 
 
 @object_permission("communities.view_community", Community)
@@ -41,31 +41,14 @@ def upload(request: HttpRequest, community: Community) -> HttpResponse:
             except UploadRefused as refusal:
                 form.add_error("file", refusal.message)
             else:
-                now = timezone.now()
-                data = form.cleaned_data
-                name = data["file"].name
-                if data["document"] is not None:
-                    add_version(
-                        document=data["document"],
-                        content=content,
-                        file_type=file_type,
-                        original_name=name,
-                        actor=request.user,
-                        now=now,
-                        note=data["note"],
-                    )
-                else:
-                    create_document(
-                        community=community,
-                        kind=data["kind"],
-                        title=data["title"],
-                        document_date=data["document_date"],
-                        content=content,
-                        file_type=file_type,
-                        original_name=name,
-                        actor=request.user,
-                        now=now,
-                    )
+                store_upload(
+                    community=community,
+                    cleaned=form.cleaned_data,
+                    content=content,
+                    file_type=file_type,
+                    actor=request.user,
+                    now=timezone.now(),
+                )
                 messages.success(request, _("The document was stored in the archive."))
                 return redirect("documents:archive", community.pk)
         status = 400

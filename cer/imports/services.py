@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Field, Q
 
 from cer.communities.models import Community, Configuration
+from cer.dashboards.services import bump_readings_version
 from cer.imports import curves, prices
 from cer.imports.curves import ColumnMapping, FileRefused, HourlyCurves, Rejection
 from cer.imports.models import ImportBatch, ImportKind, ImportStatus, RejectedRow
@@ -116,6 +117,9 @@ def import_curves(
         batch.status = ImportStatus.DONE
         batch.finished_at = now
         batch.save()
+        if counts.inserted or counts.superseded:
+            # The community's cached dashboard figures are stale from this commit on.
+            bump_readings_version(community_ids=[community.pk], now=now)
     logger.info(
         "imports.curves.done batch=%s file=%s rows=%s rejected=%s hours inserted=%s "
         "superseded=%s unchanged=%s",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cer.core.crypto import EncryptedTextField
+from cer.core.crypto import EncryptedTextField, blind_index
 from cer.core.validators import (
     normalise_code,
     validate_fiscal_code,
@@ -39,6 +41,34 @@ class MemberCategory(models.TextChoices):
         return frozenset({cls.SME, cls.LARGE_ENTERPRISE})
 
 
+# Each encrypted identifier, the column holding its blind index, and the index purpose.
+BLIND_INDEXES = {
+    "fiscal_code": ("fiscal_code_index", "member.fiscal_code"),
+    "vat_number": ("vat_number_index", "member.vat_number"),
+}
+
+
+def identifier_index(field: str, value: str) -> str:
+    """Return the blind index of a tax code or VAT number, normalised first; blank stays blank."""
+    code = normalise_code(value)
+    if not code:
+        return ""
+    return blind_index(code, purpose=BLIND_INDEXES[field][1])
+
+
+class MemberQuerySet(models.QuerySet["Member"]):
+    def with_fiscal_code(self, code: str) -> MemberQuerySet:
+        """Members whose tax code is `code`, in any case and spacing."""
+        return self.filter(fiscal_code_index=identifier_index("fiscal_code", code))
+
+    def with_vat_number(self, code: str) -> MemberQuerySet:
+        """Members whose VAT number is `code`, in any case and spacing; none for a blank code."""
+        index = identifier_index("vat_number", code)
+        if not index:
+            return self.none()
+        return self.filter(vat_number_index=index)
+
+
 class Member(models.Model):
     """A natural or legal person who is, was or will be a member of one or more communities."""
 
@@ -47,11 +77,19 @@ class Member(models.Model):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     company_name = models.CharField(_("company name"), max_length=200, blank=True)
-    fiscal_code = models.CharField(
-        _("tax code"), max_length=16, unique=True, validators=[validate_fiscal_code]
+    # Encrypted at rest like the IBAN; SQL lookups and uniqueness go through the blind
+    # indexes below, kept in step by save() (docs/security.md).
+    fiscal_code = EncryptedTextField(
+        _("tax code"), max_length=16, validators=[validate_fiscal_code]
     )
-    vat_number = models.CharField(
+    vat_number = EncryptedTextField(
         _("VAT number"), max_length=11, blank=True, validators=[validate_vat_number]
+    )
+    fiscal_code_index = models.CharField(
+        _("tax code lookup key"), max_length=64, unique=True, editable=False
+    )
+    vat_number_index = models.CharField(
+        _("VAT number lookup key"), max_length=64, blank=True, db_index=True, editable=False
     )
     email = models.EmailField(_("email"))
     pec = models.EmailField(_("certified email (PEC)"), blank=True)
@@ -75,6 +113,9 @@ class Member(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = MemberQuerySet.as_manager()
+    blind_indexes: ClassVar[dict[str, tuple[str, str]]] = BLIND_INDEXES
+
     class Meta:
         ordering = ["last_name", "first_name", "company_name"]
         verbose_name = _("member")
@@ -82,6 +123,40 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.sync_indexes()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            # Saving an identifier saves its index with it, or they would drift apart.
+            indexes = {BLIND_INDEXES[name][0] for name in update_fields if name in BLIND_INDEXES}
+            kwargs["update_fields"] = [*update_fields, *sorted(indexes - set(update_fields))]
+        super().save(*args, **kwargs)
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        # The unique column is the index, which forms never show: check it for the
+        # tax code, so the error names the field the user typed.
+        errors: dict[str, list[ValidationError]] = {}
+        try:
+            super().validate_unique(exclude={*(exclude or ()), "fiscal_code_index"})
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if exclude is None or "fiscal_code" not in exclude:
+            self.sync_indexes()
+            taken = Member.objects.filter(fiscal_code_index=self.fiscal_code_index).exclude(
+                pk=self.pk
+            )
+            if self.fiscal_code_index and taken.exists():
+                errors.setdefault("fiscal_code", []).append(
+                    self.unique_error_message(Member, ("fiscal_code",))
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def sync_indexes(self) -> None:
+        """Recompute the blind indexes from the identifiers; call it before bulk_create."""
+        for name, (index_name, _purpose) in BLIND_INDEXES.items():
+            setattr(self, index_name, identifier_index(name, getattr(self, name)))
 
     @property
     def display_name(self) -> str:

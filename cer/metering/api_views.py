@@ -1,4 +1,8 @@
-"""HTTP ingestion: the platform's JSON readings posted by a device or by a community manager."""
+"""HTTP ingestion: the platform's JSON readings posted by a device or by a community manager.
+
+A manager calls with a session (and CSRF) or with a personal access token that has
+the `readings:write` scope.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from cer.api import tokens
+from cer.api.models import TokenScope
 from cer.core.access import public
 from cer.metering.models import Device
 from cer.metering.services import ReadingsRejected, authenticate_device, ingest_http_readings
@@ -36,6 +42,14 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return ("", "")
     return username, secret
+
+
+def _personal_token_secret(request: HttpRequest) -> str | None:
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not tokens.looks_like_personal_token(secret):
+        return None
+    return secret
 
 
 def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
@@ -79,6 +93,11 @@ def point_readings(request: HttpRequest, pod: str) -> HttpResponse:
     return _post_readings(request, point)
 
 
+# What a personal access token needs here (the API's route checks read it).
+plant_readings.token_scope = TokenScope.READINGS_WRITE  # type: ignore[attr-defined]
+point_readings.token_scope = TokenScope.READINGS_WRITE  # type: ignore[attr-defined]
+
+
 def _post_readings(request: HttpRequest, point: ConnectionPoint) -> HttpResponse:
     device: Device | None = None
     credentials = _basic_credentials(request)
@@ -88,6 +107,15 @@ def _post_readings(request: HttpRequest, point: ConnectionPoint) -> HttpResponse
             return _error(401, "Authorization", "unknown device or wrong secret")
         if device.connection_point_id != point.pk:
             return _error(403, "Authorization", "this device belongs to another connection point")
+    elif (secret := _personal_token_secret(request)) is not None:
+        try:
+            token = tokens.authenticate_secret(secret=secret, now=timezone.now())
+        except tokens.TokenRefused:
+            return _error(401, "Authorization", "personal access token invalid, expired or revoked")
+        if not token.allows(TokenScope.READINGS_WRITE):
+            return _error(403, "Authorization", "the token lacks the scope readings:write")
+        if not token.owner.has_perm("communities.manage_community", point.configuration.community):
+            return _error(403, "user", "only the community's referente or administrators")
     elif request.user.is_authenticated:
         failure = _csrf_failure(request)
         if failure is not None:

@@ -141,8 +141,10 @@ class DynsecSession:
                 self._answers[str(response.get("correlationData"))] = response
             self._arrived.notify_all()
 
-    def execute(self, *commands: dict[str, Any], tolerate: frozenset[str] = frozenset()) -> None:
-        """Run commands in order and wait for every answer.
+    def execute(
+        self, *commands: dict[str, Any], tolerate: frozenset[str] = frozenset()
+    ) -> list[dict[str, Any]]:
+        """Run commands in order, wait for every answer and return the answers in order.
 
         Errors whose text contains one of `tolerate` (e.g. "not found" when deleting)
         are logged, not raised. Raises BrokerCommandFailed for the first other error,
@@ -168,6 +170,7 @@ class DynsecSession:
                 logger.info("dynsec %s: %s (tolerated)", command["command"], error)
                 continue
             raise BrokerCommandFailed(command["command"], error)
+        return [answer or {} for answer in answers]
 
 
 def device_acls(topic_prefix: str) -> list[dict[str, Any]]:
@@ -231,3 +234,89 @@ def delete_device_account(*, username: str, role: str, session: DynsecSession) -
         {"command": "deleteRole", "rolename": role},
         tolerate=frozenset({"not found"}),
     )
+
+
+# --- reading the broker's accounts (for reconciliation) ------------------------------------
+
+
+@dataclass(frozen=True)
+class BrokerClient:
+    """A dynamic-security client as the broker lists it."""
+
+    username: str
+    disabled: bool
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BrokerRole:
+    """A dynamic-security role and its ACLs as (acltype, topic, allow) triples."""
+
+    rolename: str
+    acls: frozenset[tuple[str, str, bool]]
+
+
+def acl_triples(acls: list[dict[str, Any]]) -> frozenset[tuple[str, str, bool]]:
+    """Return ACLs in the comparable form (acltype, topic, allow); priorities are not used."""
+    return frozenset(
+        (str(acl["acltype"]), str(acl["topic"]), bool(acl.get("allow", False))) for acl in acls
+    )
+
+
+def list_accounts(*, session: DynsecSession) -> tuple[list[BrokerClient], list[BrokerRole]]:
+    """Return every client and every role the dynamic-security plugin holds."""
+    clients_answer, roles_answer = session.execute(
+        {"command": "listClients", "verbose": True, "count": -1, "offset": 0},
+        {"command": "listRoles", "verbose": True, "count": -1, "offset": 0},
+    )
+    clients = [
+        BrokerClient(
+            username=str(client["username"]),
+            disabled=bool(client.get("disabled", False)),
+            roles=tuple(str(role["rolename"]) for role in client.get("roles", [])),
+        )
+        for client in clients_answer.get("data", {}).get("clients", [])
+    ]
+    roles = [
+        BrokerRole(rolename=str(role["rolename"]), acls=acl_triples(role.get("acls", [])))
+        for role in roles_answer.get("data", {}).get("roles", [])
+    ]
+    return clients, roles
+
+
+def repair_role(
+    *,
+    username: str,
+    role: BrokerRole | None,
+    rolename: str,
+    topic_prefix: str,
+    client_has_role: bool,
+    session: DynsecSession,
+) -> None:
+    """Give the device's role exactly the device ACLs, and give the role to the client.
+
+    ACLs are removed and added one by one rather than by recreating the role, so the
+    client keeps its role, and its connection, throughout.
+    """
+    wanted = device_acls(topic_prefix)
+    commands: list[dict[str, Any]] = []
+    if role is None:
+        commands.append({"command": "createRole", "rolename": rolename, "acls": wanted})
+    else:
+        wanted_triples = acl_triples(wanted)
+        for acltype, topic, _allow in sorted(role.acls - wanted_triples):
+            commands.append(
+                {
+                    "command": "removeRoleACL",
+                    "rolename": rolename,
+                    "acltype": acltype,
+                    "topic": topic,
+                }
+            )
+        for acl in wanted:
+            if (acl["acltype"], acl["topic"], acl["allow"]) not in role.acls:
+                commands.append({"command": "addRoleACL", "rolename": rolename, **acl})
+    if not client_has_role:
+        commands.append({"command": "addClientRole", "username": username, "rolename": rolename})
+    if commands:
+        session.execute(*commands)

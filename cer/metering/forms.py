@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cer.metering.models import DEVICE_NAME_VALIDATOR, DeviceKind
+from cer.metering.models import DEVICE_NAME_VALIDATOR, DeviceKind, ReadingSource
+from cer.metering.precedence import DEFAULT_ORDER, parse_order
 from cer.plants.models import ConnectionPoint
 
 
@@ -36,3 +37,27 @@ class DeviceForm(forms.Form):
         point_field = self.fields["point"]
         assert isinstance(point_field, forms.ModelChoiceField)
         point_field.queryset = ConnectionPoint.objects.filter(configuration__community=community)
+
+
+class SourceOrderForm(forms.Form):
+    """The community's reading-source precedence: four positions, each source once."""
+
+    POSITIONS = 4
+
+    def __init__(self, *args, order: tuple[str, ...], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for position in range(1, self.POSITIONS + 1):
+            self.fields[f"position_{position}"] = forms.ChoiceField(
+                label=_("Position %(position)d") % {"position": position},
+                choices=[(code, ReadingSource(code).label) for code in DEFAULT_ORDER],
+                initial=order[position - 1],
+            )
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        order = [cleaned.get(f"position_{p}") for p in range(1, self.POSITIONS + 1)]
+        if None in order:
+            return cleaned
+        # A ValidationError here names the problem (a source twice) for the whole form.
+        cleaned["order"] = parse_order(",".join(str(code) for code in order))
+        return cleaned

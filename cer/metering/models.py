@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReadingSource(models.TextChoices):
@@ -192,8 +193,8 @@ class IntervalEnergy(models.Model):
 
 
 class CounterChannel(models.TextChoices):
-    INJECTED = "INJ", _("Injected")
-    WITHDRAWN = "WDR", _("Withdrawn")
+    INJECTED = "INJ", pgettext_lazy("energy", "Injected")
+    WITHDRAWN = "WDR", pgettext_lazy("energy", "Withdrawn")
 
 
 class CounterSample(models.Model):

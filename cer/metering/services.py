@@ -11,15 +11,16 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import connection, transaction
 from django.db.models import Max, Sum
 
 from cer.communities.models import Configuration
+from cer.dashboards.services import bump_readings_version
 from cer.metering import broker, ingest
 from cer.metering.models import (
     CounterChannel,
@@ -39,22 +40,9 @@ from cer.plants.models import ConnectionPoint, Plant
 logger = logging.getLogger(__name__)
 
 ROME = ZoneInfo("Europe/Rome")
-
-
-@dataclass(frozen=True)
-class HourlySeries:
-    """Hourly totals over a set of connection points [Wh], keyed by UTC hour start."""
-
-    hour_starts: np.ndarray  # int64 unix seconds of each hour's UTC start
-    injected_wh: np.ndarray  # int64
-    withdrawn_wh: np.ndarray  # int64
-
-
-def rome_year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
-    """Return the UTC instants that bound the Europe/Rome calendar year [start, end)."""
-    start = dt.datetime(year, 1, 1, tzinfo=ROME).astimezone(dt.UTC)
-    end = dt.datetime(year + 1, 1, 1, tzinfo=ROME).astimezone(dt.UTC)
-    return start, end
+# How far back a redelivered MQTT message is looked for among the stored rejections: the
+# broker redelivers after the worker restarts, which takes seconds, not days.
+REDELIVERY_WINDOW = dt.timedelta(days=7)
 
 
 def latest_year_with_readings(point_ids: list[int]) -> int | None:
@@ -65,42 +53,14 @@ def latest_year_with_readings(point_ids: list[int]) -> int | None:
     return newest.astimezone(ROME).year if newest else None
 
 
-def community_hourly_totals(
-    point_ids: list[int], *, start: dt.datetime, end: dt.datetime
-) -> HourlySeries:
-    """Sum injection and withdrawal of the points per hour in [start, end), in the database.
-
-    Every hour of the period is present in the result; an hour without readings is 0.
-    """
-    rows = (
-        HourlyReading.objects.filter(connection_point_id__in=point_ids)
-        .between(start, end)
-        .values("hour_start")
-        .annotate(injected=Sum("injected_wh"), withdrawn=Sum("withdrawn_wh"))
-        .order_by("hour_start")
-        .values_list("hour_start", "injected", "withdrawn")
-    )
-    first = int(start.timestamp())
-    hours = int((end - start).total_seconds()) // 3600
-    hour_starts = first + 3600 * np.arange(hours, dtype=np.int64)
-    injected = np.zeros(hours, dtype=np.int64)
-    withdrawn = np.zeros(hours, dtype=np.int64)
-    data = list(rows)
-    if data:
-        stamps, inj, wdr = zip(*data, strict=True)
-        index = (np.array([s.timestamp() for s in stamps], dtype=np.int64) - first) // 3600
-        injected[index] = np.array(inj, dtype=np.int64)
-        withdrawn[index] = np.array(wdr, dtype=np.int64)
-    return HourlySeries(hour_starts=hour_starts, injected_wh=injected, withdrawn_wh=withdrawn)
-
-
 # --- device accounts ---------------------------------------------------------------------
 #
 # Order of writes: the database row is written first and the broker is called inside
 # the same transaction. A broker failure raises, the transaction rolls back and
 # neither side changes. The one gap left is a failed COMMIT after the broker
 # succeeded; creation then repairs itself on retry (create_device_account replaces
-# leftovers) and rotation is repeated by the referente.
+# leftovers) and rotation is repeated by the referente. `manage.py reconcile_broker`
+# (reconcile.py) finds and repairs whatever is left.
 
 
 class DeviceNameTaken(Exception):
@@ -179,6 +139,7 @@ def rotate_device_secret(
 ) -> DeviceSecret:
     """Give the device a new secret and disconnect it: the old secret stops working at once.
 
+    A device whose broker account is missing gets a new one with the new secret.
     Raises DeviceDeleted and broker.BrokerError (the old secret then stays valid).
     """
     secret = _new_secret()
@@ -188,9 +149,22 @@ def rotate_device_secret(
         device.rotated_at = now
         device.save(update_fields=["secret_hash", "rotated_at"])
         with _session(session) as admin:
-            broker.set_device_password(
-                username=device.mqtt_username, password=secret, session=admin
-            )
+            try:
+                broker.set_device_password(
+                    username=device.mqtt_username, password=secret, session=admin
+                )
+            except broker.BrokerCommandFailed as error:
+                if "not found" not in error.error.lower():
+                    raise
+                # The account was lost (reconcile_broker reports it as MISSING_CLIENT):
+                # the new secret is what lets us create it again.
+                broker.create_device_account(
+                    username=device.mqtt_username,
+                    password=secret,
+                    role=device.broker_role,
+                    topic_prefix=device.topic_prefix,
+                    session=admin,
+                )
             if device.status == DeviceStatus.DISABLED:
                 broker.disable_device(username=device.mqtt_username, session=admin)
     logger.info("metering.device.rotated %s", device.mqtt_username)
@@ -294,11 +268,16 @@ _verified_secrets: dict[tuple[str, str], str] = {}
 
 @dataclass(frozen=True)
 class IncomingMessage:
-    """A message as received: topic, raw payload and the arrival instant (aware)."""
+    """A message as received: topic, raw payload and the arrival instant (aware).
+
+    `redelivered` is the MQTT DUP flag: the broker sent this message before and got
+    no acknowledgement (the worker stopped between its commit and its PUBACK).
+    """
 
     topic: str
     payload: bytes
     received_at: dt.datetime
+    redelivered: bool = False
 
 
 @dataclass
@@ -383,9 +362,22 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
     )
     accepted: list[_Accepted] = []
     rejected: list[RejectedMessage] = []
+    redelivered: list[RejectedMessage] = []
+
+    def reject(
+        message: IncomingMessage,
+        rejection: ingest.Rejection,
+        configuration_id: int | None,
+        device_id: int | None,
+    ) -> None:
+        stored = _rejection(message, rejection, configuration_id, device_id)
+        rejected.append(stored)
+        if message.redelivered:
+            redelivered.append(stored)
+
     for message, address in zip(messages, addresses, strict=True):
         if isinstance(address, ingest.Rejection):
-            rejected.append(_rejection(message, address, None, None))
+            reject(message, address, None, None)
             continue
         configuration_id = (
             address.configuration_id if address.configuration_id in known_configurations else None
@@ -397,11 +389,11 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
                 f"no device {address.device_name!r} at POD {address.pod} in configuration "
                 f"{address.configuration_id}",
             )
-            rejected.append(_rejection(message, reason, configuration_id, None))
+            reject(message, reason, configuration_id, None)
             continue
         if device.status != DeviceStatus.ACTIVE:
             reason = ingest.Rejection("topic", f"device {device.name!r} is {device.status.lower()}")
-            rejected.append(_rejection(message, reason, configuration_id, device.pk))
+            reject(message, reason, configuration_id, device.pk)
             continue
         point_limits = device.limits
         try:
@@ -414,7 +406,7 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
             )
             ingest.check_plausible(parsed, limits=point_limits)
         except ingest.Rejection as rejection:
-            rejected.append(_rejection(message, rejection, configuration_id, device.pk))
+            reject(message, rejection, configuration_id, device.pk)
             continue
         if parsed.ignored:
             outcome.ignored += 1
@@ -435,9 +427,15 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
             )
         )
     with transaction.atomic():
+        if redelivered:
+            stored_before = _rejected_before(redelivered)
+            rejected = [item for item in rejected if id(item) not in stored_before]
         if rejected:
             RejectedMessage.objects.bulk_create(rejected)
-        _record(accepted, outcome)
+        changed_points = _record(accepted, outcome)
+        if messages:
+            newest = max(message.received_at for message in messages)
+            _invalidate_dashboards_on_commit(changed_points, now=newest)
     outcome.rejected = len(rejected)
     outcome.rejections = rejected
     for stored in rejected:
@@ -488,8 +486,51 @@ def ingest_http_readings(
         device_id = device.pk if device else None
         rollover_wh = device.counter_rollover_wh if device else None
         accepted = _Accepted(device_id, point.pk, rollover_wh, parsed, digest, received_at, limits)
-        _record([accepted], outcome)
+        changed_points = _record([accepted], outcome)
+        _invalidate_dashboards_on_commit(changed_points, now=received_at)
     return outcome
+
+
+def _rejected_before(redelivered: list[RejectedMessage]) -> set[int]:
+    """Return the ids (Python's) of redelivered rejections already stored once.
+
+    Rejections have no idempotency key of their own: the same bad bytes may be sent
+    again on purpose. A copy flagged as redelivered by the broker is the same message,
+    though, and storing it twice would count one message as two.
+    """
+    seen = set()
+    for stored in redelivered:
+        same_place = RejectedMessage.objects.filter(channel=IngestChannel.MQTT)
+        if stored.configuration_id is None:
+            same_place = same_place.filter(configuration__isnull=True)
+        else:
+            same_place = same_place.filter(configuration_id=stored.configuration_id)
+        if same_place.filter(
+            topic=stored.topic,
+            payload=stored.payload,
+            received_at__gte=stored.received_at - REDELIVERY_WINDOW,
+        ).exists():
+            seen.add(id(stored))
+    return seen
+
+
+def _invalidate_dashboards_on_commit(point_ids: set[int], *, now: dt.datetime) -> None:
+    """Make the dashboards of the points' communities recompute once the batch is committed.
+
+    After the commit, so that no dashboard caches the old sums under the new version;
+    robust, because the readings are safely stored even if the bump fails (cached
+    figures then expire on their own within minutes).
+    """
+    if not point_ids:
+        return
+    community_ids = set(
+        ConnectionPoint.objects.filter(pk__in=point_ids).values_list(
+            "configuration__community_id", flat=True
+        )
+    )
+    transaction.on_commit(
+        partial(bump_readings_version, community_ids=community_ids, now=now), robust=True
+    )
 
 
 def _devices_for(addresses: list[ingest.TopicAddress]) -> dict[tuple[int, str, str], _DeviceInfo]:
@@ -572,13 +613,17 @@ def _rejection(
 _Hourly = dict[tuple[int, dt.datetime], list[int]]  # (point, hour) -> [injected, withdrawn]
 
 
-def _record(accepted: list[_Accepted], outcome: IngestOutcome) -> None:
-    """Write the readings of accepted messages; only readings seen for the first time count."""
+def _record(accepted: list[_Accepted], outcome: IngestOutcome) -> set[int]:
+    """Write the readings of accepted messages; only readings seen for the first time count.
+
+    Return the connection points whose hourly energy changed.
+    """
     fresh = _first_time_stamped_on_arrival(accepted)
     hourly: _Hourly = defaultdict(lambda: [0, 0])
     _record_intervals(fresh, hourly, outcome)
     _record_counters(fresh, hourly, outcome)
     _add_to_hourly(hourly)
+    return {point_id for (point_id, _), energy in hourly.items() if any(energy)}
 
 
 def _first_time_stamped_on_arrival(accepted: list[_Accepted]) -> list[_Accepted]:

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from cer.metering import views
+from cer.metering import source_views, views
 
 app_name = "metering"
 
@@ -12,5 +12,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "communities/<int:community_id>/devices/actions/",
         views.device_action,
         name="device_action",
+    ),
+    path(
+        "communities/<int:community_id>/reading-sources/",
+        source_views.reading_sources,
+        name="reading_sources",
     ),
 ]

@@ -14,6 +14,7 @@ from cer.core.access import object_permission
 from cer.metering import broker, services
 from cer.metering.forms import DeviceForm
 from cer.metering.models import Device, DeviceStatus, RejectedMessage
+from cer.metering.retention import rejected_message_retention_days
 
 REJECTED_SHOWN = 50
 
@@ -48,7 +49,13 @@ def device_list(request: HttpRequest, community: Community) -> HttpResponse:
     rejected = RejectedMessage.objects.filter(configuration__community=community).select_related(
         "device"
     )[:REJECTED_SHOWN]
-    context = {"community": community, "devices": devices, "form": form, "rejected": rejected}
+    context = {
+        "community": community,
+        "devices": devices,
+        "form": form,
+        "rejected": rejected,
+        "rejected_retention_days": rejected_message_retention_days(),
+    }
     return render(request, "metering/devices.html", context)
 
 

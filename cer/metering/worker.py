@@ -4,7 +4,9 @@ The session is persistent (MQTT 3.1.1, clean_session=False, a fixed client id):
 while the worker is away the broker keeps its messages, and every QoS 1 message is
 acknowledged only once its batch is committed. A crash therefore loses nothing,
 and what the broker sends again is recognised by the idempotency keys of the
-recording service, so nothing is counted twice.
+recording service, so nothing is counted twice; rejections of messages the broker
+flags as redelivered (DUP) are stored once. tests/metering/test_worker_restart.py
+kills this worker mid-stream to prove it.
 """
 
 from __future__ import annotations
@@ -105,7 +107,9 @@ class IngestWorker:
             _Received(
                 message.mid,
                 message.qos,
-                IncomingMessage(message.topic, bytes(message.payload), received_at),
+                IncomingMessage(
+                    message.topic, bytes(message.payload), received_at, redelivered=message.dup
+                ),
             )
         )
 

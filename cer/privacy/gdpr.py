@@ -224,8 +224,10 @@ def erase_member(*, member: Member, actor: Any, reason: str, now: dt.datetime) -
         member.last_name = f"{ERASED} #{member.pk}"
         member.company_name = f"{ERASED} #{member.pk}" if member.company_name else ""
         # The tax code is unique: a placeholder keeps the constraint and says nothing.
+        # Its blind index replaces the old one, so the erased code no longer finds the row.
         member.fiscal_code = f"X{member.pk:015d}"[-16:]
         member.vat_number = ""
+        member.sync_indexes()
         member.email = f"erased-{member.pk}@invalid.invalid"
         member.pec = ""
         member.phone = ""
@@ -237,7 +239,9 @@ def erase_member(*, member: Member, actor: Any, reason: str, now: dt.datetime) -
                 "last_name",
                 "company_name",
                 "fiscal_code",
+                "fiscal_code_index",
                 "vat_number",
+                "vat_number_index",
                 "email",
                 "pec",
                 "phone",
@@ -359,6 +363,12 @@ def _drop_expired_sessions(now: dt.datetime) -> int:
     return deleted
 
 
+def _drop_old_rejected_messages(now: dt.datetime) -> int:
+    from cer.metering.retention import delete_expired_rejections
+
+    return delete_expired_rejections(now=now)
+
+
 def _erase_members(members: Any, reason: str, now: dt.datetime) -> int:
     count = 0
     for member in members.exclude(erasures__isnull=False):
@@ -390,6 +400,12 @@ RETENTION_RULES = (
     RetentionRule("login_failures", "Failed logins: deleted after 30 days", _drop_login_failures),
     RetentionRule("api_tokens", "Expired API tokens: deleted", _drop_expired_tokens),
     RetentionRule("sessions", "Expired web sessions: deleted", _drop_expired_sessions),
+    RetentionRule(
+        "rejected_messages",
+        "Rejected metering messages: deleted after REJECTED_MESSAGE_RETENTION_DAYS "
+        "(default 365, at least 30)",
+        _drop_old_rejected_messages,
+    ),
     RetentionRule(
         "former_members",
         "Former members: anonymised ten years after their last membership ended",

@@ -59,7 +59,7 @@ class PolicyForm(forms.Form):
             if not line.strip():
                 continue
             code, _sep, value = line.partition("=")
-            member = Member.objects.filter(fiscal_code=code.strip().upper()).first()
+            member = Member.objects.with_fiscal_code(code).first()
             if member is None:
                 raise ValidationError(
                     _("Line %(n)s: no member with tax code %(code)s."),

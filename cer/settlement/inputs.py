@@ -26,6 +26,7 @@ from django.db import connection
 from cer.communities.models import Configuration
 from cer.incentives.models import RegulatoryParameter, ZonalPrice
 from cer.members.models import MemberCategory, Membership
+from cer.metering import precedence
 from cer.metering.models import HourlyReading
 from cer.plants.models import ConnectionPoint, IncentiveRegime, Plant
 from cercalc import buckets
@@ -34,7 +35,6 @@ from cercalc.distribution import active_hours_mask
 from cercalc.money import RATE_UNITS_PER_EUR_PER_MWH, round_half_up
 from cercalc.params import Kind, Parameters, ParameterTable, Period, default_parameters
 
-SOURCE_RANK = {"DSO": 0, "DEV": 1, "MAN": 2, "EST": 3}
 ENGINE_CATEGORY: dict[str, str] = {
     MemberCategory.HOUSEHOLD: "household",
     MemberCategory.SME: "enterprise",
@@ -71,6 +71,7 @@ class Inputs:
     gaps: list[dict[str, Any]]
     unpriced_hours: list[str]
     warnings: list[str] = field(default_factory=list)
+    source_order: precedence.SourceOrder = precedence.DEFAULT_ORDER
 
     def readings_hash(self) -> str:
         digest = hashlib.sha256()
@@ -91,6 +92,10 @@ class Inputs:
             "parameters": self.parameter_versions,
             "membership": self.membership_snapshot,
         }
+        if self.source_order != precedence.DEFAULT_ORDER:
+            # Only a chosen order enters the hash, so runs made before the choice existed
+            # keep their hash; the readings hash already changes if the winners changed.
+            facts["source_order"] = list(self.source_order)
         digest.update(json.dumps(facts, sort_keys=True, default=str).encode())
         return digest.hexdigest()
 
@@ -157,7 +162,8 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
     points = [p for p in points if p.holder_id in periods]
 
     n_points, n_hours = len(points), hours.size
-    injected, withdrawn, have = _readings(points, hours)
+    source_order = precedence.order_of_community(configuration.community_id)
+    injected, withdrawn, have = _readings(points, hours, source_order)
     active = np.zeros((n_points, n_hours), dtype=bool)
     masks: dict[int, np.ndarray] = {}
     for row, point in enumerate(points):
@@ -224,6 +230,7 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
         gaps=gaps,
         unpriced_hours=unpriced_hours,
         warnings=warnings,
+        source_order=source_order,
     )
 
 
@@ -267,9 +274,12 @@ def _fetch_packed_rows_postgresql(where: str, rank: str, params: list[Any]) -> n
 
 
 def _readings(
-    points: list[ConnectionPoint], hours: np.ndarray
+    points: list[ConnectionPoint], hours: np.ndarray, source_order: precedence.SourceOrder
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return injected, withdrawn [Wh] and a has-reading mask, points x hours, in one query."""
+    """Return injected, withdrawn [Wh] and a has-reading mask, points x hours, in one query.
+
+    Where a point has several sources for an hour, the first in `source_order` wins.
+    """
     n_points, n_hours = len(points), hours.size
     injected = np.zeros((n_points, n_hours), dtype=np.int64)
     withdrawn = np.zeros((n_points, n_hours), dtype=np.int64)
@@ -279,7 +289,9 @@ def _readings(
     table = HourlyReading._meta.db_table
     start = dt.datetime.fromtimestamp(int(hours[0]), tz=dt.UTC)
     end = dt.datetime.fromtimestamp(int(hours[-1]) + buckets.HOUR_S, tz=dt.UTC)
-    rank = " ".join(f"WHEN '{code}' THEN {value}" for code, value in SOURCE_RANK.items())
+    rank = " ".join(
+        f"WHEN '{code}' THEN {value}" for code, value in precedence.rank_of(source_order).items()
+    )
     where = (
         "connection_point_id IN (SELECT id FROM plants_connectionpoint "
         "WHERE configuration_id = %s) AND hour_start >= %s AND hour_start < %s"

@@ -13,6 +13,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from cer.api.authentication import issue_tokens
+from cer.api.models import PersonalAccessToken
+from cer.api.tokens import hash_secret
 from cer.audit.services import record
 from cer.communities.models import Community
 from cer.communities.permissions import BACK_OFFICE_GROUP
@@ -20,6 +22,7 @@ from cer.incentives.models import ZonalPrice
 from cer.members.models import Membership
 from cer.metering.models import Device, HourlyReading
 from tests import factories
+from tests.billing.invoice_helpers import bare_draft
 
 PASSWORD = "prova-password-2025"
 
@@ -66,6 +69,16 @@ def build_world(community: Community, tag: str) -> World:
         withdrawn_wh=500,
         source="MAN",
     )
+    personal_token = PersonalAccessToken.objects.create(
+        owner=holder,
+        name="foglio di calcolo",
+        scopes=["read"],
+        prefix=f"cer_pat_world{tag}"[:16],
+        secret_hash=hash_secret(f"cer_pat_world-{tag}"),
+        created_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+        expires_at=dt.datetime(2025, 5, 30, tzinfo=dt.UTC),
+    )
+    document = factories.make_document(community, kind="STATUTE")
     entry = record(
         actor=None,
         code="plants.plant.created",
@@ -84,7 +97,10 @@ def build_world(community: Community, tag: str) -> World:
             "plant": plant,
             "device": device,
             "audit_entry": entry,
+            "document": document,
+            "personal_token": personal_token,
             "holder_user": holder,
+            "invoice": bare_draft(community),
         },
     )
 

@@ -7,8 +7,11 @@ from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from cer.api.models import PersonalAccessToken
 from cer.audit.models import AuditEntry
+from cer.billing.models import Invoice
 from cer.communities.models import Community, Configuration
+from cer.documents.models import Document
 from cer.members.models import Member, Membership
 from cer.metering.models import Device
 from cer.plants.models import ConnectionPoint, Plant
@@ -24,10 +27,14 @@ WORLD_KEYS = {
     Plant: "plant",
     Device: "device",
     AuditEntry: "audit_entry",
+    Document: "document",
+    PersonalAccessToken: "personal_token",
+    Invoice: "invoice",
 }
 SAMPLE_ARGUMENTS = {"purpose": "NEWSLETTER"}
 # Views of the metering app that authenticate each call themselves: a device with HTTP
-# Basic, or a manager's session with CSRF; a bearer token is not enough (401).
+# Basic, a manager's session with CSRF, or a manager's personal access token with the
+# readings:write scope; a JWT is not enough (401).
 SELF_AUTHENTICATING = {"api:api_plant_readings", "api:api_point_readings"}
 
 

@@ -146,10 +146,12 @@ def test_a_garbage_bearer_token_is_a_401(world):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_invoices_answer_not_implemented_in_the_error_shape(referente_client):
+def test_the_seed_invoice_path_names_the_missing_community_in_the_error_shape(
+    referente_client,
+):
     response = referente_client.post("/api/invoices", {}, format="json")
 
-    assert_error(response, 501, "not_implemented")
+    assert "community" in assert_error(response, 400, "invalid")["fields"]
 
 
 def test_a_null_character_in_a_query_parameter_is_named(referente_client):

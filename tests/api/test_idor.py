@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from cer.documents.models import Document
 from tests.api.conftest import assert_error, client_for
 from tests.api.routes import SAMPLE_ARGUMENTS, WORLD_KEYS, own_api_routes
 
@@ -85,3 +87,46 @@ def test_a_body_naming_another_communitys_object_is_refused_naming_the_field(
 
     error = assert_error(response, 400, "invalid")
     assert field in error["fields"]
+
+
+def test_a_document_upload_naming_another_community_is_refused_naming_the_field(
+    personas, world, other_world
+):
+    client = client_for(personas["referente"])
+    before = Document.objects.filter(community=other_world.community).count()
+
+    response = client.post(
+        "/api/documents",
+        {
+            "community": other_world.community.pk,
+            "kind": "MINUTES",
+            "title": "Verbale",
+            "document_date": "2025-03-30",
+            "file": SimpleUploadedFile("v.pdf", b"%PDF-1.4\n", "application/pdf"),
+        },
+        format="multipart",
+    )
+
+    error = assert_error(response, 400, "invalid")
+    assert list(error["fields"]) == ["community"]
+    assert Document.objects.filter(community=other_world.community).count() == before
+
+
+def test_a_new_version_of_another_communitys_document_is_refused_naming_the_field(
+    personas, world, other_world
+):
+    client = client_for(personas["referente"])
+    foreign = other_world.objects["document"]
+
+    response = client.post(
+        f"/api/v1/communities/{world.community.pk}/documents",
+        {
+            "document": foreign.pk,
+            "file": SimpleUploadedFile("v.pdf", b"%PDF-1.4\n", "application/pdf"),
+        },
+        format="multipart",
+    )
+
+    error = assert_error(response, 400, "invalid")
+    assert "document" in error["fields"]
+    assert foreign.versions.count() == 1

@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from cer.audit.models import AuditEntry
+from cer.dashboards.models import ReadingsVersion
 from cer.members.models import Member, Membership
 from cer.metering import broker
 from cer.metering.models import Device, HourlyReading
@@ -159,6 +160,8 @@ def test_readings_are_written_in_bulk_and_read_back_in_kwh_strings_across_dst(re
         == 1500
     )
     assert AuditEntry.objects.filter(code="metering.readings.written").exists()
+    # Cached dashboard figures of the community are dropped by the write.
+    assert ReadingsVersion.objects.get(community=point.configuration.community).version == 1
 
 
 def test_writing_the_same_hour_again_replaces_it(referente, world):

@@ -10,6 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cer.api.models import TokenScope
+from cer.api.permissions import TOKENS_REFUSED, required_scope
 from cer.metering import broker
 from cer.privacy import services as privacy
 from tests.api.conftest import client_for
@@ -41,6 +43,26 @@ def test_every_api_view_declares_its_access_rule():
     undeclared = [route.name for route in api_routes() if route.rule is None]
 
     assert undeclared == [], f"API views without an access rule: {undeclared}"
+
+
+def test_every_api_route_resolves_the_scope_a_personal_token_needs():
+    # Reads need `read`; each write must name its scope or refuse tokens outright, so
+    # that a new view cannot take writes from a read-only token by default.
+    unresolved = []
+    for route in api_routes():
+        if route.rule is not None and route.rule.kind == "public":
+            continue
+        declared = getattr(route.handler, "token_scope", None)
+        methods = ["post"] if route.name in SELF_AUTHENTICATING else route.methods
+        for method in methods:
+            if method in SAFE:
+                resolved = declared in (None, TOKENS_REFUSED, *TokenScope.values)
+            else:
+                resolved = declared == TOKENS_REFUSED or required_scope(route.handler, method)
+            if not resolved:
+                unresolved.append(f"{method.upper()} {route.name}")
+
+    assert unresolved == [], f"API operations without a token scope: {unresolved}"
 
 
 def test_the_self_authenticating_routes_are_still_routed():

@@ -20,6 +20,7 @@ TWINS = [
     ("plant", visibility.plants, "plants.view_plant"),
     ("device", visibility.devices, "metering.manage_devices"),
     ("audit_entry", visibility.audit_entries, "audit.view_entries"),
+    ("document", visibility.documents, "documents.view_document"),
 ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from cer.dashboards.models import ReadingsVersion
+from cer.dashboards.services import readings_version
 from cer.imports import services
 from cer.imports.curves import ColumnMapping
 from cer.imports.models import ImportBatch, ImportKind, ImportStatus
@@ -173,3 +175,16 @@ def test_staging_uses_copy_on_postgresql_and_batched_inserts_otherwise(
     expected = "_copy_stage" if connection.vendor == "postgresql" else "_insert_stage"
     assert calls == [expected]
     assert HourlyReading.objects.count() == 25
+
+
+@pytest.mark.django_db
+def test_an_import_that_writes_readings_makes_the_dashboards_stale(community, points):
+    before = readings_version(community.pk)
+    import_file(community, "edistribuzione_day_rows_march.csv")
+    after_first = ReadingsVersion.objects.get(community=community).version
+
+    import_file(community, "edistribuzione_day_rows_march.csv")
+
+    assert after_first == before + 1
+    # Re-importing the same file writes nothing, so the cached figures stay valid.
+    assert ReadingsVersion.objects.get(community=community).version == after_first

@@ -105,3 +105,13 @@ def _register_money_builders() -> None:
 
 
 _register_money_builders()
+
+
+def _register_invoice_builder() -> None:
+    from cer.billing.models import Invoice
+    from tests.billing.invoice_helpers import bare_draft
+
+    BUILDERS[Invoice] = bare_draft
+
+
+_register_invoice_builder()

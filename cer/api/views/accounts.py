@@ -33,7 +33,7 @@ from cer.api.authentication import (
     revoke_all_tokens,
 )
 from cer.api.errors import LockedOut
-from cer.api.permissions import LOGGED_IN, PUBLIC
+from cer.api.permissions import LOGGED_IN, PUBLIC, TOKENS_REFUSED
 from cer.api.views.base import ApiView
 from cer.audit.services import record
 
@@ -138,6 +138,7 @@ class RefreshView(_TokenEndpoint):
 )
 class LogoutView(ApiView):
     access_rule = LOGGED_IN
+    token_scope = TOKENS_REFUSED
     serializer_class = s.RefreshSerializer
 
     def post(self, request: Request) -> Response:
@@ -184,6 +185,7 @@ class MeView(ApiView):
 )
 class PasswordChangeView(ApiView):
     access_rule = LOGGED_IN
+    token_scope = TOKENS_REFUSED
     serializer_class = s.PasswordChangeSerializer
 
     def post(self, request: Request) -> Response:
@@ -219,6 +221,7 @@ class PasswordChangeView(ApiView):
 )
 class SecondFactorView(ApiView):
     access_rule = LOGGED_IN
+    token_scope = TOKENS_REFUSED
 
     def post(self, request: Request) -> Response:
         user = request.user
@@ -240,6 +243,7 @@ class SecondFactorView(ApiView):
 )
 class SecondFactorConfirmView(ApiView):
     access_rule = LOGGED_IN
+    token_scope = TOKENS_REFUSED
     serializer_class = s.TotpConfirmSerializer
 
     def post(self, request: Request) -> Response:

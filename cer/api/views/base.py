@@ -15,10 +15,10 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from cer.api.authentication import ApiJWTAuthentication
+from cer.api.authentication import ApiJWTAuthentication, PersonalTokenAuthentication
 from cer.api.errors import api_exception_handler
 from cer.api.parsers import LimitedJSONParser
-from cer.api.permissions import ApiRule, FollowsAccessRule
+from cer.api.permissions import ApiRule, FollowsAccessRule, TokenScopes
 from cer.audit.services import record
 from cer.communities.permissions import community_of
 
@@ -52,11 +52,21 @@ def _whole_number(name: str, raw: str, *, minimum: int) -> int:
 
 
 class ApiMixin:
-    """Session (web app, with CSRF) or JWT; the declared access rule; the one error shape."""
+    """Session (web app, with CSRF), JWT or personal access token; the declared access rule
+    and token scope; the one error shape.
+
+    `token_scope` is left undeclared here on purpose: a view that does not name the
+    scope of its writes refuses them to tokens (cer.api.permissions.required_scope).
+    """
 
     access_rule: ClassVar[ApiRule]
-    authentication_classes = [ApiJWTAuthentication, SessionAuthentication]
-    permission_classes = [FollowsAccessRule]
+    # The personal token class first: it claims only `cer_pat_` bearer tokens.
+    authentication_classes = [
+        PersonalTokenAuthentication,
+        ApiJWTAuthentication,
+        SessionAuthentication,
+    ]
+    permission_classes = [FollowsAccessRule, TokenScopes]
     parser_classes = [LimitedJSONParser]
     renderer_classes = [JSONRenderer]
     throttle_classes = [AnonRateThrottle, UserRateThrottle]

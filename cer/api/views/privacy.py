@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from cer.api import serializers as s
 from cer.api import visibility
 from cer.api.errors import Conflict
-from cer.api.permissions import LOGGED_IN, PUBLIC, on_object
+from cer.api.permissions import LOGGED_IN, PUBLIC, TOKENS_REFUSED, on_object
 from cer.api.views.base import ApiView
 from cer.communities.models import Community
 from cer.members.models import Member
@@ -43,6 +43,7 @@ class CurrentNotice(ApiView):
 
 class ConsentList(ApiView):
     access_rule = LOGGED_IN
+    token_scope = TOKENS_REFUSED
     serializer_class = s.ConsentSerializer
 
     @extend_schema(tags=["privacy"], responses={200: s.ConsentSerializer(many=True)})
@@ -79,6 +80,7 @@ class ConsentList(ApiView):
 )
 class ConsentWithdraw(ApiView):
     access_rule = LOGGED_IN
+    token_scope = TOKENS_REFUSED
 
     def delete(self, request: Request, purpose: str) -> Response:
         if purpose not in ConsentPurpose.values:
@@ -118,6 +120,7 @@ class PersonalDataExport(ApiView):
 )
 class PersonalDataErasure(ApiView):
     access_rule = LOGGED_IN
+    token_scope = TOKENS_REFUSED
     serializer_class = s.ErasureRequestSerializer
 
     def post(self, request: Request) -> Response:

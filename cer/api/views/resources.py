@@ -18,11 +18,13 @@ from cer.api import serializers as s
 from cer.api import visibility
 from cer.api.errors import ServiceUnavailable
 from cer.api.fields import AwareDateTimeField
+from cer.api.models import TokenScope
 from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView, AuditedWrites
 from cer.audit.services import record
 from cer.communities.models import Community, Configuration, MarketZone
 from cer.communities.permissions import community_of
+from cer.dashboards.services import bump_readings_version
 from cer.incentives.models import ZonalPrice
 from cer.members.models import Member, Membership
 from cer.metering import broker
@@ -147,6 +149,7 @@ class ConfigurationDetail(ScopedDetail, generics.RetrieveAPIView):
     ),
 )
 class MemberList(ScopedList, AuditedWrites, generics.ListCreateAPIView):
+    token_scope = TokenScope.MEMBERS_WRITE
     scope = visibility.members
     audit_code = "members.member"
 
@@ -191,6 +194,7 @@ class MemberDetail(ScopedDetail, AuditedWrites, generics.RetrieveUpdateAPIView):
     access_rule = on_object(
         Member, view="members.view_member_details", change="members.change_member_details"
     )
+    token_scope = TokenScope.MEMBERS_WRITE
     scope = visibility.members
     serializer_class = s.MemberSerializer
     audit_code = "members.member"
@@ -198,6 +202,7 @@ class MemberDetail(ScopedDetail, AuditedWrites, generics.RetrieveUpdateAPIView):
 
 @extend_schema(tags=["members"])
 class MembershipList(ScopedList, AuditedWrites, generics.ListCreateAPIView):
+    token_scope = TokenScope.MEMBERS_WRITE
     scope = visibility.memberships
     serializer_class = s.MembershipSerializer
     audit_code = "members.membership"
@@ -216,6 +221,7 @@ class MembershipDetail(ScopedDetail, AuditedWrites, generics.RetrieveUpdateAPIVi
     access_rule = on_object(
         Membership, view="members.view_membership", change="members.change_membership"
     )
+    token_scope = TokenScope.MEMBERS_WRITE
     scope = visibility.memberships
     serializer_class = s.MembershipSerializer
     audit_code = "members.membership"
@@ -246,6 +252,7 @@ class _RegisteredUnder(AuditedWrites):
 
 @extend_schema(tags=["plants"])
 class ConnectionPointList(ScopedList, _RegisteredUnder, generics.ListCreateAPIView):
+    token_scope = TokenScope.PLANTS_WRITE
     scope = visibility.connection_points
     serializer_class = s.ConnectionPointSerializer
     audit_code = "plants.connection_point"
@@ -260,6 +267,7 @@ class ConnectionPointDetail(ScopedDetail, _RegisteredUnder, generics.RetrieveUpd
         view="plants.view_connection_point",
         change="plants.change_connection_point",
     )
+    token_scope = TokenScope.PLANTS_WRITE
     scope = visibility.connection_points
     serializer_class = s.ConnectionPointSerializer
     audit_code = "plants.connection_point"
@@ -269,6 +277,7 @@ class ConnectionPointDetail(ScopedDetail, _RegisteredUnder, generics.RetrieveUpd
 
 @extend_schema(tags=["plants"])
 class PlantList(ScopedList, _RegisteredUnder, generics.ListCreateAPIView):
+    token_scope = TokenScope.PLANTS_WRITE
     scope = visibility.plants
     serializer_class = s.PlantSerializer
     audit_code = "plants.plant"
@@ -282,6 +291,7 @@ class PlantList(ScopedList, _RegisteredUnder, generics.ListCreateAPIView):
 @extend_schema(tags=["plants"])
 class PlantDetail(ScopedDetail, _RegisteredUnder, generics.RetrieveUpdateAPIView):
     access_rule = on_object(Plant, view="plants.view_plant", change="plants.change_plant")
+    token_scope = TokenScope.PLANTS_WRITE
     scope = visibility.plants
     serializer_class = s.PlantSerializer
     audit_code = "plants.plant"
@@ -348,6 +358,7 @@ class PointReadings(ScopedDetail, generics.ListAPIView):
     access_rule = on_object(
         ConnectionPoint, view="plants.view_point_readings", change="metering.add_readings"
     )
+    token_scope = TokenScope.READINGS_WRITE
     scope = visibility.points_with_readings
     serializer_class = s.HourlyReadingSerializer
     lookup_url_kwarg = "pk"
@@ -399,6 +410,8 @@ class PointReadings(ScopedDetail, generics.ListAPIView):
                     "last": hours[-1].isoformat(),
                 },
             )
+            # The community's cached dashboard figures are stale from this commit on.
+            bump_readings_version(community_ids=[point.configuration.community_id], now=self.now())
         return Response({"written": len(rows)})
 
 
@@ -457,6 +470,7 @@ def _aware_param(request: Request, name: str) -> Any:
     ),
 )
 class DeviceList(ScopedList, generics.ListCreateAPIView):
+    token_scope = TokenScope.PLANTS_WRITE
     scope = visibility.devices
     serializer_class = s.DeviceSerializer
 
@@ -523,6 +537,7 @@ class DeviceDetail(ScopedDetail, generics.RetrieveDestroyAPIView):
     access_rule = on_object(
         Device, view="metering.manage_devices", change="metering.manage_devices"
     )
+    token_scope = TokenScope.PLANTS_WRITE
     scope = visibility.devices
     serializer_class = s.DeviceSerializer
 
@@ -542,6 +557,7 @@ class DeviceRotateSecret(ScopedDetail):
     access_rule = on_object(
         Device, view="metering.manage_devices", change="metering.manage_devices"
     )
+    token_scope = TokenScope.PLANTS_WRITE
     scope = visibility.devices
 
     def post(self, request: Request, pk: int) -> Response:

@@ -1,0 +1,167 @@
+"""A community's document archive: list, upload (multipart) and permission-checked download.
+
+Uploads go through the web archive's own form and cer.documents.services, so both
+paths refuse the same files (too large, not a PDF, DOCX, ODT, PNG or JPEG by content).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cer.api import serializers as s
+from cer.api import visibility
+from cer.api.models import TokenScope
+from cer.api.permissions import LOGGED_IN, on_object
+from cer.api.views.base import ApiView
+from cer.communities.models import Community
+from cer.documents import services as archive
+from cer.documents.forms import UploadForm
+from cer.documents.models import Document
+from cer.documents.services import ACCEPTED, UploadRefused, check_upload
+
+FILE_RESPONSES = {
+    (200, file_type.content_type): OpenApiResponse(OpenApiTypes.BINARY)
+    for file_type in ACCEPTED.values()
+}
+
+
+def store_upload(*, request: Request, community: Community, now: Any) -> Document:
+    """Validate a multipart upload like the web archive does and store it.
+
+    Raises ValidationError naming the field at fault.
+    """
+    fields = {
+        name: request.data.get(name, "")
+        for name in ("document", "kind", "title", "document_date", "note")
+    }
+    form = UploadForm(fields, request.FILES, community=community)
+    if not form.is_valid():
+        raise exceptions.ValidationError(
+            {
+                "non_field_errors" if name == "__all__" else name: list(problems)
+                for name, problems in form.errors.items()
+            }
+        )
+    cleaned = form.cleaned_data
+    try:
+        content, file_type = check_upload(cleaned["file"])
+    except UploadRefused as refusal:
+        raise exceptions.ValidationError({"file": [str(refusal.message)]}) from refusal
+    return archive.store_upload(
+        community=community,
+        cleaned=cleaned,
+        content=content,
+        file_type=file_type,
+        actor=request.user,
+        now=now,
+    )
+
+
+def _created(document: Document) -> Response:
+    document.refresh_from_db()
+    return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class CommunityDocuments(ApiView):
+    access_rule = on_object(
+        Community, view="communities.view_community", change="communities.manage_community"
+    )
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = s.DocumentSerializer
+    token_scope = TokenScope.DOCUMENTS_WRITE
+
+    def get_queryset(self) -> Any:
+        return visibility.communities(self.request.user, today=self.today())
+
+    @extend_schema(
+        tags=["documents"],
+        responses={200: s.DocumentSerializer(many=True)},
+        description=(
+            "The community's documents you may read: every kind for its managers; "
+            "statute, regulation and minutes for its members."
+        ),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        community = self.get_object()
+        documents = (
+            visibility.documents(request.user, today=self.today())
+            .filter(community=community)
+            .prefetch_related("versions")
+        )
+        page = self.paginate_queryset(documents)
+        return self.get_paginated_response(s.DocumentSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["documents"],
+        request={"multipart/form-data": s.DocumentUploadSerializer},
+        responses={201: s.DocumentSerializer},
+        description=(
+            "Upload a new document (kind, title and document_date required) or, with "
+            "`document`, a new version of one. Managers only."
+        ),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        community = self.get_object()
+        return _created(store_upload(request=request, community=community, now=self.now()))
+
+
+@extend_schema(
+    tags=["documents"],
+    request={"multipart/form-data": s.SeedDocumentUploadSerializer},
+    responses={201: s.DocumentSerializer},
+    description=(
+        "The first API's upload, with the community as a form field; "
+        "same as POST /api/v1/communities/{id}/documents."
+    ),
+)
+class SeedDocumentCreate(ApiView):
+    access_rule = LOGGED_IN
+    parser_classes = [MultiPartParser, FormParser]
+    token_scope = TokenScope.DOCUMENTS_WRITE
+
+    def post(self, request: Request) -> Response:
+        raw = str(request.data.get("community", ""))
+        visible = visibility.communities(request.user, today=self.today())
+        whole = raw.isascii() and raw.isdigit() and len(raw) <= 12
+        community = visible.filter(pk=int(raw)).first() if whole else None
+        if community is None:
+            raise exceptions.ValidationError(
+                {"community": [_("No such community among those you may see.")]}
+            )
+        if not request.user.has_perm("communities.manage_community", community):
+            raise exceptions.PermissionDenied()
+        return _created(store_upload(request=request, community=community, now=self.now()))
+
+
+@extend_schema(
+    tags=["documents"],
+    responses=FILE_RESPONSES,
+    description="The latest version of a document, as an attachment with its original name.",
+)
+class DocumentDownload(ApiView):
+    access_rule = on_object(Document, view="documents.view_document")
+
+    def get_queryset(self) -> Any:
+        return visibility.documents(self.request.user, today=self.today())
+
+    def get(self, request: Request, pk: int) -> FileResponse:
+        version = self.get_object().latest_version
+        if version is None:
+            raise exceptions.NotFound()
+        response = FileResponse(
+            version.file.open("rb"),
+            as_attachment=True,
+            filename=version.original_name,
+            content_type=version.content_type,
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,0 +1,95 @@
+"""Forms of the invoice pages: the customer, the lines (a formset) and the invoicing settings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cer.billing.invoices import CUSTOMER_FIELDS, LineInput, line_problems
+from cer.billing.models import Invoice, InvoicingProfile, Natura
+from cer.communities.models import Community
+from cer.core.validators import normalise_code
+from cer.members.models import Member, Membership
+
+RATE_CHOICES = [("22", "22 %"), ("10", "10 %"), ("5", "5 %"), ("4", "4 %"), ("0", "0 %")]
+
+
+class CustomerForm(forms.ModelForm):
+    """The customer: a member of the community (their record fills the rest) or a third party."""
+
+    class Meta:
+        model = Invoice
+        fields = list(CUSTOMER_FIELDS)
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        members = Membership.objects.filter(community=community).values("member_id")
+        member = self.fields["member"]
+        member.queryset = Member.objects.filter(pk__in=members)  # type: ignore[attr-defined]
+        member.help_text = _("Leave empty for a customer who is not a member.")
+        for name in ("customer_name", "customer_address", "customer_city"):
+            self.fields[name].required = False
+        self.fields["sdi_code"].required = False
+
+    def clean_sdi_code(self) -> str:
+        return normalise_code(self.cleaned_data.get("sdi_code") or "") or "0000000"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("member") is None:
+            for name in ("customer_name", "customer_address", "customer_city"):
+                if not cleaned.get(name):
+                    self.add_error(name, _("Required for a customer who is not a member."))
+        return cleaned
+
+    def customer(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in CUSTOMER_FIELDS}
+
+
+class LineForm(forms.Form):
+    description = forms.CharField(label=_("description"), max_length=1000)
+    quantity = forms.DecimalField(label=_("quantity"), max_digits=20, decimal_places=8)
+    unit_price_eur = forms.DecimalField(
+        label=_("unit price [EUR]"), max_digits=20, decimal_places=8
+    )
+    vat_rate = forms.TypedChoiceField(
+        label=_("VAT rate"), choices=RATE_CHOICES, coerce=str, initial="22"
+    )
+    natura = forms.ChoiceField(
+        label=_("Natura (zero rate only)"),
+        choices=[("", "—"), *Natura.choices],
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        for name, problems in line_problems(self.as_line()).items():
+            self.add_error(name, problems)
+        return cleaned
+
+    def as_line(self) -> LineInput:
+        data = self.cleaned_data
+        return LineInput(
+            description=data["description"],
+            quantity=data["quantity"],
+            unit_price_eur=data["unit_price_eur"],
+            vat_rate=Decimal(data["vat_rate"]),
+            natura=data.get("natura") or "",
+        )
+
+
+LineFormSet = forms.formset_factory(LineForm, extra=0, min_num=1, validate_min=True, max_num=200)
+
+
+class InvoicingProfileForm(forms.ModelForm):
+    class Meta:
+        model = InvoicingProfile
+        fields = ["regime_fiscale", "seat_postal_code", "iban"]
+
+    def clean_iban(self) -> str:
+        return normalise_code(self.cleaned_data.get("iban") or "")
