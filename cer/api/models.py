@@ -38,6 +38,7 @@ class TokenScope(models.TextChoices):
     MEMBERS_WRITE = "members:write", _("Change members and memberships")
     DOCUMENTS_WRITE = "documents:write", _("Upload documents")
     INVOICES_WRITE = "invoices:write", _("Create, issue and credit invoices")
+    SETTLEMENT_WRITE = "settlement:write", _("Compute and finalise settlement runs")
 
 
 class PersonalAccessToken(models.Model):

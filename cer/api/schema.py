@@ -8,6 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.settings import patched_settings
 
+from cer.api.models import TokenScope
 from cer.api.permissions import required_scope
 
 ERROR_SCHEMA = {
@@ -79,8 +80,9 @@ class PersonalTokenScheme(OpenApiAuthenticationExtension):
             "bearerFormat": "cer_pat_…",
             "description": (
                 "A personal access token (`cer_pat_…`), limited to its scopes: `read` for "
-                "every GET, `readings:write`, `plants:write`, `members:write` for writes. "
-                "Account operations (tokens, password, second factor, consents) refuse it."
+                "every GET; for writes "
+                + ", ".join(f"`{scope}`" for scope in TokenScope.values if scope != "read")
+                + ". Account operations (tokens, password, second factor, consents) refuse it."
             ),
         }
 

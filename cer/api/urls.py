@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from cer.api.errors import json_not_found
 from cer.api.permissions import PUBLIC
-from cer.api.views import accounts, documents, meta, privacy, resources, tokens
+from cer.api.views import accounts, documents, meta, privacy, resources, settlement, tokens
 from cer.api.views import invoices as invoice_views
 from cer.api.views.profiles import PointProfiles
 
@@ -100,6 +100,32 @@ v1: list[URLPattern | URLResolver] = [
     path("invoices/<int:pk>", invoice_views.InvoiceDetail.as_view(), name="invoice"),
     path("invoices/<int:pk>/issue", invoice_views.InvoiceIssue.as_view(), name="invoice-issue"),
     path("invoices/<int:pk>/xml", invoice_views.InvoiceXml.as_view(), name="invoice-xml"),
+    path(
+        "configurations/<int:pk>/settlement-runs",
+        settlement.ConfigurationSettlementRuns.as_view(),
+        name="configuration-settlement-runs",
+    ),
+    path(
+        "settlement-runs/<int:pk>", settlement.SettlementRunDetail.as_view(), name="settlement-run"
+    ),
+    path(
+        "settlement-runs/<int:pk>/hours",
+        settlement.SettlementRunHours.as_view(),
+        name="settlement-run-hours",
+    ),
+    path(
+        "settlement-runs/<int:pk>/finalise",
+        settlement.SettlementRunFinalise.as_view(),
+        name="settlement-run-finalise",
+    ),
+    path("statements", settlement.StatementList.as_view(), name="statements"),
+    path("statements/<int:pk>", settlement.StatementDetail.as_view(), name="statement"),
+    path("statements/<int:pk>/pdf", settlement.StatementPdf.as_view(), name="statement-pdf"),
+    path(
+        "communities/<int:pk>/report",
+        settlement.CommunityReport.as_view(),
+        name="community-report",
+    ),
 ]
 
 # The first API's paths, kept so that existing integrations go on working.

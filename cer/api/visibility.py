@@ -13,12 +13,14 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from cer.audit.models import AuditEntry
+from cer.billing.models import Statement
 from cer.communities.models import Community, Configuration
 from cer.communities.permissions import BACK_OFFICE_GROUP, MANAGER_ROLES
 from cer.documents.models import Document, DocumentKind
 from cer.members.models import Member, Membership
 from cer.metering.models import Device
 from cer.plants.models import ConnectionPoint, Plant
+from cer.settlement.models import SettlementRun
 
 
 def _is_staff(user: Any) -> bool:
@@ -157,4 +159,24 @@ def documents(user: Any, *, today: dt.date) -> QuerySet[Document]:
             community_id__in=_member_of(user, today),
             kind__in=DocumentKind.open_to_members(),
         )
+    )
+
+
+def settlement_runs(user: Any, *, today: dt.date) -> QuerySet[SettlementRun]:
+    """settlement.view_run: the community's managers only, as in the web app."""
+    if not user.is_authenticated:
+        return SettlementRun.objects.none()
+    if _is_staff(user):
+        return SettlementRun.objects.all()
+    return SettlementRun.objects.filter(configuration__community_id__in=_managed_by(user, today))
+
+
+def statements(user: Any, *, today: dt.date) -> QuerySet[Statement]:
+    """settlement.view_statement: the member's own statements, the managers' community's."""
+    if not user.is_authenticated:
+        return Statement.objects.none()
+    if _is_staff(user):
+        return Statement.objects.all()
+    return Statement.objects.filter(
+        Q(member__user_id=user.pk) | Q(configuration__community_id__in=_managed_by(user, today))
     )

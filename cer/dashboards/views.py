@@ -23,6 +23,7 @@ from cer.dashboards.periods import ROME, Period, month_of, parse_period
 from cer.dashboards.series import ratio_pct
 from cer.dashboards.typical_day import community_typical_day_context, typical_day_context
 from cer.members.models import Member, Membership
+from cer.metering import precedence
 from cer.metering.models import ReadingSource
 from cer.plants.models import ConnectionPoint, Plant
 
@@ -244,6 +245,10 @@ def point_readings_context(
         },
         "gaps": _gaps(point_series.present[:expected], hour_starts[:expected]),
         "sources": _source_counts(point_series),
+        "source_order": " › ".join(
+            str(ReadingSource(code).label)
+            for code in precedence.order_of_community(point.configuration.community_id)
+        ),
         "present_hours": present_hours,
         "expected_hours": expected,
         "completeness_pct": ratio_pct(present_hours, expected),

@@ -23,6 +23,7 @@ from cer.members.models import Membership
 from cer.metering.models import Device, HourlyReading
 from tests import factories
 from tests.billing.invoice_helpers import bare_draft
+from tests.settlement.builders import make_settlement_run, make_statement
 
 PASSWORD = "prova-password-2025"
 
@@ -79,6 +80,8 @@ def build_world(community: Community, tag: str) -> World:
         expires_at=dt.datetime(2025, 5, 30, tzinfo=dt.UTC),
     )
     document = factories.make_document(community, kind="STATUTE")
+    settlement_run = make_settlement_run(community.configurations.first())
+    statement = make_statement(settlement_run, holder.member)
     entry = record(
         actor=None,
         code="plants.plant.created",
@@ -101,6 +104,8 @@ def build_world(community: Community, tag: str) -> World:
             "personal_token": personal_token,
             "holder_user": holder,
             "invoice": bare_draft(community),
+            "settlement_run": settlement_run,
+            "statement": statement,
         },
     )
 

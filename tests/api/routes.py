@@ -9,12 +9,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from cer.api.models import PersonalAccessToken
 from cer.audit.models import AuditEntry
-from cer.billing.models import Invoice
+from cer.billing.models import Invoice, Statement
 from cer.communities.models import Community, Configuration
 from cer.documents.models import Document
 from cer.members.models import Member, Membership
 from cer.metering.models import Device
 from cer.plants.models import ConnectionPoint, Plant
+from cer.settlement.models import SettlementRun
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # The world fixture's key for each model an object rule can name.
@@ -30,6 +31,8 @@ WORLD_KEYS = {
     Document: "document",
     PersonalAccessToken: "personal_token",
     Invoice: "invoice",
+    SettlementRun: "settlement_run",
+    Statement: "statement",
 }
 SAMPLE_ARGUMENTS = {"purpose": "NEWSLETTER"}
 # Views of the metering app that authenticate each call themselves: a device with HTTP

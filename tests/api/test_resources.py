@@ -316,5 +316,5 @@ def test_the_audit_log_shows_a_referente_their_communitys_entries_only(personas,
 def test_reports_list_the_processing_register_of_managed_communities(personas, world):
     body = client_for(personas["referente"]).get("/api/reports").json()
 
-    assert {r["code"] for r in body} == {"processing_register", "audit_log"}
+    assert {r["code"] for r in body} == {"processing_register", "audit_log", "community_report"}
     assert client_for(personas["member"]).get("/api/v1/reports").json() == []

@@ -21,6 +21,8 @@ TWINS = [
     ("device", visibility.devices, "metering.manage_devices"),
     ("audit_entry", visibility.audit_entries, "audit.view_entries"),
     ("document", visibility.documents, "documents.view_document"),
+    ("settlement_run", visibility.settlement_runs, "settlement.view_run"),
+    ("statement", visibility.statements, "settlement.view_statement"),
 ]
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community
@@ -15,6 +16,7 @@ from cer.dashboards.models import ReadingsVersion
 from cer.dashboards.periods import Period
 from cer.metering import precedence
 from cer.settlement.inputs import load_inputs, month_hours
+from tests import factories
 from tests.settlement.builders import add_prices, add_readings, make_small
 
 JUNE = dt.date(2025, 6, 1)
@@ -165,3 +167,18 @@ def test_a_member_cannot_change_the_order(client, community, member_user):
     assert response.status_code == 403
     community.refresh_from_db()
     assert community.reading_source_order == precedence.DEFAULT_ORDER_TEXT
+
+
+@pytest.mark.django_db
+def test_the_point_page_states_the_communitys_order(client):
+    small = make_small()
+    _two_sources(small)
+    _choose(small.community, "DEV,DSO,MAN,EST")
+    manager = factories.make_user_with_role(small.community, role="REFERENTE", username="ord")
+    client.force_login(manager)
+    with translation.override("en"):
+        url = reverse("dashboards:point", args=[small.points["household"].pk])
+
+    page = client.get(url, {"period": "2025-06"}).content.decode()
+
+    assert "Device (MQTT or HTTP) › Grid operator › Manual entry › Estimate" in page

@@ -211,4 +211,13 @@ class ReportList(ApiView):
                     "url": f"/api/v1/audit-entries?community={community.pk}",
                 }
             )
+            reports.append(
+                {
+                    "code": "community_report",
+                    "title": _("Community report"),
+                    "community": community.pk,
+                    "formats": ["csv", "pdf", "xlsx"],
+                    "url": f"{base}/report",
+                }
+            )
         return Response(s.ReportSerializer(reports, many=True).data)

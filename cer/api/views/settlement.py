@@ -1,0 +1,320 @@
+"""Settlement runs (list, detail, hours, computing, finalising), member statements, the report.
+
+The rules are the web app's (cer/settlement/permissions.py): runs and the community report
+are for the community's managers; a statement is for its member and the managers. An object
+the user may not see is a 404, whether it exists or not.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cer.api import settlement_serializers as s
+from cer.api import visibility
+from cer.api.errors import Conflict
+from cer.api.models import TokenScope
+from cer.api.permissions import LOGGED_IN, on_object
+from cer.api.views.base import ApiView
+from cer.api.views.resources import ScopedDetail, ScopedList
+from cer.billing import explain, pdf
+from cer.billing.models import Statement, StatementStatus
+from cer.communities.models import Community, Configuration
+from cer.reports.builders import build_report, parse_period, report_csv, report_pdf, report_xlsx
+from cer.settlement.models import SettlementHour, SettlementRun
+from cer.settlement.services import (
+    NotLatestVersion,
+    RunAlreadyFinal,
+    RunAlreadyInProgress,
+    finalise_run,
+    request_run,
+)
+
+VIEW_RUN = "settlement.view_run"
+RUN_SETTLEMENT = "settlement.run_settlement"
+VIEW_STATEMENT = "settlement.view_statement"
+VIEW_REPORT = "settlement.view_report"
+
+MONTH = OpenApiParameter(
+    "month",
+    OpenApiTypes.STR,
+    required=False,
+    pattern=s.MONTH_PATTERN,
+    description="Only this month, YYYY-MM.",
+)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REPORT_FORMATS = {"csv": "text/csv", "pdf": "application/pdf", "xlsx": XLSX}
+_YEAR = re.compile(r"^[0-9]{4}$")
+
+
+def _month_param(request: Request) -> Any:
+    raw = request.query_params.get("month")
+    if raw is None:
+        return None
+    try:
+        return s.parse_month_text(raw)
+    except exceptions.ValidationError as error:
+        raise exceptions.ValidationError({"month": error.detail}) from error
+
+
+def _member_param(request: Request) -> int | None:
+    raw = request.query_params.get("member")
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise exceptions.ValidationError({"member": [_("A whole number is required.")]})
+    return int(raw)
+
+
+def _download(content: bytes | str, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- runs -------------------------------------------------------------------------------
+
+
+class ConfigurationSettlementRuns(ScopedDetail):
+    access_rule = on_object(
+        Configuration, view="communities.view_community", read=VIEW_RUN, change=RUN_SETTLEMENT
+    )
+    token_scope = TokenScope.SETTLEMENT_WRITE
+    scope = visibility.configurations
+    serializer_class = s.RunSummarySerializer
+
+    @extend_schema(
+        tags=["settlement"],
+        parameters=[MONTH],
+        responses={200: s.RunSummarySerializer(many=True)},
+        description=(
+            "The configuration's settlement runs, newest month and version first; for the "
+            "community's managers."
+        ),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        configuration = self.get_object()
+        runs = visibility.settlement_runs(request.user, today=self.today()).filter(
+            configuration=configuration
+        )
+        month = _month_param(request)
+        if month is not None:
+            runs = runs.filter(month=month)
+        page = self.paginate_queryset(runs.order_by("-month", "-version"))
+        return self.get_paginated_response(s.RunSummarySerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["settlement"],
+        request=s.RunRequestSerializer,
+        responses={202: s.SettlementJobSerializer},
+        description=(
+            "Queue the settlement of a month (Europe/Rome calendar); it runs in the "
+            "background and the job names the run when done. A month whose latest run is "
+            "final gets a new version that lists its changes (a correction), as in the web "
+            "app. 409 when a settlement of that month is already queued or running."
+        ),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        configuration = self.get_object()
+        body = s.RunRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        month = body.validated_data["month"]
+        try:
+            job = request_run(
+                configuration=configuration, month=month, actor=request.user, now=self.now()
+            )
+        except RunAlreadyInProgress as error:
+            raise Conflict(_("A settlement of that month is already in progress.")) from error
+        return Response(s.SettlementJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class _OneRun(ScopedDetail):
+    access_rule = on_object(SettlementRun, view=VIEW_RUN, change=RUN_SETTLEMENT)
+    scope = visibility.settlement_runs
+
+
+@extend_schema(tags=["settlement"], responses={200: s.RunDetailSerializer})
+class SettlementRunDetail(_OneRun, generics.RetrieveAPIView):
+    serializer_class = s.RunDetailSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related("plant_rows", "member_rows")
+            .defer("membership_snapshot")
+        )
+
+
+@extend_schema(
+    tags=["settlement"],
+    responses={200: s.SettlementHourSerializer(many=True)},
+    description="The run's hourly rows, in time order; each hour starts at an instant with offset.",
+)
+class SettlementRunHours(_OneRun):
+    serializer_class = s.SettlementHourSerializer
+
+    def get(self, request: Request, pk: int) -> Response:
+        run = self.get_object()
+        hours = SettlementHour.objects.filter(run=run).order_by("hour_start")
+        page = self.paginate_queryset(hours)
+        return self.get_paginated_response(s.SettlementHourSerializer(page, many=True).data)
+
+
+@extend_schema(
+    tags=["settlement"],
+    request=None,
+    responses={200: s.RunDetailSerializer},
+    description=(
+        "Make the run final: it can no longer change. 409 when it is final already or a "
+        "newer version of the month exists."
+    ),
+)
+class SettlementRunFinalise(_OneRun):
+    token_scope = TokenScope.SETTLEMENT_WRITE
+
+    def post(self, request: Request, pk: int) -> Response:
+        run = self.get_object()
+        try:
+            finalised = finalise_run(run=run, actor=request.user, now=self.now())
+        except RunAlreadyFinal as error:
+            raise Conflict(_("The run is final already.")) from error
+        except NotLatestVersion as error:
+            raise Conflict(_("Only the latest version of a month can be finalised.")) from error
+        return Response(s.RunDetailSerializer(finalised).data)
+
+
+# --- statements -------------------------------------------------------------------------
+
+
+@extend_schema(
+    tags=["settlement"],
+    parameters=[
+        MONTH,
+        OpenApiParameter("member", OpenApiTypes.INT, required=False),
+        OpenApiParameter("versions", OpenApiTypes.STR, enum=["current", "all"], required=False),
+    ],
+    responses={200: s.StatementSerializer(many=True)},
+    description=(
+        "Statements you may see: your own, and those of the communities you manage. Newest "
+        "month first. Only current versions unless `versions=all`."
+    ),
+)
+class StatementList(ScopedList, generics.ListAPIView):
+    access_rule = LOGGED_IN
+    scope = visibility.statements
+    serializer_class = s.StatementSerializer
+
+    def get_queryset(self) -> QuerySet:
+        statements = super().get_queryset().select_related("configuration", "distribution")
+        month = _month_param(self.request)
+        if month is not None:
+            statements = statements.filter(month=month)
+        member = _member_param(self.request)
+        if member is not None:
+            statements = statements.filter(member_id=member)
+        versions = self.request.query_params.get("versions", "current")
+        if versions not in ("current", "all"):
+            raise exceptions.ValidationError({"versions": [_("Use current or all.")]})
+        if versions == "current":
+            # As on the web page: a corrected statement is replaced by its new version.
+            statements = statements.filter(status=StatementStatus.CURRENT)
+        return statements.order_by("-month", "member_id", "-version", "pk")
+
+
+class _OneStatement(ScopedDetail):
+    access_rule = on_object(Statement, view=VIEW_STATEMENT)
+    scope = visibility.statements
+
+    def get_queryset(self) -> QuerySet:
+        return super().get_queryset().select_related("configuration__community", "distribution")
+
+
+@extend_schema(tags=["settlement"], responses={200: s.StatementDetailSerializer})
+class StatementDetail(_OneStatement, generics.RetrieveAPIView):
+    serializer_class = s.StatementDetailSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return super().get_queryset().prefetch_related("lines")
+
+
+@extend_schema(
+    tags=["settlement"],
+    responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+    description="The statement as PDF, the same document as in the web app.",
+)
+class StatementPdf(_OneStatement):
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        statement = self.get_object()
+        content = pdf.statement_pdf(explain.figures(statement))
+        name = f"statement-{statement.month:%Y-%m}-v{statement.version}-{statement.file_token}.pdf"
+        return _download(content, name, "application/pdf")
+
+
+# --- community report -------------------------------------------------------------------
+
+
+@extend_schema(
+    tags=["reports"],
+    parameters=[
+        OpenApiParameter(
+            "year",
+            OpenApiTypes.INT,
+            required=False,
+            description="The calendar year (default: the current one).",
+        ),
+        OpenApiParameter(
+            "format", OpenApiTypes.STR, required=False, enum=list(REPORT_FORMATS), default="csv"
+        ),
+    ],
+    responses={
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
+        (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+        (200, XLSX): OpenApiResponse(OpenApiTypes.BINARY),
+    },
+    description=(
+        "The community report of a year (incentives, valorisation, GSE fees, pots, members' "
+        "shares, balance), as in the web app; for the community's managers."
+    ),
+)
+class CommunityReport(ApiView):
+    access_rule = on_object(Community, view="communities.view_community", read=VIEW_REPORT)
+
+    def get_queryset(self) -> QuerySet:
+        return visibility.communities(self.request.user, today=self.today())
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # DRF reads `?format=` as a renderer choice and answers 404 for csv/pdf/xlsx; here
+        # it names the file's format, as in the web app, and the view writes the file itself.
+        return super().perform_content_negotiation(request, force=True)
+
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        community = self.get_object()
+        raw_year = request.query_params.get("year", str(self.today().year))
+        if not _YEAR.match(raw_year) or not 2000 <= int(raw_year) <= 2100:
+            raise exceptions.ValidationError(
+                {"year": [_("Give the year as YYYY, between 2000 and 2100.")]}
+            )
+        kind = request.query_params.get("format", "csv")
+        if kind not in REPORT_FORMATS:
+            raise exceptions.ValidationError({"format": [_("Choose csv, pdf or xlsx.")]})
+        report = build_report(community=community, period=parse_period(raw_year))
+        content: bytes | str
+        if kind == "pdf":
+            content = report_pdf(report)
+        elif kind == "xlsx":
+            content = report_xlsx(report)
+        else:
+            content = report_csv(report)
+        name = f"report-{community.pk}-{raw_year}.{kind}"
+        return _download(content, name, REPORT_FORMATS[kind])
