@@ -42,7 +42,10 @@ def test_an_invited_person_registers_and_the_referente_approves(
             "password2": "Girasole-sul-tetto-42",
         },
     )
-    invitee.locator(".actions button[type=submit]").click()
+    # The live checks listen once their script has run: a change event sent before the
+    # next page has loaded would be lost.
+    with invitee.expect_navigation(wait_until="load"):
+        invitee.locator(".actions button[type=submit]").click()
 
     code = "NRELCU90A41L736"
     code += codicefiscale.calc_check_digit(code)
