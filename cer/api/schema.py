@@ -10,6 +10,8 @@ from drf_spectacular.settings import patched_settings
 
 from cer.api.models import TokenScope
 from cer.api.permissions import required_scope
+from cer.billing.models import StatementStatus
+from cer.settlement.models import RunStatus
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -122,6 +124,10 @@ SCHEMA_SETTINGS = {
         "DeviceStatusEnum": "cer.metering.models.DeviceStatus",
         "TokenScopeEnum": "cer.api.models.TokenScope",
         "DocumentKindEnum": "cer.documents.models.DocumentKind",
+        # Read-only code fields (cer/api/settlement_serializers.py) describe their enum
+        # inline, so the override is matched by the plain list of codes.
+        "RunStatusEnum": lambda: list(RunStatus.values),
+        "StatementStatusEnum": lambda: list(StatementStatus.values),
     }
 }
 
