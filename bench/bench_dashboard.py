@@ -31,6 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from benchdata import with_blind_indexes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -123,18 +124,20 @@ def _create_roster():
     )
     user = User.objects.create_user(USERNAME, password=secrets.token_urlsafe(16))
     members = Member.objects.bulk_create(
-        Member(
-            kind="NATURAL",
-            category="HOUSEHOLD",
-            first_name="Socio",
-            last_name=f"Prova {n:04d}",
-            fiscal_code=f"BNCH{n:012d}",
-            email=f"socio{n}@example.org",
-            address="Via Roma 1",
-            municipality=municipality,
-            user=user if n == 0 else None,
+        with_blind_indexes(
+            Member(
+                kind="NATURAL",
+                category="HOUSEHOLD",
+                first_name="Socio",
+                last_name=f"Prova {n:04d}",
+                fiscal_code=f"BNCH{n:012d}",
+                email=f"socio{n}@example.org",
+                address="Via Roma 1",
+                municipality=municipality,
+                user=user if n == 0 else None,
+            )
+            for n in range(MEMBERS)
         )
-        for n in range(MEMBERS)
     )
     Membership.objects.bulk_create(
         Membership(

@@ -86,7 +86,7 @@ class _Broker:
         (self.folder / "mosquitto.conf").write_text(
             f"per_listener_settings false\nallow_anonymous false\n"
             f"listener {port} 127.0.0.1\nplugin {plugin}\nplugin_opt_config_file {state}\n"
-            "persistence false\nmax_inflight_messages 2000\nmax_queued_messages 0\n"
+            "persistence false\nmax_inflight_messages 5000\nmax_queued_messages 0\n"
             f"log_dest file {self.folder / 'mosquitto.log'}\n"
         )
         if os.geteuid() == 0:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-from benchdata import make_community, throwaway_database
+from benchdata import make_community, throwaway_database, with_blind_indexes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -83,19 +83,21 @@ def _make_data(n_members: int, n_plants: int):
     town = Municipality.objects.get(pk="027038")
     categories = ["HOUSEHOLD"] * 9 + ["SME"]
     members = Member.objects.bulk_create(
-        Member(
-            kind="NATURAL",
-            category=categories[index % 10],
-            first_name="Socio",
-            last_name=f"{index:04d}",
-            fiscal_code=f"BNCH{index:012d}",
-            vat_number="" if index % 10 != 9 else f"{index:011d}",
-            email=f"socio{index}@example.org",
-            address="Via Roma 1",
-            municipality=town,
-            iban="IT60X0542811101000000123456",
+        with_blind_indexes(
+            Member(
+                kind="NATURAL",
+                category=categories[index % 10],
+                first_name="Socio",
+                last_name=f"{index:04d}",
+                fiscal_code=f"BNCH{index:012d}",
+                vat_number="" if index % 10 != 9 else f"{index:011d}",
+                email=f"socio{index}@example.org",
+                address="Via Roma 1",
+                municipality=town,
+                iban="IT60X0542811101000000123456",
+            )
+            for index in range(n_members)
         )
-        for index in range(n_members)
     )
     Membership.objects.bulk_create(
         Membership(member=m, community=community, valid_from=dt.date(2024, 1, 1)) for m in members

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -83,3 +83,10 @@ def make_company_holder() -> Any:
         address="Via Roma 1",
         municipality=Municipality.objects.get(pk="027038"),
     )
+
+
+def with_blind_indexes(members: Iterable[Any]) -> Iterator[Any]:
+    """Yield unsaved members with their lookup indexes filled: bulk_create skips save()."""
+    for member in members:
+        member.sync_indexes()
+        yield member

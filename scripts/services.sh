@@ -69,7 +69,7 @@ pid_file $dir/mosquitto.pid
 log_dest file $dir/mosquitto.log
 # The ingestion worker acknowledges after its database commit: let it hold a full
 # batch in flight, and queue everything for it while it restarts.
-max_inflight_messages 2000
+max_inflight_messages 5000
 max_queued_messages 0
 CONF
   touch "$dir/mosquitto.log"

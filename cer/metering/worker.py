@@ -45,7 +45,7 @@ class IngestWorker:
         config: broker.BrokerConfig,
         stop: threading.Event,
         client_id: str = "cer-ingest",
-        batch_size: int = 1000,
+        batch_size: int = 2500,
         flush_interval_s: float = 0.2,
     ) -> None:
         self.config = config

@@ -25,7 +25,7 @@ class Command(BaseCommand):
             default="cer-ingest",
             help="MQTT client id of the persistent session (keep it fixed across restarts).",
         )
-        parser.add_argument("--batch-size", type=int, default=1000, help="messages per commit")
+        parser.add_argument("--batch-size", type=int, default=2500, help="messages per commit")
         parser.add_argument(
             "--flush-ms", type=int, default=200, help="longest wait before a partial batch [ms]"
         )
