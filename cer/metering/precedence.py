@@ -52,10 +52,6 @@ def validate_order_text(text: str) -> None:
     parse_order(text)
 
 
-def order_text(order: Sequence[str]) -> str:
-    return ",".join(parse_order(",".join(order)))
-
-
 def rank_of(order: SourceOrder) -> dict[str, int]:
     """Return each source code's rank: 0 wins over 1, and so on."""
     return {code: rank for rank, code in enumerate(order)}

@@ -15,7 +15,6 @@ import numpy as np
 from django.db import transaction
 
 from cer.audit.services import record
-from cer.communities.models import Configuration
 from cer.dashboards import queries
 from cer.dashboards.periods import Period
 from cer.dashboards.services import bump_readings_version
@@ -42,27 +41,6 @@ def point_profiles(*, point: ConnectionPoint, period: Period) -> Profiles:
         injected_wh=series.injected_wh * real,
         withdrawn_wh=series.withdrawn_wh * real,
         present=real,
-    )
-
-
-def configuration_profiles(
-    *, configuration: Configuration, period: Period, now: dt.datetime
-) -> Profiles:
-    """Compute a configuration's average days and totals: its points summed per hour.
-
-    The summed series has no gaps of its own: an hour counts once it has ended at `now`,
-    and a point missing in that hour adds nothing (estimate the points' gaps first).
-    """
-    point_ids = list(
-        ConnectionPoint.objects.filter(configuration=configuration).values_list("pk", flat=True)
-    )
-    injected, withdrawn, _ = queries.configuration_hourly_wh(point_ids=point_ids, period=period)
-    starts = period.hour_starts_s()
-    return compute_profiles(
-        hour_starts_s=starts,
-        injected_wh=injected,
-        withdrawn_wh=withdrawn,
-        present=starts + 3600 <= int(now.timestamp()),
     )
 
 
