@@ -7,6 +7,7 @@ Every value comes from an environment variable with a working development defaul
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from pathlib import Path
 
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "cer.core",
+    "cer.accounts",
     "cer.communities",
     "cer.members",
     "cer.plants",
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -91,6 +94,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers are honoured from trusted proxies only, before anything reads them.
+    "cer.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "cer.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cer.core.middleware.SecurityHeadersMiddleware",
@@ -129,6 +135,18 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database serves the web app, settlement jobs and the ingestion worker
+    # at once. WAL lets readers run beside the one writer; IMMEDIATE takes the write lock
+    # when a transaction begins, so a second writer waits (up to the busy timeout, in
+    # seconds) instead of failing with "database is locked" when its read turns into a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Argon2 first: new and changed passwords use it; older hashes are upgraded at login.
@@ -165,14 +183,47 @@ STORAGES = {
     },
 }
 
+# Throttling counters and other short-lived state every worker process must share: in
+# the database by default (its table is made by a migration), in Redis when CACHE_URL
+# says redis://... (needs the `redis` package).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "cer_cache",
+        }
+    }
+
+# Referenti, community administrators and platform staff must log in with a second
+# factor (staff always; turning this off is for a single-user test install only).
+SECOND_FACTOR_REQUIRED_FOR_MANAGERS = env_bool("SECOND_FACTOR_REQUIRED_FOR_MANAGERS", True)
+# django-otp: a TOTP code may be one 30-second step early or late (clock drift).
+OTP_TOTP_ISSUER = "CerCollettiva"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
-# In production TLS ends at a proxy in front of gunicorn, which must set this header.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
+# TLS ends at a proxy in front of gunicorn. Its addresses (IPs or CIDRs, comma-separated)
+# are the only ones whose X-Forwarded-For and X-Forwarded-Proto count:
+# cer.core.middleware.TrustedProxyMiddleware drops those headers from anyone else before
+# Django reads SECURE_PROXY_SSL_HEADER.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", "")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DJANGO_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
@@ -193,6 +244,16 @@ LOGGING = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024))
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
+# What an uploaded DOCX or ODT may expand to once decompressed, all its entries together.
+UPLOAD_MAX_DECOMPRESSED_BYTES = int(
+    os.environ.get("UPLOAD_MAX_DECOMPRESSED_BYTES", 100 * 1024 * 1024)
+)
+# Uploaded documents hold personal data: readable by the service's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Fernet keys for `manage.py backup` (comma-separated: the first encrypts, all decrypt).
+# When set, backups are written encrypted; keep the keys apart from the backups.
+BACKUP_ENCRYPTION_KEY = os.environ.get("BACKUP_ENCRYPTION_KEY", "")
 
 # Email: a real SMTP backend; development prints messages to the console.
 EMAIL_BACKEND = os.environ.get(
@@ -225,7 +286,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "cer.api.authentication.PersonalTokenAuthentication",
         "cer.api.authentication.ApiJWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "cer.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "cer.api.errors.api_exception_handler",
@@ -233,6 +294,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "COERCE_DECIMAL_TO_STRING": True,
+    # Throttles key on REMOTE_ADDR, which TrustedProxyMiddleware has already resolved;
+    # never on a client-supplied X-Forwarded-For.
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

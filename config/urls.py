@@ -1,9 +1,12 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
-from cer.core.access import public
+from cer.accounts import admin_site
+from cer.accounts import urls as accounts_urls
+from cer.accounts import views as accounts_views
+
+admin_site.guard(admin.site)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -13,8 +16,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
-    path("login/", public(auth_views.LoginView.as_view()), name="login"),
-    path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("login/", accounts_views.login_view, name="login"),
+    path("login/code/", accounts_views.login_code_view, name="login-code"),
+    path("logout/", accounts_views.logout_view, name="logout"),
+    path("account/", include("cer.accounts.urls")),
     path("members/", include("cer.members.urls")),
     path("plants/", include("cer.plants.urls")),
     path("dashboard/", include("cer.dashboards.urls")),
@@ -22,9 +27,10 @@ urlpatterns += i18n_patterns(
     path("metering/", include("cer.metering.urls")),
     path("imports/", include("cer.imports.urls")),
     path("privacy/", include("cer.privacy.urls")),
-    path("account/tokens/", include("cer.api.web_urls")),
+    path("account/tokens/", include((accounts_urls.token_urlpatterns, "tokens"))),
     path("settlement/", include("cer.settlement.urls")),
     path("invoices/", include("cer.billing.urls")),
+    path("audit/", include("cer.audit.urls")),
     path("", include("cer.communities.urls")),
     prefix_default_language=False,
 )

@@ -8,6 +8,8 @@ scripts/ensure_venv.sh run
 mkdir -p var
 say "applying database migrations"
 .venv/bin/python manage.py migrate --no-input -v0
+# The embedded database holds personal data: readable by this user only (WAL files too).
+chmod 600 var/cercollettiva.sqlite3* 2>/dev/null || true
 say "loading the demo community (only the first time)"
 .venv/bin/python manage.py load_demo
 say "serving CerCollettiva on http://127.0.0.1:${PORT:-8000}/ (Ctrl-C to stop)"

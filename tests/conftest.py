@@ -79,3 +79,45 @@ def _reference_data_in_transactional_tests(request):
     request.getfixturevalue("transactional_db")
     for module, function in DATA_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _empty_shared_cache(request):
+    """Throttling counters live in the shared cache (a table a flush does not empty):
+    each test starts with none, so one test's requests never throttle the next."""
+    if request.node.get_closest_marker("django_db") is None and "db" not in request.fixturenames:
+        yield
+        return
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _test_logins_pass_the_second_factor(monkeypatch):
+    """`client.login()` and `client.force_login()` act as a person who has passed the
+    second factor where one is required, as the real login would leave them; the
+    tests of tests/accounts/ go through the real two-step login instead."""
+    from django.test import Client
+
+    from tests.accounts.helpers import mark_verified
+
+    original_force_login = Client.force_login
+    original_login = Client.login
+
+    def force_login(self, user, backend=None):
+        original_force_login(self, user, backend)
+        mark_verified(self, user)
+
+    def login(self, **credentials):
+        logged_in = original_login(self, **credentials)
+        if logged_in:
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.get(pk=self.session["_auth_user_id"])
+            mark_verified(self, user)
+        return logged_in
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "login", login)

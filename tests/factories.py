@@ -68,17 +68,20 @@ def make_member(**overrides: object) -> Member:
         "email": f"socio{seed}@example.org",
         "address": "Via Roma 1",
         "municipality": Municipality.objects.get(pk=SPINEA),
-        "iban": "IT60X0542811101000000123456",
     }
     fields.update(overrides)
     return Member.objects.create(**fields)
+
+
+# The account a community pays a membership to: the IBAN is the membership's.
+IBAN = "IT60X0542811101000000123456"
 
 
 def make_user_with_role(community: Community, *, role: str, username: str) -> User:
     user = User.objects.create_user(username=username, password="prova-password-2025")
     member = make_member(user=user)
     Membership.objects.create(
-        member=member, community=community, role=role, valid_from=dt.date(2024, 9, 12)
+        member=member, community=community, role=role, valid_from=dt.date(2024, 9, 12), iban=IBAN
     )
     return user
 
@@ -113,6 +116,7 @@ def make_membership(community: Community, **overrides: object) -> Membership:
         "community": community,
         "role": "MEMBER",
         "valid_from": dt.date(2024, 9, 12),
+        "iban": IBAN,
     }
     fields.update(overrides)
     return Membership.objects.create(**fields)

@@ -6,6 +6,3 @@ class ApiConfig(AppConfig):
     name = "cer.api"
     label = "api"
     verbose_name = _("Api")
-
-    def ready(self) -> None:
-        from cer.api import tokens  # noqa: F401 (registers the rules)

@@ -1,41 +1,45 @@
-"""Tokens for integrations (JWT), their revocation, and the login lockout.
+"""How API requests authenticate: JWT pairs from the API login, personal access tokens,
+and the web session (only once it has passed the second factor where one is required).
 
 Tokens carry `pwd`, a digest of the user's password hash: changing the password
-anywhere (API, web, admin) invalidates every access and refresh token issued
-before, the same way Django invalidates sessions. Logging out blacklists the
-refresh token and the access token presented with it.
+anywhere invalidates every access and refresh token issued before, the same way
+Django invalidates sessions. They also carry `fam`, the id of the login they descend
+from: logging out, replaying a used refresh token or changing the password ends the
+whole family, access tokens included. Logging in, lockout and the second factor
+are the accounts app's (`cer.accounts.login`), shared with the web and admin logins.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
+import secrets
 from typing import Any, cast
 
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
-from django_otp import devices_for_user, match_token
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    get_authorization_header,
+)
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenBackendError, TokenError
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, BlacklistMixin, RefreshToken
 
-from cer.api import tokens
-from cer.api.models import LoginFailure, PersonalAccessToken
+from cer.accounts import tokens
+from cer.accounts.models import PersonalAccessToken, TokenFamily
+from cer.accounts.policy import second_factor_required
+from cer.accounts.revocation import revoke_family
 
-# Five refused logins for one username from one address within fifteen minutes lock
-# that pair out until the oldest of them leaves the window (OWASP ASVS 2.2.1).
-LOCKOUT_FAILURES = 5
-LOCKOUT_WINDOW = dt.timedelta(minutes=15)
 PASSWORD_CLAIM = "pwd"  # noqa: S105 (a claim name)
+FAMILY_CLAIM = "fam"
 
 
 def password_digest(user: AbstractBaseUser) -> str:
@@ -71,8 +75,15 @@ def check_password_claim(token: Any, user: AbstractBaseUser) -> None:
         raise InvalidToken(_("The token was issued before the password changed."))
 
 
+def check_family(token: Any) -> None:
+    """Raise InvalidToken when the login the token descends from has been ended."""
+    family = token.payload.get(FAMILY_CLAIM, "")
+    if not TokenFamily.objects.filter(pk=family, revoked_at__isnull=True).exists():
+        raise InvalidToken(_("The session this token belongs to has ended."))
+
+
 class ApiJWTAuthentication(JWTAuthentication):
-    """Bearer access tokens, checked against the blacklist and the current password."""
+    """Bearer access tokens, checked against the blacklist, the login and the password."""
 
     def get_validated_token(self, raw_token: bytes) -> ApiAccessToken:
         try:
@@ -83,6 +94,7 @@ class ApiJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token: Any) -> Any:
         user = super().get_user(validated_token)
         check_password_claim(validated_token, user)
+        check_family(validated_token)
         return user
 
 
@@ -117,91 +129,75 @@ class PersonalTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-def issue_tokens(*, user: AbstractBaseUser) -> dict[str, str]:
-    """Return a fresh access and refresh token pair for `user`."""
+class VerifiedSessionAuthentication(SessionAuthentication):
+    """The web session, refused while it has not passed a required second factor."""
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        found = super().authenticate(request)
+        if found is None:
+            return None
+        user = found[0]
+        verified = getattr(request._request.user, "is_verified", lambda: False)()
+        if second_factor_required(user) and not verified:
+            return None
+        return found
+
+
+def issue_tokens(*, user: AbstractBaseUser, now: dt.datetime | None = None) -> dict[str, str]:
+    """Start an API login for `user`: a new token family and its first pair."""
+    family = TokenFamily.objects.create(
+        id=secrets.token_hex(16), user=user, created_at=now or timezone.now()
+    )
     refresh = ApiRefreshToken.for_user(user)
+    refresh[FAMILY_CLAIM] = family.pk
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-def revoke_all_tokens(*, user: Any) -> int:
-    """Blacklist every outstanding refresh token of `user`; return how many were new."""
-    revoked = 0
-    with transaction.atomic():
-        for token in OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True):
-            BlacklistedToken.objects.get_or_create(token=token)
-            revoked += 1
-    return revoked
+class RefreshReused(Exception):
+    """A refresh token was presented after it had been used: its family is ended."""
 
 
-# --- login --------------------------------------------------------------------------------
+def read_refresh_token(*, raw: str, now: dt.datetime) -> ApiRefreshToken:
+    """Return the valid refresh token `raw`. Raises TokenError, or RefreshReused when
+    it is genuine but already used: then its whole family is ended first."""
+    try:
+        return ApiRefreshToken(raw)  # type: ignore[arg-type]
+    except TokenError:
+        try:
+            payload = token_backend.decode(raw, verify=True)
+        except TokenBackendError:
+            raise TokenError("not a valid token") from None
+        # Genuine (signature and expiry checked) but refused: only the blacklist is left.
+        if BlacklistedToken.objects.filter(token__jti=payload.get("jti", "")).exists():
+            revoke_family(family_id=payload.get(FAMILY_CLAIM, ""), now=now, reason="reused")
+            raise RefreshReused(payload.get("jti", "")) from None
+        raise
 
 
-class LoginRefused(Exception):
-    """Wrong credentials (never says which part was wrong)."""
+def rotate_refresh_token(*, refresh: ApiRefreshToken, now: dt.datetime) -> dict[str, str]:
+    """Use `refresh` once: blacklist it and return the next pair of the same family.
 
-
-class LoginLockedOut(Exception):
-    """Too many failures for this username and address; `retry_after` [s]."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"locked out for {retry_after} s")
-        self.retry_after = retry_after
-
-
-class SecondFactorRequired(Exception):
-    """The user has a confirmed TOTP device and sent no code or a wrong one."""
-
-    def __init__(self, *, missing: bool) -> None:
-        super().__init__("otp missing" if missing else "otp wrong")
-        self.missing = missing
-
-
-def client_address(request: Request) -> str:
-    """Return the client's IP address as the WSGI server saw it.
-
-    Behind the TLS proxy this is the proxy unless the proxy rewrites REMOTE_ADDR
-    (docs/api.md shows the nginx setting); X-Forwarded-For is never trusted here.
+    Two requests with the same token race on the blacklist's unique row: one wins, the
+    other is refused and, as a replay may mean theft, ends the family (RFC 9700 §4.14.2).
     """
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 (a key, not a bind)
+    jti = refresh.payload.get("jti", "")
+    try:
+        with transaction.atomic():
+            outstanding = OutstandingToken.objects.select_for_update().get(jti=jti)
+            BlacklistedToken.objects.create(token=outstanding)
+    except (OutstandingToken.DoesNotExist, IntegrityError) as error:
+        revoke_family(family_id=refresh.payload.get(FAMILY_CLAIM, ""), now=now, reason="reused")
+        raise RefreshReused(jti) from error
+    refresh.set_jti()
+    refresh.set_exp()
+    refresh.set_iat()
+    refresh.outstand()
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-def _lockout_wait(*, username: str, ip_address: str, now: dt.datetime) -> int:
-    recent = LoginFailure.objects.filter(
-        username=username, ip_address=ip_address, at__gt=now - LOCKOUT_WINDOW
-    ).order_by("-at")
-    times = list(recent.values_list("at", flat=True)[:LOCKOUT_FAILURES])
-    if len(times) < LOCKOUT_FAILURES:
-        return 0
-    return max(1, math.ceil((times[-1] + LOCKOUT_WINDOW - now).total_seconds()))
-
-
-def log_in(
-    *, username: str, password: str, otp: str, ip_address: str, now: dt.datetime
-) -> AbstractBaseUser:
-    """Check credentials (and the TOTP code when the user has a device); return the user.
-
-    Raises LoginLockedOut, LoginRefused and SecondFactorRequired. A refused password
-    and a refused code both count as failures for the lockout.
-    """
-    wait = _lockout_wait(username=username, ip_address=ip_address, now=now)
-    if wait:
-        raise LoginLockedOut(wait)
-    user = authenticate(username=username, password=password)
-    if user is None:
-        _fail(username=username, ip_address=ip_address, now=now)
-        raise LoginRefused(username)
-    if any(True for _device in devices_for_user(user, confirmed=True)):
-        if not otp:
-            raise SecondFactorRequired(missing=True)
-        if match_token(user, otp) is None:
-            _fail(username=username, ip_address=ip_address, now=now)
-            raise SecondFactorRequired(missing=False)
-    LoginFailure.objects.filter(username=username, ip_address=ip_address).delete()
-    if settings.SIMPLE_JWT.get("UPDATE_LAST_LOGIN"):
-        user.last_login = now
-        user.save(update_fields=["last_login"])
-    return user
-
-
-def _fail(*, username: str, ip_address: str, now: dt.datetime) -> None:
-    LoginFailure.objects.create(username=username[:150], ip_address=ip_address, at=now)
+def log_out(*, refresh: ApiRefreshToken, access: Any, now: dt.datetime) -> None:
+    """End the login both tokens belong to (every token of its family)."""
+    refresh.blacklist()
+    if isinstance(access, ApiAccessToken):
+        access.blacklist()
+    revoke_family(family_id=refresh.payload.get(FAMILY_CLAIM, ""), now=now, reason="logout")

@@ -51,24 +51,22 @@ class InvoiceCreateSerializer(StrictSerializer):
     member = serializers.PrimaryKeyRelatedField(
         queryset=Member.objects.none(), required=False, allow_null=True, default=None
     )
-    customer_name = serializers.CharField(max_length=80, required=False, default="")
-    customer_first_name = serializers.CharField(max_length=60, required=False, default="")
-    customer_last_name = serializers.CharField(max_length=60, required=False, default="")
-    customer_fiscal_code = serializers.CharField(max_length=16, required=False, default="")
-    customer_vat_number = serializers.CharField(max_length=13, required=False, default="")
-    customer_address = serializers.CharField(max_length=60, required=False, default="")
+    customer_name = serializers.CharField(max_length=80, required=False)
+    customer_first_name = serializers.CharField(max_length=60, required=False)
+    customer_last_name = serializers.CharField(max_length=60, required=False)
+    customer_fiscal_code = serializers.CharField(max_length=16, required=False)
+    customer_vat_number = serializers.CharField(max_length=13, required=False)
+    customer_address = serializers.CharField(max_length=60, required=False)
     customer_postal_code = serializers.RegexField(r"^[0-9]{5}$", max_length=5)
-    customer_city = serializers.CharField(max_length=60, required=False, default="")
-    customer_province = serializers.RegexField(
-        r"^[A-Z]{2}$", max_length=2, required=False, default=""
-    )
+    customer_city = serializers.CharField(max_length=60, required=False)
+    customer_province = serializers.RegexField(r"^[A-Z]{2}$", max_length=2, required=False)
     customer_country = serializers.RegexField(
         r"^[A-Z]{2}$", max_length=2, required=False, default="IT"
     )
     sdi_code = serializers.RegexField(
         r"^[A-Z0-9]{7}$", max_length=7, required=False, default="0000000"
     )
-    customer_pec = serializers.EmailField(required=False, default="")
+    customer_pec = serializers.EmailField(required=False)
     lines = InvoiceLineInputSerializer(many=True, allow_empty=False, max_length=200)
 
     def __init__(self, *args: Any, community: Any = None, **kwargs: Any) -> None:
@@ -89,7 +87,9 @@ class InvoiceCreateSerializer(StrictSerializer):
         return attrs
 
     def customer(self) -> dict[str, Any]:
-        return {name: self.validated_data[name] for name in CUSTOMER_FIELDS}
+        # Optional text fields have no `default=""`: a default must satisfy its own
+        # schema (`minLength: 1`), so an omitted one is filled in here instead.
+        return {name: self.validated_data.get(name, "") for name in CUSTOMER_FIELDS}
 
 
 class SeedInvoiceCreateSerializer(InvoiceCreateSerializer):

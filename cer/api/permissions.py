@@ -31,7 +31,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from cer.api.models import PersonalAccessToken, TokenScope
+from cer.accounts.models import PersonalAccessToken, TokenScope
 
 
 @dataclass(frozen=True)

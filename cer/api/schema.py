@@ -1,16 +1,18 @@
-"""The OpenAPI document: JWT security, and the error shape on every operation."""
+"""The OpenAPI document: its security schemes, and the error shape on every operation."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.settings import patched_settings
 
-from cer.api.models import TokenScope
+from cer.accounts.models import TokenScope
 from cer.api.permissions import required_scope
 from cer.billing.models import StatementStatus
+from cer.metering import api_schema as metering_schema
 from cer.settlement.models import RunStatus
 
 ERROR_SCHEMA = {
@@ -64,6 +66,26 @@ class ApiJWTScheme(OpenApiAuthenticationExtension):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 
 
+class SessionCookieScheme(OpenApiAuthenticationExtension):
+    """The web app's session cookie, for Django's session class and the project's own.
+
+    drf-spectacular documents SessionAuthentication itself only, not its subclasses.
+    """
+
+    target_class = "rest_framework.authentication.SessionAuthentication"
+    match_subclasses = True
+    name = "cookieAuth"
+    priority = -2  # below a scheme written for one subclass, if any
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "The web session; unsafe methods also need the X-CSRFToken header.",
+        }
+
+
 class PersonalTokenScheme(OpenApiAuthenticationExtension):
     target_class = "cer.api.authentication.PersonalTokenAuthentication"
     name = "personalTokenAuth"
@@ -113,8 +135,11 @@ def add_error_responses(result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-# Several models name their choices `kind` or `status`: give each set its own name.
 SCHEMA_SETTINGS = {
+    # The readings endpoints' bodies and the devices' HTTP Basic scheme: those views
+    # authenticate each call themselves, so no authentication class describes them.
+    "APPEND_COMPONENTS": metering_schema.COMPONENTS,
+    # Several models name their choices `kind` or `status`: give each set its own name.
     "ENUM_NAME_OVERRIDES": {
         "CommunityKindEnum": "cer.communities.models.CommunityKind",
         "ConfigurationStatusEnum": "cer.communities.models.ConfigurationStatus",
@@ -122,13 +147,13 @@ SCHEMA_SETTINGS = {
         "MembershipKindEnum": "cer.members.models.MembershipKind",
         "DeviceKindEnum": "cer.metering.models.DeviceKind",
         "DeviceStatusEnum": "cer.metering.models.DeviceStatus",
-        "TokenScopeEnum": "cer.api.models.TokenScope",
+        "TokenScopeEnum": "cer.accounts.models.TokenScope",
         "DocumentKindEnum": "cer.documents.models.DocumentKind",
         # Read-only code fields (cer/api/settlement_serializers.py) describe their enum
         # inline, so the override is matched by the plain list of codes.
         "RunStatusEnum": lambda: list(RunStatus.values),
         "StatementStatusEnum": lambda: list(StatementStatus.values),
-    }
+    },
 }
 
 

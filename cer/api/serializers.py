@@ -6,20 +6,22 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers
 from rest_framework.fields import get_error_detail
-from rest_framework.validators import UniqueValidator
 
 from cer.api import visibility
 from cer.api.fields import AwareDateTimeField, CodeField, KwhField, StrictFieldsMixin
-from cer.api.models import PersonalAccessToken, TokenScope
+from cer.accounts.models import PersonalAccessToken, TokenScope
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community, Configuration
-from cer.core.validators import validate_fiscal_code, validate_pod
+from cer.communities.uniqueness import pod_problem, tax_code_problem
+from cer.core.validators import validate_fiscal_code, validate_iban, validate_pod
 from cer.documents.models import Document, DocumentKind, DocumentVersion
 from cer.incentives.models import ZonalPrice
 from cer.members.models import Member, Membership, MembershipKind, MembershipRole
@@ -84,6 +86,12 @@ class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
     pass
 
 
+def request_user(serializer: serializers.Serializer) -> Any:
+    """Return the user of the serializer's request, or an anonymous one without a request."""
+    request = serializer.context.get("request")
+    return getattr(request, "user", None) or AnonymousUser()
+
+
 # --- communities ------------------------------------------------------------------------
 
 
@@ -130,15 +138,38 @@ class ConfigurationSerializer(serializers.ModelSerializer):
 # --- members ----------------------------------------------------------------------------
 
 
+class MembershipIbanSerializer(serializers.ModelSerializer):
+    iban = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "community", "role", "valid_from", "valid_to", "iban"]
+        read_only_fields = fields
+
+
 class MemberSerializer(StrictModelSerializer):
     # Unique through its blind index (the column is encrypted): the method below checks it.
     fiscal_code = CodeField(max_length=16, validators=[validate_fiscal_code])
     vat_number = CodeField(max_length=11, required=False, allow_blank=True)
-    iban = CodeField(max_length=34, required=False, allow_blank=True)
+    # The IBAN is the memberships', not the person's: written here, it goes to the
+    # memberships the requester may change (cer.members.changes); read it in `memberships`.
+    iban = CodeField(
+        max_length=34,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text=_(
+            "Sets the IBAN of the memberships you may change: all of your own, or those of "
+            "the communities you manage."
+        ),
+    )
     municipality = serializers.CharField(
         source="municipality_id", help_text=_("ISTAT code, e.g. 027038.")
     )
     user = serializers.PrimaryKeyRelatedField(read_only=True)
+    memberships = serializers.SerializerMethodField(
+        help_text=_("The memberships you may see, each with the IBAN its community pays to.")
+    )
 
     class Meta:
         model = Member
@@ -157,18 +188,35 @@ class MemberSerializer(StrictModelSerializer):
             "address",
             "municipality",
             "iban",
+            "memberships",
             "user",
             "created_at",
         ]
         read_only_fields = ["id", "user", "created_at"]
 
-    def validate_fiscal_code(self, value: str) -> str:
-        taken = Member.objects.with_fiscal_code(value)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise serializers.ValidationError(_("Already registered."), code="unique")
-        return value
+    @extend_schema_field(MembershipIbanSerializer(many=True))
+    def get_memberships(self, member: Member) -> list[dict[str, Any]]:
+        # Without a request nobody is known to look: show none rather than all.
+        user = request_user(self)
+        visible = visibility.memberships(user, today=timezone.localdate()).filter(member=member)
+        visible = visible.order_by("community_id", "valid_from")
+        return MembershipIbanSerializer(visible, many=True).data
+
+    # The community the member joins, which decides how plainly a taken tax code is refused.
+    joining_community: Community | None = None
+
+    def _refuse_a_taken_tax_code(self, attrs: dict[str, Any]) -> None:
+        code = attrs.get("fiscal_code")
+        if not code:
+            return
+        problem = tax_code_problem(
+            code,
+            user=request_user(self),
+            community=self.joining_community,
+            exclude_pk=getattr(self.instance, "pk", None),
+        )
+        if problem is not None:
+            raise serializers.ValidationError({"fiscal_code": problem.messages}, code="unique")
 
     def validate_municipality(self, value: str) -> str:
         from cer.core.models import Municipality
@@ -189,6 +237,7 @@ class MemberSerializer(StrictModelSerializer):
                     errors[name] = error.messages
         if errors:
             raise serializers.ValidationError(errors)
+        self._refuse_a_taken_tax_code(attrs)
         return super().validate(attrs)
 
 
@@ -214,6 +263,11 @@ class MemberCreateSerializer(MemberSerializer):
         membership = {
             key: attrs.pop(key) for key in ("community", "role", "participation", "valid_from")
         }
+        # Refused before the tax code is looked up: whether it is taken is no business of
+        # someone who may not register members here.
+        if not request_user(self).has_perm("communities.manage_community", membership["community"]):
+            raise exceptions.PermissionDenied()
+        self.joining_community = membership["community"]
         attrs = super().validate(attrs)
         attrs["_membership"] = membership
         return attrs
@@ -221,10 +275,17 @@ class MemberCreateSerializer(MemberSerializer):
 
 class MembershipSerializer(StrictModelSerializer):
     scopes = {"member": visibility.members, "community": visibility.communities}
+    iban = CodeField(
+        max_length=34,
+        required=False,
+        allow_blank=True,
+        validators=[validate_iban],
+        help_text=_("The account this community pays the member to."),
+    )
 
     class Meta:
         model = Membership
-        fields = ["id", "member", "community", "role", "kind", "valid_from", "valid_to"]
+        fields = ["id", "member", "community", "role", "kind", "valid_from", "valid_to", "iban"]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -250,15 +311,8 @@ class MembershipSerializer(StrictModelSerializer):
 class ConnectionPointSerializer(StrictModelSerializer):
     scopes = {"configuration": visibility.configurations, "holder": visibility.members}
 
-    pod = CodeField(
-        max_length=15,
-        validators=[
-            validate_pod,
-            UniqueValidator(
-                queryset=ConnectionPoint.objects.all(), message=_("Already registered.")
-            ),
-        ],
-    )
+    # Unique on the platform: validate() refuses a taken POD without revealing where it is.
+    pod = CodeField(max_length=15, validators=[validate_pod])
 
     class Meta:
         model = ConnectionPoint
@@ -273,6 +327,26 @@ class ConnectionPointSerializer(StrictModelSerializer):
             "has_injection",
             "address",
         ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        configuration = attrs.get("configuration", getattr(self.instance, "configuration", None))
+        pod = attrs.get("pod")
+        if pod and configuration is not None:
+            user = request_user(self)
+            if "configuration" in attrs and not user.has_perm(
+                "plants.register_plant", configuration
+            ):
+                # As for members: no answer about the POD to someone who may not register it.
+                raise exceptions.PermissionDenied()
+            problem = pod_problem(
+                pod,
+                user=user,
+                community=configuration.community,
+                exclude_pk=getattr(self.instance, "pk", None),
+            )
+            if problem is not None:
+                raise serializers.ValidationError({"pod": problem.messages}, code="unique")
+        return super().validate(attrs)
 
 
 class PlantSerializer(StrictModelSerializer):
@@ -581,6 +655,13 @@ class TotpEnrolmentSerializer(serializers.Serializer):
 
 class TotpConfirmSerializer(StrictSerializer):
     otp = serializers.CharField(max_length=12)
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_("One-time codes for logging in without the phone; shown only now."),
+    )
 
 
 # --- documents --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from cer.api.fields import KwhField, StrictFieldsMixin
 from cer.billing.models import LineKind, Statement, StatementLine, StatementStatus
+from cer.core.converters import is_sane_year
 from cer.settlement.models import (
     JobStatus,
     RunMember,
@@ -36,7 +37,7 @@ def parse_month_text(value: Any) -> dt.date:
     if not isinstance(value, str) or not _MONTH.match(value):
         raise serializers.ValidationError(_("Give the month as YYYY-MM, e.g. 2025-03."))
     year, month = value.split("-")
-    if int(year) < 2000:
+    if not is_sane_year(int(year)):
         raise serializers.ValidationError(_("Give the month as YYYY-MM, e.g. 2025-03."))
     return dt.date(int(year), int(month), 1)
 

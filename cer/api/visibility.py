@@ -19,7 +19,7 @@ from cer.communities.permissions import BACK_OFFICE_GROUP, MANAGER_ROLES
 from cer.documents.models import Document, DocumentKind
 from cer.members.models import Member, Membership
 from cer.metering.models import Device
-from cer.plants.models import ConnectionPoint, Plant
+from cer.plants import visibility as plant_visibility
 from cer.settlement.models import SettlementRun
 
 
@@ -93,38 +93,10 @@ def memberships(user: Any, *, today: dt.date) -> QuerySet[Membership]:
     )
 
 
-def connection_points(user: Any, *, today: dt.date) -> QuerySet[ConnectionPoint]:
-    """plants.view_connection_point"""
-    if not user.is_authenticated:
-        return ConnectionPoint.objects.none()
-    if _is_staff(user) or _is_back_office(user):
-        return ConnectionPoint.objects.all()
-    return ConnectionPoint.objects.filter(
-        Q(holder__user_id=user.pk) | Q(configuration__community_id__in=_managed_by(user, today))
-    )
-
-
-def points_with_readings(user: Any, *, today: dt.date) -> QuerySet[ConnectionPoint]:
-    """plants.view_point_readings"""
-    if not user.is_authenticated:
-        return ConnectionPoint.objects.none()
-    if _is_staff(user):
-        return ConnectionPoint.objects.all()
-    return ConnectionPoint.objects.filter(
-        Q(holder__user_id=user.pk) | Q(configuration__community_id__in=_managed_by(user, today))
-    )
-
-
-def plants(user: Any, *, today: dt.date) -> QuerySet[Plant]:
-    """plants.view_plant"""
-    if not user.is_authenticated:
-        return Plant.objects.none()
-    if _is_staff(user) or _is_back_office(user):
-        return Plant.objects.all()
-    return Plant.objects.filter(
-        Q(owner__user_id=user.pk)
-        | Q(connection_point__configuration__community_id__in=_managed_by(user, today))
-    )
+# The rules for points and plants are shared with the web pages (cer.plants.visibility).
+connection_points = plant_visibility.connection_points_visible_to
+points_with_readings = plant_visibility.points_with_readings_visible_to
+plants = plant_visibility.plants_visible_to
 
 
 def devices(user: Any, *, today: dt.date) -> QuerySet[Device]:
@@ -173,10 +145,5 @@ def settlement_runs(user: Any, *, today: dt.date) -> QuerySet[SettlementRun]:
 
 def statements(user: Any, *, today: dt.date) -> QuerySet[Statement]:
     """settlement.view_statement: the member's own statements, the managers' community's."""
-    if not user.is_authenticated:
-        return Statement.objects.none()
-    if _is_staff(user):
-        return Statement.objects.all()
-    return Statement.objects.filter(
-        Q(member__user_id=user.pk) | Q(configuration__community_id__in=_managed_by(user, today))
-    )
+    # One rule for the API and the web pages' yearly statement.
+    return Statement.objects.visible_to(user, today=today)

@@ -5,7 +5,6 @@ The same explanation feeds the page, the PDF and the CSV, so the three always ag
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from cer.billing.models import Statement
+from cer.core.safe_export import csv_writer
 from cer.distribution.models import DistributionBasis
 from cer.settlement.models import RunMember, SettlementHour
 from cercalc.money import format_kwh, round_half_up
@@ -194,7 +194,7 @@ def hourly_csv(statement: Statement) -> str:
     )
     series = row.hourly() if row is not None else None
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(
         [
             "hour_start_local",
@@ -213,9 +213,10 @@ def hourly_csv(statement: Statement) -> str:
             [
                 start.astimezone(ROME).isoformat(),
                 start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                *[format_kwh(v) for v in values],
-                format_kwh(shared),
-                "" if price is None else f"{price}",
+                # Numbers stay numbers: only text is neutralised; a negative price is no formula.
+                *[Decimal(format_kwh(v)) for v in values],
+                Decimal(format_kwh(shared)),
+                "" if price is None else price,
             ]
         )
     return out.getvalue()

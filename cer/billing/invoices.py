@@ -33,6 +33,7 @@ from cer.billing.models import (
 )
 from cer.communities.models import Community
 from cer.core.validators import normalise_code
+from cer.members.changes import mask_iban
 from cercalc.money import round_eur
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,46 @@ class InvoiceError(Exception):
 
 class InvoiceAlreadyIssued(InvoiceError):
     """The invoice is no longer a draft: it cannot be changed or issued again."""
+
+
+# What the managers set on the invoicing settings page; the transmission counter is not.
+PROFILE_FIELDS = ("regime_fiscale", "seat_postal_code", "iban")
+
+
+def save_invoicing_profile(
+    *, profile: InvoicingProfile, actor: Any, now: dt.datetime
+) -> InvoicingProfile:
+    """Save the community's invoicing settings and log what changed, the IBAN masked.
+
+    The IBAN is printed on every invoice as the account to pay: a change moves money.
+    """
+    with transaction.atomic():
+        stored = (
+            InvoicingProfile.objects.select_for_update().filter(pk=profile.pk).first()
+            if profile.pk
+            else None
+        )
+        if stored is None:
+            profile.save()
+        else:
+            # Never the transmission counter: it moves under its own lock.
+            profile.save(update_fields=list(PROFILE_FIELDS))
+        changes = {}
+        for name in PROFILE_FIELDS:
+            old = getattr(stored, name) if stored is not None else ""
+            new = getattr(profile, name)
+            if old != new:
+                changes[name] = [mask_iban(old), mask_iban(new)] if name == "iban" else [old, new]
+        if changes:
+            record(
+                actor=actor,
+                code="billing.invoicing_profile.changed",
+                now=now,
+                target=profile,
+                community=profile.community,
+                changes=changes,
+            )
+    return profile
 
 
 @dataclass(frozen=True)

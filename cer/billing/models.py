@@ -29,6 +29,29 @@ class StatementStatus(models.TextChoices):
     SUPERSEDED = "SUPERSEDED", _("Replaced by a corrected version")
 
 
+class StatementQuerySet(models.QuerySet["Statement"]):
+    def visible_to(self, user: Any, *, today: Any) -> StatementQuerySet:
+        """settlement.view_statement as a filter: the user's own statements and those of the
+        communities they manage on `today`; all of them for the platform staff.
+
+        The API and the web pages (the yearly statement and its CSV and PDF) both use it, so
+        a manager never sees what another community paid a member they share.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser or user.is_staff:
+            return self
+        from cer.communities.permissions import MANAGER_ROLES
+        from cer.members.models import Membership
+
+        managed = (
+            Membership.objects.active_on(today)
+            .filter(member__user_id=user.pk, role__in=MANAGER_ROLES)
+            .values("community_id")
+        )
+        return self.filter(Q(member__user_id=user.pk) | Q(configuration__community_id__in=managed))
+
+
 class Statement(models.Model):
     """What a member receives for a month: lines that add up to the amount, one version."""
 
@@ -70,6 +93,8 @@ class Statement(models.Model):
     member_name = models.CharField(_("member name"), max_length=200)
     file_token = models.CharField(_("file token"), max_length=24, default=_token, editable=False)
     created_at = models.DateTimeField(_("created at"))
+
+    objects = StatementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-month", "member", "-version"]

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from sepaxml import SepaTransfer
 from sepaxml.validation import ValidationError as SepaValidationError
@@ -36,9 +38,10 @@ from cer.billing.models import (
     StatementStatus,
 )
 from cer.communities.models import Configuration
-from cer.communities.permissions import MANAGER_ROLES
+from cer.communities.permissions import BACK_OFFICE_GROUP, MANAGER_ROLES
 from cer.core.validators import normalise_code, validate_iban
 from cer.distribution.models import Distribution
+from cer.members.changes import mask_iban
 from cer.members.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -233,6 +236,38 @@ def open_dispute(*, line: StatementLine, actor: Any, message: str, now: dt.datet
     return dispute
 
 
+def dispute_parties(dispute: Dispute) -> set[int]:
+    """Return the ids of the users a dispute opposes: the member it concerns and its opener."""
+    opener = (
+        dispute.events.filter(from_state="")
+        .order_by("at", "pk")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    return {pk for pk in (dispute.member.user_id, opener) if pk is not None}
+
+
+def eligible_mediators(dispute: Dispute, *, today: dt.date) -> QuerySet[User]:
+    """Return who may be invited to mediate: the community's managers on `today` and the
+    platform's back office, never a party to the dispute.
+
+    A closed list, shown to whoever escalates: typing a username would tell them whether
+    an account by that name exists anywhere on the platform.
+    """
+    community_id = dispute.line.statement.configuration.community_id
+    managers = (
+        Membership.objects.active_on(today)
+        .filter(community_id=community_id, role__in=MANAGER_ROLES)
+        .values("member__user_id")
+    )
+    return (
+        User.objects.filter(Q(pk__in=managers) | Q(groups__name=BACK_OFFICE_GROUP), is_active=True)
+        .exclude(pk__in=dispute_parties(dispute))
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
 _ALLOWED = {
     "answer": ({DisputeState.OPEN, DisputeState.ESCALATED}, DisputeState.ANSWERED),
     "escalate": ({DisputeState.OPEN, DisputeState.ANSWERED}, DisputeState.ESCALATED),
@@ -259,7 +294,8 @@ def act_on_dispute(
 
     Resolving with a non-zero `amount_eur` is a decision in the member's favour: a corrected
     statement version is issued with that adjustment, the old version kept.
-    Raises DisputeError for a step the dispute's state does not allow.
+    Raises DisputeError for a step the dispute's state does not allow, or for a mediator
+    who is a party to the dispute.
     """
     if action not in _ALLOWED:
         raise DisputeError(f"unknown action {action}")
@@ -275,6 +311,8 @@ def act_on_dispute(
         if action == "escalate":
             if mediator is None:
                 raise DisputeError("choose the mediator to invite")
+            if mediator.pk in dispute_parties(locked):
+                raise DisputeError(_("mediator: a party to the dispute cannot be its mediator"))
             locked.mediator = mediator
             fields.append("mediator")
         if action == "resolve":
@@ -401,13 +439,17 @@ def payable(
         by_member[statement.member_id] += [
             line for line in statement.lines.all() if line.root_id not in paid
         ]
+    # The IBAN this community was given, never one another community holds.
+    ibans = Membership.objects.payout_ibans(
+        community_id=configuration.community_id, member_ids=members
+    )
     result = []
     for member_id, lines in sorted(by_member.items()):
         if not lines:
             continue
         member = members[member_id]
         amount = sum((line.amount_eur for line in lines), Decimal(0))
-        iban = normalise_code(member.iban)
+        iban = normalise_code(ibans.get(member_id, ""))
         problem = ""
         if amount <= 0:
             problem = _("nothing to pay (balance %(amount)s EUR)") % {"amount": amount}
@@ -544,6 +586,9 @@ def create_payout(
                     "total_eur": str(total),
                     "items": len(items),
                     "without_iban": len(batch.without_iban),
+                    "debtor_name": batch.debtor_name,
+                    "debtor_iban": mask_iban(batch.debtor_iban),
+                    "period": [period_start.isoformat(), period_end.isoformat()],
                 },
             )
     except IntegrityError as error:
@@ -551,6 +596,19 @@ def create_payout(
             _("a payout for this period exists already, or a line was paid already")
         ) from error
     return batch
+
+
+def payout_file(*, batch: PayoutBatch, actor: Any, now: dt.datetime) -> str:
+    """Return the batch's pain.001 file and log who took it: it holds every member's IBAN."""
+    record(
+        actor=actor,
+        code="billing.payout.downloaded",
+        now=now,
+        target=batch,
+        community=batch.configuration.community,
+        changes={"items": batch.items.count(), "total_eur": str(batch.total_eur)},
+    )
+    return batch.xml
 
 
 def cancel_payout(*, batch: PayoutBatch, actor: Any, now: dt.datetime) -> PayoutBatch:

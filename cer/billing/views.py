@@ -18,10 +18,12 @@ from cer.billing.invoices import (
     credit_note_for,
     invoice_lines,
     issue_and_send,
+    save_invoicing_profile,
 )
 from cer.billing.models import Invoice, InvoiceStatus, InvoicingProfile
 from cer.communities.models import Community
 from cer.core.access import object_permission
+from cer.core.downloads import attachment_response
 
 MANAGE = "communities.manage_community"
 
@@ -41,7 +43,9 @@ def invoicing_settings(request: HttpRequest, community: Community) -> HttpRespon
     )
     form = InvoicingProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        save_invoicing_profile(
+            profile=form.save(commit=False), actor=request.user, now=timezone.now()
+        )
         messages.success(request, _("Invoicing settings saved."))
         return redirect("billing:invoice_list", pk=community.pk)
     status = 400 if request.method == "POST" else 200
@@ -140,17 +144,19 @@ def invoice_xml(request: HttpRequest, invoice: Invoice) -> HttpResponse:
     if not invoice.xml:
         messages.error(request, _("A draft has no FatturaPA file yet: issue it first."))
         return redirect("billing:invoice_detail", pk=invoice.pk)
-    response = HttpResponse(invoice.xml.encode("utf-8"), content_type="application/xml")
-    response["Content-Disposition"] = f'attachment; filename="{invoice.file_name}"'
-    return response
+    return attachment_response(
+        invoice.xml.encode("utf-8"),
+        filename_stem=invoice.file_name.rsplit(".", 1)[0],
+        content_type="application/xml",
+    )
 
 
 @object_permission(MANAGE, Invoice)
 def invoice_pdf(request: HttpRequest, invoice: Invoice) -> HttpResponse:
     content = pdf.invoice_pdf(invoice, compute_totals(invoice_lines(invoice)))
     label = invoice.display_number.replace("/", "-") or f"draft-{invoice.pk}"
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="invoice-{label}-{invoice.file_token}.pdf"'
+    return attachment_response(
+        content,
+        filename_stem=f"invoice-{label}-{invoice.file_token}",
+        content_type="application/pdf",
     )
-    return response

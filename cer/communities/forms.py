@@ -7,19 +7,22 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cer.communities.models import Community, Configuration, IncentiveDistribution
+from cer.communities.uniqueness import community_code_problem, pod_problem, tax_code_problem
 from cer.core.models import Municipality
 from cer.core.validators import (
     normalise_code,
+    validate_iban,
     validate_not_in_future,
     validate_percentage,
     validate_pod,
 )
 from cer.members.models import Member
-from cer.plants.models import ConnectionPoint, EnergySource
+from cer.plants.models import EnergySource
 
 
 class MunicipalityField(forms.CharField):
@@ -98,8 +101,10 @@ class CommunityForm(forms.ModelForm):
             "founding_date": _("Leave empty if the deed is not signed yet."),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Without a user, nobody's records are visible: every conflict gets the neutral words.
+        self.user = user or AnonymousUser()
         self.fields["fiscal_code"].widget.attrs.update(
             {"autocomplete": "off", "data-check": "fiscal_code"}
         )
@@ -107,16 +112,36 @@ class CommunityForm(forms.ModelForm):
         self.fields["pec"].widget.attrs["data-check"] = "pec"
 
     def clean_fiscal_code(self) -> str:
-        return normalise_code(self.cleaned_data["fiscal_code"])
+        code = normalise_code(self.cleaned_data["fiscal_code"])
+        problem = community_code_problem(code, user=self.user, exclude_pk=self.instance.pk)
+        if problem is not None:
+            raise problem
+        return code
 
     def clean_vat_number(self) -> str:
         return normalise_code(self.cleaned_data["vat_number"])
 
+    def validate_unique(self) -> None:
+        # The tax code, the only unique field, is checked in clean_fiscal_code: the model's
+        # own message would tell that a community with that code exists somewhere.
+        return
+
 
 class FoundingMemberForm(forms.ModelForm):
-    """One founding member; a person already on the platform is invited later instead."""
+    """One founding member; a person already on the platform is invited later instead.
+
+    The IBAN is not the person's but their membership's: `save()` hands it on as the
+    unsaved member's `payout_iban`, for the code that creates the membership.
+    """
 
     municipality = MunicipalityField(label=_("municipality"))
+    iban = forms.CharField(
+        label=_("IBAN for payouts"),
+        max_length=34,
+        required=False,
+        validators=[validate_iban],
+        help_text=_("The account this community pays the member's share to."),
+    )
 
     class Meta:
         model = Member
@@ -133,30 +158,38 @@ class FoundingMemberForm(forms.ModelForm):
             "phone",
             "address",
             "municipality",
-            "iban",
         ]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: Any = None, community: Community | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # Who is typing and where the person joins decide how much a refusal may say
+        # (cer.communities.uniqueness); without a user every conflict gets the neutral words.
+        self.user = user or AnonymousUser()
+        self.community = community
         for name in ("fiscal_code", "vat_number", "iban", "pec"):
             self.fields[name].widget.attrs["data-check"] = name
         self.fields["email"].widget.attrs["autocomplete"] = "email"
 
     def clean_fiscal_code(self) -> str:
         code = normalise_code(self.cleaned_data["fiscal_code"])
-        if Member.objects.with_fiscal_code(code).exists():
-            raise ValidationError(
-                _(
-                    "A person with this tax code is already registered: invite them "
-                    "from the community's page once it is constituted."
-                ),
-                code="registered",
-            )
+        problem = tax_code_problem(code, user=self.user, community=self.community)
+        if problem is not None:
+            raise problem
         return code
+
+    def clean_iban(self) -> str:
+        return normalise_code(self.cleaned_data.get("iban") or "")
 
     def validate_unique(self) -> None:
         # Uniqueness of the tax code is checked in clean_fiscal_code with a clearer message.
         return
+
+    def save(self, commit: bool = True) -> Member:
+        member = super().save(commit=commit)
+        member.payout_iban = self.cleaned_data.get("iban", "")  # type: ignore[attr-defined]
+        return member
 
 
 class BaseFoundingMemberFormSet(forms.BaseFormSet):
@@ -265,10 +298,12 @@ class PointForm(forms.Form):
         holders: list[tuple[str, str]],
         substations: list[tuple[str, str]],
         today: dt.date,
+        user: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
+        self.user = user or AnonymousUser()
         self.fields["holder"].choices = [("", "---------"), *holders]  # type: ignore[attr-defined]
         self.fields["primary_substation"].choices = [  # type: ignore[attr-defined]
             ("", "---------"),
@@ -278,10 +313,9 @@ class PointForm(forms.Form):
 
     def clean_pod(self) -> str:
         pod = normalise_code(self.cleaned_data["pod"])
-        if ConnectionPoint.objects.filter(pod=pod).exists():
-            raise ValidationError(
-                _("This POD is already registered in a community."), code="registered"
-            )
+        problem = pod_problem(pod, user=self.user)
+        if problem is not None:
+            raise problem
         return pod
 
     def clean(self) -> dict[str, Any]:

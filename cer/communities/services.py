@@ -102,6 +102,8 @@ def _constitute(
             role=MembershipRole.REFERENTE if member is creator else MembershipRole.MEMBER,
             kind=_participation(roles[code]),
             valid_from=valid_from,
+            # Typed in the founding members' step; the person's existing record has none.
+            iban=getattr(member, "payout_iban", ""),
         )
 
     plan.distribution.community = community

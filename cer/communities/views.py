@@ -16,6 +16,7 @@ from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Membership
 from cer.metering.services import latest_year_with_readings
 from cer.plants.models import ConnectionPoint, Plant
+from cer.plants.visibility import plant_rows
 
 
 @login_only
@@ -79,7 +80,13 @@ def community_detail(request: HttpRequest, community: Community) -> HttpResponse
         "memberships": memberships,
         "member_count": Membership.objects.active_on(today).filter(community=community).count(),
         "points": visible_points.select_related("holder", "configuration"),
-        "plants": plants.select_related("connection_point", "owner"),
+        # Other members' plants by a neutral label, without name or POD (as in the API).
+        "plants": plant_rows(
+            plants.select_related("connection_point"),
+            community_id=community.pk,
+            user=request.user,
+            today=today,
+        ),
         "plant_power_kw": plants.aggregate(total=Sum("power_kw"))["total"],
         "chart": chart,
         "synthetic_prices": synthetic_prices,

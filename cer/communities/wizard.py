@@ -130,13 +130,14 @@ class Wizard:
         if data is None:
             data = self.raw(step)
         if step == "kind":
-            return StepForms({"community": CommunityForm(data, prefix="c")})
+            return StepForms({"community": CommunityForm(data, prefix="c", user=self.user)})
         if step == "members":
             me = None
             if self.existing_member is None:
                 me = FoundingMemberForm(
                     data,
                     prefix="me",
+                    user=self.user,
                     initial={
                         "kind": "NATURAL",
                         "category": "HOUSEHOLD",
@@ -150,6 +151,7 @@ class Wizard:
                 data,
                 prefix="others",
                 taken_codes=taken,  # type: ignore[call-arg]
+                form_kwargs={"user": self.user},
             )
             return StepForms({"me": me, "others": others})
         if step == "configurations":
@@ -162,6 +164,7 @@ class Wizard:
                     "holders": self.holders(),
                     "substations": self.substations(),
                     "today": self.today,
+                    "user": self.user,
                 },
             )
             return StepForms({"points": points})

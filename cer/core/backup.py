@@ -4,6 +4,11 @@ SQLite is copied with its online backup API, page by page, while the application
 runs; PostgreSQL is dumped with pg_dump in its custom format and restored with
 pg_restore --clean. Uploaded files (MEDIA_ROOT) go to a tar.gz next to the dump. Each
 file gets a `.sha256` file next to it, checked on restore.
+
+Backups hold names, addresses and e-mails: every file is created readable by its owner
+only (0600) and a folder made for them is 0700. With BACKUP_ENCRYPTION_KEY they are
+also encrypted (cer.core.backup_encryption); the clear copy in between is a private
+temporary file next to the output, removed at once.
 """
 
 from __future__ import annotations
@@ -16,10 +21,26 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import MultiFernet
 from django.db import connections
+
+from cer.core.backup_encryption import (
+    BackupKeyError,
+    DamagedBackup,
+    backup_cipher,
+    decrypt_file,
+    encrypt_file,
+    is_encrypted,
+)
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+ENCRYPTED_SUFFIX = ".enc"
 
 
 class BackupError(Exception):
@@ -28,6 +49,82 @@ class BackupError(Exception):
 
 def _vendor(alias: str) -> str:
     return connections[alias].vendor
+
+
+def cipher_for(keys: str) -> MultiFernet | None:
+    """Return the cipher of BACKUP_ENCRYPTION_KEY, None when it is empty. Raises BackupError."""
+    try:
+        return backup_cipher(keys)
+    except BackupKeyError as error:
+        raise BackupError(str(error)) from error
+
+
+def private_folder(path: Path) -> None:
+    """Create `path` (and missing parents) if needed; a folder created here is 0700."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(PRIVATE_FOLDER)
+
+
+def _private_file(path: Path) -> None:
+    """Create `path` empty and readable by its owner only, or empty an existing one."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    os.close(descriptor)
+    # os.open's mode applies to new files only.
+    path.chmod(PRIVATE_FILE)
+
+
+@contextmanager
+def _scratch_file(folder: Path) -> Iterator[Path]:
+    """Yield a private temporary file in `folder` (mkstemp makes it 0600), then remove it."""
+    descriptor, name = tempfile.mkstemp(prefix=".cer-backup-", dir=folder)
+    os.close(descriptor)
+    scratch = Path(name)
+    try:
+        yield scratch
+    finally:
+        for leftover in (scratch, *(Path(f"{scratch}{tail}") for tail in ("-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
+
+
+def _write_private(output: Path, cipher: MultiFernet | None, write: Callable[[Path], None]) -> str:
+    """Have `write` fill a private file, encrypt it into `output` if asked; return the digest."""
+    private_folder(output.parent)
+    _private_file(output)
+    if cipher is None:
+        write(output)
+    else:
+        with _scratch_file(output.parent) as clear:
+            write(clear)
+            encrypt_file(source=clear, output=output, cipher=cipher)
+    return _write_digest(output)
+
+
+@contextmanager
+def opened_backup(source: Path, *, cipher: MultiFernet | None) -> Iterator[Path]:
+    """Check `source` against its `.sha256` file and yield a clear copy to read.
+
+    An encrypted file is decrypted into a private temporary file beside it, removed on
+    exit; a clear file is yielded as it is. Raises BackupError (missing, damaged, no key
+    or the wrong key).
+    """
+    if not source.is_file():
+        raise BackupError(f"{source} does not exist")
+    _verify_digest(source)
+    if not is_encrypted(source):
+        yield source
+        return
+    with _scratch_file(source.parent) as clear:
+        try:
+            decrypt_file(source=source, output=clear, cipher=cipher)
+        except (BackupKeyError, DamagedBackup) as error:
+            raise BackupError(str(error)) from error
+        yield clear
+
+
+def _refuse_encrypted(source: Path) -> None:
+    if is_encrypted(source):
+        raise BackupError(f"{source} is encrypted: open it with opened_backup() first")
 
 
 def pg_binary(name: str) -> str:
@@ -68,7 +165,9 @@ def file_digest(path: Path) -> str:
 
 def _write_digest(path: Path) -> str:
     digest = file_digest(path)
-    Path(f"{path}.sha256").write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    sidecar = Path(f"{path}.sha256")
+    _private_file(sidecar)
+    sidecar.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
     return digest
 
 
@@ -80,23 +179,35 @@ def _verify_digest(path: Path) -> None:
             raise BackupError(f"{path} does not match its checksum: the file is damaged")
 
 
-def media_archive_of(database_backup: Path) -> Path:
+def media_archive_of(database_backup: Path, *, encrypted: bool = False) -> Path:
     """Return where the uploaded files of a database backup are archived."""
-    return Path(f"{database_backup}.media.tar.gz")
+    return Path(f"{database_backup}.media.tar.gz{ENCRYPTED_SUFFIX if encrypted else ''}")
 
 
-def backup_media(*, output: Path, media_root: Path) -> str:
+def find_media_archive(database_backup: Path) -> Path | None:
+    """Return the media archive written beside a database backup, encrypted or not, if any."""
+    for encrypted in (True, False):
+        candidate = media_archive_of(database_backup, encrypted=encrypted)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def backup_media(*, output: Path, media_root: Path, cipher: MultiFernet | None = None) -> str:
     """Archive every file under `media_root` into the tar.gz `output`; return its SHA-256.
 
     A missing MEDIA_ROOT gives an empty archive: a fresh installation has no uploads yet.
+    With a cipher the archive is encrypted.
     """
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(output, "w:gz") as archive:
-        if media_root.is_dir():
-            for path in sorted(media_root.rglob("*")):
-                if path.is_file() and not path.is_symlink():
-                    archive.add(path, arcname=path.relative_to(media_root).as_posix())
-    return _write_digest(output)
+
+    def write(target: Path) -> None:
+        with tarfile.open(target, "w:gz") as archive:
+            if media_root.is_dir():
+                for path in sorted(media_root.rglob("*")):
+                    if path.is_file() and not path.is_symlink():
+                        archive.add(path, arcname=path.relative_to(media_root).as_posix())
+
+    return _write_private(output, cipher, write)
 
 
 def verify_media(*, source: Path) -> None:
@@ -104,6 +215,7 @@ def verify_media(*, source: Path) -> None:
     if not source.is_file():
         raise BackupError(f"{source} does not exist")
     _verify_digest(source)
+    _refuse_encrypted(source)
     try:
         with tarfile.open(source, "r:gz") as archive:
             archive.getmembers()
@@ -116,7 +228,8 @@ def restore_media(*, source: Path, media_root: Path) -> None:
 
     The archive is unpacked beside MEDIA_ROOT first and swapped in only when complete,
     so a failed unpacking leaves the current files. Members that would land outside the
-    folder (absolute paths, `..`, links) are refused by tarfile's `data` filter.
+    folder (absolute paths, `..`, links) are refused by tarfile's `data` filter. The
+    restored files are private like uploads: 0600, folders 0700.
     Raises BackupError.
     """
     verify_media(source=source)
@@ -129,48 +242,76 @@ def restore_media(*, source: Path, media_root: Path) -> None:
     except (tarfile.TarError, OSError) as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise BackupError(f"unpacking {source} failed: {error}") from error
+    _make_private(staging)
     previous = media_root.with_name(f"{staging.name}-previous")
     if media_root.exists():
-        # mkdtemp makes a private folder: keep the permissions the folder had.
-        staging.chmod(media_root.stat().st_mode & 0o7777)
         media_root.rename(previous)
     staging.rename(media_root)
     shutil.rmtree(previous, ignore_errors=True)
 
 
-def backup_database(*, output: Path, alias: str = "default") -> str:
+def _make_private(root: Path) -> None:
+    """Give restored files the modes of uploads (0600, folders 0700), whatever the archive said."""
+    root.chmod(PRIVATE_FOLDER)
+    for path in root.rglob("*"):
+        if path.is_symlink():
+            continue
+        path.chmod(PRIVATE_FOLDER if path.is_dir() else PRIVATE_FILE)
+
+
+def backup_database(
+    *, output: Path, alias: str = "default", cipher: MultiFernet | None = None
+) -> str:
     """Write a consistent copy of the database to `output`; return its SHA-256.
 
-    Raises BackupError.
+    With a cipher the copy is encrypted. Raises BackupError.
     """
+    vendor = _vendor(alias)
+    if vendor not in {"sqlite", "postgresql"}:
+        raise BackupError(f"backups of {vendor} databases are not supported")
+    writers = {"sqlite": _copy_sqlite, "postgresql": _dump_postgresql}
+    return _write_private(output, cipher, lambda target: writers[vendor](target, alias))
+
+
+def _copy_sqlite(target: Path, alias: str) -> None:
     connection = connections[alias]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if _vendor(alias) == "sqlite":
-        connection.ensure_connection()
-        target = sqlite3.connect(output)
-        try:
-            connection.connection.backup(target)
-        finally:
-            target.close()
-    elif _vendor(alias) == "postgresql":
-        arguments, environment = _pg_arguments(connection.settings_dict)
-        command = [
-            pg_binary("pg_dump"),
-            "--format=custom",
-            "--no-owner",
-            "--file",
-            str(output),
-            *arguments,
-            connection.settings_dict["NAME"],
-        ]
-        result = subprocess.run(  # noqa: S603 (fixed program, no shell)
-            command, env=environment, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
-    else:
-        raise BackupError(f"backups of {_vendor(alias)} databases are not supported")
-    return _write_digest(output)
+    connection.ensure_connection()
+    copy = sqlite3.connect(target)
+    try:
+        connection.connection.backup(copy)
+        # The live database runs in WAL mode; the copy is one self-contained file.
+        copy.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        copy.close()
+
+
+def _dump_postgresql(target: Path, alias: str) -> None:
+    connection = connections[alias]
+    arguments, environment = _pg_arguments(connection.settings_dict)
+    command = [
+        pg_binary("pg_dump"),
+        "--format=custom",
+        "--no-owner",
+        "--file",
+        str(target),
+        *arguments,
+        connection.settings_dict["NAME"],
+    ]
+    result = subprocess.run(  # noqa: S603 (fixed program, no shell)
+        command, env=environment, capture_output=True, text=True, check=False, umask=0o077
+    )
+    if result.returncode != 0:
+        raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+
+
+def make_database_file_private(alias: str = "default") -> None:
+    """Make an SQLite database file (and its WAL files) readable by its owner only."""
+    if _vendor(alias) != "sqlite":
+        return
+    name = str(connections[alias].settings_dict["NAME"])
+    for path in (Path(name), Path(f"{name}-wal"), Path(f"{name}-shm")):
+        if path.is_file():
+            path.chmod(PRIVATE_FILE)
 
 
 def restore_database(*, source: Path, alias: str = "default") -> None:
@@ -181,6 +322,7 @@ def restore_database(*, source: Path, alias: str = "default") -> None:
     if not source.is_file():
         raise BackupError(f"{source} does not exist")
     _verify_digest(source)
+    _refuse_encrypted(source)
     connection = connections[alias]
     if _vendor(alias) == "sqlite":
         connection.ensure_connection()
@@ -189,6 +331,7 @@ def restore_database(*, source: Path, alias: str = "default") -> None:
             origin.backup(connection.connection)
         finally:
             origin.close()
+        make_database_file_private(alias)
     elif _vendor(alias) == "postgresql":
         connection.close()
         arguments, environment = _pg_arguments(connection.settings_dict)

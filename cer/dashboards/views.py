@@ -26,6 +26,7 @@ from cer.members.models import Member, Membership
 from cer.metering import precedence
 from cer.metering.models import ReadingSource
 from cer.plants.models import ConnectionPoint, Plant
+from cer.plants.visibility import plant_rows
 
 MAX_GAPS_LISTED = 30
 MAX_POINTS_LISTED = 20
@@ -213,7 +214,13 @@ def point_dashboard(request: HttpRequest, point: ConnectionPoint) -> HttpRespons
     context = {
         "point": point,
         "community": point.configuration.community,
-        "plants": point.plants.all(),
+        # The plant behind a point may be someone else's: named only if the user may see it.
+        "plants": plant_rows(
+            point.plants.select_related("connection_point"),
+            community_id=point.configuration.community_id,
+            user=request.user,
+            today=now.astimezone(ROME).date(),
+        ),
         **point_readings_context(point, period=period, now=now),
         **typical_day_context(point, period=period),
         **period_context(period, now=now),

@@ -21,6 +21,7 @@ from cer.communities.models import Community, Configuration, ConfigurationStatus
 from cer.core.models import Municipality
 from cer.demo.community import DemoCommunity, build_demo
 from cer.demo.roster import Address, MemberSpec
+from cer.demo.second_factor import give_demo_authenticators
 from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Member, Membership, PersonKind
 from cer.metering.models import HourlyReading, ReadingQuality, ReadingSource
@@ -36,6 +37,8 @@ DEMO_USERS = {
     "amministratore": "household-02",
     "socio": "household-03",
 }
+# The demo logins with a managing role: they log in with a second factor.
+DEMO_MANAGERS = ["referente", "amministratore"]
 READING_BATCH_ROWS = 50_000
 
 
@@ -98,6 +101,8 @@ def _store_roster(demo: DemoCommunity) -> tuple[Community, dict[str, ConnectionP
             role=m.role,
             kind=m.membership_kind,
             valid_from=m.joined_date,
+            # The account the demo community pays each member to.
+            iban=m.iban,
         )
         for m in roster.members
     )
@@ -154,7 +159,6 @@ def _member(spec: MemberSpec) -> Member:
         phone=spec.phone,
         address=spec.address.street,
         municipality=Municipality.objects.get(pk=spec.address.istat_code),
-        iban=spec.iban,
     )
 
 
@@ -247,3 +251,5 @@ def _store_users(demo: DemoCommunity, community: Community) -> None:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
         Member.objects.with_fiscal_code(spec.fiscal_code).update(user=user)
+    # The managers (and the administrator) must use a second factor, as everywhere.
+    give_demo_authenticators(["admin", *DEMO_MANAGERS])

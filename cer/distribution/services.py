@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from cer.audit.services import record
 from cer.communities.models import Community
@@ -28,7 +29,7 @@ from cer.distribution.models import (
     PolicyComponent,
     PolicyPot,
 )
-from cer.members.models import MemberCategory
+from cer.members.models import MemberCategory, Membership
 from cer.settlement.models import GseAmount, GseAmountKind, RunMember, SettlementRun
 from cercalc import distribution as split
 from cercalc.distribution import ExcessCeilingExceeded, InvalidPlan
@@ -100,7 +101,8 @@ def set_policy(
 
     `pots`: [{"code", "label", "percent" or "fixed_eur", "social"}]; `components`:
     [{"basis", "percent", "producers_percent"}]. The plan is checked before anything is
-    stored. Raises InvalidPlan (naming the field) and PolicyConflict.
+    stored. `custom_weights` maps member ids to weights; each must have a membership of the
+    community. Raises InvalidPlan (naming the field) and PolicyConflict.
     """
     plan = split.Plan(
         pots=tuple(
@@ -127,6 +129,17 @@ def set_policy(
         raise InvalidPlan("custom_weights", "the custom basis needs at least one weight")
     if any(weight < 0 for weight in weights.values()):
         raise InvalidPlan("custom_weights", "weights must not be negative")
+    members = set(
+        Membership.objects.filter(community=community, member_id__in=list(weights)).values_list(
+            "member_id", flat=True
+        )
+    )
+    if set(weights) - members:
+        # Whoever never belonged to the community gets no weight in its policy; the problem
+        # names no one, so it reveals nothing about people elsewhere.
+        raise InvalidPlan(
+            "custom_weights", gettext("a weight is given to someone who is not a member")
+        )
     with transaction.atomic():
         if DistributionPolicy.objects.filter(
             community=community, valid_from__gte=valid_from

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cer.audit.services import record
 from cer.documents import drafting
+from cer.documents.archives import ArchiveRefused, inspect_zip
 from cer.documents.models import Document, DocumentKind, DocumentVersion
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -46,7 +45,11 @@ ACCEPTED = {
 
 
 def sniff_type(content: bytes) -> FileType | None:
-    """Return the type of a file from its first bytes and structure, not from its name."""
+    """Return the type of a file from its first bytes and structure, not from its name.
+
+    A ZIP container is read entry by entry under the limits of cer.documents.archives;
+    raises ArchiveRefused when it crosses one.
+    """
     if content.startswith(b"%PDF-"):
         return ACCEPTED["pdf"]
     if content.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -54,23 +57,24 @@ def sniff_type(content: bytes) -> FileType | None:
     if content.startswith(b"\xff\xd8\xff"):
         return ACCEPTED["jpeg"]
     if content.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                names = set(archive.namelist())
-                if "mimetype" in names and archive.read("mimetype").strip() == ODT.encode():
-                    return ACCEPTED["odt"]
-                if "[Content_Types].xml" in names and "word/document.xml" in names:
-                    return ACCEPTED["docx"]
-        except zipfile.BadZipFile:
+        summary = inspect_zip(
+            content, max_bytes=settings.UPLOAD_MAX_DECOMPRESSED_BYTES, heads=("mimetype",)
+        )
+        if summary is None:
             return None
+        if summary.heads.get("mimetype", b"").strip() == ODT.encode():
+            return ACCEPTED["odt"]
+        if {"[Content_Types].xml", "word/document.xml"} <= summary.names:
+            return ACCEPTED["docx"]
     return None
 
 
 def check_upload(upload: Any) -> tuple[bytes, FileType]:
     """Read an uploaded file and return its bytes and sniffed type.
 
-    Raises UploadRefused when it exceeds settings.UPLOAD_MAX_BYTES or is not a PDF,
-    DOCX, ODT, PNG or JPEG by content.
+    Raises UploadRefused when it exceeds settings.UPLOAD_MAX_BYTES, is an archive that
+    expands beyond settings.UPLOAD_MAX_DECOMPRESSED_BYTES (or too many times, or holds too
+    many files), or is not a PDF, DOCX, ODT, PNG or JPEG by content.
     """
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size is not None and upload.size > limit:
@@ -82,10 +86,25 @@ def check_upload(upload: Any) -> tuple[bytes, FileType]:
         raise UploadRefused(
             _("The file is larger than %(limit)s MB.") % {"limit": _megabytes(limit)}
         )
-    file_type = sniff_type(content)
+    try:
+        file_type = sniff_type(content)
+    except ArchiveRefused as refusal:
+        raise UploadRefused(refusal.message) from refusal
     if file_type is None:
         raise UploadRefused(_("Only PDF, DOCX, ODT, PNG and JPEG files are accepted."))
     return content, file_type
+
+
+def download_stem(version: DocumentVersion) -> str:
+    """Return the name a version is downloaded under, without extension.
+
+    The uploader's name lends its stem only: the extension follows the sniffed content
+    type (cer.core.downloads), so `polyglot.html` holding a PDF downloads as a PDF.
+    """
+    stem = version.original_name.rsplit(".", 1)[0]
+    if any(char.isascii() and char.isalnum() for char in stem):
+        return stem
+    return f"documento-{version.document_id}-v{version.number}"
 
 
 def _megabytes(size: int) -> str:

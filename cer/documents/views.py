@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cer.communities.models import Community
 from cer.core.access import object_permission
+from cer.core.downloads import attachment_response
 from cer.documents.forms import UploadForm
 from cer.documents.models import Document, DocumentKind, DocumentVersion
-from cer.documents.services import UploadRefused, check_upload, store_upload
+from cer.documents.services import UploadRefused, check_upload, download_stem, store_upload
 
 
 @object_permission("communities.view_community", Community)
@@ -57,26 +58,21 @@ def upload(request: HttpRequest, community: Community) -> HttpResponse:
     )
 
 
-def _send(field_file: object, filename: str, content_type: str) -> HttpResponse:
-    response = FileResponse(
-        field_file.open("rb"),  # type: ignore[attr-defined]
-        as_attachment=True,
-        filename=filename,
-        content_type=content_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    # A streaming response, sent as is; the access decorators are typed for HttpResponse.
-    return response  # type: ignore[return-value]
-
-
 @object_permission("documents.view_document", DocumentVersion)
 def download(request: HttpRequest, version: DocumentVersion) -> HttpResponse:
-    return _send(version.file, version.original_name, version.content_type)
+    return attachment_response(
+        version.file.open("rb"),
+        filename_stem=download_stem(version),
+        content_type=version.content_type,
+    )
 
 
 @object_permission("documents.view_document", DocumentVersion)
 def download_pdf(request: HttpRequest, version: DocumentVersion) -> HttpResponse:
     if not version.pdf_file:
         return redirect("documents:download", version.pk)
-    stem = version.original_name.rsplit(".", 1)[0]
-    return _send(version.pdf_file, f"{stem}.pdf", "application/pdf")
+    return attachment_response(
+        version.pdf_file.open("rb"),
+        filename_stem=download_stem(version),
+        content_type="application/pdf",
+    )

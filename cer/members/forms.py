@@ -7,15 +7,15 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
-from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext_lazy as _
 
-from cer.communities.forms import FoundingMemberForm
+from cer.communities.forms import FoundingMemberForm, MunicipalityField
 from cer.communities.models import Configuration
-from cer.core.validators import normalise_code, validate_pod
-from cer.members.models import Member
-from cer.plants.models import ConnectionPoint
+from cer.communities.uniqueness import pod_problem
+from cer.core.validators import normalise_code, validate_iban, validate_pod
+from cer.members.changes import SHARED_REFUSAL
+from cer.members.models import Member, Membership
 
 
 class InviteForm(forms.Form):
@@ -38,19 +38,11 @@ class RegistrationForm(UserCreationForm):
 
 
 class ProfileForm(FoundingMemberForm):
-    """The applicant's own data; the tax code may not belong to someone registered."""
+    """The applicant's own data; the tax code may not belong to someone registered.
 
-    def clean_fiscal_code(self) -> str:
-        code = normalise_code(self.cleaned_data["fiscal_code"])
-        if Member.objects.with_fiscal_code(code).exists():
-            raise ValidationError(
-                _(
-                    "A person with this tax code is already registered: log in with that "
-                    "account, or ask the referente."
-                ),
-                code="registered",
-            )
-        return code
+    Give `user` (the applicant) and `community` (where they apply): a taken code is refused
+    in words that reveal nothing the applicant may not see (cer.communities.uniqueness).
+    """
 
 
 class DeclaredPointForm(forms.Form):
@@ -65,8 +57,10 @@ class DeclaredPointForm(forms.Form):
     has_injection = forms.BooleanField(label=_("injects energy"), required=False)
     address = forms.CharField(label=_("address of the point"), max_length=200, required=False)
 
-    def __init__(self, *args: Any, community: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, community: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.community = community
+        self.user = user or AnonymousUser()
         field = self.fields["configuration"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Configuration.objects.filter(community=community)
@@ -74,8 +68,9 @@ class DeclaredPointForm(forms.Form):
 
     def clean_pod(self) -> str:
         pod = normalise_code(self.cleaned_data["pod"])
-        if ConnectionPoint.objects.filter(pod=pod).exists():
-            raise ValidationError(_("This POD is already registered in a community."))
+        problem = pod_problem(pod, user=self.user, community=self.community)
+        if problem is not None:
+            raise problem
         return pod
 
     def clean(self) -> dict[str, Any]:
@@ -128,3 +123,93 @@ class EndMembershipForm(forms.Form):
         label=_("first day no longer a member"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+
+# The person's data and the memberships' IBANs ------------------------------------------
+
+# What the person keeps up to date themself; identity (kind, tax code) is fixed.
+PERSONAL_DATA_FIELDS = [
+    "first_name",
+    "last_name",
+    "company_name",
+    "email",
+    "pec",
+    "phone",
+    "address",
+    "municipality",
+]
+
+
+def iban_field(**options: Any) -> forms.CharField:
+    field = forms.CharField(
+        label=_("IBAN for payouts"), max_length=34, required=False, validators=[validate_iban]
+    )
+    for name, value in options.items():
+        setattr(field, name, value)
+    field.widget.attrs["data-check"] = "iban"
+    return field
+
+
+class PersonalDataForm(forms.ModelForm):
+    """Name, contact data and address of a person: shared by all their communities.
+
+    With `locked`, a change to any of them is refused naming the field: the person
+    belongs to a community the actor does not manage.
+    """
+
+    municipality = MunicipalityField(label=_("municipality"))
+
+    class Meta:
+        model = Member
+        fields = PERSONAL_DATA_FIELDS
+
+    def __init__(self, *args: Any, locked: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.locked = locked
+        self.original = {name: getattr(self.instance, name) for name in PERSONAL_DATA_FIELDS}
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["pec"].widget.attrs["data-check"] = "pec"
+        if locked:
+            for name in PERSONAL_DATA_FIELDS:
+                self.fields[name].widget.attrs["readonly"] = True
+                self.fields[name].help_text = SHARED_REFUSAL
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.locked:
+            for name in self.changed_fields(cleaned):
+                self.add_error(name, SHARED_REFUSAL)
+        return cleaned
+
+    def changed_fields(self, cleaned: dict[str, Any] | None = None) -> list[str]:
+        """The fields whose cleaned value differs from the record's."""
+        data = self.cleaned_data if cleaned is None else cleaned
+        return [
+            name
+            for name in PERSONAL_DATA_FIELDS
+            if name in data and data[name] != self.original[name]
+        ]
+
+    def changes(self) -> dict[str, list[Any]]:
+        return {
+            name: [self.original[name], self.cleaned_data[name]] for name in self.changed_fields()
+        }
+
+
+class MembershipIbanForm(forms.Form):
+    """The IBAN a community pays one membership to."""
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"iban": membership.iban})
+        super().__init__(*args, **kwargs)
+        self.membership = membership
+        self.fields["iban"] = iban_field(
+            label=_("IBAN for payouts from %(community)s")
+            % {"community": membership.community.name}
+        )
+
+    def clean_iban(self) -> str:
+        return normalise_code(self.cleaned_data.get("iban") or "")
+
+    def has_new_iban(self) -> bool:
+        return self.cleaned_data["iban"] != self.membership.iban

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -70,15 +71,19 @@ class MemberQuerySet(models.QuerySet["Member"]):
 
 
 class Member(models.Model):
-    """A natural or legal person who is, was or will be a member of one or more communities."""
+    """A natural or legal person who is, was or will be a member of one or more communities.
+
+    Identity and contact data belong to the person and are shared by every community they
+    join; what a community pays them with (the IBAN) belongs to the membership.
+    """
 
     kind = models.CharField(_("kind of person"), max_length=7, choices=PersonKind.choices)
     category = models.CharField(_("category"), max_length=20, choices=MemberCategory.choices)
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     company_name = models.CharField(_("company name"), max_length=200, blank=True)
-    # Encrypted at rest like the IBAN; SQL lookups and uniqueness go through the blind
-    # indexes below, kept in step by save() (docs/security.md).
+    # Encrypted at rest; SQL lookups and uniqueness go through the blind indexes below,
+    # kept in step by save() (docs/security.md).
     fiscal_code = EncryptedTextField(
         _("tax code"), max_length=16, validators=[validate_fiscal_code]
     )
@@ -101,8 +106,6 @@ class Member(models.Model):
         related_name="+",
         verbose_name=_("municipality"),
     )
-    # Encrypted at rest (cer.core.crypto); never filter on it in SQL.
-    iban = EncryptedTextField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -167,7 +170,6 @@ class Member(models.Model):
     def clean(self) -> None:
         self.fiscal_code = normalise_code(self.fiscal_code)
         self.vat_number = normalise_code(self.vat_number)
-        self.iban = normalise_code(self.iban)
         errors: dict[str, list[ValidationError]] = {}
         if self.kind == PersonKind.NATURAL:
             if not self.first_name:
@@ -216,9 +218,31 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
             Q(valid_to__isnull=True) | Q(valid_to__gt=day)
         )
 
+    def not_ended_on(self, day: object) -> MembershipQuerySet:
+        """Memberships valid on `day` or starting later: the person belongs or will belong."""
+        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+    def payout_ibans(self, *, community_id: int, member_ids: Iterable[int]) -> dict[int, str]:
+        """Return each member's IBAN for the community's payouts: their latest membership's.
+
+        A member who left is still paid what was earned before, to the IBAN they gave
+        this community; another community's IBAN is never used.
+        """
+        rows = (
+            self.filter(community_id=community_id, member_id__in=list(member_ids))
+            .order_by("valid_from", "pk")
+            .values_list("member_id", "iban")
+        )
+        # Later memberships come last and win.
+        return dict(rows)
+
 
 class Membership(models.Model):
-    """A member's time in a community, with a role: history is kept, never overwritten."""
+    """A member's time in a community, with a role: history is kept, never overwritten.
+
+    The IBAN is the membership's, not the person's: each community pays to the account
+    given to it, and a change made in one community cannot redirect another's payouts.
+    """
 
     member = models.ForeignKey(
         Member, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("member")
@@ -242,6 +266,10 @@ class Membership(models.Model):
     valid_to = models.DateField(
         _("valid to"), null=True, blank=True, help_text=_("First day no longer a member.")
     )
+    # Encrypted at rest (cer.core.crypto); never filter on it in SQL.
+    iban = EncryptedTextField(
+        _("IBAN for payouts"), max_length=34, blank=True, validators=[validate_iban]
+    )
 
     objects = MembershipQuerySet.as_manager()
 
@@ -260,6 +288,9 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} — {self.community} ({self.get_role_display()})"
+
+    def clean(self) -> None:
+        self.iban = normalise_code(self.iban)
 
 
 class Invitation(models.Model):
@@ -354,6 +385,10 @@ class MembershipApplication(models.Model):
     # [{"pod", "configuration_id", "contracted_power_kw", "has_withdrawal", "has_injection",
     #   "address"}]: turned into ConnectionPoint rows on approval.
     declared_points = models.JSONField(_("declared connection points"), default=list, blank=True)
+    # The account the applicant gives this community; copied onto the membership on approval.
+    iban = EncryptedTextField(
+        _("IBAN for payouts"), max_length=34, blank=True, validators=[validate_iban]
+    )
     started_at = models.DateTimeField(_("started at"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)

@@ -19,6 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cer.audit.services import record
 from cer.communities.models import Configuration
+from cer.communities.uniqueness import pod_problem
+from cer.core.validators import normalise_code, validate_iban
+from cer.members.changes import mask_iban
 from cer.members.models import (
     ApplicationStatus,
     ApplicationStep,
@@ -155,15 +158,27 @@ def register_with_invitation(
     return user, application
 
 
-def save_profile(*, application: MembershipApplication, member: Member, now: dt.datetime) -> Member:
-    """Save the applicant's personal or company data and move on to the privacy notice."""
+def save_profile(
+    *, application: MembershipApplication, member: Member, now: dt.datetime, iban: str = ""
+) -> Member:
+    """Save the applicant's personal or company data and move on to the privacy notice.
+
+    `iban` is the account the applicant gives this community: it waits on the
+    application and becomes the membership's on approval.
+    """
     with transaction.atomic():
         member.user = application.user
         member.full_clean()
         member.save()
         application.member = member
+        application.iban = normalise_code(iban)
+        if application.iban:
+            try:
+                validate_iban(application.iban)
+            except ValidationError as error:
+                raise ValidationError({"iban": error.messages}) from error
         application.step = ApplicationStep.PRIVACY
-        application.save(update_fields=["member", "step"])
+        application.save(update_fields=["member", "iban", "step"])
         record(
             actor=application.user,
             code="members.member.registered",
@@ -227,6 +242,10 @@ def approve(
                     has_injection=declared["has_injection"],
                     address=declared.get("address", ""),
                 )
+                # A POD taken meanwhile in another community: say so without naming it.
+                problem = pod_problem(point.pod, user=actor, community=locked.community)
+                if problem is not None:
+                    raise ValidationError({"pod": problem.messages})
                 point.full_clean()
                 point.save()
                 withdraws |= point.has_withdrawal
@@ -244,6 +263,7 @@ def approve(
                 role=MembershipRole.MEMBER,
                 kind=kind,
                 valid_from=valid_from,
+                iban=locked.iban,
             )
             locked.status = ApplicationStatus.APPROVED
             locked.decided_at = now
@@ -258,6 +278,7 @@ def approve(
                 changes={
                     "valid_from": valid_from.isoformat(),
                     "pods": [p["pod"] for p in locked.declared_points],
+                    "iban": ["", mask_iban(locked.iban)],
                 },
             )
     except ValidationError as error:

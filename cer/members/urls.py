@@ -11,4 +11,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("communities/<int:pk>/history/", views.history, name="history"),
     path("applications/<int:pk>/", views.application_detail, name="application"),
     path("memberships/<int:pk>/end/", views.end_membership, name="end_membership"),
+    path("memberships/<int:pk>/edit/", views.membership_edit, name="membership_edit"),
+    path("profile/", views.profile, name="profile"),
 ]

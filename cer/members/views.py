@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -23,18 +24,21 @@ from cer.core.validators import (
     validate_pod,
     validate_vat_number,
 )
-from cer.members import services
+from cer.members import changes, services
 from cer.members.forms import (
     ApprovalForm,
     DeclaredPointFormSet,
     EndMembershipForm,
     InviteForm,
+    MembershipIbanForm,
+    PersonalDataForm,
     ProfileForm,
     RegistrationForm,
 )
 from cer.members.models import (
     ApplicationStatus,
     ApplicationStep,
+    Member,
     Membership,
     MembershipApplication,
 )
@@ -181,6 +185,81 @@ def end_membership(request: HttpRequest, membership: Membership) -> HttpResponse
     )
 
 
+@object_permission("members.change_membership", Membership)
+def membership_edit(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The community's IBAN for this membership and, unless shared, the person's data."""
+    member = membership.member
+    locked = not changes.may_change_shared_data(
+        member=member, actor=request.user, today=timezone.localdate()
+    )
+    data = request.POST or None
+    form = PersonalDataForm(data, instance=member, prefix="p", locked=locked)
+    iban_form = MembershipIbanForm(data, membership=membership, prefix="m")
+    status = 200
+    if request.method == "POST":
+        if _all_valid([form, iban_form]):
+            _save_changes(request, form, [iban_form])
+            messages.success(request, _("The changes were saved."))
+            return redirect("members:history", membership.community_id)
+        status = 400
+    context = {"membership": membership, "form": form, "iban_form": iban_form, "locked": locked}
+    return render(request, "members/membership_edit.html", context, status=status)
+
+
+@login_only
+def profile(request: HttpRequest) -> HttpResponse:
+    """The person's own data and the IBAN each of their communities pays them to."""
+    member = Member.objects.filter(user_id=request.user.pk or 0).first()
+    if member is None:
+        return render(request, "members/profile_none.html")
+    memberships = changes.memberships_for_iban(
+        member=member, actor=request.user, today=timezone.localdate()
+    )
+    data = request.POST or None
+    form = PersonalDataForm(data, instance=member, prefix="p")
+    iban_forms = [MembershipIbanForm(data, membership=m, prefix=f"m{m.pk}") for m in memberships]
+    status = 200
+    if request.method == "POST":
+        if _all_valid([form, *iban_forms]):
+            _save_changes(request, form, iban_forms)
+            messages.success(request, _("Your data were saved."))
+            return redirect("members:profile")
+        status = 400
+    context = {
+        "member": member,
+        "form": form,
+        "iban_forms": iban_forms,
+        "has_errors": status == 400,
+    }
+    return render(request, "members/profile.html", context, status=status)
+
+
+def _all_valid(forms: list) -> bool:
+    # Every form is validated, so that each one shows its own errors.
+    return all([form.is_valid() for form in forms])
+
+
+def _save_changes(
+    request: HttpRequest, form: PersonalDataForm, iban_forms: list[MembershipIbanForm]
+) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        changed = form.changes()
+        if changed:
+            form.save()
+            changes.record_member_change(
+                member=form.instance, actor=request.user, now=now, changes=changed
+            )
+        for iban_form in iban_forms:
+            if iban_form.has_new_iban():
+                changes.set_iban(
+                    membership=iban_form.membership,
+                    iban=iban_form.cleaned_data["iban"],
+                    actor=request.user,
+                    now=now,
+                )
+
+
 # The invitee's side --------------------------------------------------------------------
 
 
@@ -246,6 +325,8 @@ def onboarding(request: HttpRequest) -> HttpResponse:
         form = ProfileForm(
             request.POST or None,
             prefix="p",
+            user=request.user,
+            community=application.community,
             initial={
                 "kind": "NATURAL",
                 "category": "HOUSEHOLD",
@@ -256,7 +337,10 @@ def onboarding(request: HttpRequest) -> HttpResponse:
             if form.is_valid():
                 try:
                     services.save_profile(
-                        application=application, member=form.save(commit=False), now=now
+                        application=application,
+                        member=form.save(commit=False),
+                        now=now,
+                        iban=form.cleaned_data["iban"],
                     )
                 except ValidationError as error:
                     form.add_error(None, error)
@@ -282,14 +366,16 @@ def onboarding(request: HttpRequest) -> HttpResponse:
         formset = DeclaredPointFormSet(
             request.POST or None,
             prefix="pt",
-            form_kwargs={"community": application.community},
+            form_kwargs={"community": application.community, "user": request.user},
         )
         if request.method == "POST":
             if request.POST.get("action") == "add_row":
                 data = request.POST.copy()
                 data["pt-TOTAL_FORMS"] = str(int(data.get("pt-TOTAL_FORMS") or 1) + 1)
                 formset = DeclaredPointFormSet(
-                    data, prefix="pt", form_kwargs={"community": application.community}
+                    data,
+                    prefix="pt",
+                    form_kwargs={"community": application.community, "user": request.user},
                 )
                 formset.is_valid()
             elif formset.is_valid():

@@ -1,26 +1,52 @@
 """HTTP ingestion: the platform's JSON readings posted by a device or by a community manager.
 
-A manager calls with a session (and CSRF) or with a personal access token that has
-the `readings:write` scope.
+A device authenticates with HTTP Basic (its MQTT username and secret); a manager calls
+with a session (CSRF token, second factor where required, as everywhere in the API) or
+with a personal access token that has the `readings:write` scope. The caller is authenticated before the connection point is looked up, so an
+unknown POD or plant answers exactly as a known one does. Requests are counted per
+client address and per device username, and wrong device secrets are bounded
+(cer.metering.limits): over a limit the answer is 429 with Retry-After.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
-from cer.api import tokens
-from cer.api.models import TokenScope
-from cer.core.access import public
+from cer.accounts import tokens
+from cer.accounts.models import TokenScope
+from cer.api.authentication import VerifiedSessionAuthentication
+from cer.api.permissions import PUBLIC, FollowsAccessRule
+from cer.metering import limits
+from cer.metering.api_schema import (
+    DEVICE_BASIC_SCHEME_NAME,
+    INGEST_ERROR,
+    OUTCOME,
+    READINGS_BODY,
+)
 from cer.metering.models import Device
-from cer.metering.services import ReadingsRejected, authenticate_device, ingest_http_readings
+from cer.metering.services import (
+    DeviceLockedOut,
+    ReadingsRejected,
+    authenticate_device,
+    ingest_http_readings,
+)
 from cer.plants.models import ConnectionPoint, Plant
+
+MANAGE = "communities.manage_community"
 
 
 def _error(status: int, field: str, message: str) -> JsonResponse:
@@ -30,13 +56,26 @@ def _error(status: int, field: str, message: str) -> JsonResponse:
     return response
 
 
+def _too_many(retry_after: int) -> JsonResponse:
+    # One answer for every limit, so it tells nothing about which usernames exist.
+    response = _error(429, "Authorization", _("too many requests: retry after Retry-After seconds"))
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _client_address(request: HttpRequest) -> str:
+    # As the API's login lockout: the address the WSGI server saw; X-Forwarded-For is
+    # never trusted here (the proxy sets REMOTE_ADDR, docs/api.md).
+    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 (a key, not a bind)
+
+
 def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     header = request.headers.get("Authorization", "")
-    scheme, _, encoded = header.partition(" ")
+    scheme, _sep, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded:
         return None
     try:
-        username, _, secret = (
+        username, _sep, secret = (
             base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
         )
     except (binascii.Error, UnicodeDecodeError):
@@ -45,96 +84,211 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
 
 
 def _personal_token_secret(request: HttpRequest) -> str | None:
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not tokens.looks_like_personal_token(secret):
         return None
     return secret
 
 
-def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
-    """Apply the CSRF check the view is exempt from: a session call still needs the token."""
-    middleware = CsrfViewMiddleware(_no_response)
-    return middleware.process_view(request, _no_response, (), {})
+@dataclass(frozen=True)
+class _Caller:
+    """Who posts: a device, or a user (session or personal access token)."""
 
-
-def _no_response(request: HttpRequest) -> HttpResponse:
-    # Stands in for a view that is not CSRF-exempt, so the middleware runs its check.
-    return HttpResponse()
-
-
-# Public at the routing level: each call authenticates itself, as a device (HTTP Basic
-# with its MQTT credentials) or as a community manager's session (with CSRF).
-@public
-@csrf_exempt
-@require_POST
-def plant_readings(request: HttpRequest, plant_id: int) -> HttpResponse:
-    """Readings of the connection point behind a plant."""
-    plant = Plant.objects.select_related("connection_point__configuration__community").filter(
-        pk=plant_id
-    )
-    if not plant:
-        return _error(404, "plant", "no such plant")
-    return _post_readings(request, plant[0].connection_point)
-
-
-@public
-@csrf_exempt
-@require_POST
-def point_readings(request: HttpRequest, pod: str) -> HttpResponse:
-    """Readings of one connection point, one or many in a single body."""
-    point = (
-        ConnectionPoint.objects.select_related("configuration__community")
-        .filter(pod=pod.upper())
-        .first()
-    )
-    if point is None:
-        return _error(404, "pod", "no such connection point")
-    return _post_readings(request, point)
-
-
-# What a personal access token needs here (the API's route checks read it).
-plant_readings.token_scope = TokenScope.READINGS_WRITE  # type: ignore[attr-defined]
-point_readings.token_scope = TokenScope.READINGS_WRITE  # type: ignore[attr-defined]
-
-
-def _post_readings(request: HttpRequest, point: ConnectionPoint) -> HttpResponse:
     device: Device | None = None
-    credentials = _basic_credentials(request)
+    user: Any = None
+
+
+def _authenticate(request: Request) -> _Caller | JsonResponse:
+    """Return the caller, or the refusal; nothing here depends on the URL's target."""
+    now = timezone.now()
+    http: HttpRequest = request._request
+    address = _client_address(http)
+    per_address = limits.requests_per_address()
+    if per_address.exceeded(address, now=now):
+        return _too_many(per_address.retry_after(now=now))
+    credentials = _basic_credentials(http)
     if credentials is not None:
-        device = authenticate_device(username=credentials[0], secret=credentials[1])
-        if device is None:
-            return _error(401, "Authorization", "unknown device or wrong secret")
-        if device.connection_point_id != point.pk:
-            return _error(403, "Authorization", "this device belongs to another connection point")
-    elif (secret := _personal_token_secret(request)) is not None:
+        username, secret = credentials
+        per_device = limits.requests_per_device()
+        if per_device.exceeded(username, now=now):
+            return _too_many(per_device.retry_after(now=now))
         try:
-            token = tokens.authenticate_secret(secret=secret, now=timezone.now())
+            device = authenticate_device(
+                username=username, secret=secret, client_address=address, now=now
+            )
+        except DeviceLockedOut as locked:
+            return _too_many(locked.retry_after)
+        if device is None:
+            return _error(401, "Authorization", _("unknown device or wrong secret"))
+        return _Caller(device=device)
+    if (secret := _personal_token_secret(http)) is not None:
+        try:
+            token = tokens.authenticate_secret(secret=secret, now=now)
         except tokens.TokenRefused:
-            return _error(401, "Authorization", "personal access token invalid, expired or revoked")
+            return _error(
+                401, "Authorization", _("personal access token invalid, expired or revoked")
+            )
         if not token.allows(TokenScope.READINGS_WRITE):
-            return _error(403, "Authorization", "the token lacks the scope readings:write")
-        if not token.owner.has_perm("communities.manage_community", point.configuration.community):
-            return _error(403, "user", "only the community's referente or administrators")
-    elif request.user.is_authenticated:
-        failure = _csrf_failure(request)
-        if failure is not None:
-            return _error(403, "csrfmiddlewaretoken", "CSRF check failed")
-        if not request.user.has_perm("communities.manage_community", point.configuration.community):
-            return _error(403, "user", "only the community's referente or administrators")
-    else:
-        return _error(401, "Authorization", "device credentials (HTTP Basic) or a session needed")
+            return _error(403, "Authorization", _("the token lacks the scope readings:write"))
+        return _Caller(user=token.owner)
     try:
-        outcome = ingest_http_readings(
-            point=point,
-            device=device,
-            path=request.path,
-            body=request.body,
-            received_at=timezone.now(),
+        # The API's own session rule: CSRF on writes, and the second factor where one is
+        # required (the web middleware leaves /api/ to it).
+        session = VerifiedSessionAuthentication().authenticate(request)
+    except PermissionDenied:
+        return _error(403, "csrfmiddlewaretoken", _("CSRF check failed"))
+    if session is not None:
+        return _Caller(user=session[0])
+    return _error(401, "Authorization", _("device credentials (HTTP Basic) or a session needed"))
+
+
+class _AlwaysJson(BaseContentNegotiation):
+    """Answer JSON whatever Accept says: devices send all sorts of headers, or none."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return None
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+def _refusal(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=INGEST_ERROR, description=description)
+
+
+INGEST_SCHEMA = extend_schema(
+    tags=["readings"],
+    request={"application/json": READINGS_BODY},
+    auth=[{DEVICE_BASIC_SCHEME_NAME: []}, {"personalTokenAuth": []}, {"cookieAuth": []}],
+    parameters=[
+        OpenApiParameter(
+            "WWW-Authenticate",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[401],
+            description='`Basic realm="cer-metering"`.',
+        ),
+        OpenApiParameter(
+            "Retry-After",
+            OpenApiTypes.INT,
+            OpenApiParameter.HEADER,
+            response=[429],
+            description="Seconds until the limit's window ends.",
+        ),
+    ],
+    responses={
+        201: OpenApiResponse(response=OUTCOME, description="Readings recorded."),
+        200: OpenApiResponse(response=OUTCOME, description="Nothing new: all duplicates."),
+        400: _refusal("Readings refused (stored as a rejected message); `field` names the fault."),
+        401: _refusal(
+            "No valid credentials: the same answer for an unknown POD or plant, an unknown "
+            "device and a wrong secret."
+        ),
+        403: _refusal(
+            "A device posting for another point (or an unknown one), a user who does not "
+            "manage the point's community (or an unknown one), a token without "
+            "`readings:write`, a session without CSRF token."
+        ),
+        429: _refusal(
+            "Too many requests from the address or for the device username, or too many "
+            "wrong secrets (checked again when the window ends)."
+        ),
+    },
+)
+
+
+class _ReadingsView(APIView):
+    """What both ingestion endpoints share: the caller first, then the target."""
+
+    # Public at the routing level: each call authenticates itself (see _authenticate),
+    # so DRF's authentication, throttles and parsers are off.
+    access_rule = PUBLIC
+    # What a personal access token needs here (the API's route checks read it).
+    token_scope = TokenScope.READINGS_WRITE
+    authentication_classes: list[Any] = []
+    permission_classes = [FollowsAccessRule]
+    throttle_classes: list[Any] = []
+    parser_classes: list[Any] = []
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _AlwaysJson
+    # OPTIONS describes nothing the schema does not: answer it with 405.
+    metadata_class = None
+
+    def perform_authentication(self, request: Request) -> None:
+        # Left to _authenticate. Resolving `request.user` here would also overwrite the
+        # session user on the underlying request with an anonymous one.
+        return None
+
+    def target(self, **kwargs: Any) -> ConnectionPoint | None:
+        raise NotImplementedError
+
+    def record(self, request: Request, **kwargs: Any) -> HttpResponse:
+        django_request: HttpRequest = request._request
+        caller = _authenticate(request)
+        if isinstance(caller, HttpResponse):
+            return caller
+        point = self.target(**kwargs)
+        if caller.device is not None:
+            if point is None or point.pk != caller.device.connection_point_id:
+                return _error(
+                    403, "Authorization", _("this device belongs to another connection point")
+                )
+        elif point is None or not caller.user.has_perm(MANAGE, point.configuration.community):
+            # The same answer whether the point exists or not: no oracle for POD numbers.
+            return _error(
+                403, "user", _("only the referente or administrators of the point's community")
+            )
+        try:
+            outcome = ingest_http_readings(
+                point=point,
+                device=caller.device,
+                path=django_request.path,
+                body=django_request.body,
+                received_at=timezone.now(),
+            )
+        except ReadingsRejected as rejected:
+            return _error(400, rejected.rejection.field, rejected.rejection.reason)
+        return JsonResponse(
+            {"accepted": outcome.new_readings, "duplicates": outcome.duplicate_readings},
+            status=201 if outcome.new_readings else 200,
         )
-    except ReadingsRejected as rejected:
-        return _error(400, rejected.rejection.field, rejected.rejection.reason)
-    return JsonResponse(
-        {"accepted": outcome.new_readings, "duplicates": outcome.duplicate_readings},
-        status=201 if outcome.new_readings else 200,
-    )
+
+
+class PlantReadings(_ReadingsView):
+    """Readings of the connection point behind a plant."""
+
+    def target(self, **kwargs: Any) -> ConnectionPoint | None:
+        plant = (
+            Plant.objects.select_related("connection_point__configuration__community")
+            .filter(pk=kwargs["plant_id"])
+            .first()
+        )
+        return plant.connection_point if plant is not None else None
+
+    @INGEST_SCHEMA
+    def post(self, request: Request, plant_id: int) -> HttpResponse:
+        """Post readings of the connection point behind a plant, as a device or a manager."""
+        return self.record(request, plant_id=plant_id)
+
+
+class PointReadings(_ReadingsView):
+    """Readings of one connection point, one or many in a single body."""
+
+    def target(self, **kwargs: Any) -> ConnectionPoint | None:
+        return (
+            ConnectionPoint.objects.select_related("configuration__community")
+            .filter(pod=kwargs["pod"].upper())
+            .first()
+        )
+
+    @INGEST_SCHEMA
+    def post(self, request: Request, pod: str) -> HttpResponse:
+        """Post readings of one connection point (by POD), as a device or a manager."""
+        return self.record(request, pod=pod)
+
+
+plant_readings = PlantReadings.as_view()
+point_readings = PointReadings.as_view()

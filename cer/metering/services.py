@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import logging
 import secrets
 from collections import defaultdict
@@ -15,13 +16,18 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import (
+    check_password,
+    get_hasher,
+    is_password_usable,
+    make_password,
+)
 from django.db import connection, transaction
 from django.db.models import Max, Sum
 
 from cer.communities.models import Configuration
 from cer.dashboards.services import bump_readings_version
-from cer.metering import broker, ingest
+from cer.metering import broker, ingest, limits
 from cer.metering.models import (
     CounterChannel,
     CounterSample,
@@ -235,32 +241,88 @@ def _session(session: broker.DynsecSession | None) -> Iterator[broker.DynsecSess
         yield opened
 
 
-def authenticate_device(*, username: str, secret: str) -> Device | None:
+class DeviceLockedOut(Exception):
+    """Too many wrong secrets lately for this username or from this address.
+
+    `retry_after` [s] is when the window ends and secrets are checked again.
+    """
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"locked out for {retry_after} s")
+        self.retry_after = retry_after
+
+
+def authenticate_device(
+    *, username: str, secret: str, client_address: str, now: dt.datetime
+) -> Device | None:
     """Return the active device with these MQTT credentials, or None.
 
-    Hash checks cost a fraction of a second by design; a successful check is
-    remembered per process for the current hash, so rotation invalidates it.
+    Hash checks cost a fraction of a second by design, so their number is bounded:
+    after too many wrong secrets for one username, or from one address, within the
+    window (cer.metering.limits), DeviceLockedOut is raised without hashing until the
+    window ends. Unknown, inactive and secret-less usernames are checked against a
+    dummy hash, so the answer takes as long whether the username exists or not, and
+    their failures count the same way. A successful check is remembered per process
+    for the current hash (rotation invalidates it); a remembered secret gets in even
+    during a lockout, since comparing it costs no hashing and so someone who merely
+    knows a device's username cannot shut it out.
     """
     device = (
         Device.objects.select_related("connection_point")
         .filter(mqtt_username=username, status=DeviceStatus.ACTIVE)
         .first()
     )
-    if device is None:
-        return None
+    if device is not None and not is_password_usable(device.secret_hash):
+        device = None
     fingerprint = hashlib.sha256(secret.encode()).hexdigest()
-    cache_key = (username, device.secret_hash)
-    if _verified_secrets.get(cache_key) == fingerprint:
-        return device
-    if not check_password(secret, device.secret_hash):
+    if device is not None:
+        remembered = _verified_secrets.get((username, device.secret_hash), "")
+        if hmac.compare_digest(remembered, fingerprint):
+            return device
+    by_device = limits.failed_secrets_per_device()
+    by_address = limits.failed_secrets_per_address()
+    waits = [
+        window.retry_after(now=now)
+        for window, subject in ((by_device, username), (by_address, client_address))
+        if window.reached(subject, now=now)
+    ]
+    if waits:
+        raise DeviceLockedOut(max(waits))
+    encoded = device.secret_hash if device is not None else _dummy_hash()
+    if not check_password(secret, encoded) or device is None:
+        _count_failure(by_device, username, by_address, client_address, now)
         return None
     if len(_verified_secrets) > 10_000:
         _verified_secrets.clear()
-    _verified_secrets[cache_key] = fingerprint
+    _verified_secrets[(username, device.secret_hash)] = fingerprint
     return device
 
 
 _verified_secrets: dict[tuple[str, str], str] = {}
+
+
+def _count_failure(
+    by_device: limits.Window,
+    username: str,
+    by_address: limits.Window,
+    client_address: str,
+    now: dt.datetime,
+) -> None:
+    if by_device.count(username, now=now) == by_device.limit:
+        logger.warning("metering.device.locked_out username=%r", username[:150])
+    if by_address.count(client_address, now=now) == by_address.limit:
+        logger.warning("metering.device.locked_out address=%s", client_address)
+
+
+def _dummy_hash() -> str:
+    """Return a hash of a random secret made by the preferred hasher, once per hasher."""
+    algorithm = get_hasher().algorithm
+    if algorithm not in _dummy_hashes:
+        _dummy_hashes[algorithm] = make_password(secrets.token_urlsafe(24))
+    return _dummy_hashes[algorithm]
+
+
+_dummy_hashes: dict[str, str] = {}
 
 
 # --- recording readings ------------------------------------------------------------------

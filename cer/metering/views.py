@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from cer.audit.services import record
 from cer.communities.models import Community
 from cer.core.access import object_permission
 from cer.metering import broker, services
@@ -25,16 +30,30 @@ def device_list(request: HttpRequest, community: Community) -> HttpResponse:
     form = DeviceForm(request.POST or None, community=community)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        now = timezone.now()
         try:
-            created = services.register_device(
-                point=data["point"],
-                name=data["name"],
-                kind=data["kind"],
-                serial_number=data["serial_number"],
-                meter_channel=data["meter_channel"],
-                counter_rollover_wh=data["counter_rollover_wh"],
-                now=timezone.now(),
-            )
+            with transaction.atomic():
+                created = services.register_device(
+                    point=data["point"],
+                    name=data["name"],
+                    kind=data["kind"],
+                    serial_number=data["serial_number"],
+                    meter_channel=data["meter_channel"],
+                    counter_rollover_wh=data["counter_rollover_wh"],
+                    now=now,
+                )
+                _record(
+                    request,
+                    created.device,
+                    community,
+                    "metering.device.created",
+                    now,
+                    changes={
+                        "name": ["", created.device.name],
+                        "kind": ["", created.device.kind],
+                        "connection_point": ["", data["point"].pod],
+                    },
+                )
         except services.DeviceNameTaken:
             form.add_error("name", _("Another device of this connection point has this name."))
         except broker.BrokerError:
@@ -70,27 +89,65 @@ def device_action(request: HttpRequest, community: Community) -> HttpResponse:
     )
     action = request.POST.get("action", "")
     now = timezone.now()
+    if action not in ACTIONS:
+        messages.error(request, _("Unknown action."))
+        return redirect("metering:device_list", community_id=community.pk)
+    service, code, done = ACTIONS[action]
+    before = device.status
     try:
-        if action == "rotate":
-            return _show_secret(
-                request, community, services.rotate_device_secret(device=device, now=now)
+        # The device's new state and its audit entry are committed together.
+        with transaction.atomic():
+            outcome = service(device=device, now=now)
+            changes = (
+                {"secret": ["[old]", "[new]"]}
+                if action == "rotate"
+                else {"status": [before, outcome.status]}
             )
-        if action == "disable":
-            services.disable_device(device=device, now=now)
-            messages.success(request, _("Device disabled: the broker disconnected it."))
-        elif action == "enable":
-            services.enable_device(device=device, now=now)
-            messages.success(request, _("Device enabled."))
-        elif action == "delete":
-            services.delete_device(device=device, now=now)
-            messages.success(request, _("Device deleted; its readings are kept."))
-        else:
-            messages.error(request, _("Unknown action."))
+            _record(request, device, community, code, now, changes=changes)
+        if action == "rotate":
+            return _show_secret(request, community, outcome)
+        messages.success(request, done)
     except services.DeviceDeleted:
         messages.error(request, _("The device was already deleted."))
     except broker.BrokerError:
         messages.error(request, _("The MQTT broker could not be reached; nothing changed."))
     return redirect("metering:device_list", community_id=community.pk)
+
+
+# Action → (service, audit code, message once done).
+ACTIONS = {
+    "rotate": (services.rotate_device_secret, "metering.device.rotated", ""),
+    "disable": (
+        services.disable_device,
+        "metering.device.disabled",
+        _lazy("Device disabled: the broker disconnected it."),
+    ),
+    "enable": (services.enable_device, "metering.device.enabled", _lazy("Device enabled.")),
+    "delete": (
+        services.delete_device,
+        "metering.device.deleted",
+        _lazy("Device deleted; its readings are kept."),
+    ),
+}
+
+
+def _record(
+    request: HttpRequest,
+    device: Device,
+    community: Community,
+    code: str,
+    now: Any,
+    *,
+    changes: dict[str, Any],
+) -> None:
+    record(
+        actor=request.user,
+        code=code,
+        now=now,
+        target=device,
+        community=community,
+        changes=changes,
+    )
 
 
 def _show_secret(

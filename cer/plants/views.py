@@ -17,6 +17,7 @@ from cer.dashboards.views import period_context, point_readings_context
 from cer.plants import eligibility, services
 from cer.plants.forms import PlantRegistrationForm
 from cer.plants.models import Plant
+from cer.plants.visibility import plant_rows
 
 
 @object_permission("communities.view_community", Community)
@@ -26,9 +27,16 @@ def plant_list(request: HttpRequest, community: Community) -> HttpResponse:
         .select_related("connection_point", "owner")
         .order_by("name", "pk")
     )
+    # A plain member sees other members' plants by a neutral label, without name or POD,
+    # listed by entry into service: an order by name would hint at the hidden names.
+    rows = plant_rows(
+        plants, community_id=community.pk, user=request.user, today=timezone.localdate()
+    )
+    if not all(row.visible for row in rows):
+        rows.sort(key=lambda row: (row.plant.entry_into_service_date, row.plant.pk))
     context = {
         "community": community,
-        "plants": plants,
+        "plants": rows,
         "can_register": request.user.has_perm("plants.register_plant", community),
     }
     return render(request, "plants/plant_list.html", context)
@@ -70,8 +78,12 @@ def plant_detail(request: HttpRequest, plant: Plant) -> HttpResponse:
         }
         for result in services.stored_results(plant)
     ]
+    (row,) = plant_rows(
+        [plant], community_id=community.pk, user=request.user, today=timezone.localdate()
+    )
     context = {
         "plant": plant,
+        "row": row,
         "point": point,
         "community": community,
         "checks": checks,

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -28,9 +27,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cer.audit.models import AuditEntry
 from cer.audit.services import record
 from cer.communities.models import Community
-from cer.members.models import Member, Membership
+from cer.core.safe_export import csv_writer
+from cer.members.models import Member, Membership, MembershipApplication
 from cer.metering.models import Device, HourlyReading
 from cer.plants.models import ConnectionPoint, Plant
+from cer.privacy import redaction
 from cer.privacy.models import Consent, Erasure
 
 logger = logging.getLogger(__name__)
@@ -96,13 +97,13 @@ def personal_data(*, user: Any) -> dict[str, list[dict[str, Any]]]:
         "phone",
         "address",
         "municipality_id",
-        "iban",
         "created_at",
     ]
     data["member"] = [{name: getattr(member, name) for name in member_fields}]
+    # The IBAN is each membership's: the account that community pays to.
     data["memberships"] = _rows(
         Membership.objects.filter(member=member).order_by("valid_from"),
-        ["community__name", "role", "kind", "valid_from", "valid_to"],
+        ["community__name", "role", "kind", "valid_from", "valid_to", "iban"],
     )
     points = ConnectionPoint.objects.filter(holder=member).order_by("pod")
     data["connection_points"] = _rows(
@@ -153,10 +154,12 @@ def personal_data(*, user: Any) -> dict[str, list[dict[str, Any]]]:
 def _csv(rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
+        # Texts the user typed cannot become formulas in a spreadsheet (safe_export).
+        writer = csv_writer(buffer)
+        fields = list(rows[0])
+        writer.writerow(fields)
         for row in rows:
-            writer.writerow({key: _plain(value) for key, value in row.items()})
+            writer.writerow([_plain(row.get(field, "")) for field in fields])
     return buffer.getvalue()
 
 
@@ -220,6 +223,8 @@ def erase_member(*, member: Member, actor: Any, reason: str, now: dt.datetime) -
             raise MembershipStillActive(member.pk)
         last_end = Membership.objects.filter(member=member).aggregate(last=Max("valid_to"))["last"]
         keep_until = (last_end or today) + ACCOUNTING_RETENTION
+        # Copies of the name, e-mail and addresses elsewhere, found while they are known.
+        traces = redaction.gather_traces(member=member)
         member.first_name = ""
         member.last_name = f"{ERASED} #{member.pk}"
         member.company_name = f"{ERASED} #{member.pk}" if member.company_name else ""
@@ -232,7 +237,9 @@ def erase_member(*, member: Member, actor: Any, reason: str, now: dt.datetime) -
         member.pec = ""
         member.phone = ""
         member.address = ERASED
-        member.iban = ""
+        # Bank details live on the memberships and on the applications that carried them.
+        Membership.objects.filter(member=member).update(iban="")
+        MembershipApplication.objects.filter(member=member).update(iban="")
         member.save(
             update_fields=[
                 "first_name",
@@ -246,7 +253,6 @@ def erase_member(*, member: Member, actor: Any, reason: str, now: dt.datetime) -
                 "pec",
                 "phone",
                 "address",
-                "iban",
             ]
         )
         ConnectionPoint.objects.filter(holder=member).update(address="")
@@ -260,6 +266,9 @@ def erase_member(*, member: Member, actor: Any, reason: str, now: dt.datetime) -
             "address",
             "IBAN",
             "connection point addresses",
+            "invitation emails",
+            "addresses declared in membership applications",
+            "names, emails and addresses in the audit log",
         ]
         user = member.user
         if user is not None:
@@ -292,8 +301,14 @@ def erase_member(*, member: Member, actor: Any, reason: str, now: dt.datetime) -
                 keep_until,
             ),
             _kept(
-                "audit log entries",
-                str(_("Accountability of changes made to the community's records.")),
+                "audit log entries (time, action, object), personal values replaced",
+                str(
+                    _(
+                        "Accountability of changes made to the community's records "
+                        "(GDPR art. 5.2 and 17.3.b); amounts and membership history stay "
+                        "for accounting (art. 2220 c.c., 10 years)."
+                    )
+                ),
                 keep_until,
             ),
         ]
@@ -312,14 +327,15 @@ def erase_member(*, member: Member, actor: Any, reason: str, now: dt.datetime) -
             target=erasure,
             changes={"reason": reason, "member": member.pk},
         )
+        redaction.erase_traces(traces=traces, actor=actor, now=now, target=erasure)
     logger.info("privacy.member.erased %s", member.pk)
     return erasure
 
 
 def _erase_account(*, user: Any, now: dt.datetime) -> None:
-    from cer.api.authentication import revoke_all_tokens
+    from cer.accounts.revocation import revoke_everything
 
-    revoke_all_tokens(user=user)
+    revoke_everything(user=user, now=now, reason="erased")
     TOTPDevice.objects.filter(user=user).delete()
     Consent.objects.filter(user=user, withdrawn_at__isnull=True).update(withdrawn_at=now)
     user.username = f"erased-{user.pk}"
@@ -345,7 +361,7 @@ class RetentionRule:
 
 
 def _drop_login_failures(now: dt.datetime) -> int:
-    from cer.api.models import LoginFailure
+    from cer.accounts.models import LoginFailure
 
     deleted, _detail = LoginFailure.objects.filter(at__lt=now - LOGIN_FAILURE_RETENTION).delete()
     return deleted
@@ -498,7 +514,32 @@ _ACTIVITIES = [
         _("Username, IP address of failed logins, audit trail of changes"),
         _("None"),
         _("None outside the EU"),
-        _("Failed logins 30 days; audit trail 10 years"),
+        _(
+            "Failed logins 30 days; audit trail 10 years, with a person's names, emails "
+            "and addresses replaced when they are erased"
+        ),
+    ),
+    (
+        "accounting_after_erasure",
+        _("Records kept after an erasure"),
+        _(
+            "Keeping, after a member's data are erased, the amounts settled and paid and "
+            "the membership history that justify them."
+        ),
+        _(
+            "Legal obligation (GDPR art. 6.1.c and 17.3.b): accounting records and their "
+            "supporting documents, art. 2220 codice civile (10 years); tax records, art. 22 "
+            "DPR 600/1973"
+        ),
+        _("Former members"),
+        _(
+            "Pseudonymous member number, memberships (community, role, dates), POD codes, "
+            "hourly readings, statements, invoices and payments with their own copy of the "
+            "parties' data"
+        ),
+        _("Tax authority and GSE on request; accountants bound by confidentiality"),
+        _("None outside the EU"),
+        _("10 years after the last membership ended, then anonymised or deleted"),
     ),
 ]
 
@@ -527,7 +568,7 @@ def processing_register(*, community: Community, now: dt.datetime) -> dict[str, 
 def processing_register_csv(*, register: dict[str, Any]) -> str:
     """Render the register as CSV: one row per activity, the controller in each row."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(["controller", "controller_fiscal_code", *ACTIVITY_FIELDS])
     controller = register["controller"]
     for activity in register["activities"]:

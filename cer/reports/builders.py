@@ -7,7 +7,6 @@ page, CSV, XLSX (openpyxl) or PDF (reportlab) from those same rows.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -21,6 +20,8 @@ from openpyxl.styles import Font
 
 from cer.billing.pdf import table_pdf
 from cer.communities.models import Community
+from cer.core.converters import is_sane_year
+from cer.core.safe_export import csv_writer, safe_row
 from cer.distribution.models import Distribution
 from cer.settlement.models import GseAmount, GseAmountKind, SettlementRun
 from cercalc.money import format_kwh
@@ -48,11 +49,17 @@ class Period:
 
 
 def parse_period(text: str) -> Period:
-    """Parse "2025", "2025-06" or "2025-Q2" into a half-open range of months."""
+    """Parse "2025", "2025-06" or "2025-Q2" into a half-open range of months.
+
+    Raises BadPeriod for anything else, a year outside 2000-2100 included.
+    """
     match = _PERIOD.match(text.strip())
     if not match:
         raise BadPeriod(text)
     year = int(match.group(1))
+    if not is_sane_year(year):
+        # Year 0 or 9999-12 would fail later, building a date Python cannot hold.
+        raise BadPeriod(text)
     if match.group(2):
         month = int(match.group(2))
         if not 1 <= month <= 12:
@@ -181,22 +188,24 @@ def build_report(*, community: Community, period: Period) -> Report:
 
 
 def report_csv(report: Report) -> str:
+    """Write the report as CSV; names typed by users cannot become formulas (safe_export)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     for heading, rows in report.sections():
         writer.writerow([heading])
-        writer.writerows([[str(cell) for cell in row] for row in rows])
+        writer.writerows(rows)
         writer.writerow([])
     return out.getvalue()
 
 
 def report_xlsx(report: Report) -> bytes:
+    """Write the report as XLSX: amounts stay numbers, texts are never formulas (safe_export)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for heading, rows in report.sections():
         sheet = workbook.create_sheet(title=heading[:31])
         for row in rows:
-            sheet.append(list(row))
+            sheet.append(safe_row(row))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for column in sheet.iter_cols(min_row=2):

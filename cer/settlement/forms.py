@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from cer.communities.models import Community
+from cer.core.converters import is_sane_year
+from cer.core.validators import normalise_code, validate_iban
 from cer.distribution.models import DistributionBasis, ExcessPolicy, MissingDataPolicy
 from cer.members.models import Member
 
@@ -24,9 +30,13 @@ class MonthField(forms.Field):
             return None
         try:
             year, month = text.split("-")
+            if not is_sane_year(int(year)):
+                raise ValueError(year)
             return dt.date(int(year), int(month), 1)
         except ValueError:
-            raise ValidationError(_("Write the month as YYYY-MM."), code="month") from None
+            raise ValidationError(
+                _("Write the month as YYYY-MM, between 2000 and 2100."), code="month"
+            ) from None
 
 
 class RunRequestForm(forms.Form):
@@ -53,16 +63,23 @@ class PolicyForm(forms.Form):
         help_text=_("One member per line: tax code = weight."),
     )
 
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.community = community
+
     def clean_custom_weights(self) -> dict[int, Decimal]:
         weights: dict[int, Decimal] = {}
+        # Only the community's own members, past or present: a tax code registered in another
+        # community gets the same answer as one registered nowhere.
+        members = Member.objects.filter(memberships__community=self.community).distinct()
         for number, line in enumerate(self.cleaned_data["custom_weights"].splitlines(), start=1):
             if not line.strip():
                 continue
             code, _sep, value = line.partition("=")
-            member = Member.objects.with_fiscal_code(code).first()
+            member = members.with_fiscal_code(code).first()
             if member is None:
                 raise ValidationError(
-                    _("Line %(n)s: no member with tax code %(code)s."),
+                    _("Line %(n)s: no member of this community has the tax code %(code)s."),
                     params={"n": number, "code": code.strip()},
                 )
             try:
@@ -115,21 +132,56 @@ class PayoutForm(forms.Form):
     period_start = MonthField(label=_("From month (YYYY-MM)"))
     period_end = MonthField(label=_("To month, included (YYYY-MM)"))
     debtor_name = forms.CharField(label=_("Account holder"), max_length=70)
-    debtor_iban = forms.CharField(label=_("Debit account IBAN"), max_length=34)
+    debtor_iban = forms.CharField(
+        label=_("Debit account IBAN"), max_length=34, validators=[validate_iban]
+    )
     debtor_bic = forms.CharField(label=_("BIC"), max_length=11)
     execution_date = forms.DateField(label=_("Execution date"))
+
+    def clean_debtor_iban(self) -> str:
+        return normalise_code(self.cleaned_data["debtor_iban"])
 
 
 class DisputeOpenForm(forms.Form):
     message = forms.CharField(label=_("What do you contest?"), widget=forms.Textarea)
 
 
+class MediatorField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
 class DisputeActionForm(forms.Form):
+    """A step of a dispute; the mediator is picked from `mediators`, never typed."""
+
     action = forms.ChoiceField(
         choices=[(a, a) for a in ("answer", "escalate", "reopen", "resolve", "reject")]
     )
     message = forms.CharField(label=_("Message"), widget=forms.Textarea, required=False)
-    mediator_username = forms.CharField(label=_("Mediator's username"), required=False)
+    mediator = MediatorField(
+        label=_("Mediator"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("A manager of the community or of the platform, not a party to the dispute."),
+        # One answer for anyone not on the list (a party, a stranger, an unknown id): the
+        # list is all there is to know.
+        error_messages={
+            "invalid_choice": _(
+                "Choose the mediator from the list: a party to the dispute cannot mediate it."
+            )
+        },
+    )
     amount_eur = forms.DecimalField(
         label=_("Correction in the member's favour [EUR]"), required=False, decimal_places=2
     )
+
+    def __init__(self, *args: Any, mediators: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mediator"].queryset = mediators  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        wanted = data.get("action") == "escalate" and "mediator" not in self.errors
+        if wanted and not data.get("mediator"):
+            self.add_error("mediator", _("Choose the mediator to invite."))
+        return data

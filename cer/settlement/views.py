@@ -6,13 +6,12 @@ passed on as `now`.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import io
 import secrets
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -35,11 +34,15 @@ from cer.billing.services import (
     act_on_dispute,
     cancel_payout,
     create_payout,
+    eligible_mediators,
     open_dispute,
     payable,
+    payout_file,
 )
 from cer.communities.models import Community, Configuration
 from cer.core.access import login_only, object_permission
+from cer.core.downloads import XLSX, attachment_response
+from cer.core.safe_export import csv_writer
 from cer.distribution import services as distribution_services
 from cer.distribution.models import Distribution
 from cer.members.models import Member
@@ -70,13 +73,6 @@ from cer.settlement.services import (
     request_run,
     year_summary,
 )
-
-
-def _download(content: bytes | str, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
 
 # Runs -----------------------------------------------------------------------------------
 
@@ -185,7 +181,7 @@ def year_view(request: HttpRequest, configuration: Configuration, year: int) -> 
 
 @object_permission("settlement.manage_distribution", Community)
 def policy_edit(request: HttpRequest, community: Community) -> HttpResponse:
-    form = PolicyForm(request.POST or None)
+    form = PolicyForm(request.POST or None, community=community)
     pots = PotFormSet(request.POST or None, prefix="pots")
     components = ComponentFormSet(request.POST or None, prefix="components")
     if request.method == "POST" and form.is_valid() and pots.is_valid() and components.is_valid():
@@ -211,7 +207,10 @@ def policy_edit(request: HttpRequest, community: Community) -> HttpResponse:
             messages.info(request, _("The distribution policy was saved."))
             return redirect("settlement:policy", pk=community.pk)
         except distribution_services.InvalidPlan as error:
-            form.add_error(None, f"{error.field}: {error.problem}")
+            if error.field in form.fields:
+                form.add_error(error.field, error.problem)
+            else:
+                form.add_error(None, f"{error.field}: {error.problem}")
         except distribution_services.PolicyConflict as error:
             form.add_error("valid_from", str(error))
     policies = community.distribution_policies.prefetch_related("pots", "components")
@@ -269,14 +268,16 @@ def statement_detail(request: HttpRequest, statement: Statement) -> HttpResponse
 @object_permission("settlement.view_statement", Statement)
 def statement_pdf(request: HttpRequest, statement: Statement) -> HttpResponse:
     content = pdf.statement_pdf(explain.figures(statement))
-    name = f"statement-{statement.month:%Y-%m}-v{statement.version}-{statement.file_token}.pdf"
-    return _download(content, name, "application/pdf")
+    stem = f"statement-{statement.month:%Y-%m}-v{statement.version}-{statement.file_token}"
+    return attachment_response(content, filename_stem=stem, content_type="application/pdf")
 
 
 @object_permission("settlement.view_statement", Statement)
 def statement_csv(request: HttpRequest, statement: Statement) -> HttpResponse:
-    name = f"hours-{statement.month:%Y-%m}-{statement.file_token}.csv"
-    return _download(explain.hourly_csv(statement), name, "text/csv")
+    stem = f"hours-{statement.month:%Y-%m}-{statement.file_token}"
+    return attachment_response(
+        explain.hourly_csv(statement), filename_stem=stem, content_type="text/csv"
+    )
 
 
 # Disputes -------------------------------------------------------------------------------
@@ -303,16 +304,17 @@ def dispute_open(request: HttpRequest, line: StatementLine) -> HttpResponse:
 def dispute_detail(request: HttpRequest, dispute: Dispute) -> HttpResponse:
     can_answer = request.user.has_perm("settlement.answer_dispute", dispute)
     is_member = request.user.pk == dispute.member.user_id
-    form = DisputeActionForm(request.POST or None)
+    form = DisputeActionForm(
+        request.POST or None,
+        mediators=eligible_mediators(dispute, today=timezone.localdate()),
+    )
+    status = 200
     if request.method == "POST" and form.is_valid():
         action = form.cleaned_data["action"]
         member_actions = {"escalate", "reopen"}
         if not (can_answer or (is_member and action in member_actions)):
             raise PermissionDenied
-        mediator = None
-        if action == "escalate":
-            username = form.cleaned_data["mediator_username"]
-            mediator = get_user_model().objects.filter(username=username).first()
+        mediator = form.cleaned_data["mediator"] if action == "escalate" else None
         amount = form.cleaned_data.get("amount_eur") or Decimal(0)
         if action == "resolve" and amount and request.user.pk == dispute.mediator_id:
             # A mediator recommends; the community's managers decide on money.
@@ -330,6 +332,8 @@ def dispute_detail(request: HttpRequest, dispute: Dispute) -> HttpResponse:
         except DisputeError as error:
             messages.error(request, str(error))
         return redirect("settlement:dispute", pk=dispute.pk)
+    if request.method == "POST":
+        status = 400
     return render(
         request,
         "settlement/dispute.html",
@@ -340,6 +344,7 @@ def dispute_detail(request: HttpRequest, dispute: Dispute) -> HttpResponse:
             "can_answer": can_answer,
             "is_member": is_member,
         },
+        status=status,
     )
 
 
@@ -376,15 +381,13 @@ def community_report(request: HttpRequest, community: Community) -> HttpResponse
     kind = request.GET.get("format", "html")
     stem = f"report-{community.pk}-{period.label}"
     if kind == "csv":
-        return _download(report_csv(report), f"{stem}.csv", "text/csv")
+        return attachment_response(report_csv(report), filename_stem=stem, content_type="text/csv")
     if kind == "xlsx":
-        return _download(
-            report_xlsx(report),
-            f"{stem}.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        return attachment_response(report_xlsx(report), filename_stem=stem, content_type=XLSX)
     if kind == "pdf":
-        return _download(report_pdf(report), f"{stem}.pdf", "application/pdf")
+        return attachment_response(
+            report_pdf(report), filename_stem=stem, content_type="application/pdf"
+        )
     return render(request, "settlement/report.html", {"report": report, "community": community})
 
 
@@ -489,15 +492,19 @@ def payout_detail(request: HttpRequest, batch: PayoutBatch) -> HttpResponse:
 
 @object_permission("settlement.manage_payouts", PayoutBatch)
 def payout_xml(request: HttpRequest, batch: PayoutBatch) -> HttpResponse:
-    name = f"pain001-{batch.period_start:%Y%m}-{batch.file_token}.xml"
-    return _download(batch.xml, name, "application/xml")
+    stem = f"pain001-{batch.period_start:%Y%m}-{batch.file_token}"
+    content = payout_file(batch=batch, actor=request.user, now=timezone.now())
+    return attachment_response(content, filename_stem=stem, content_type="application/xml")
 
 
 @object_permission("members.view_member_details", Member)
 def year_statement(request: HttpRequest, member: Member, year: int) -> HttpResponse:
     """A member's yearly statement: the current monthly amounts of `year` and their total."""
+    # Only what the viewer may see: a manager of one community never sees what another
+    # community pays a member they share (the API's rule, Statement.objects.visible_to).
+    visible = Statement.objects.visible_to(request.user, today=timezone.localdate())
     statements = list(
-        Statement.objects.filter(member=member, status=StatementStatus.CURRENT, month__year=year)
+        visible.filter(member=member, status=StatementStatus.CURRENT, month__year=year)
         .select_related("configuration__community")
         .order_by("configuration_id", "month")
     )
@@ -507,9 +514,8 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
     provisional = any(s.provisional for s in statements)
     wanted = request.GET.get("format")
     if wanted == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="statement-{year}.csv"'
-        writer = csv.writer(response)
+        out = io.StringIO()
+        writer = csv_writer(out)
         writer.writerow(["month", "community", "amount_eur", "provisional"])
         for s in statements:
             writer.writerow(
@@ -521,7 +527,9 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
                 ]
             )
         writer.writerow(["total", "", total_eur, provisional])
-        return response
+        return attachment_response(
+            out.getvalue(), filename_stem=f"statement-{year}", content_type="text/csv"
+        )
     if wanted == "pdf":
         title = _("Yearly statement %(year)s: %(name)s") % {
             "year": year,
@@ -533,13 +541,12 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
             for s in statements
         ]
         rows.append([_("Total for the year"), "", total_eur])
-        response = HttpResponse(
-            pdf.table_pdf(title, [(_("Monthly amounts"), rows)]), content_type="application/pdf"
-        )
         # A random token in the name, as for every document with personal data.
-        name = f"statement-{year}-{secrets.token_hex(4)}.pdf"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return attachment_response(
+            pdf.table_pdf(title, [(_("Monthly amounts"), rows)]),
+            filename_stem=f"statement-{year}-{secrets.token_hex(4)}",
+            content_type="application/pdf",
+        )
     return render(
         request,
         "settlement/year_statement.html",

@@ -13,8 +13,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from cer.api.authentication import issue_tokens
-from cer.api.models import PersonalAccessToken
-from cer.api.tokens import hash_secret
+from cer.accounts.models import PersonalAccessToken
+from cer.accounts.tokens import hash_secret
 from cer.audit.services import record
 from cer.communities.models import Community
 from cer.communities.permissions import BACK_OFFICE_GROUP

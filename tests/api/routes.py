@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from cer.api.models import PersonalAccessToken
+from cer.accounts.models import PersonalAccessToken
 from cer.audit.models import AuditEntry
 from cer.billing.models import Invoice, Statement
 from cer.communities.models import Community, Configuration

@@ -33,19 +33,19 @@ def bearer(access: str) -> APIClient:
 
 @pytest.fixture
 def user(personas):
-    return personas["referente"]
+    return personas["member"]
 
 
 def test_login_returns_an_access_and_a_refresh_token_that_work(user):
-    response = login(APIClient(), "a-ref")
+    response = login(APIClient(), "a-mem")
 
     assert response.status_code == 200
-    assert bearer(response.json()["access"]).get("/api/v1/me").json()["username"] == "a-ref"
+    assert bearer(response.json()["access"]).get("/api/v1/me").json()["username"] == "a-mem"
 
 
 def test_the_seed_login_path_is_an_alias(user):
     response = APIClient().post(
-        "/api/login", {"username": "a-ref", "password": PASSWORD}, format="json"
+        "/api/login", {"username": "a-mem", "password": PASSWORD}, format="json"
     )
 
     assert response.status_code == 200
@@ -53,7 +53,7 @@ def test_the_seed_login_path_is_an_alias(user):
 
 
 def test_a_wrong_password_is_a_401_that_does_not_say_which_part_was_wrong(user):
-    wrong_password = login(APIClient(), "a-ref", "nope")
+    wrong_password = login(APIClient(), "a-mem", "nope")
     unknown_user = login(APIClient(), "nobody", "nope")
 
     assert assert_error(wrong_password, 401, "invalid_credentials") == assert_error(
@@ -64,9 +64,9 @@ def test_a_wrong_password_is_a_401_that_does_not_say_which_part_was_wrong(user):
 def test_five_failures_lock_the_username_and_address_out_with_retry_after(user):
     client = APIClient()
     for _attempt in range(5):
-        assert login(client, "a-ref", "wrong").status_code == 401
+        assert login(client, "a-mem", "wrong").status_code == 401
 
-    locked = login(client, "a-ref")  # even the right password
+    locked = login(client, "a-mem")  # even the right password
 
     assert_error(locked, 429, "locked_out")
     assert 1 <= int(locked["Retry-After"]) <= 15 * 60
@@ -74,9 +74,9 @@ def test_five_failures_lock_the_username_and_address_out_with_retry_after(user):
 
 def test_the_lockout_is_per_address(user):
     for _attempt in range(5):
-        login(APIClient(REMOTE_ADDR="10.0.0.1"), "a-ref", "wrong")
+        login(APIClient(REMOTE_ADDR="10.0.0.1"), "a-mem", "wrong")
 
-    response = login(APIClient(REMOTE_ADDR="10.0.0.2"), "a-ref")
+    response = login(APIClient(REMOTE_ADDR="10.0.0.2"), "a-mem")
 
     assert response.status_code == 200
 
@@ -84,13 +84,13 @@ def test_the_lockout_is_per_address(user):
 def test_a_success_clears_earlier_failures(user):
     client = APIClient()
     for _attempt in range(4):
-        login(client, "a-ref", "wrong")
-    login(client, "a-ref")
+        login(client, "a-mem", "wrong")
+    login(client, "a-mem")
 
     for _attempt in range(4):
-        login(client, "a-ref", "wrong")
+        login(client, "a-mem", "wrong")
 
-    assert login(client, "a-ref").status_code == 200
+    assert login(client, "a-mem").status_code == 200
 
 
 def test_login_attempts_are_throttled_per_address(user, monkeypatch):
@@ -115,9 +115,9 @@ def test_a_user_with_a_confirmed_authenticator_must_give_its_code(user, no_otp_t
     device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
     client = APIClient()
 
-    without = login(client, "a-ref")
-    wrong = login(client, "a-ref", otp="000000" if _code(device) != "000000" else "111111")
-    right = login(client, "a-ref", otp=_code(device))
+    without = login(client, "a-mem")
+    wrong = login(client, "a-mem", otp="000000" if _code(device) != "000000" else "111111")
+    right = login(client, "a-mem", otp=_code(device))
 
     assert "otp" in assert_error(without, 401, "otp_required")["fields"]
     assert_error(wrong, 401, "otp_required")
@@ -129,7 +129,7 @@ def _code(device: TOTPDevice) -> str:
 
 
 def test_enrolling_an_authenticator_needs_a_valid_code_to_confirm(user, no_otp_throttle):
-    client = bearer(login(APIClient(), "a-ref").json()["access"])
+    client = bearer(login(APIClient(), "a-mem").json()["access"])
     assert client.post("/api/v1/me/second-factor").status_code == 201
     device = TOTPDevice.objects.get(user=user)
 
@@ -139,8 +139,9 @@ def test_enrolling_an_authenticator_needs_a_valid_code_to_confirm(user, no_otp_t
     )
 
     assert_error(refused, 400, "invalid")
-    assert accepted.status_code == 204
-    assert login(APIClient(), "a-ref").status_code == 401
+    assert accepted.status_code == 200
+    assert len(accepted.json()["recovery_codes"]) == 10
+    assert login(APIClient(), "a-mem").status_code == 401
 
 
 def test_an_expired_access_token_is_refused(user):
@@ -153,7 +154,7 @@ def test_an_expired_access_token_is_refused(user):
 
 
 def test_refreshing_rotates_the_refresh_token_and_the_old_one_stops_working(user):
-    pair = login(APIClient(), "a-ref").json()
+    pair = login(APIClient(), "a-mem").json()
     client = APIClient()
 
     first = client.post("/api/v1/auth/refresh", {"refresh": pair["refresh"]}, format="json")
@@ -165,7 +166,7 @@ def test_refreshing_rotates_the_refresh_token_and_the_old_one_stops_working(user
 
 
 def test_logout_revokes_the_refresh_and_the_access_token(user):
-    pair = login(APIClient(), "a-ref").json()
+    pair = login(APIClient(), "a-mem").json()
     client = bearer(pair["access"])
 
     response = client.post("/api/v1/auth/logout", {"refresh": pair["refresh"]}, format="json")
@@ -179,7 +180,7 @@ def test_logout_revokes_the_refresh_and_the_access_token(user):
 
 
 def test_changing_the_password_revokes_every_token(user):
-    pair = login(APIClient(), "a-ref").json()
+    pair = login(APIClient(), "a-mem").json()
     client = bearer(pair["access"])
 
     response = client.post(
@@ -194,11 +195,11 @@ def test_changing_the_password_revokes_every_token(user):
         APIClient().post("/api/v1/auth/refresh", {"refresh": pair["refresh"]}, format="json"),
         401,
     )
-    assert login(APIClient(), "a-ref", "un-altra-password-lunga-42").status_code == 200
+    assert login(APIClient(), "a-mem", "un-altra-password-lunga-42").status_code == 200
 
 
 def test_a_password_changed_elsewhere_also_ends_the_tokens(user):
-    access = login(APIClient(), "a-ref").json()["access"]
+    access = login(APIClient(), "a-mem").json()["access"]
     user.set_password("cambiata-dal-sito-web-7")
     user.save()
 
@@ -206,7 +207,7 @@ def test_a_password_changed_elsewhere_also_ends_the_tokens(user):
 
 
 def test_a_weak_new_password_is_refused_naming_the_field(user):
-    client = bearer(login(APIClient(), "a-ref").json()["access"])
+    client = bearer(login(APIClient(), "a-mem").json()["access"])
 
     response = client.post(
         "/api/v1/me/password",
@@ -218,7 +219,7 @@ def test_a_weak_new_password_is_refused_naming_the_field(user):
 
 
 def test_a_deactivated_user_cannot_use_their_token(user):
-    access = login(APIClient(), "a-ref").json()["access"]
+    access = login(APIClient(), "a-mem").json()["access"]
     User.objects.filter(pk=user.pk).update(is_active=False)
 
     assert_error(bearer(access).get("/api/v1/me"), 401)
@@ -254,7 +255,7 @@ def test_passwords_are_stored_with_argon2(db):
 
 
 def test_access_tokens_carry_no_password_material(user):
-    token = ApiAccessToken(login(APIClient(), "a-ref").json()["access"])
+    token = ApiAccessToken(login(APIClient(), "a-mem").json()["access"])
 
     assert PASSWORD not in str(token.payload)
     assert user.password not in str(token.payload)

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cer.api import tokens
+from cer.accounts import tokens
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community
 from cer.documents.models import Document

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cer.api import tokens
-from cer.api.models import PersonalAccessToken, TokenScope
+from cer.accounts import tokens
+from cer.accounts.models import PersonalAccessToken, TokenScope
 from cer.api.permissions import TOKENS_REFUSED, required_scope
 from cer.api.schema import ApiSchemaGenerator
 from cer.audit.models import AuditEntry

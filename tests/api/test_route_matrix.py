@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cer.api.models import TokenScope
+from cer.accounts.models import TokenScope
 from cer.api.permissions import TOKENS_REFUSED, required_scope
 from cer.metering import broker
 from cer.privacy import services as privacy

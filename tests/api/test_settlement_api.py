@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from cer.api import tokens
+from cer.accounts import tokens
 from cer.billing.models import Statement
 from cer.billing.services import correct_statement
 from cer.metering.models import HourlyReading

@@ -18,6 +18,7 @@ from cer.billing.services import (
     correct_statement,
     create_payout,
 )
+from cer.members.models import Membership
 from tests.billing.helpers import JUNE, NOW, distributed_small
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
@@ -64,10 +65,8 @@ def test_the_pain001_file_pays_each_member_their_share_and_its_sum_reads_back():
 
 def test_members_without_a_valid_iban_are_listed_not_silently_skipped():
     small, _ = distributed_small()
-    type(small.sme).objects.filter(pk=small.sme.pk).update(iban="")
-    type(small.household).objects.filter(pk=small.household.pk).update(
-        iban="IT00X0000000000000000000000"
-    )
+    Membership.objects.filter(member=small.sme).update(iban="")
+    Membership.objects.filter(member=small.household).update(iban="IT00X0000000000000000000000")
 
     batch = _payout(small)
 

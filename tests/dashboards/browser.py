@@ -7,14 +7,6 @@ from tests.e2e.accessibility import serious_violations
 PASSWORD = "prova-password-2025"
 
 
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-
-
 def serious_accessibility_violations(page) -> list[str]:
     """Run axe-core on the page; return the serious and critical WCAG 2.1 AA violations."""
     return serious_violations(page)

@@ -11,18 +11,12 @@ from cer.communities.models import Community
 from cer.members.models import Membership
 from tests.communities import wizard_data
 from tests.e2e.accessibility import serious_violations
+from tests.e2e.login import log_in, set_up_authenticator
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 PASSWORD = "prova-password-2025"
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
 
 
 def fill_fields(page, data):
@@ -77,6 +71,13 @@ def test_a_person_constitutes_a_cer_and_downloads_its_statute(page, live_server,
     assert Membership.objects.get(community=community, role="REFERENTE").member.user.username == (
         "fondatrice"
     )
+    # Now a referente, she sets up her second factor before going on.
+    assert "/account/second-factor/" in page.url
+    assert serious_violations(page) == []
+    set_up_authenticator(page)
+    assert page.locator(".recovery-codes li").count() == 10
+    page.locator("#continue").click()
+    page.wait_for_load_state()
     assert page.locator("h1").inner_text() in ("Documents", "Documenti")
     assert serious_violations(page) == []
     with page.expect_download() as download_info:

@@ -8,16 +8,10 @@ import pytest
 
 from cer.metering.models import HourlyReading
 from tests import factories
+from tests.e2e.login import log_in
 
 # serialized_rollback restores the municipality list that a transactional flush removes.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "prova-password-2025")
-    page.click("main button[type=submit]")
 
 
 def test_referente_logs_in_and_sees_the_chart(page, live_server, referente, community):

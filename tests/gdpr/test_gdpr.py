@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from cer.api.models import LoginFailure
+from cer.accounts.models import LoginFailure
 from cer.audit.models import AuditEntry
 from cer.members.models import Member, Membership
 from cer.plants.models import ConnectionPoint
@@ -58,7 +58,8 @@ def test_the_export_holds_every_section_as_json_and_csv(holder, world):
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     data = json.loads(archive.read("data.json"))["sections"]
     assert data["member"][0]["fiscal_code"] == holder.member.fiscal_code
-    assert data["member"][0]["iban"] == "IT60X0542811101000000123456"
+    assert "iban" not in data["member"][0]
+    assert data["memberships"][0]["iban"] == "IT60X0542811101000000123456"
     assert data["connection_points"][0]["pod"] == world.objects["connection_point"].pod
     assert data["hourly_readings"][0]["injected_wh"] == 1234
     assert data["devices"][0]["name"] == "contatore"
@@ -110,7 +111,8 @@ def test_erasure_anonymises_the_person_and_keeps_what_the_law_requires(holder, w
     member.refresh_from_db()
     holder.refresh_from_db()
     assert fiscal_code not in (member.fiscal_code, member.last_name)
-    assert member.first_name == "" and member.iban == "" and member.phone == ""
+    assert member.first_name == "" and member.phone == ""
+    assert [m.iban for m in Membership.objects.filter(member=member)] == [""]
     assert not holder.is_active and not holder.has_usable_password()
     assert holder.username == f"erased-{holder.pk}"
     assert Membership.objects.filter(member=member).exists()

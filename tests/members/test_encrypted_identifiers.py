@@ -286,9 +286,11 @@ def test_the_migration_encrypts_existing_rows_and_going_back_restores_them():
     assert restored == [(VAT, VAT)]
 
 
-def test_settlement_weights_find_members_by_tax_code_in_any_case():
-    member = factories.make_member(fiscal_code=CODE)
-    form = PolicyForm()
+def test_settlement_weights_find_members_by_tax_code_in_any_case(community):
+    member = factories.make_membership(
+        community, member=factories.make_member(fiscal_code=CODE)
+    ).member
+    form = PolicyForm(community=community)
     form.cleaned_data = {"custom_weights": f"{CODE.lower()} = 2\n"}
 
     assert form.clean_custom_weights() == {member.pk: Decimal("2")}

@@ -16,7 +16,7 @@ from django.test import override_settings
 
 from cer.core import crypto
 from cer.core.middleware import SecurityHeadersMiddleware
-from cer.members.models import Member
+from cer.members.models import Membership
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,41 +147,45 @@ def test_the_blind_index_is_stable_and_keyed():
     )
 
 
-def _raw_iban(member: Member) -> str:
+def _raw_iban(membership: Membership) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT iban FROM members_member WHERE id = %s", [member.pk])
+        cursor.execute("SELECT iban FROM members_membership WHERE id = %s", [membership.pk])
         return cursor.fetchone()[0]
+
+
+def _membership() -> Membership:
+    return factories.make_membership(factories.make_community())
 
 
 @pytest.mark.django_db
 def test_the_iban_is_encrypted_in_the_database_and_plain_in_python():
-    member = factories.make_member()
+    membership = _membership()
 
-    assert _raw_iban(member).startswith("fernet:")
-    assert Member.objects.get(pk=member.pk).iban == "IT60X0542811101000000123456"
+    assert _raw_iban(membership).startswith("fernet:")
+    assert Membership.objects.get(pk=membership.pk).iban == "IT60X0542811101000000123456"
 
 
 @pytest.mark.django_db
 def test_rotation_re_encrypts_with_the_new_key_so_the_old_one_can_go(settings):
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [old]
-    member = factories.make_member()
+    membership = _membership()
     settings.FIELD_ENCRYPTION_KEYS = [new, old]
 
     call_command("rotate_encryption_keys")
     settings.FIELD_ENCRYPTION_KEYS = [new]
 
-    assert Member.objects.get(pk=member.pk).iban == "IT60X0542811101000000123456"
+    assert Membership.objects.get(pk=membership.pk).iban == "IT60X0542811101000000123456"
 
 
 @pytest.mark.django_db
 def test_rotation_stops_without_changes_when_a_key_is_missing(settings):
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-    member = factories.make_member()
-    before = _raw_iban(member)
+    membership = _membership()
+    before = _raw_iban(membership)
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
 
     with pytest.raises(CommandError):
         call_command("rotate_encryption_keys")
 
-    assert _raw_iban(member) == before
+    assert _raw_iban(membership) == before

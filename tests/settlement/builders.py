@@ -47,6 +47,7 @@ def make_small(*, joined: dict[str, dt.date] | None = None) -> Small:
             community=community,
             kind="PRODUCER" if key == "producer" else "CONSUMER",
             valid_from=joined.get(key, dt.date(2024, 1, 1)),
+            iban=factories.IBAN,
         )
     points = {
         "household": factories.make_connection_point(community, household),

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
@@ -19,23 +18,32 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 
-from cer.api import serializers as s
-from cer.api.authentication import (
-    ApiAccessToken,
-    ApiRefreshToken,
+from cer.accounts import second_factor
+from cer.accounts.login import (
     LoginLockedOut,
     LoginRefused,
+    SecondFactorEnrolmentRequired,
     SecondFactorRequired,
-    check_password_claim,
-    client_address,
-    issue_tokens,
     log_in,
-    revoke_all_tokens,
+)
+from cer.accounts.policy import has_second_factor
+from cer.accounts.revocation import revoke_everything
+from cer.api import serializers as s
+from cer.api.authentication import (
+    ApiRefreshToken,
+    RefreshReused,
+    check_family,
+    check_password_claim,
+    issue_tokens,
+    log_out,
+    read_refresh_token,
+    rotate_refresh_token,
 )
 from cer.api.errors import LockedOut
 from cer.api.permissions import LOGGED_IN, PUBLIC, TOKENS_REFUSED
 from cer.api.views.base import ApiView
 from cer.audit.services import record
+from cer.core.net import client_ip
 
 BEARER = 'Bearer realm="api"'
 
@@ -73,7 +81,7 @@ class LoginView(_TokenEndpoint):
                 username=body.validated_data["username"],
                 password=body.validated_data["password"],
                 otp=body.validated_data.get("otp", ""),
-                ip_address=client_address(request),
+                ip_address=client_ip(request),
                 now=self.now(),
             )
         except LoginLockedOut as locked:
@@ -91,7 +99,15 @@ class LoginView(_TokenEndpoint):
             failure = exceptions.AuthenticationFailed(message, code="otp_required")
             failure.fields = {"otp": [message]}  # type: ignore[attr-defined]
             raise failure from second
-        return Response(issue_tokens(user=user))
+        except SecondFactorEnrolmentRequired as enrol:
+            raise exceptions.PermissionDenied(
+                _(
+                    "Your role requires a second factor: set up an authenticator app "
+                    "on the web (Account › Second factor) before using the API."
+                ),
+                code="second_factor_enrolment_required",
+            ) from enrol
+        return Response(issue_tokens(user=user, now=self.now()))
 
 
 @extend_schema(
@@ -110,31 +126,29 @@ class RefreshView(_TokenEndpoint):
             _("The refresh token is not valid."), code="token_not_valid"
         )
         try:
-            refresh = ApiRefreshToken(body.validated_data["refresh"])
-        except TokenError as error:
+            refresh = read_refresh_token(raw=body.validated_data["refresh"], now=self.now())
+        except (TokenError, RefreshReused) as error:
             raise refused from error
         user = get_user_model().objects.filter(pk=refresh.get("user_id"), is_active=True).first()
         if user is None:
             raise refused
         try:
             check_password_claim(refresh, user)
-        except exceptions.APIException as error:
+            check_family(refresh)
+            pair = rotate_refresh_token(refresh=refresh, now=self.now())
+        except (exceptions.APIException, RefreshReused) as error:
             raise refused from error
-        with transaction.atomic():
-            access = str(refresh.access_token)
-            refresh.blacklist()
-            refresh.set_jti()
-            refresh.set_exp()
-            refresh.set_iat()
-            refresh.outstand()
-        return Response({"access": access, "refresh": str(refresh)})
+        return Response(pair)
 
 
 @extend_schema(
     tags=["auth"],
     request=s.RefreshSerializer,
     responses={204: None},
-    description="Blacklist the refresh token and the access token sent with this request.",
+    description=(
+        "End this login: the refresh token, the access token sent with this request and "
+        "every other token descending from the same login stop working."
+    ),
 )
 class LogoutView(ApiView):
     access_rule = LOGGED_IN
@@ -152,9 +166,7 @@ class LogoutView(ApiView):
             ) from error
         if str(refresh.get("user_id")) != str(request.user.pk):
             raise exceptions.ValidationError({"refresh": [_("The refresh token is not yours.")]})
-        refresh.blacklist()
-        if isinstance(request.auth, ApiAccessToken):
-            request.auth.blacklist()
+        log_out(refresh=refresh, access=request.auth, now=self.now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -181,7 +193,10 @@ class MeView(ApiView):
     tags=["me"],
     request=s.PasswordChangeSerializer,
     responses={204: None},
-    description="Change the password; every token issued before stops working.",
+    description=(
+        "Change the password; every session, refresh token and personal access token "
+        "issued before stops working."
+    ),
 )
 class PasswordChangeView(ApiView):
     access_rule = LOGGED_IN
@@ -203,7 +218,12 @@ class PasswordChangeView(ApiView):
         with transaction.atomic():
             user.set_password(body.validated_data["new_password"])
             user.save(update_fields=["password"])
-            revoke_all_tokens(user=user)
+            revoke_everything(
+                user=user,
+                now=self.now(),
+                reason="password changed",
+                keep_session_key=request._request.session.session_key,
+            )
             record(actor=user, code="accounts.password.changed", now=self.now(), target=user)
         if isinstance(request.successful_authenticator, SessionAuthentication):
             update_session_auth_hash(request._request, user)
@@ -224,22 +244,22 @@ class SecondFactorView(ApiView):
     token_scope = TOKENS_REFUSED
 
     def post(self, request: Request) -> Response:
-        user = request.user
-        if any(True for _d in devices_for_user(user, confirmed=True)):
+        if has_second_factor(request.user):
             raise exceptions.ValidationError(
                 {"non_field_errors": [_("A second factor is already active.")]}
             )
-        with transaction.atomic():
-            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-            device = TOTPDevice.objects.create(user=user, name="app", confirmed=False)
+        device = second_factor.pending_authenticator(request.user)
         return Response({"config_url": device.config_url}, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(
     tags=["me"],
     request=s.TotpConfirmSerializer,
-    responses={204: None},
-    description="Confirm the authenticator app with a current code.",
+    responses={200: s.RecoveryCodesSerializer},
+    description=(
+        "Confirm the authenticator app with a current code; the answer holds ten "
+        "one-time recovery codes, shown only this once."
+    ),
 )
 class SecondFactorConfirmView(ApiView):
     access_rule = LOGGED_IN
@@ -249,16 +269,11 @@ class SecondFactorConfirmView(ApiView):
     def post(self, request: Request) -> Response:
         body = s.TotpConfirmSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
-        if device is None or not device.verify_token(body.validated_data["otp"]):
+        confirmed = second_factor.confirm_authenticator(
+            user=request.user, otp=body.validated_data["otp"], now=self.now()
+        )
+        if confirmed is None:
             raise exceptions.ValidationError({"otp": [_("The code is wrong or expired.")]})
-        with transaction.atomic():
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            record(
-                actor=request.user,
-                code="accounts.second_factor.enabled",
-                now=self.now(),
-                target=request.user,
-            )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        response = Response({"recovery_codes": confirmed[1]})
+        response["Cache-Control"] = "no-store"
+        return response

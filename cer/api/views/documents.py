@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -19,10 +19,11 @@ from rest_framework.response import Response
 
 from cer.api import serializers as s
 from cer.api import visibility
-from cer.api.models import TokenScope
+from cer.accounts.models import TokenScope
 from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView
 from cer.communities.models import Community
+from cer.core.downloads import attachment_response
 from cer.documents import services as archive
 from cer.documents.forms import UploadForm
 from cer.documents.models import Document
@@ -145,7 +146,10 @@ class SeedDocumentCreate(ApiView):
 @extend_schema(
     tags=["documents"],
     responses=FILE_RESPONSES,
-    description="The latest version of a document, as an attachment with its original name.",
+    description=(
+        "The latest version of a document, as an attachment: the original name's stem, "
+        "with the extension of the type found in its content."
+    ),
 )
 class DocumentDownload(ApiView):
     access_rule = on_object(Document, view="documents.view_document")
@@ -153,15 +157,12 @@ class DocumentDownload(ApiView):
     def get_queryset(self) -> Any:
         return visibility.documents(self.request.user, today=self.today())
 
-    def get(self, request: Request, pk: int) -> FileResponse:
+    def get(self, request: Request, pk: int) -> HttpResponse:
         version = self.get_object().latest_version
         if version is None:
             raise exceptions.NotFound()
-        response = FileResponse(
+        return attachment_response(
             version.file.open("rb"),
-            as_attachment=True,
-            filename=version.original_name,
+            filename_stem=archive.download_stem(version),
             content_type=version.content_type,
         )
-        response["Cache-Control"] = "private, no-store"
-        return response

@@ -24,12 +24,13 @@ from cer.api.invoice_serializers import (
     InvoiceSerializer,
     SeedInvoiceCreateSerializer,
 )
-from cer.api.models import TokenScope
+from cer.accounts.models import TokenScope
 from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView
 from cer.billing.invoices import InvoiceAlreadyIssued, InvoiceError, create_draft, issue_and_send
 from cer.billing.models import Invoice
 from cer.communities.models import Community
+from cer.core.downloads import attachment_response
 
 MANAGE = "communities.manage_community"
 
@@ -173,7 +174,8 @@ class InvoiceXml(_OneInvoice):
         invoice = self.get_object()
         if not invoice.xml:
             raise Conflict(_("A draft has no FatturaPA file yet: issue it first."))
-        response = HttpResponse(invoice.xml.encode("utf-8"), content_type="application/xml")
-        response["Content-Disposition"] = f'attachment; filename="{invoice.file_name}"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(
+            invoice.xml.encode("utf-8"),
+            filename_stem=invoice.file_name.rsplit(".", 1)[0],
+            content_type="application/xml",
+        )

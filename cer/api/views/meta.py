@@ -6,7 +6,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.views import SpectacularAPIView
 
@@ -18,10 +23,21 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 
 class SchemaView(ApiMixin, SpectacularAPIView):
-    """The OpenAPI 3 document of the API (JSON; YAML with Accept: application/yaml)."""
+    """The OpenAPI 3 document of the API.
+
+    YAML by default and for `Accept: application/vnd.oai.openapi` or `application/yaml`
+    (or `?format=yaml`); JSON for `Accept: application/json` or
+    `application/vnd.oai.openapi+json` (or `?format=json`, which picks the first JSON
+    renderer: plain `application/json`).
+    """
 
     access_rule = PUBLIC
-    renderer_classes = [OpenApiJsonRenderer, OpenApiYamlRenderer]
+    renderer_classes = [
+        OpenApiYamlRenderer,
+        OpenApiYamlRenderer2,
+        OpenApiJsonRenderer2,
+        OpenApiJsonRenderer,
+    ]
     generator_class = ApiSchemaGenerator
     authentication_classes: list[Any] = []
 

@@ -18,6 +18,7 @@ from cer.api.errors import Conflict
 from cer.api.permissions import LOGGED_IN, PUBLIC, TOKENS_REFUSED, on_object
 from cer.api.views.base import ApiView
 from cer.communities.models import Community
+from cer.core.downloads import attachment_response
 from cer.members.models import Member
 from cer.privacy import gdpr
 from cer.privacy import services as privacy
@@ -102,11 +103,11 @@ class PersonalDataExport(ApiView):
     def get(self, request: Request) -> HttpResponse:
         now = self.now()
         archive = gdpr.export_personal_data(user=request.user, now=now)
-        response = HttpResponse(archive, content_type="application/zip")
-        response["Content-Disposition"] = (
-            f'attachment; filename="cercollettiva-data-{now:%Y%m%d}.zip"'
+        return attachment_response(
+            archive,
+            filename_stem=f"cercollettiva-data-{now:%Y%m%d}",
+            content_type="application/zip",
         )
-        return response
 
 
 @extend_schema(
@@ -175,9 +176,9 @@ class ProcessingRegister(_RegisterBase):
 class ProcessingRegisterCsv(_RegisterBase):
     def get(self, request: Request, pk: int) -> HttpResponse:
         text = gdpr.processing_register_csv(register=self.register())
-        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="processing-register.csv"'
-        return response
+        return attachment_response(
+            text, filename_stem="processing-register", content_type="text/csv"
+        )
 
 
 @extend_schema(

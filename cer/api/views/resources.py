@@ -18,7 +18,7 @@ from cer.api import serializers as s
 from cer.api import visibility
 from cer.api.errors import ServiceUnavailable
 from cer.api.fields import AwareDateTimeField
-from cer.api.models import TokenScope
+from cer.accounts.models import TokenScope
 from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView, AuditedWrites
 from cer.audit.services import record
@@ -26,6 +26,8 @@ from cer.communities.models import Community, Configuration, MarketZone
 from cer.communities.permissions import community_of
 from cer.dashboards.services import bump_readings_version
 from cer.incentives.models import ZonalPrice
+from cer.members import changes
+from cer.members.changes import mask_iban
 from cer.members.models import Member, Membership
 from cer.metering import broker
 from cer.metering import services as metering
@@ -160,6 +162,8 @@ class MemberList(ScopedList, AuditedWrites, generics.ListCreateAPIView):
         serializer = s.MemberCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         membership = serializer.validated_data.pop("_membership")
+        # The IBAN given with a new member is the new membership's.
+        iban = serializer.validated_data.pop("iban", "")
         require(request.user, "communities.manage_community", membership["community"])
         now = self.now()
         with transaction.atomic():
@@ -170,6 +174,7 @@ class MemberList(ScopedList, AuditedWrites, generics.ListCreateAPIView):
                 role=membership["role"],
                 kind=membership["participation"],
                 valid_from=membership["valid_from"],
+                iban=iban,
             )
             record(
                 actor=request.user,
@@ -184,13 +189,25 @@ class MemberList(ScopedList, AuditedWrites, generics.ListCreateAPIView):
                 now=now,
                 target=joined,
                 community=joined.community,
-                changes={"role": ["", joined.role], "valid_from": ["", str(joined.valid_from)]},
+                changes={
+                    "role": ["", joined.role],
+                    "valid_from": ["", str(joined.valid_from)],
+                    "iban": ["", mask_iban(joined.iban)],
+                },
             )
-        return Response(s.MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+        answer = s.MemberSerializer(member, context={"request": request}).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["members"])
 class MemberDetail(ScopedDetail, AuditedWrites, generics.RetrieveUpdateAPIView):
+    """The person's shared data, and the IBAN of the memberships the requester may change.
+
+    A community's manager changes the shared data only while the person belongs to no
+    community the manager does not manage (400 naming each field otherwise), and sets
+    the IBAN of their own community's membership only.
+    """
+
     access_rule = on_object(
         Member, view="members.view_member_details", change="members.change_member_details"
     )
@@ -198,6 +215,42 @@ class MemberDetail(ScopedDetail, AuditedWrites, generics.RetrieveUpdateAPIView):
     scope = visibility.members
     serializer_class = s.MemberSerializer
     audit_code = "members.member"
+
+    def perform_update(self, serializer: Any) -> None:
+        member = serializer.instance
+        data = serializer.validated_data
+        iban = data.pop("iban", None)
+        user, now, today = self.request.user, self.now(), self.today()
+        changed = [name for name, value in data.items() if getattr(member, name) != value]
+        try:
+            changes.check_shared_changes(member=member, actor=user, changed=changed, today=today)
+        except changes.SharedWithAnotherCommunity as refusal:
+            raise exceptions.ValidationError(
+                {_API_NAMES.get(name, name): [changes.SHARED_REFUSAL] for name in refusal.fields}
+            ) from refusal
+        memberships = []
+        if iban is not None:
+            memberships = changes.memberships_for_iban(member=member, actor=user, today=today)
+            if not memberships:
+                raise exceptions.ValidationError(
+                    {"iban": [_("The person has no membership whose IBAN you may change.")]}
+                )
+        before = {name: getattr(member, name) for name in changed}
+        with transaction.atomic():
+            instance = serializer.save()
+            diff = {
+                name: [before[name], getattr(instance, name)]
+                for name in changed
+                if before[name] != getattr(instance, name)
+            }
+            if diff:
+                changes.record_member_change(member=instance, actor=user, now=now, changes=diff)
+            for membership in memberships:
+                changes.set_iban(membership=membership, iban=iban or "", actor=user, now=now)
+
+
+# Fields whose serializer source differs from their name in the API.
+_API_NAMES = {"municipality_id": "municipality"}
 
 
 @extend_schema(tags=["members"])
@@ -225,6 +278,19 @@ class MembershipDetail(ScopedDetail, AuditedWrites, generics.RetrieveUpdateAPIVi
     scope = visibility.memberships
     serializer_class = s.MembershipSerializer
     audit_code = "members.membership"
+
+    def perform_update(self, serializer: Any) -> None:
+        # The IBAN goes through its own service: logged masked, and the person is told.
+        iban = serializer.validated_data.pop("iban", None)
+        with transaction.atomic():
+            super().perform_update(serializer)
+            if iban is not None:
+                changes.set_iban(
+                    membership=serializer.instance,
+                    iban=iban,
+                    actor=self.request.user,
+                    now=self.now(),
+                )
 
 
 # --- connection points and plants --------------------------------------------------------

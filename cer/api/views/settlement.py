@@ -22,13 +22,14 @@ from rest_framework.response import Response
 from cer.api import settlement_serializers as s
 from cer.api import visibility
 from cer.api.errors import Conflict
-from cer.api.models import TokenScope
+from cer.accounts.models import TokenScope
 from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView
 from cer.api.views.resources import ScopedDetail, ScopedList
 from cer.billing import explain, pdf
 from cer.billing.models import Statement, StatementStatus
 from cer.communities.models import Community, Configuration
+from cer.core.downloads import XLSX, attachment_response
 from cer.reports.builders import build_report, parse_period, report_csv, report_pdf, report_xlsx
 from cer.settlement.models import SettlementHour, SettlementRun
 from cer.settlement.services import (
@@ -51,7 +52,6 @@ MONTH = OpenApiParameter(
     pattern=s.MONTH_PATTERN,
     description="Only this month, YYYY-MM.",
 )
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_FORMATS = {"csv": "text/csv", "pdf": "application/pdf", "xlsx": XLSX}
 _YEAR = re.compile(r"^[0-9]{4}$")
 
@@ -73,13 +73,6 @@ def _member_param(request: Request) -> int | None:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise exceptions.ValidationError({"member": [_("A whole number is required.")]})
     return int(raw)
-
-
-def _download(content: bytes | str, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- runs -------------------------------------------------------------------------------
@@ -257,8 +250,8 @@ class StatementPdf(_OneStatement):
     def get(self, request: Request, pk: int) -> HttpResponse:
         statement = self.get_object()
         content = pdf.statement_pdf(explain.figures(statement))
-        name = f"statement-{statement.month:%Y-%m}-v{statement.version}-{statement.file_token}.pdf"
-        return _download(content, name, "application/pdf")
+        stem = f"statement-{statement.month:%Y-%m}-v{statement.version}-{statement.file_token}"
+        return attachment_response(content, filename_stem=stem, content_type="application/pdf")
 
 
 # --- community report -------------------------------------------------------------------
@@ -316,5 +309,8 @@ class CommunityReport(ApiView):
             content = report_xlsx(report)
         else:
             content = report_csv(report)
-        name = f"report-{community.pk}-{raw_year}.{kind}"
-        return _download(content, name, REPORT_FORMATS[kind])
+        return attachment_response(
+            content,
+            filename_stem=f"report-{community.pk}-{raw_year}",
+            content_type=REPORT_FORMATS[kind],
+        )

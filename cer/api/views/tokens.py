@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cer.api import serializers as s
-from cer.api import tokens
-from cer.api.models import PersonalAccessToken
+from cer.accounts import tokens
+from cer.accounts.models import PersonalAccessToken
 from cer.api.permissions import LOGGED_IN, TOKENS_REFUSED, on_object
 from cer.api.views.base import ApiView
 
@@ -77,8 +77,8 @@ class PersonalTokenList(ApiView, generics.ListAPIView):
 class PersonalTokenDetail(ApiView):
     access_rule = on_object(
         PersonalAccessToken,
-        view="api.manage_personal_token",
-        change="api.manage_personal_token",
+        view="accounts.manage_personal_token",
+        change="accounts.manage_personal_token",
     )
     token_scope = TOKENS_REFUSED
 

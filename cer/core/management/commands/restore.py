@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cer.core.backup import (
     BackupError,
+    cipher_for,
+    find_media_archive,
     media_archive_of,
+    opened_backup,
     restore_database,
     restore_media,
     verify_media,
@@ -19,8 +23,9 @@ from cer.core.backup import (
 
 class Command(BaseCommand):
     help = (
-        "Restore the database, and MEDIA_ROOT from <file>.media.tar.gz when present, from a "
-        "backup made by `manage.py backup`; existing data and files are lost."
+        "Restore the database, and MEDIA_ROOT from <file>.media.tar.gz[.enc] when present, "
+        "from a backup made by `manage.py backup`; existing data and files are lost. "
+        "Encrypted backups are read with BACKUP_ENCRYPTION_KEY."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -35,19 +40,27 @@ class Command(BaseCommand):
             answer = input(f"Replace ALL data with {source}? Type 'restore' to go on: ")
             if answer.strip() != "restore":
                 raise CommandError("restore cancelled")
-        media = media_archive_of(source)
+        media = find_media_archive(source)
         try:
-            # Check the file archive before the database is touched: a damaged archive
-            # must not leave a restored database beside the wrong files.
-            if media.exists():
-                verify_media(source=media)
-            restore_database(source=source)
-            if media.exists():
-                restore_media(source=media, media_root=Path(settings.MEDIA_ROOT))
+            cipher = cipher_for(settings.BACKUP_ENCRYPTION_KEY)
+            with ExitStack() as stack:
+                # Decrypt and check both files before the database is touched: a wrong
+                # key or a damaged archive must leave the current data and files alone.
+                database = stack.enter_context(opened_backup(source, cipher=cipher))
+                archive = (
+                    stack.enter_context(opened_backup(media, cipher=cipher)) if media else None
+                )
+                if archive is not None:
+                    verify_media(source=archive)
+                restore_database(source=database)
+                if archive is not None:
+                    restore_media(source=archive, media_root=Path(settings.MEDIA_ROOT))
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"restored {source}")
-        if media.exists():
+        if media is not None:
             self.stdout.write(f"restored {media} into {settings.MEDIA_ROOT}")
         else:
-            self.stderr.write(f"{media} not found: the uploaded files were left as they are")
+            self.stderr.write(
+                f"{media_archive_of(source)} not found: the uploaded files were left as they are"
+            )

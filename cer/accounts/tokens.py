@@ -16,7 +16,7 @@ from typing import Any
 import rules
 from django.db import transaction
 
-from cer.api.models import PersonalAccessToken, TokenScope
+from cer.accounts.models import PersonalAccessToken, TokenScope
 from cer.audit.services import record
 
 SECRET_PREFIX = "cer_pat_"  # noqa: S105 (a marker, not a secret)
@@ -130,4 +130,4 @@ def is_token_owner(user: Any, token: Any) -> bool:
     return bool(user.is_authenticated and token is not None and token.owner_id == user.pk)
 
 
-rules.add_perm("api.manage_personal_token", is_token_owner)
+rules.add_perm("accounts.manage_personal_token", is_token_owner)

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cer.api import tokens
-from cer.api.forms import PersonalTokenForm
-from cer.api.models import PersonalAccessToken
+from cer.accounts import tokens
+from cer.accounts.forms import PersonalTokenForm
+from cer.accounts.models import PersonalAccessToken
 from cer.core.access import login_only
 
 
@@ -44,7 +44,7 @@ def personal_tokens(request: HttpRequest) -> HttpResponse:
             status = 400
     response = render(
         request,
-        "api/personal_tokens.html",
+        "accounts/personal_tokens.html",
         {
             "form": form,
             "created": created,

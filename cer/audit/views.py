@@ -1,0 +1,53 @@
+"""The audit log of a community, for its managers: who changed what, newest first."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from cer.audit.models import AuditEntry
+from cer.communities.models import Community
+from cer.core.access import object_permission
+
+PAGE_SIZE = 50
+
+
+@object_permission("audit.view_entries", Community)
+@require_safe
+def community_log(request: HttpRequest, community: Community) -> HttpResponse:
+    """The entries recorded for the community; `?code=` keeps those whose action starts so."""
+    entries = AuditEntry.objects.filter(community=community).order_by("-at", "-pk")
+    code = request.GET.get("code", "").strip()[:80]
+    if code:
+        entries = entries.filter(code__startswith=code)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"entry": entry, "changes": describe(entry.changes)} for entry in page]
+    context = {"community": community, "page": page, "rows": rows, "code": code}
+    return render(request, "audit/community_log.html", context)
+
+
+def describe(changes: Any) -> list[str]:
+    """Render `{field: [old, new]}` as `field: old → new`; any other detail as JSON."""
+    if not isinstance(changes, dict):
+        return [json.dumps(changes, ensure_ascii=False)] if changes else []
+    lines = []
+    for name, value in changes.items():
+        if isinstance(value, list) and len(value) == 2:
+            old, new = (_text(part) for part in value)
+            lines.append(f"{name}: {old or '—'} → {new or '—'}")
+        else:
+            lines.append(f"{name}: {_text(value)}")
+    return lines
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False)
