@@ -196,6 +196,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "cer_cache",
+            # Throttle counters and dashboard figures of many communities: room for all.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 

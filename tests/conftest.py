@@ -84,14 +84,20 @@ def _reference_data_in_transactional_tests(request):
 @pytest.fixture(autouse=True)
 def _empty_shared_cache(request):
     """Throttling counters live in the shared cache (a table a flush does not empty):
-    each test starts with none, so one test's requests never throttle the next."""
-    if request.node.get_closest_marker("django_db") is None and "db" not in request.fixturenames:
-        yield
+    each test that has a database starts with none, so one test's requests never
+    throttle the next."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    elif "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+    elif "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    else:
         return
     from django.core.cache import cache
 
     cache.clear()
-    yield
 
 
 @pytest.fixture(autouse=True)

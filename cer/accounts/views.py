@@ -130,8 +130,8 @@ def _pending_user(request: HttpRequest) -> tuple[Any, str] | None:
 def login_code_view(request: HttpRequest) -> HttpResponse:
     found = _pending_user(request)
     if found is None:
-        messages.info(request, _("Your login timed out: please start again."))
-        return redirect("login")
+        # No password step in the last minutes: nothing to confirm, start again.
+        return render(request, "accounts/login_code.html", {"expired": True})
     user, next_url = found
     form = CodeForm(request.POST or None)
     error, status = "", 200

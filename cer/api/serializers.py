@@ -15,9 +15,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.fields import get_error_detail
 
+from cer.accounts.models import PersonalAccessToken, TokenScope
 from cer.api import visibility
 from cer.api.fields import AwareDateTimeField, CodeField, KwhField, StrictFieldsMixin
-from cer.accounts.models import PersonalAccessToken, TokenScope
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community, Configuration
 from cer.communities.uniqueness import pod_problem, tax_code_problem

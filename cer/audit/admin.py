@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from cer.audit.models import AuditEntry
+from cer.core.admin_mixins import SaneDateHierarchy
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(SaneDateHierarchy, admin.ModelAdmin):
     """Read-only: the log is append-only."""
 
     list_display = ["at", "actor_name", "community", "code", "target_repr"]

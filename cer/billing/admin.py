@@ -18,8 +18,19 @@ class DisputeAdmin(admin.ModelAdmin):
 
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(admin.ModelAdmin):
+    """Read-only: a batch is made and cancelled on the payouts page, which logs both.
+
+    Deleting one here would make its lines payable again with no trace.
+    """
+
     list_display = ("configuration", "period_start", "period_end", "status", "total_eur")
     readonly_fields = [f.name for f in PayoutBatch._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(Invoice)

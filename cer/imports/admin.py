@@ -3,11 +3,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from cer.core.admin_mixins import SaneDateHierarchy
 from cer.imports.models import ImportBatch, RejectedRow
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(SaneDateHierarchy, admin.ModelAdmin):
     list_display = [
         "file_name",
         "kind",

@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.utils import timezone
 
 from cer.audit.services import record
+from cer.core.admin_mixins import SaneDateHierarchy
 from cer.incentives.models import RegulatoryParameter, ZonalPrice
 
 
 @admin.register(ZonalPrice)
-class ZonalPriceAdmin(admin.ModelAdmin):
+class ZonalPriceAdmin(SaneDateHierarchy, admin.ModelAdmin):
     list_display = [
         "market_zone",
         "interval_start",

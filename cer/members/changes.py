@@ -121,7 +121,7 @@ def may_change_shared_data(*, member: Member, actor: Any, today: dt.date) -> boo
     """True for the person, the platform staff, and a manager of every community of the person."""
     if _is_staff(actor) or _is_the_person(actor, member):
         return True
-    return True
+    return set(community_ids_of(member, today=today)) <= _managed_community_ids(actor, today)
 
 
 def check_shared_changes(
@@ -141,7 +141,7 @@ def memberships_for_iban(*, member: Member, actor: Any, today: dt.date) -> list[
     staff, those of the communities they manage for a manager."""
     memberships = Membership.objects.not_ended_on(today).filter(member=member)
     if not (_is_staff(actor) or _is_the_person(actor, member)):
-        pass
+        memberships = memberships.filter(community_id__in=_managed_community_ids(actor, today))
     return list(memberships.select_related("community", "member").order_by("community_id"))
 
 

@@ -3,12 +3,13 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cer.core.admin_mixins import SaneDateHierarchy
 from cer.metering import broker, services
 from cer.metering.models import Device, HourlyReading, RejectedMessage
 
 
 @admin.register(HourlyReading)
-class HourlyReadingAdmin(admin.ModelAdmin):
+class HourlyReadingAdmin(SaneDateHierarchy, admin.ModelAdmin):
     list_display = ["connection_point", "hour_start", "injected_wh", "withdrawn_wh", "source"]
     list_filter = ["source", "quality"]
     search_fields = ["connection_point__pod"]
@@ -143,7 +144,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(RejectedMessage)
-class RejectedMessageAdmin(admin.ModelAdmin):
+class RejectedMessageAdmin(SaneDateHierarchy, admin.ModelAdmin):
     list_display = ["received_at", "channel", "topic", "field", "reason", "configuration"]
     list_filter = ["channel"]
     search_fields = ["topic", "reason"]

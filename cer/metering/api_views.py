@@ -2,10 +2,11 @@
 
 A device authenticates with HTTP Basic (its MQTT username and secret); a manager calls
 with a session (CSRF token, second factor where required, as everywhere in the API) or
-with a personal access token that has the `readings:write` scope. The caller is authenticated before the connection point is looked up, so an
-unknown POD or plant answers exactly as a known one does. Requests are counted per
-client address and per device username, and wrong device secrets are bounded
-(cer.metering.limits): over a limit the answer is 429 with Retry-After.
+with a personal access token that has the `readings:write` scope. The caller is
+authenticated before the connection point is looked up, so an unknown POD or plant
+answers exactly as a known one does. Requests are counted per client address and per
+device username, and wrong device secrets are bounded (cer.metering.limits): over a
+limit the answer is 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -30,6 +32,7 @@ from cer.accounts import tokens
 from cer.accounts.models import TokenScope
 from cer.api.authentication import VerifiedSessionAuthentication
 from cer.api.permissions import PUBLIC, FollowsAccessRule
+from cer.core.net import client_ip
 from cer.metering import limits
 from cer.metering.api_schema import (
     DEVICE_BASIC_SCHEME_NAME,
@@ -61,12 +64,6 @@ def _too_many(retry_after: int) -> JsonResponse:
     response = _error(429, "Authorization", _("too many requests: retry after Retry-After seconds"))
     response["Retry-After"] = str(retry_after)
     return response
-
-
-def _client_address(request: HttpRequest) -> str:
-    # As the API's login lockout: the address the WSGI server saw; X-Forwarded-For is
-    # never trusted here (the proxy sets REMOTE_ADDR, docs/api.md).
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 (a key, not a bind)
 
 
 def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
@@ -103,7 +100,7 @@ def _authenticate(request: Request) -> _Caller | JsonResponse:
     """Return the caller, or the refusal; nothing here depends on the URL's target."""
     now = timezone.now()
     http: HttpRequest = request._request
-    address = _client_address(http)
+    address = client_ip(http)  # as for the login lockout: forwarded by our proxies only
     per_address = limits.requests_per_address()
     if per_address.exceeded(address, now=now):
         return _too_many(per_address.retry_after(now=now))
@@ -122,9 +119,9 @@ def _authenticate(request: Request) -> _Caller | JsonResponse:
         if device is None:
             return _error(401, "Authorization", _("unknown device or wrong secret"))
         return _Caller(device=device)
-    if (secret := _personal_token_secret(http)) is not None:
+    if (token_secret := _personal_token_secret(http)) is not None:
         try:
-            token = tokens.authenticate_secret(secret=secret, now=now)
+            token = tokens.authenticate_secret(secret=token_secret, now=now)
         except tokens.TokenRefused:
             return _error(
                 401, "Authorization", _("personal access token invalid, expired or revoked")
@@ -143,11 +140,25 @@ def _authenticate(request: Request) -> _Caller | JsonResponse:
     return _error(401, "Authorization", _("device credentials (HTTP Basic) or a session needed"))
 
 
-class _AlwaysJson(BaseContentNegotiation):
-    """Answer JSON whatever Accept says: devices send all sorts of headers, or none."""
+class _RawBody(BaseParser):
+    """Leave the body to the view, which hands the raw bytes to the ingestion service.
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return None
+    DRF parses a body when something reads `request.POST` (its session CSRF check
+    does); this keeps the stream unread, so `HttpRequest.body` stays available.
+    """
+
+    media_type = "*/*"
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        return {}
+
+
+class _AlwaysJson(BaseContentNegotiation):
+    """Answer JSON whatever Accept says (devices send all sorts of headers, or none), and
+    take any body as raw bytes."""
+
+    def select_parser(self, request: Request, parsers: list[BaseParser]) -> BaseParser:
+        return parsers[0]
 
     def select_renderer(
         self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
@@ -159,10 +170,14 @@ def _refusal(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=INGEST_ERROR, description=description)
 
 
+# Security requirements, one per way in. (drf-spectacular annotates `auth` as a list of
+# strings, but writes the list as the operation's `security`, which holds objects.)
+CALLERS: Any = [{DEVICE_BASIC_SCHEME_NAME: []}, {"personalTokenAuth": []}, {"cookieAuth": []}]
+
 INGEST_SCHEMA = extend_schema(
     tags=["readings"],
     request={"application/json": READINGS_BODY},
-    auth=[{DEVICE_BASIC_SCHEME_NAME: []}, {"personalTokenAuth": []}, {"cookieAuth": []}],
+    auth=CALLERS,
     parameters=[
         OpenApiParameter(
             "WWW-Authenticate",
@@ -204,14 +219,14 @@ class _ReadingsView(APIView):
     """What both ingestion endpoints share: the caller first, then the target."""
 
     # Public at the routing level: each call authenticates itself (see _authenticate),
-    # so DRF's authentication, throttles and parsers are off.
+    # so DRF's authentication and throttles are off.
     access_rule = PUBLIC
     # What a personal access token needs here (the API's route checks read it).
     token_scope = TokenScope.READINGS_WRITE
     authentication_classes: list[Any] = []
     permission_classes = [FollowsAccessRule]
     throttle_classes: list[Any] = []
-    parser_classes: list[Any] = []
+    parser_classes = [_RawBody]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _AlwaysJson
     # OPTIONS describes nothing the schema does not: answer it with 405.

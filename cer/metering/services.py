@@ -316,7 +316,7 @@ def _count_failure(
 
 def _dummy_hash() -> str:
     """Return a hash of a random secret made by the preferred hasher, once per hasher."""
-    algorithm = get_hasher().algorithm
+    algorithm = get_hasher().algorithm or ""
     if algorithm not in _dummy_hashes:
         _dummy_hashes[algorithm] = make_password(secrets.token_urlsafe(24))
     return _dummy_hashes[algorithm]

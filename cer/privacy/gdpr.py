@@ -207,7 +207,9 @@ def erase_member(*, member: Member, actor: Any, reason: str, now: dt.datetime) -
 
     Contact data, bank details, identifiers and the login are removed; memberships,
     readings, connection points and plants stay (anonymised through the member) for
-    settlement and accounting until ten years after the last membership ended.
+    settlement and accounting until ten years after the last membership ended. Copies of
+    the name, e-mail and addresses in invitations, applications and the audit log are
+    replaced too (cer.privacy.redaction).
     Raises MembershipStillActive and AlreadyErased.
     """
     today = now.date()

@@ -47,9 +47,11 @@ PERSONAL_KEYS = frozenset(
         "member_name",
     }
 )
-# Shorter values (a first name alone) are replaced only inside the person's own entries:
-# elsewhere they would hit other people's words.
+# Values searched in the whole log are at least this long; shorter ones (a first name
+# alone) are replaced only inside the person's own entries, where they cannot hit
+# other people's words.
 _MIN_SEARCHED = 5
+_MIN_OWN = 2
 # Object types whose text form names the person (member, account, invitation e-mail).
 _NAMING_TYPES = frozenset(
     {
@@ -130,18 +132,19 @@ def gather_traces(*, member: Member) -> Traces:
     }
     # Values the person had before (an old address, a previous e-mail) live only in the
     # changes recorded on their own records.
-    for changes in _own_entries(traces).values_list("changes", flat=True):
+    for changes in AuditEntry.objects.filter(_own(traces)).values_list("changes", flat=True):
         traces.strong |= set(_personal_values(changes))
-    traces.strong = {value.strip() for value in traces.strong if len(value.strip()) >= 5}
-    traces.weak = {value.strip() for value in traces.weak if len(value.strip()) >= 2}
+    traces.strong = {v.strip() for v in traces.strong if len(v.strip()) >= _MIN_SEARCHED}
+    traces.weak = {v.strip() for v in traces.weak if len(v.strip()) >= _MIN_OWN}
     return traces
 
 
-def _own_entries(traces: Traces) -> Any:
+def _own(traces: Traces) -> Q:
+    """Entries about one of the person's records."""
     query = Q(pk__in=[])
     for target_type, target_id in traces.targets:
         query |= Q(target_type=target_type, target_id=target_id)
-    return AuditEntry.objects.filter(query)
+    return query
 
 
 def _personal_values(changes: Any, *, personal: bool = False) -> Iterable[str]:
@@ -229,9 +232,8 @@ def _redact_audit(traces: Traces) -> int:
 
 
 def _candidates(traces: Traces) -> Q:
-    query = Q(pk__in=[])
-    for target_type, target_id in traces.targets:
-        query |= Q(target_type=target_type, target_id=target_id)
+    """Entries about the person's records, made by them, or holding one of their values."""
+    query = _own(traces)
     if traces.user_id is not None:
         query |= Q(actor_id=traces.user_id)
     if traces.username:

@@ -62,7 +62,8 @@ def test_the_code_step_times_out(referente, settings):
 
     response = client.post("/login/code/", {"otp": "123456"})
 
-    assert response.status_code == 302 and response["Location"] == "/login/"
+    assert response.context["expired"] is True
+    assert "_auth_user_id" not in client.session
 
 
 def test_a_referente_without_an_authenticator_must_set_one_up_before_anything_else(
@@ -250,3 +251,22 @@ def test_an_administrator_resets_a_lost_second_factor_and_ends_the_sessions(refe
     assert user_client.get("/api/v1/me").status_code in (401, 403)
     entry = AuditEntry.objects.get(code="accounts.second_factor.reset")
     assert entry.actor == staff and entry.target_id == str(referente.pk)
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_the_demo_code_is_shown_only_on_a_development_install(referente, settings, debug):
+    from cer.demo.second_factor import give_demo_authenticators
+
+    settings.DEBUG = debug
+    give_demo_authenticators(["referente"])
+    device = TOTPDevice.objects.get(user=referente)
+    client = real_client()
+    web_login(client, "referente")
+
+    page = client.get("/login/code/")
+
+    shown = page.context["demo_code"]
+    assert (shown == code(device)) is debug
+    if debug:
+        assert client.post("/login/code/", {"otp": shown}).status_code == 302
+        assert "_auth_user_id" in client.session

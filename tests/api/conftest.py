@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from cer.api.authentication import issue_tokens
 from cer.accounts.models import PersonalAccessToken
 from cer.accounts.tokens import hash_secret
+from cer.api.authentication import issue_tokens
 from cer.audit.services import record
 from cer.communities.models import Community
 from cer.communities.permissions import BACK_OFFICE_GROUP
@@ -32,14 +31,6 @@ PASSWORD = "prova-password-2025"
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that are about hashing ask for it themselves.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    # Throttle counters live in the cache, which outlives a test's transaction.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @dataclass

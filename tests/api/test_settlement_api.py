@@ -385,7 +385,7 @@ def test_the_community_report_comes_as_csv_xlsx_and_pdf(distributed, referente, 
     xlsx = api.get(url, {"year": "2025", "format": "xlsx"})
     pdf = api.get(url, {"year": "2025", "format": "pdf"})
 
-    assert csv["Content-Type"] == "text/csv"
+    assert csv["Content-Type"] == "text/csv; charset=utf-8"
     client.force_login(referente)
     web = client.get(
         reverse("settlement:report", kwargs={"pk": small.community.pk}),

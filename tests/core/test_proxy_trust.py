@@ -153,7 +153,11 @@ def test_client_ip_resolves_a_request_that_skipped_the_middleware():
 
 
 def test_a_malformed_trusted_proxy_setting_stops_the_start():
-    environment = {**os.environ, "DJANGO_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example.org"}
+    environment = {
+        **os.environ,
+        "DJANGO_DEBUG": "true",
+        "DJANGO_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example.org",
+    }
 
     result = subprocess.run(
         [sys.executable, "-c", "import config.settings"],

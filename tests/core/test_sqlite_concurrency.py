@@ -104,9 +104,10 @@ WEB_WRITE = (
     + """
 from django.contrib.auth.models import User
 from django.test import Client
+from cer.api.authentication import issue_tokens
 
-client = Client()
-client.force_login(User.objects.get(username="ref"))
+access = issue_tokens(user=User.objects.get(username="ref"))["access"]
+client = Client(headers={"authorization": f"Bearer {access}"})
 count = 0
 while time.monotonic() < END or count < 5:
     response = client.patch(

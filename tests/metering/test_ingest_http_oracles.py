@@ -263,3 +263,23 @@ def test_a_device_this_process_has_verified_is_not_shut_out_by_someone_elses_gue
     assert again.status_code == 200  # the same readings: duplicates, not a lockout
     assert guess.status_code == 429
     assert len(hashes) == guesses
+
+
+def test_a_managers_session_counts_only_once_it_has_passed_the_second_factor(point, referente):
+    unverified = Client(REMOTE_ADDR="198.51.100.7")
+    # Django's own login, without the second factor step the project adds to it.
+    unverified._login(referente, backend="django.contrib.auth.backends.ModelBackend")
+    verified = Client(REMOTE_ADDR="198.51.100.7")
+    verified.force_login(referente)
+
+    def post(client):
+        return client.post(
+            _point_url(point.pod), data=json.dumps(BODY), content_type="application/json"
+        )
+
+    refused = post(unverified)
+    accepted = post(verified)
+
+    assert refused.status_code == 401
+    assert accepted.status_code == 201, accepted.content
+    assert HourlyReading.objects.filter(connection_point=point).count() == 1

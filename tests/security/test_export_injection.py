@@ -81,7 +81,7 @@ def test_the_csv_writer_quotes_a_row_whose_text_holds_a_semicolon():
 
 
 @pytest.fixture(params=PAYLOADS)
-def hostile(request, db):
+def hostile(request):
     """A settled community whose name, configuration and member carry `request.param`."""
     payload = request.param
     small, _distribution = distributed_small()
@@ -125,6 +125,7 @@ def _web(path_name: str, *args: object) -> str:
         return reverse(path_name, args=args)
 
 
+@pytest.mark.django_db
 def test_the_web_exports_hold_no_formula(client, hostile):
     payload, small, referente = hostile
     statement = Statement.objects.get(member=small.household)
@@ -144,6 +145,7 @@ def test_the_web_exports_hold_no_formula(client, hostile):
     assert len(_csv_cells(hours_csv.content.decode())) == 8 * (1 + 720)
 
 
+@pytest.mark.django_db
 def test_the_api_exports_hold_no_formula(hostile):
     payload, small, referente = hostile
     manager = client_for(referente)
@@ -166,7 +168,8 @@ def test_the_api_exports_hold_no_formula(hostile):
     assert "'" + payload in [cell for text in texts for cell in _csv_cells(text)]
 
 
-def test_a_negative_amount_stays_a_number_in_the_report(client, db):
+@pytest.mark.django_db
+def test_a_negative_amount_stays_a_number_in_the_report(client):
     small, distribution = distributed_small()
     client.force_login(
         factories.make_user_with_role(small.community, role="REFERENTE", username="ref")
@@ -176,6 +179,7 @@ def test_a_negative_amount_stays_a_number_in_the_report(client, db):
     xlsx = client.get(report, {"period": "2025", "format": "xlsx"})
     text = client.get(report, {"period": "2025", "format": "csv"}).content.decode()
 
+    assert distribution.run.gse_fees_eur > 0
     sheet = load_workbook(io.BytesIO(xlsx.content))["Balance"]
     fees = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "GSE fees (provision)")
     assert fees[1].data_type == "n"

@@ -323,6 +323,20 @@ def test_a_payout_logs_the_masked_debtor_and_each_download_of_its_file(
     _no_full_iban_in_the_log(NEW_IBAN, factories.IBAN)
 
 
+def test_a_payout_batch_cannot_be_deleted_in_the_admin(community, superuser, client):
+    from tests.settlement.builders import make_payout_batch
+
+    batch = make_payout_batch(community.configurations.get())
+    sign_in(client, superuser)
+
+    response = client.post(
+        reverse("admin:billing_payoutbatch_delete", args=[batch.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert type(batch).objects.filter(pk=batch.pk).exists()
+
+
 def test_a_finalised_run_is_logged_for_its_community(community, referente, client):
     run = make_settlement_run(community.configurations.get())
     sign_in(client, referente)

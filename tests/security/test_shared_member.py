@@ -406,3 +406,26 @@ def test_the_person_sees_both_communities_on_their_yearly_statement(paid_by_both
     text = response.content.decode()
     assert "11.11" in text and "77.77" in text
     assert "88.88" in text
+
+
+# A new membership ----------------------------------------------------------------------
+
+
+def test_an_applicants_iban_becomes_the_iban_of_their_new_membership_only(shared, client):
+    application = factories.make_application(shared.b, member=shared.person, iban=NEW_IBAN)
+    sign_in(client, shared.referente_b)
+
+    response = client.post(
+        reverse("members:application", args=[application.pk]),
+        {"action": "approve", "valid_from": "2025-04-01"},
+    )
+
+    assert response.status_code == 302
+    joined = Membership.objects.get(
+        member=shared.person, community=shared.b, valid_from=dt.date(2025, 4, 1)
+    )
+    assert joined.iban == NEW_IBAN
+    shared.refresh()
+    assert (shared.in_a.iban, shared.in_b.iban) == (IBAN_A, IBAN_B)
+    entry = AuditEntry.objects.get(code="members.application.approved")
+    assert entry.changes["iban"] == ["", masked(NEW_IBAN)]

@@ -14,11 +14,11 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cer.accounts.models import TokenScope
 from cer.api import serializers as s
 from cer.api import visibility
 from cer.api.errors import ServiceUnavailable
 from cer.api.fields import AwareDateTimeField
-from cer.accounts.models import TokenScope
 from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView, AuditedWrites
 from cer.audit.services import record

@@ -19,10 +19,10 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cer.accounts.models import TokenScope
 from cer.api import settlement_serializers as s
 from cer.api import visibility
 from cer.api.errors import Conflict
-from cer.accounts.models import TokenScope
 from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView
 from cer.api.views.resources import ScopedDetail, ScopedList

@@ -15,9 +15,9 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cer.api import serializers as s
 from cer.accounts import tokens
 from cer.accounts.models import PersonalAccessToken
+from cer.api import serializers as s
 from cer.api.permissions import LOGGED_IN, TOKENS_REFUSED, on_object
 from cer.api.views.base import ApiView
 
