@@ -196,10 +196,13 @@ class MemberSerializer(StrictModelSerializer):
 
     @extend_schema_field(MembershipIbanSerializer(many=True))
     def get_memberships(self, member: Member) -> list[dict[str, Any]]:
-        # Without a request nobody is known to look: show none rather than all.
-        user = request_user(self)
-        visible = visibility.memberships(user, today=timezone.localdate()).filter(member=member)
-        visible = visible.order_by("community_id", "valid_from")
+        # Lists prefetch them (with_visible_memberships); without a request nobody is known
+        # to look: none are shown rather than all.
+        visible = getattr(member, "visible_memberships", None)
+        if visible is None:
+            user = request_user(self)
+            visible = visibility.memberships(user, today=timezone.localdate()).filter(member=member)
+            visible = visible.order_by("community_id", "valid_from")
         return MembershipIbanSerializer(visible, many=True).data
 
     # The community the member joins, which decides how plainly a taken tax code is refused.

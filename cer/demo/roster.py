@@ -198,7 +198,7 @@ class MemberSpec:
     email: str
     phone: str
     address: Address
-    iban: str
+    iban: str  # the membership's: the account the demo community pays the member to
     joined_date: date
     connection_point: ConnectionPointSpec
     first_name: str | None = None

@@ -3,7 +3,9 @@
 Each counter allows `limit` events per subject (a client address, a device username)
 in fixed windows of `seconds`. Counts live in Django's cache, which every web worker
 shares when the cache is a shared store (database or Redis). The window's start is
-part of the key, so a backend whose `incr` resets the expiry cannot stretch a window.
+part of the key, so an expiry that outlives the window cannot stretch it. Redis counts
+atomically; the database backend's incr() is a read and a write, so two requests at the
+same instant may count once: a limit may let a few more through, never fewer.
 The limits are settings with working defaults (see `requests_per_address` and below).
 """
 
@@ -29,13 +31,18 @@ class Window:
     def count(self, subject: str, *, now: dt.datetime) -> int:
         """Count one event of `subject` in the current window; return the window's count."""
         key = self._key(subject, now)
+        timeout = self.seconds + 1
         # add() is a no-op when the key exists, so concurrent first events both count.
-        cache.add(key, 0, timeout=self.seconds + 1)
+        cache.add(key, 0, timeout=timeout)
         try:
-            return int(cache.incr(key))
+            count = int(cache.incr(key))
         except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, timeout=self.seconds + 1)
+            cache.set(key, 1, timeout=timeout)
             return 1
+        # The database backend's incr() is a get and a set with the default timeout
+        # (300 s), shorter than a lockout window: give the count its window back.
+        cache.touch(key, timeout)
+        return count
 
     def current(self, subject: str, *, now: dt.datetime) -> int:
         """Return how many events of `subject` the current window holds."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -89,23 +90,21 @@ def device_action(request: HttpRequest, community: Community) -> HttpResponse:
     )
     action = request.POST.get("action", "")
     now = timezone.now()
-    if action not in ACTIONS:
+    if action != "rotate" and action not in STATUS_ACTIONS:
         messages.error(request, _("Unknown action."))
         return redirect("metering:device_list", community_id=community.pk)
-    service, code, done = ACTIONS[action]
-    before = device.status
     try:
         # The device's new state and its audit entry are committed together.
         with transaction.atomic():
-            outcome = service(device=device, now=now)
-            changes = (
-                {"secret": ["[old]", "[new]"]}
-                if action == "rotate"
-                else {"status": [before, outcome.status]}
-            )
-            _record(request, device, community, code, now, changes=changes)
+            if action == "rotate":
+                rotated = services.rotate_device_secret(device=device, now=now)
+                changes = {"secret": ["[old]", "[new]"]}
+            else:
+                change_status, done = STATUS_ACTIONS[action]
+                changes = {"status": [device.status, change_status(device=device, now=now).status]}
+            _record(request, device, community, f"metering.device.{action}d", now, changes=changes)
         if action == "rotate":
-            return _show_secret(request, community, outcome)
+            return _show_secret(request, community, rotated)
         messages.success(request, done)
     except services.DeviceDeleted:
         messages.error(request, _("The device was already deleted."))
@@ -114,20 +113,11 @@ def device_action(request: HttpRequest, community: Community) -> HttpResponse:
     return redirect("metering:device_list", community_id=community.pk)
 
 
-# Action → (service, audit code, message once done).
-ACTIONS = {
-    "rotate": (services.rotate_device_secret, "metering.device.rotated", ""),
-    "disable": (
-        services.disable_device,
-        "metering.device.disabled",
-        _lazy("Device disabled: the broker disconnected it."),
-    ),
-    "enable": (services.enable_device, "metering.device.enabled", _lazy("Device enabled.")),
-    "delete": (
-        services.delete_device,
-        "metering.device.deleted",
-        _lazy("Device deleted; its readings are kept."),
-    ),
+# Action → (service, message once done); each is logged as metering.device.<action>d.
+STATUS_ACTIONS: dict[str, tuple[Callable[..., Device], Any]] = {
+    "disable": (services.disable_device, _lazy("Device disabled: the broker disconnected it.")),
+    "enable": (services.enable_device, _lazy("Device enabled.")),
+    "delete": (services.delete_device, _lazy("Device deleted; its readings are kept.")),
 }
 
 

@@ -101,6 +101,18 @@ def build_world(community: Community, tag: str) -> World:
     )
 
 
+def _member_of_both(community: Community, other: Community) -> User:
+    user = factories.make_user_with_role(other, role="REFERENTE", username="a-both")
+    Membership.objects.create(
+        member=user.member,
+        community=community,
+        role="MEMBER",
+        valid_from=dt.date(2024, 9, 12),
+        iban=factories.IBAN,
+    )
+    return user
+
+
 @pytest.fixture
 def personas(community):
     back_office = User.objects.create_user("api-backoffice", password=PASSWORD)
@@ -113,6 +125,8 @@ def personas(community):
         ),
         "member": factories.make_user_with_role(community, role="MEMBER", username="a-mem"),
         "outsider": factories.make_user_with_role(other, role="REFERENTE", username="a-out"),
+        # One person: a plain member here, the referente of the other community.
+        "two_communities": _member_of_both(community, other),
         "back_office": back_office,
         "superuser": User.objects.create_superuser("a-root", "root@example.org", PASSWORD),
         "anonymous": None,

@@ -28,6 +28,7 @@ PERSONAS = (
     "administrator",
     "member",
     "outsider",
+    "two_communities",
     "back_office",
     "superuser",
     "anonymous",

@@ -42,7 +42,9 @@ def referente_token(
     # Generated requests come fast: lift the rate limits, they are tested elsewhere.
     for scope in ("anon", "user", "login"):
         monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, "100000/min")
-    return issue_tokens(user=personas["referente"])["access"]
+    # The person in two communities (referente of one, plain member of the other): the
+    # generated requests probe both sides of the boundary between communities.
+    return issue_tokens(user=personas["two_communities"])["access"]
 
 
 def test_the_schema_documents_every_api_route():

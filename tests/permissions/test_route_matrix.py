@@ -7,6 +7,7 @@ The semantics of the rules themselves are pinned in test_rules.py.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +15,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cer.communities.permissions import BACK_OFFICE_GROUP
+from cer.members.models import Membership
 from tests import factories
 from tests.permissions.objects import sample_object
 
@@ -26,6 +28,7 @@ PERSONAS = (
     "administrator",
     "member",
     "outsider",
+    "two_communities",
     "back_office",
     "superuser",
     "anonymous",
@@ -76,10 +79,24 @@ def personas(community):
         ),
         "member": factories.make_user_with_role(community, role="MEMBER", username="m-mem"),
         "outsider": factories.make_user_with_role(other, role="REFERENTE", username="m-out"),
+        # One person: a plain member here, the referente of the other community.
+        "two_communities": _member_of_both(community, other),
         "back_office": back_office,
         "superuser": User.objects.create_superuser("m-root", "root@example.org", "x"),
         "anonymous": None,
     }
+
+
+def _member_of_both(community, other) -> User:
+    user = factories.make_user_with_role(other, role="REFERENTE", username="m-both")
+    Membership.objects.create(
+        member=user.member,
+        community=community,
+        role="MEMBER",
+        valid_from=dt.date(2024, 9, 12),
+        iban=factories.IBAN,
+    )
+    return user
 
 
 @pytest.mark.django_db

@@ -412,8 +412,10 @@ def test_the_person_sees_both_communities_on_their_yearly_statement(paid_by_both
 
 
 def test_an_applicants_iban_becomes_the_iban_of_their_new_membership_only(shared, client):
-    application = factories.make_application(shared.b, member=shared.person, iban=NEW_IBAN)
-    sign_in(client, shared.referente_b)
+    third = factories.make_community(name="CER Collina")
+    referente_c = factories.make_user_with_role(third, role="REFERENTE", username="referente-c")
+    application = factories.make_application(third, member=shared.person, iban=NEW_IBAN)
+    sign_in(client, referente_c)
 
     response = client.post(
         reverse("members:application", args=[application.pk]),
@@ -421,9 +423,7 @@ def test_an_applicants_iban_becomes_the_iban_of_their_new_membership_only(shared
     )
 
     assert response.status_code == 302
-    joined = Membership.objects.get(
-        member=shared.person, community=shared.b, valid_from=dt.date(2025, 4, 1)
-    )
+    joined = Membership.objects.get(member=shared.person, community=third)
     assert joined.iban == NEW_IBAN
     shared.refresh()
     assert (shared.in_a.iban, shared.in_b.iban) == (IBAN_A, IBAN_B)

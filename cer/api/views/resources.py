@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -154,6 +154,17 @@ class MemberList(ScopedList, AuditedWrites, generics.ListCreateAPIView):
     token_scope = TokenScope.MEMBERS_WRITE
     scope = visibility.members
     audit_code = "members.member"
+
+    def get_queryset(self) -> QuerySet:
+        # Each member shows the memberships (and IBANs) the user may see: one query for all.
+        visible = visibility.memberships(self.request.user, today=self.today()).order_by(
+            "community_id", "valid_from"
+        )
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(Prefetch("memberships", visible, to_attr="visible_memberships"))
+        )
 
     def get_serializer_class(self) -> Any:
         return s.MemberCreateSerializer if self.request.method == "POST" else s.MemberSerializer
