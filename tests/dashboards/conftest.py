@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 
 from cer.members.models import Membership
 from cer.metering.models import HourlyReading
@@ -28,13 +27,6 @@ def join(community, member, *, kind="CONSUMER"):
     Membership.objects.create(
         member=member, community=community, kind=kind, valid_from=dt.date(2024, 9, 12)
     )
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -40,6 +40,8 @@ class SchemaView(ApiMixin, SpectacularAPIView):
     ]
     generator_class = ApiSchemaGenerator
     authentication_classes: list[Any] = []
+    # The same public document for everyone, with no query behind it: nothing to meter.
+    throttle_classes: list[Any] = []
 
 
 def api_docs(request: HttpRequest) -> HttpResponse:
