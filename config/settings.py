@@ -187,6 +187,7 @@ STORAGES = {
 # the database by default (its table is made by a migration), in Redis when CACHE_URL
 # says redis://... (needs the `redis` package).
 CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES: dict[str, dict[str, object]]
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
@@ -282,6 +283,20 @@ MQTT_INGEST_PASSWORD = os.environ.get("MQTT_INGEST_PASSWORD", "")
 MQTT_CA_FILE = os.environ.get("MQTT_CA_FILE", "")
 # Days a rejected metering message is kept before `apply_retention` deletes it (at least 30).
 REJECTED_MESSAGE_RETENTION_DAYS = int(os.environ.get("REJECTED_MESSAGE_RETENTION_DAYS", "365"))
+# Readings posted over HTTP (cer.metering.limits): requests per minute per client address
+# and per device username; wrong secrets per username and per address before a lockout
+# of METERING_HTTP_LOCKOUT_SECONDS, during which no secret is hashed.
+METERING_HTTP_REQUESTS_PER_ADDRESS = int(
+    os.environ.get("METERING_HTTP_REQUESTS_PER_ADDRESS", "120")
+)
+METERING_HTTP_REQUESTS_PER_DEVICE = int(os.environ.get("METERING_HTTP_REQUESTS_PER_DEVICE", "30"))
+METERING_HTTP_FAILED_SECRETS_PER_DEVICE = int(
+    os.environ.get("METERING_HTTP_FAILED_SECRETS_PER_DEVICE", "10")
+)
+METERING_HTTP_FAILED_SECRETS_PER_ADDRESS = int(
+    os.environ.get("METERING_HTTP_FAILED_SECRETS_PER_ADDRESS", "30")
+)
+METERING_HTTP_LOCKOUT_SECONDS = int(os.environ.get("METERING_HTTP_LOCKOUT_SECONDS", "900"))
 
 # REST API: session for the web app, JWT for integrations; one error shape.
 REST_FRAMEWORK = {

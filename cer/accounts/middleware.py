@@ -38,7 +38,8 @@ class SecondFactorMiddleware:
         user = request.user
         if user.is_authenticated and not request.path.startswith(("/api/", "/static/")):
             self._rotate_on_privilege_change(request)
-            if second_factor_required(user) and not user.is_verified():  # type: ignore[union-attr]
+            verified = getattr(user, "is_verified", lambda: False)()
+            if second_factor_required(user) and not verified:
                 refused = self._owed_second_factor(request)
                 if refused is not None:
                     return refused

@@ -121,7 +121,7 @@ def _pending_user(request: HttpRequest) -> tuple[Any, str] | None:
     if timezone.now() - started > PENDING_LIFETIME:
         request.session.pop(PENDING_KEY, None)
         return None
-    user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
+    user = User.objects.filter(pk=int(pending.get("user") or 0), is_active=True).first()
     return (user, pending.get("next", "")) if user is not None else None
 
 
@@ -177,6 +177,11 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/logout.html")
 
 
+def _is_verified(request: HttpRequest) -> bool:
+    """Whether the session passed the second factor (django-otp's middleware tells)."""
+    return bool(getattr(request.user, "is_verified", lambda: False)())
+
+
 @login_only
 @never_cache
 def second_factor_view(request: HttpRequest) -> HttpResponse:
@@ -201,9 +206,9 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
         else:
             context["code_error"] = _("The code is wrong or expired.")
             status = 400
-    elif action == "recovery" and request.user.is_verified():
+    elif action == "recovery" and _is_verified(request):
         context["recovery_codes"] = second_factor.regenerate_recovery_codes(user=user, now=now)
-    elif action == "remove" and request.user.is_verified() and not context["required"]:
+    elif action == "remove" and _is_verified(request) and not context["required"]:
         second_factor.remove(user=user, actor=user, now=now, reason="by the user")
         messages.success(request, _("The second factor is removed."))
         return redirect("accounts:second-factor")

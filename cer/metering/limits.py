@@ -69,6 +69,7 @@ class Window:
 
 
 def _setting(name: str, default: int) -> int:
+    # Read at each request, so that tests (and a settings change) take effect at once.
     return int(getattr(settings, name, default))
 
 
