@@ -8,7 +8,8 @@ import pytest
 
 from cer.metering.models import HourlyReading
 from tests import factories
-from tests.dashboards.browser import log_in, serious_accessibility_violations
+from tests.dashboards.browser import serious_accessibility_violations
+from tests.e2e.login import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

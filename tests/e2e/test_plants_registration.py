@@ -11,7 +11,8 @@ from cer.communities.permissions import BACK_OFFICE_GROUP
 from cer.members.models import Membership
 from cer.plants.models import EligibilityStatus, Plant
 from tests import factories
-from tests.dashboards.browser import PASSWORD, log_in, serious_accessibility_violations
+from tests.dashboards.browser import PASSWORD, serious_accessibility_violations
+from tests.e2e.login import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -8,7 +8,8 @@ import pytest
 
 from cer.metering.models import HourlyReading
 from tests import factories
-from tests.dashboards.browser import log_in, serious_accessibility_violations
+from tests.dashboards.browser import serious_accessibility_violations
+from tests.e2e.login import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 MARCH_FIRST_HOUR = dt.datetime(2025, 2, 28, 23, tzinfo=dt.UTC)  # 1 March 00:00 in Rome
