@@ -2,7 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from cer.accounts import admin_site
+from cer.accounts import admin_site, password_reset
 from cer.accounts import urls as accounts_urls
 from cer.accounts import views as accounts_views
 
@@ -19,6 +19,14 @@ urlpatterns += i18n_patterns(
     path("login/", accounts_views.login_view, name="login"),
     path("login/code/", accounts_views.login_code_view, name="login-code"),
     path("logout/", accounts_views.logout_view, name="logout"),
+    path("password-reset/", password_reset.request_view, name="password-reset"),
+    path("password-reset/sent/", password_reset.done_view, name="password-reset-done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        password_reset.confirm_view,
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", password_reset.complete_view, name="password-reset-complete"),
     path("account/", include("cer.accounts.urls")),
     path("members/", include("cer.members.urls")),
     path("plants/", include("cer.plants.urls")),

@@ -122,3 +122,52 @@ def test_throttling_counters_live_in_the_shared_store(plain_member, monkeypatch)
     other_process_view = DatabaseCache("cer_cache", {})
     assert other_process_view.get("throttle_login_192.0.2.50") is not None
     assert caches["default"].get("throttle_login_192.0.2.50") is not None
+
+
+def test_a_forgotten_password_is_reset_by_e_mail_and_ends_every_credential(
+    plain_member, mailoutbox
+):
+    plain_member.email = "socia@example.org"
+    plain_member.save()
+    now = __import__("django.utils.timezone", fromlist=["now"]).now()
+    personal = tokens.create_token(
+        owner=plain_member, name="foglio", scopes=["read"], now=now, expires_at=None
+    )
+    old_session = Client()
+    web_login(old_session, "socia")
+
+    unknown = Client().post("/password-reset/", {"email": "nessuno@example.org"})
+    known = Client().post("/password-reset/", {"email": "socia@example.org"})
+
+    assert unknown.status_code == known.status_code == 302
+    assert unknown["Location"] == known["Location"]
+    assert len(mailoutbox) == 1
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/password-reset/" in line)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    form_page = Client().get("/" + path, follow=True)
+    set_password_url = form_page.redirect_chain[-1][0]
+    client = Client()
+    client.get("/" + path)
+    done = client.post(
+        set_password_url,
+        {"new_password1": "ritrovata-password-2026", "new_password2": "ritrovata-password-2026"},
+    )
+
+    assert done.status_code == 302
+    assert old_session.get("/api/v1/me").status_code in (401, 403)
+    assert bearer(personal.secret).get("/api/v1/me").status_code == 401
+    assert web_login(Client(), "socia", "ritrovata-password-2026").status_code == 302
+    from cer.audit.models import AuditEntry
+
+    assert AuditEntry.objects.filter(code="accounts.password.reset").count() == 1
+
+
+def test_reset_requests_are_limited_per_address(plain_member):
+    for _attempt in range(5):
+        Client(REMOTE_ADDR="192.0.2.77").post("/password-reset/", {"email": "x@example.org"})
+
+    response = Client(REMOTE_ADDR="192.0.2.77").post(
+        "/password-reset/", {"email": "x@example.org"}
+    )
+
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
