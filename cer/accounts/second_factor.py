@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import secrets
 from typing import Any
 
+import segno
 from django.db import transaction
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -41,6 +43,15 @@ def pending_authenticator(user: Any) -> TOTPDevice:
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
     return device
+
+
+def qr_svg(device: TOTPDevice) -> str:
+    """The otpauth:// link of `device` as an inline SVG QR code, for the app's camera."""
+    image = io.BytesIO()
+    segno.make(device.config_url, error="m").save(
+        image, kind="svg", scale=4, border=2, xmldecl=False, title="otpauth"
+    )
+    return image.getvalue().decode()
 
 
 def readable_key(device: TOTPDevice) -> str:

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -98,6 +99,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect("login-code")
             complete_login(request, user, device=None)
             if second_factor_required(user):
+                request.session[AFTER_SECOND_FACTOR_KEY] = next_url
                 return redirect("accounts:second-factor")
             return redirect(_next_url(request, next_url))
     elif request.method == "POST":
@@ -216,6 +218,7 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
     if not context["active"]:
         device = second_factor.pending_authenticator(user)
         context["key"] = second_factor.readable_key(device)
+        context["qr_svg"] = mark_safe(second_factor.qr_svg(device))  # noqa: S308 (our own SVG)
         context["config_url"] = device.config_url
     response = render(request, "accounts/second_factor.html", context, status=status)
     response["Cache-Control"] = "no-store"
