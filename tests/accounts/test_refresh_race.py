@@ -10,7 +10,9 @@ from django.test import Client
 
 from tests.accounts.conftest import api_login
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: like every transactional test here, it leaves the tables as the
+# next one expects them (see tests/e2e/test_web_shell.py).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.mark.skipif(
