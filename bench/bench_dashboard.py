@@ -234,17 +234,29 @@ def ensure_data() -> int:
 
 
 def session_cookie() -> str:
-    """Open a session for the bench login, as the login view would."""
+    """Open a session for the bench login, as the login view would (both factors)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
     from django.contrib.sessions.backends.db import SessionStore
 
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from cer.accounts.policy import privilege_fingerprint
+    from cer.accounts.views import PRIVILEGES_KEY
+
     user = User.objects.get(username=USERNAME)
+    # A referente: the login view leaves a session that has passed the second factor.
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, name="bench", defaults={"confirmed": True}
+    )
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[PRIVILEGES_KEY] = privilege_fingerprint(user)
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 

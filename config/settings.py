@@ -183,23 +183,24 @@ STORAGES = {
     },
 }
 
-# Throttling counters and other short-lived state every worker process must share: in
-# the database by default (its table is made by a migration), in Redis when CACHE_URL
-# says redis://... (needs the `redis` package).
+# Two caches. "default" holds what every worker process must share (throttling and
+# lockout counters): a database table by default (made by a migration), Redis when
+# CACHE_URL says redis://... (needs the `redis` package). "local" is each process's own
+# memory, for figures that are versioned and also kept in a shared table (dashboards).
 CACHE_URL = os.environ.get("CACHE_URL", "")
-CACHES: dict[str, dict[str, object]]
+CACHES: dict[str, dict[str, object]] = {
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cer"}
+}
 if CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "cer_cache",
-            # Throttle counters and dashboard figures of many communities: room for all.
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "cer_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 
 # Referenti, community administrators and platform staff must log in with a second
@@ -281,6 +282,11 @@ MQTT_ADMIN_PASSWORD = os.environ.get("MQTT_ADMIN_PASSWORD", "")
 MQTT_INGEST_USER = os.environ.get("MQTT_INGEST_USER", "cer-ingest")
 MQTT_INGEST_PASSWORD = os.environ.get("MQTT_INGEST_PASSWORD", "")
 MQTT_CA_FILE = os.environ.get("MQTT_CA_FILE", "")
+# Where installers point their devices: the broker's address as seen from the field.
+MQTT_PUBLIC_HOST = os.environ.get("MQTT_PUBLIC_HOST", "") or MQTT_HOST
+MQTT_PUBLIC_PORT = int(
+    os.environ.get("MQTT_PUBLIC_PORT", "") or (8883 if MQTT_CA_FILE else MQTT_PORT)
+)
 # Days a rejected metering message is kept before `apply_retention` deletes it (at least 30).
 REJECTED_MESSAGE_RETENTION_DAYS = int(os.environ.get("REJECTED_MESSAGE_RETENTION_DAYS", "365"))
 # Readings posted over HTTP (cer.metering.limits): requests per minute per client address

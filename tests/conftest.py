@@ -95,9 +95,10 @@ def _empty_shared_cache(request):
         request.getfixturevalue("db")
     else:
         return
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in caches:
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)

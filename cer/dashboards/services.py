@@ -16,15 +16,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import F, Min
+from django.utils.connection import ConnectionProxy
 
 from cer.communities.models import Community
 from cer.dashboards import queries, series
 from cer.dashboards.models import ReadingsVersion, SeriesSnapshot
 from cer.dashboards.periods import HOUR_S, Period, bucket_starts, month_of
 from cer.plants.models import ConnectionPoint
+
+# Each process's own memory: entries are versioned, and shared through snapshots.
+cache = ConnectionProxy(caches, "local")
 
 CACHE_SECONDS = 300
 VERSION_SECONDS = 5

@@ -6,12 +6,13 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.connection import ConnectionProxy
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -27,6 +28,9 @@ from cer.metering import precedence
 from cer.metering.models import ReadingSource
 from cer.plants.models import ConnectionPoint, Plant
 from cer.plants.visibility import plant_rows
+
+# Each process's own memory: entries are versioned, and shared through snapshots.
+cache = ConnectionProxy(caches, "local")
 
 MAX_GAPS_LISTED = 30
 MAX_POINTS_LISTED = 20

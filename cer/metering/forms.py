@@ -3,8 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cer.metering.models import DEVICE_NAME_VALIDATOR, DeviceKind, ReadingSource
+from cer.metering.models import DEVICE_NAME_VALIDATOR, Device, DeviceKind, ReadingSource
 from cer.metering.precedence import DEFAULT_ORDER, parse_order
+from cer.metering.reasons import GROUP_CHOICES
 from cer.plants.models import ConnectionPoint
 
 
@@ -61,3 +62,25 @@ class SourceOrderForm(forms.Form):
         # A ValidationError here names the problem (a source twice) for the whole form.
         cleaned["order"] = parse_order(",".join(str(code) for code in order))
         return cleaned
+
+
+class RejectedFilterForm(forms.Form):
+    """Narrow the rejected messages to one device and one kind of reason (GET parameters)."""
+
+    device = forms.ModelChoiceField(
+        queryset=Device.objects.none(), label=_("Device"), required=False
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=[("", _("Any reason")), *GROUP_CHOICES], required=False
+    )
+
+    def __init__(self, *args, community, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        device_field = self.fields["device"]
+        assert isinstance(device_field, forms.ModelChoiceField)
+        device_field.queryset = Device.objects.filter(
+            connection_point__configuration__community=community
+        ).select_related("connection_point")
+        device_field.label_from_instance = lambda device: (
+            f"{device.connection_point.pod} / {device.name}"
+        )

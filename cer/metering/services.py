@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.hashers import (
     check_password,
     get_hasher,
@@ -387,6 +388,20 @@ class _DeviceInfo:
     configuration_id: int
     pod: str
     limits: ingest.PowerLimits
+    created_at: dt.datetime
+
+
+def time_bounds(*, max_age: bool = True) -> ingest.TimeBounds:
+    """Return the bounds on readings' instants from the settings.
+
+    METERING_MAX_SAMPLE_AGE_DAYS [days] back from the arrival (`max_age=False` lifts
+    it), METERING_MAX_HOURS_PER_MESSAGE [h] reached over by one message.
+    """
+    days = getattr(settings, "METERING_MAX_SAMPLE_AGE_DAYS", ingest.DEFAULT_MAX_SAMPLE_AGE_DAYS)
+    hours = getattr(
+        settings, "METERING_MAX_HOURS_PER_MESSAGE", ingest.DEFAULT_MAX_HOURS_PER_MESSAGE
+    )
+    return ingest.TimeBounds(max_age=dt.timedelta(days=days) if max_age else None, max_hours=hours)
 
 
 def power_limits(points: list[ConnectionPoint]) -> dict[int, ingest.PowerLimits]:
@@ -425,6 +440,7 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
     accepted: list[_Accepted] = []
     rejected: list[RejectedMessage] = []
     redelivered: list[RejectedMessage] = []
+    bounds = time_bounds()
 
     def reject(
         message: IncomingMessage,
@@ -465,6 +481,8 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
                 payload=message.payload,
                 received_at=message.received_at,
                 meter_channel=device.meter_channel,
+                registered_at=device.created_at,
+                bounds=bounds,
             )
             ingest.check_plausible(parsed, limits=point_limits)
         except ingest.Rejection as rejection:
@@ -529,7 +547,14 @@ def ingest_http_readings(
     limits = power_limits([point])[point.pk]
     try:
         document = ingest.decode_json(body)
-        parsed = ingest.parse_own_readings(document, received_at=received_at)
+        # No age bound: a referente or a gateway may upload history on purpose; a
+        # device's readings still may not precede its registration.
+        parsed = ingest.parse_own_readings(
+            document,
+            received_at=received_at,
+            registered_at=device.created_at if device else None,
+            bounds=time_bounds(max_age=False),
+        )
         ingest.check_plausible(parsed, limits=limits)
         if parsed.counters and device is None:
             # A counter's baseline belongs to one meter: counters need the device that sent them.
@@ -615,6 +640,7 @@ def _devices_for(addresses: list[ingest.TopicAddress]) -> dict[tuple[int, str, s
             "connection_point__pod",
             "connection_point__contracted_power_kw",
             "plant_kw",
+            "created_at",
         )
     )
     devices: dict[tuple[int, str, str], _DeviceInfo] = {}
@@ -630,6 +656,7 @@ def _devices_for(addresses: list[ingest.TopicAddress]) -> dict[tuple[int, str, s
         pod,
         kw,
         plant_kw,
+        created_at,
     ) in rows:
         info = _DeviceInfo(
             pk=pk,
@@ -642,6 +669,7 @@ def _devices_for(addresses: list[ingest.TopicAddress]) -> dict[tuple[int, str, s
             configuration_id=configuration_id,
             pod=pod,
             limits=_limits(kw, plant_kw),
+            created_at=created_at,
         )
         devices[(configuration_id, pod, name)] = info
     return devices

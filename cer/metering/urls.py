@@ -14,6 +14,22 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="device_action",
     ),
     path(
+        "communities/<int:community_id>/devices/rejected/",
+        views.rejected_list,
+        name="rejected_list",
+    ),
+    path(
+        "communities/<int:community_id>/mqtt-ca.crt",
+        views.mqtt_ca_certificate,
+        name="mqtt_ca_certificate",
+    ),
+    path("devices/<int:device_id>/", views.device_detail, name="device_detail"),
+    path(
+        "devices/<int:device_id>/connection/",
+        views.device_connection,
+        name="device_connection",
+    ),
+    path(
         "communities/<int:community_id>/reading-sources/",
         source_views.reading_sources,
         name="reading_sources",

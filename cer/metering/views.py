@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.db.models import OuterRef, Subquery
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,11 +22,24 @@ from cer.audit.services import record
 from cer.communities.models import Community
 from cer.core.access import object_permission
 from cer.metering import broker, services
-from cer.metering.forms import DeviceForm
-from cer.metering.models import Device, DeviceStatus, RejectedMessage
+from cer.metering.forms import DeviceForm, RejectedFilterForm
+from cer.metering.models import (
+    CounterChannel,
+    CounterSample,
+    Device,
+    DeviceKind,
+    DeviceStatus,
+    IntervalEnergy,
+    RejectedMessage,
+)
+from cer.metering.reasons import reason_filter, translate_reason
 from cer.metering.retention import rejected_message_retention_days
 
-REJECTED_SHOWN = 50
+# The devices page previews the newest rejections; the full list is paged.
+REJECTED_PREVIEW = 10
+REJECTED_PER_PAGE = 50
+# Port of a TLS listener when none is configured for installers (MQTT over TLS, IANA).
+MQTT_TLS_PORT = 8883
 
 
 @object_permission("communities.manage_community", Community, url_kwarg="community_id")
@@ -66,9 +83,12 @@ def device_list(request: HttpRequest, community: Community) -> HttpResponse:
         .exclude(status=DeviceStatus.DELETED)
         .select_related("connection_point")
     )
-    rejected = RejectedMessage.objects.filter(configuration__community=community).select_related(
-        "device"
-    )[:REJECTED_SHOWN]
+    rejected = list(
+        RejectedMessage.objects.filter(configuration__community=community).select_related("device")[
+            :REJECTED_PREVIEW
+        ]
+    )
+    _translate_reasons(rejected)
     context = {
         "community": community,
         "devices": devices,
@@ -143,11 +163,165 @@ def _record(
 def _show_secret(
     request: HttpRequest, community: Community, created: services.DeviceSecret
 ) -> HttpResponse:
-    # Rendered, not redirected: the secret exists only in this response.
-    response = render(
-        request,
-        "metering/device_secret.html",
-        {"community": community, "device": created.device, "secret": created.secret},
-    )
+    # Rendered, not redirected: the secret exists only in this response, which is also
+    # the printable installer sheet (printing it needs no second request).
+    context = {"community": community, "device": created.device, "secret": created.secret}
+    context |= _installer(created.device, created.secret)
+    response = render(request, "metering/device_secret.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@object_permission("communities.manage_community", Device, url_kwarg="device_id")
+def device_detail(request: HttpRequest, device: Device) -> HttpResponse:
+    """One device: how to connect it (without its secret) and whether it has connected."""
+    community = device.connection_point.configuration.community
+    context = {"community": community, "device": device} | _installer(device)
+    return render(request, "metering/device_detail.html", context)
+
+
+@object_permission("communities.manage_community", Device, url_kwarg="device_id")
+def device_connection(request: HttpRequest, device: Device) -> HttpResponse:
+    """Whether the device's first valid message has been stored, as JSON for the indicator."""
+    last_message_at = _last_message_at(device)
+    if last_message_at is None:
+        label = _("Waiting for the first message")
+    else:
+        local = timezone.localtime(last_message_at)
+        label = _("Connected: last message at %(moment)s") % {
+            "moment": local.strftime("%Y-%m-%d %H:%M:%S %z")
+        }
+    return JsonResponse(
+        {
+            "connected": last_message_at is not None,
+            "last_message_at": last_message_at.isoformat() if last_message_at else None,
+            "label": label,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@object_permission("communities.manage_community", Community, url_kwarg="community_id")
+def mqtt_ca_certificate(request: HttpRequest, community: Community) -> FileResponse:
+    """The certificate of the authority that signed the broker's TLS certificate (404 if none)."""
+    ca_file = getattr(settings, "MQTT_CA_FILE", "")
+    if not ca_file or not Path(ca_file).is_file():
+        raise Http404(_("The broker has no TLS certificate authority configured."))
+    return FileResponse(
+        Path(ca_file).open("rb"),
+        as_attachment=True,
+        filename="cercollettiva-mqtt-ca.crt",
+        content_type="application/x-pem-file",
+    )
+
+
+@object_permission("communities.manage_community", Community, url_kwarg="community_id")
+def rejected_list(request: HttpRequest, community: Community) -> HttpResponse:
+    """The community's rejected messages, filtered by device and kind of reason, paged."""
+    form = RejectedFilterForm(request.GET or None, community=community)
+    rejected = RejectedMessage.objects.filter(configuration__community=community).select_related(
+        "device"
+    )
+    if form.is_valid():
+        if form.cleaned_data["device"] is not None:
+            rejected = rejected.filter(device=form.cleaned_data["device"])
+        if form.cleaned_data["reason"]:
+            rejected = rejected.filter(reason_filter(form.cleaned_data["reason"]))
+    page = Paginator(rejected, REJECTED_PER_PAGE).get_page(request.GET.get("page"))
+    _translate_reasons(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "community": community,
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "rejected_retention_days": rejected_message_retention_days(),
+    }
+    return render(request, "metering/rejected.html", context)
+
+
+def _translate_reasons(rejected: Any) -> None:
+    for message in rejected:
+        message.reason_display = translate_reason(message.reason)
+
+
+def _last_message_at(device: Device) -> Any:
+    """Arrival of the device's newest stored reading, read in one query.
+
+    The newest sample of each register and the newest interval are found through the
+    unique indexes (device, register, instant) and (point, start); no field is kept
+    on the device for this.
+    """
+
+    def newest_sample(channel: str) -> Subquery:
+        samples = CounterSample.objects.filter(device=OuterRef("pk"), channel=channel)
+        return Subquery(samples.order_by("-measured_at").values("received_at")[:1])
+
+    intervals = IntervalEnergy.objects.filter(
+        connection_point=OuterRef("connection_point"), device=OuterRef("pk")
+    )
+    row = (
+        Device.objects.filter(pk=device.pk)
+        .annotate(
+            withdrawn_at=newest_sample(CounterChannel.WITHDRAWN),
+            injected_at=newest_sample(CounterChannel.INJECTED),
+            interval_at=Subquery(intervals.order_by("-start_at").values("received_at")[:1]),
+        )
+        .values("withdrawn_at", "injected_at", "interval_at")
+        .get()
+    )
+    moments = [moment for moment in row.values() if moment is not None]
+    return max(moments) if moments else None
+
+
+def _broker_address() -> dict[str, Any]:
+    ca_file = getattr(settings, "MQTT_CA_FILE", "")
+    default_port = MQTT_TLS_PORT if ca_file else settings.MQTT_PORT
+    return {
+        "host": getattr(settings, "MQTT_PUBLIC_HOST", "") or settings.MQTT_HOST,
+        "port": getattr(settings, "MQTT_PUBLIC_PORT", None) or default_port,
+        "tls": bool(ca_file),
+    }
+
+
+def _installer(device: Device, secret: str = "") -> dict[str, Any]:
+    """What an installer types into the device, by the device's payload format.
+
+    Without `secret` (any page but the one-time one) a placeholder stands in its place.
+    """
+    address = _broker_address()
+    password = secret or str(_("<secret>"))
+    point = device.connection_point
+    # Tasmota publishes telemetry on FullTopic with %prefix% = tele and %topic% = Topic:
+    # cer/<configuration>/<POD>/<name>/tele/SENSOR, the device's own subtree.
+    full_topic = f"cer/{point.configuration_id}/{point.pod}/%topic%/%prefix%/"
+    connection = [
+        f"MqttHost {address['host']}",
+        f"MqttPort {address['port']}",
+        f"MqttUser {device.mqtt_username}",
+        f"MqttPassword {password}",
+    ]
+    if address["tls"]:
+        connection += ["SetOption103 1", "SetOption132 1"]
+    telemetry = [
+        f"Topic {device.name}",
+        f"FullTopic {full_topic}",
+        "SetOption52 1",
+        "SetOption4 0",
+        "TelePeriod 60",
+    ]
+    return {
+        "broker": address,
+        "is_shelly": device.kind == DeviceKind.SHELLY_EM,
+        "is_tasmota": device.kind == DeviceKind.TASMOTA,
+        "is_own_json": device.kind == DeviceKind.OWN_JSON,
+        "password": password,
+        "tasmota_connection": connection,
+        "tasmota_telemetry": telemetry,
+        "tasmota_backlogs": [
+            "Backlog " + "; ".join(connection),
+            "Backlog " + "; ".join(telemetry),
+        ],
+        "readings_topic": f"{device.topic_prefix}/readings",
+    }

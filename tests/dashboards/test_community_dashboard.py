@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import translation
 
@@ -201,10 +201,10 @@ def test_another_process_reuses_the_shared_snapshot_until_it_expires(
 ):
     services.community_period_data(community=community, period=MARCH, now=AFTER_MARCH)
     add_reading(own_point, readings + 3 * HOUR, withdrawn_wh=50)
-    cache.clear()  # as a worker that never computed this period
+    caches["local"].clear()  # as a worker that never computed this period
 
     shared = services.community_period_data(community=community, period=MARCH, now=AFTER_MARCH)
-    cache.clear()
+    caches["local"].clear()
     later = AFTER_MARCH + dt.timedelta(seconds=services.CACHE_SECONDS + 1)
     expired = services.community_period_data(community=community, period=MARCH, now=later)
 

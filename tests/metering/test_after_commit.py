@@ -8,7 +8,7 @@ import json
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
 
 from cer.dashboards import services as dashboards
@@ -30,9 +30,9 @@ READING = {"start": "2025-06-01T12:00:00+02:00", "end": "2025-06-01T12:15:00+02:
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    cache.clear()
+    caches["local"].clear()
     yield
-    cache.clear()
+    caches["local"].clear()
 
 
 def _withdrawn_in_june(community) -> int:

@@ -38,6 +38,12 @@ def _application(community: Community) -> MembershipApplication:
     return factories.make_application(community)
 
 
+def _device(community: Community) -> Any:
+    from tests.metering.conftest import make_device
+
+    return make_device(_point(community))
+
+
 BUILDERS: dict[type[models.Model], Callable[[Community], Any]] = {
     Community: lambda community: community,
     Configuration: lambda community: community.configurations.first(),
@@ -48,6 +54,15 @@ BUILDERS: dict[type[models.Model], Callable[[Community], Any]] = {
     MembershipApplication: _application,
     Membership: lambda community: factories.make_membership(community),
 }
+
+
+def _register_device_builder() -> None:
+    from cer.metering.models import Device
+
+    BUILDERS[Device] = _device
+
+
+_register_device_builder()
 
 
 def sample_object(model: type[models.Model], community: Community) -> Any:

@@ -68,7 +68,11 @@ def test_every_project_view_declares_its_access_rule():
 
 
 @pytest.fixture
-def personas(community):
+def personas(community, settings, tmp_path):
+    # The CA certificate download answers 404 when no file is configured.
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_text("-----BEGIN CERTIFICATE-----\n")
+    settings.MQTT_CA_FILE = str(ca_file)
     back_office = User.objects.create_user("matrix-backoffice", password="x")
     back_office.groups.add(Group.objects.get(name=BACK_OFFICE_GROUP))
     other = factories.make_community(name="Altra CER")
