@@ -8,4 +8,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and access")
 
     def ready(self) -> None:
-        from cer.accounts import signals, tokens  # noqa: F401 (connects signals, registers rules)
+        # Connects the signals, registers the rules and the deploy check.
+        from cer.accounts import checks, signals, tokens  # noqa: F401

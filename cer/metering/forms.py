@@ -64,12 +64,15 @@ class SourceOrderForm(forms.Form):
         return cleaned
 
 
+class _DeviceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Device) -> str:  # type: ignore[override]
+        return f"{obj.connection_point.pod} / {obj.name}"
+
+
 class RejectedFilterForm(forms.Form):
     """Narrow the rejected messages to one device and one kind of reason (GET parameters)."""
 
-    device = forms.ModelChoiceField(
-        queryset=Device.objects.none(), label=_("Device"), required=False
-    )
+    device = _DeviceChoiceField(queryset=Device.objects.none(), label=_("Device"), required=False)
     reason = forms.ChoiceField(
         label=_("Reason"), choices=[("", _("Any reason")), *GROUP_CHOICES], required=False
     )
@@ -81,6 +84,3 @@ class RejectedFilterForm(forms.Form):
         device_field.queryset = Device.objects.filter(
             connection_point__configuration__community=community
         ).select_related("connection_point")
-        device_field.label_from_instance = lambda device: (
-            f"{device.connection_point.pod} / {device.name}"
-        )

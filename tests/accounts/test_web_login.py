@@ -270,3 +270,24 @@ def test_the_demo_code_is_shown_only_on_a_development_install(referente, setting
     if debug:
         assert client.post("/login/code/", {"otp": shown}).status_code == 302
         assert "_auth_user_id" in client.session
+
+
+def test_a_deploy_check_warns_when_managers_need_no_second_factor(settings):
+    from cer.accounts.checks import second_factor_for_managers
+
+    assert second_factor_for_managers(None) == []
+    settings.SECOND_FACTOR_REQUIRED_FOR_MANAGERS = False
+
+    assert [message.id for message in second_factor_for_managers(None)] == ["cer.W020"]
+
+
+def test_without_the_requirement_a_referente_logs_in_with_the_password_but_staff_do_not(
+    referente, staff, community, settings
+):
+    settings.SECOND_FACTOR_REQUIRED_FOR_MANAGERS = False
+
+    referente_login = web_login(real_client(), "referente")
+    staff_login = web_login(real_client(), "gestore")
+
+    assert referente_login["Location"] == "/"
+    assert staff_login["Location"] == "/account/second-factor/"
