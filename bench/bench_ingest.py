@@ -40,7 +40,11 @@ sys.path.insert(0, str(ROOT))
 
 BENCH_SUFFIX = "_bench_ingest"
 WITHDRAWN_WH = 50  # per one-minute reading: 3 kW, well inside the 6 kW contracted
-FIRST_MINUTE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+# Devices report the present: the stream starts at midnight UTC twenty days ago, the
+# devices having been registered the day before.
+FIRST_MINUTE = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0) - (
+    dt.timedelta(days=20)
+)
 WORKER_ID = "cer-ingest-bench"
 
 
@@ -157,7 +161,6 @@ def _make_devices(count: int) -> list[dict]:
             for n in range(count)
         ]
     )
-    now = dt.datetime.now(dt.UTC)
     rows = Device.objects.bulk_create(
         [
             Device(
@@ -166,7 +169,7 @@ def _make_devices(count: int) -> list[dict]:
                 kind=DeviceKind.OWN_JSON,
                 mqtt_username=f"bench-{point.pod.lower()}",
                 secret_hash="!",  # noqa: S106 - unusable hash: the bench uses MQTT only
-                created_at=now,
+                created_at=FIRST_MINUTE - dt.timedelta(days=1),
             )
             for point in points
         ]

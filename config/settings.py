@@ -303,6 +303,11 @@ METERING_HTTP_FAILED_SECRETS_PER_ADDRESS = int(
     os.environ.get("METERING_HTTP_FAILED_SECRETS_PER_ADDRESS", "30")
 )
 METERING_HTTP_LOCKOUT_SECONDS = int(os.environ.get("METERING_HTTP_LOCKOUT_SECONDS", "900"))
+# Readings from devices: instants more than this many days before their arrival, or
+# before the device was registered, are rejected (a clock never set); one message may
+# reach over at most this many hours (cer.metering.ingest.TimeBounds).
+METERING_MAX_SAMPLE_AGE_DAYS = int(os.environ.get("METERING_MAX_SAMPLE_AGE_DAYS", "400"))
+METERING_MAX_HOURS_PER_MESSAGE = int(os.environ.get("METERING_MAX_HOURS_PER_MESSAGE", "48"))
 
 # REST API: session for the web app, JWT for integrations; one error shape.
 REST_FRAMEWORK = {

@@ -148,9 +148,17 @@ GROUPS: tuple[ReasonGroup, ...] = (
                 "an interval needs injected_wh or withdrawn_wh",
                 _("an interval needs injected_wh or withdrawn_wh"),
             ),
+            _shaped(
+                r"^no energy counter found; keys seen: (?P<keys>.+)$",
+                _("no energy counter found; keys seen: %(keys)s"),
+            ),
+            _shaped(
+                r"^must be a JSON object, got (?P<value>.+)$",
+                _("must be a JSON object, got %(value)s"),
+            ),
             _exact(
-                "no energy counter: expected ENERGY.Total or an SML Total_in/Total_out",
-                _("no energy counter: expected ENERGY.Total or an SML Total_in/Total_out"),
+                "an empty list (expected one value per phase)",
+                _("an empty list (expected one value per phase)"),
             ),
             _shaped(
                 r"^(?P<energy>[0-9]+) Wh in (?P<seconds>[^ ]+) s exceeds the (?P<bound>[0-9]+) Wh "
@@ -184,6 +192,31 @@ GROUPS: tuple[ReasonGroup, ...] = (
                 r"^(?P<moment>.+) is in the future \(received (?P<received>.+)\)$",
                 _("%(moment)s is in the future (received %(received)s)"),
             ),
+            _shaped(
+                r"^(?P<moment>.+) is before the device was registered \((?P<day>[0-9-]+)\); "
+                r"set the device's clock \(NTP\)$",
+                _(
+                    "%(moment)s is before the device was registered (%(day)s); set the "
+                    "device's clock (NTP)"
+                ),
+            ),
+            _shaped(
+                r"^(?P<moment>.+) is more than (?P<days>[0-9]+) days before its arrival "
+                r"\((?P<received>.+)\); set the device's clock \(NTP\)$",
+                _(
+                    "%(moment)s is more than %(days)s days before its arrival (%(received)s); "
+                    "set the device's clock (NTP)"
+                ),
+            ),
+            _shaped(
+                r"^the readings reach over (?P<hours>[0-9]+) hours, from (?P<first>.+) to "
+                r"(?P<last>.+); one message may cover at most (?P<most>[0-9]+) hours$",
+                _(
+                    "the readings reach over %(hours)s hours, from %(first)s to %(last)s; one "
+                    "message may cover at most %(most)s hours"
+                ),
+            ),
+            _shaped(r"^(?P<value>.+) is out of range$", _("%(value)s is out of range")),
             _exact("must be after start", _("must be after start")),
             _exact(
                 "an interval may last at most one day", _("an interval may last at most one day")

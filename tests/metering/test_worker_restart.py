@@ -88,7 +88,13 @@ class _Worker:
 
     def start(self) -> None:
         self.log_offset = self.log.stat().st_size if self.log.exists() else 0
-        env = {**os.environ, "DATABASE_URL": _database_url(), "LOG_LEVEL": "INFO"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "LOG_LEVEL": "INFO",
+            # A June 2025 stream replayed now: accepted as a backfill of history.
+            "METERING_MAX_SAMPLE_AGE_DAYS": "100000",
+        }
         with self.log.open("ab") as out:
             command = [sys.executable, str(ROOT / "manage.py"), "ingest_mqtt"]
             command += ["--client-id", self.client_id, "--batch-size", "25", "--flush-ms", "50"]
