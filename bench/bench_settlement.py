@@ -94,13 +94,19 @@ def _make_data(n_members: int, n_plants: int):
                 email=f"socio{index}@example.org",
                 address="Via Roma 1",
                 municipality=town,
-                iban="IT60X0542811101000000123456",
             )
             for index in range(n_members)
         )
     )
     Membership.objects.bulk_create(
-        Membership(member=m, community=community, valid_from=dt.date(2024, 1, 1)) for m in members
+        # The IBAN a community pays is the membership's.
+        Membership(
+            member=m,
+            community=community,
+            valid_from=dt.date(2024, 1, 1),
+            iban="IT60X0542811101000000123456",
+        )
+        for m in members
     )
     points = ConnectionPoint.objects.bulk_create(
         ConnectionPoint(
