@@ -48,19 +48,8 @@ SHARED_FIELDS = frozenset(
     }
 )
 # Never copied into the audit log, which outlives erasure requests: shown as [old]/[new].
-PERSONAL_FIELDS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "company_name",
-        "fiscal_code",
-        "vat_number",
-        "email",
-        "pec",
-        "phone",
-        "address",
-    }
-)
+# Only the kind of person, the category and the municipality are not personal data.
+PERSONAL_FIELDS = SHARED_FIELDS - {"kind", "category", "municipality", "municipality_id"}
 SHARED_REFUSAL = _("shared with another community: the person changes it in their own profile")
 
 
