@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from cer.audit.labels import action_label
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community
 from cer.core.access import object_permission
@@ -26,7 +27,10 @@ def community_log(request: HttpRequest, community: Community) -> HttpResponse:
     if code:
         entries = entries.filter(code__startswith=code)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"entry": entry, "changes": describe(entry.changes)} for entry in page]
+    rows = [
+        {"entry": entry, "action": action_label(entry.code), "changes": describe(entry.changes)}
+        for entry in page
+    ]
     context = {"community": community, "page": page, "rows": rows, "code": code}
     return render(request, "audit/community_log.html", context)
 

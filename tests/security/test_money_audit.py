@@ -197,6 +197,8 @@ def test_a_role_changed_through_the_api_is_logged_and_shown_to_the_communitys_ma
     assert entry.community == community
     assert entry.changes == {"role": ["MEMBER", "ADMINISTRATOR"]}
     assert "role: MEMBER → ADMINISTRATOR" in page.content.decode()
+    # The action reads in words, in the page's language.
+    assert "Adesione modificata" in page.content.decode()
 
 
 def test_a_membership_iban_changed_through_the_api_is_logged_masked(
