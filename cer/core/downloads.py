@@ -32,6 +32,7 @@ EXTENSIONS = {
 # CSV has no way to name its encoding inside the file (XML has its declaration).
 _TEXT_TYPES = {"text/csv"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_UNSAFE_AT_ENDS = re.compile(r"^[^A-Za-z0-9_-]+|[^A-Za-z0-9_-]+$")
 _STEM_LENGTH = 80
 
 
@@ -41,7 +42,11 @@ def safe_filename(stem: str, content_type: str) -> str:
     The extension is the one of `content_type`; an unknown type gets `.bin`.
     """
     ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    clean = _UNSAFE.sub("-", ascii_stem).strip("-_")[:_STEM_LENGTH].strip("-_")
+    # Unsafe characters at the ends are dropped rather than turned into `-`, so that a
+    # stem ending in a file token keeps the token whole (`…-AbC_` stays `…-AbC_`); a
+    # leading `-` or `_` goes, since a name starting with `-` reads as an option.
+    inner = _UNSAFE_AT_ENDS.sub("", ascii_stem)
+    clean = _UNSAFE.sub("-", inner)[:_STEM_LENGTH].lstrip("-_")
     return f"{clean or 'download'}.{EXTENSIONS.get(_media_type(content_type), 'bin')}"
 
 

@@ -184,6 +184,13 @@ def test_every_api_download_is_a_safe_attachment(referente, files, url, content_
         ("riunione\r\nSet-Cookie: a=b", "text/csv", "riunione-Set-Cookie-a-b.csv"),
         ("verbalè assemblea", "application/pdf", "verbale-assemblea.pdf"),
         ("", "application/zip", "download.zip"),
+        (
+            "statement-2025-06-v1-IoWoQo3ZFr8uwkL_",
+            "application/pdf",
+            "statement-2025-06-v1-IoWoQo3ZFr8uwkL_.pdf",
+        ),
+        ("hours-2025-06--Ab3-", "text/csv", "hours-2025-06--Ab3-.csv"),
+        ("-rf ~", "text/csv", "rf.csv"),
         ("nota", "text/html", "nota.bin"),
         ("nota", "application/pdf; charset=binary", "nota.pdf"),
     ],
