@@ -38,7 +38,7 @@ urlpatterns += i18n_patterns(
     path("account/tokens/", include((accounts_urls.token_urlpatterns, "tokens"))),
     path("settlement/", include("cer.settlement.urls")),
     path("invoices/", include("cer.billing.urls")),
-    path("audit/", include("cer.audit.urls")),
+    path("audit/", include("cer.communities.audit_urls")),
     path("", include("cer.communities.urls")),
     prefix_default_language=False,
 )

@@ -1,4 +1,7 @@
-"""The audit log of a community, for its managers: who changed what, newest first."""
+"""The audit log of a community, for its managers: who changed what, newest first.
+
+The page shows a community, so it lives with the community; the audit app below it only
+records and labels entries."""
 
 from __future__ import annotations
 
