@@ -1,15 +1,17 @@
 """Incentive tariff (TIP) of DM 414/2023 per plant and hour, and the energy it applies to.
 
 The hourly tariff of a plant is (min(CAP; base + max(0; 180 - Pz)) + FC) x (1 - F) [EUR/MWh]
-(REGULATION.md §4.1 [V]): base and CAP come from the plant's own power band (<= 200 kW,
-<= 600 kW, above), Pz is the hourly zonal price (it may be negative; the variable part has no
-cap of its own), FC is the regional correction for photovoltaic plants (§4.2 [V]) and F the
-capital-grant reduction (§4.3). Energy that goes to withdrawal points of exempt consumers keeps
-the tariff before F; the exempt part of each hour is proportional to the exempt consumers' share
-of the hour's withdrawals (§4.3, working reading [U]) and goes first to the plants with a grant.
-The tariff is paid on the incentivised energy: the attributed energy times the share of power
-not built under the Superbonus or the renewable-energy obligation (§3.3, proportional reading
-[U]), rounded half up to the Wh each hour. Plants under the DM 2020 regime get a flat tariff.
+(REGULATION.md §4.1 [V]): base and CAP come from the plant's own power band (band 1 up to
+200 kW, band 2 up to 600 kW, band 3 above), Pz is the hourly zonal price (it may be negative;
+the variable part has no cap of its own), FC is the regional correction for photovoltaic plants
+(§4.2 [V]) and F the capital-grant reduction (§4.3). Energy that goes to withdrawal points of
+exempt consumers keeps the tariff before F; the exempt part of each hour is proportional to the
+exempt consumers' share of the hour's withdrawals (§4.3, working reading [U]) and goes first to
+the plants with a grant. The tariff is paid on the incentivised energy: the attributed energy
+times the share of power not built under the Superbonus or the renewable-energy obligation
+(§3.3, proportional reading [U]), rounded half up to the Wh each hour. Plants under the DM 2020
+regime get a flat tariff.
+This module holds the formulas; tariff.py applies them to the plants and hours of a settlement.
 """
 
 from decimal import Decimal
@@ -18,22 +20,27 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
-from cercalc.money import UnitError, checked_product, divide_round_half_up
+from cercalc.money import checked_product, divide_round_half_up
 
 IntArray = npt.NDArray[np.int64]
 
 
-def power_band(power_kw: Decimal, *, band1_max_kw: Decimal, band2_max_kw: Decimal) -> int:
-    """Return the tariff band (0, 1 or 2) of a plant of `power_kw` [kW].
+BANDS = (1, 2, 3)
+"""The TIP power bands, numbered as the parameters tip_base_band1...3 and tip_cap_band1...3."""
 
-    Band edges belong to the lower band: 200.0 kW is band 0, 600.0 kW band 1.
+
+def power_band(power_kw: Decimal, *, band1_max_kw: Decimal, band2_max_kw: Decimal) -> int:
+    """Return the tariff band (1, 2 or 3) of a plant of `power_kw` [kW].
+
+    Band 1 is up to `band1_max_kw` (200 kW), band 2 up to `band2_max_kw` (600 kW), band 3
+    above; an edge belongs to the lower band: 200.0 kW is band 1, 600.0 kW band 2.
     Source: DM 414/2023 Allegato 1 (REGULATION.md §4.1 [V]).
     """
     if power_kw <= band1_max_kw:
-        return 0
-    if power_kw <= band2_max_kw:
         return 1
-    return 2
+    if power_kw <= band2_max_kw:
+        return 2
+    return 3
 
 
 def band_rate_units(
@@ -50,20 +57,6 @@ def band_rate_units(
     """
     variable = np.maximum(reference_price_units - zonal_price_units, 0)
     return np.minimum(cap_units, base_units + variable)
-
-
-def hourly_price_from_quarter_hours(quarter_hour_price_units: IntArray) -> IntArray:
-    """Return the hourly zonal price as the mean of its four quarter-hour prices [1e-4 EUR/MWh].
-
-    `quarter_hour_price_units` is hours x 4. From 1 Oct 2025 the day-ahead market clears in
-    15-minute units; taking the mean for the tariff is a working reading (REGULATION.md §3.5
-    [U]). Prices given to the cent always have an exact mean in rate units.
-    Raises UnitError when a mean is not a whole number of rate units.
-    """
-    totals = quarter_hour_price_units.sum(axis=1)
-    if np.any(totals % 4):
-        raise UnitError("the mean of the quarter-hour prices has more than 4 decimals")
-    return totals // 4
 
 
 def incentivised_energy_wh(

@@ -10,10 +10,12 @@ be the eligible cost instead (the two agree when the cost is under the cap).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 from cercalc.fees import step_value
+from cercalc.params import Parameters
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,76 @@ def grant_reduction_factor(
     """
     factor = Fraction(f_max) * grant_share / Fraction(share_at_f_max)
     return min(factor, Fraction(f_max))
+
+
+def plant_grant(
+    *,
+    plant_id: str,
+    power_kw: Decimal,
+    investment_eur: Decimal | None,
+    capital_grant_pct: Decimal,
+    parameters: Parameters,
+    start_day: date,
+    warnings: list[str],
+) -> tuple[CapitalGrant | None, Fraction]:
+    """Return a plant's PNRR grant (when its investment is given) and its grant share.
+
+    Parameters
+    ----------
+    plant_id : str
+        Names the plant in warnings.
+    power_kw : Decimal
+        The plant's power [kW].
+    investment_eur : Decimal or None
+        The investment [EUR] under the PNRR grant; None when only a share is declared.
+    capital_grant_pct : Decimal
+        The declared capital grant [% of the investment], used without `investment_eur`.
+    parameters : Parameters
+        The dated parameter tables, read on `start_day`.
+    start_day : date
+        The settlement's first local (Europe/Rome) date.
+    warnings : list of str
+        Sentences about the readings applied are appended.
+
+    Returns
+    -------
+    grant : CapitalGrant or None
+        The grant figures [EUR], None without an investment or above the last power step.
+    grant_share : Fraction
+        The grant share [1, exact] that sets the factor F; 0 above the last power step.
+
+    Notes
+    -----
+    The grant follows capital_grant (REGULATION.md §8 [S]); the share is grant / investment,
+    or grant / eligible cost when f_grant_share_base says so (§4.3 [U]).
+    """
+    if investment_eur is None:
+        return None, Fraction(capital_grant_pct) / 100
+    try:
+        grant = capital_grant(
+            power_kw=power_kw,
+            investment_eur=investment_eur,
+            cost_caps_eur_per_kw=parameters.value_on(
+                "pnrr_cost_cap_eur_per_kw_steps", start_day, warnings
+            ),
+            grant_share=parameters.value_on("pnrr_grant_share", start_day, warnings),
+            advance_share=parameters.value_on("pnrr_advance_share", start_day, warnings),
+        )
+    except ValueError:
+        warnings.append(
+            f"Plant {plant_id} is above the largest PNRR power step: no grant is computed."
+        )
+        return None, Fraction(0)
+    if grant.investment_eur == 0:
+        return grant, Fraction(0)
+    base = parameters.value_on("f_grant_share_base", start_day, warnings)
+    if base == "eligible_cost":
+        return grant, Fraction(grant.grant_eur) / Fraction(grant.eligible_cost_eur)
+    if grant.investment_eur > grant.eligible_cost_eur:
+        warnings.append(
+            f"Plant {plant_id}: the factor F measures the grant on the whole investment "
+            f"({grant.investment_eur} EUR), not on the eligible cost "
+            f"({grant.eligible_cost_eur} EUR), a working reading (REGULATION.md §4.3 [U], "
+            "parameter f_grant_share_base)."
+        )
+    return grant, Fraction(grant.grant_eur) / Fraction(grant.investment_eur)

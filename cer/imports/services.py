@@ -14,10 +14,8 @@ import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
-import numpy.typing as npt
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Field, Q
@@ -433,77 +431,6 @@ def _delete_covered_synthetic(zone: str, items: list[prices.PriceInterval]) -> i
         return 0
     deleted, _ = synthetic.filter(overlap).delete()
     return deleted
-
-
-@dataclass(frozen=True)
-class HourlyPrices:
-    """Hourly zonal prices over [start, end) in micro-euro per MWh [1e-6 EUR/MWh].
-
-    `price_micro[h]` is meaningful only where `present[h]`; `from_quarters[h]` says the
-    hour was derived from shorter intervals, `synthetic[h]` that a demo price was used.
-    """
-
-    hour_starts_s: npt.NDArray[np.int64]
-    price_micro: npt.NDArray[np.int64]
-    present: npt.NDArray[np.bool_]
-    from_quarters: npt.NDArray[np.bool_]
-    synthetic: npt.NDArray[np.bool_]
-
-    @property
-    def missing_hours(self) -> list[dt.datetime]:
-        """UTC starts of the hours without a price."""
-        return [_utc(int(s)) for s in self.hour_starts_s[~self.present].tolist()]
-
-    def as_decimals(self) -> list[Decimal | None]:
-        """The prices as Decimal [EUR/MWh], None for a missing hour."""
-        return [
-            Decimal(int(p)).scaleb(-6) if ok else None
-            for p, ok in zip(self.price_micro.tolist(), self.present.tolist(), strict=True)
-        ]
-
-
-def hourly_prices(zone: str, start_utc: dt.datetime, end_utc: dt.datetime) -> HourlyPrices:
-    """Return the hourly price of `zone` for each UTC hour in [start_utc, end_utc).
-
-    An hourly price is used as stored. Otherwise the hour's shorter intervals, when they
-    cover it entirely, give their time-weighted mean: for quarter-hours the arithmetic
-    mean of the four, the working reading of REGULATION.md §3.5 [U] for the hourly Pz
-    after 1 Oct 2025. The mean is rounded half away from zero to 1e-6 EUR/MWh (prices
-    can be negative). Hours with neither are reported in `missing_hours`.
-    """
-    first = int(start_utc.timestamp()) // 3600 * 3600
-    hours = max(0, -(-(int(end_utc.timestamp()) - first) // 3600))
-    starts = first + 3600 * np.arange(hours, dtype=np.int64)
-    native = np.zeros(hours, np.int64)
-    has_native = np.zeros(hours, bool)
-    weighted = np.zeros(hours, np.int64)  # sum of price [1e-6 EUR/MWh] x minutes
-    covered = np.zeros(hours, np.int64)  # minutes
-    synthetic = np.zeros(hours, bool)
-    rows = ZonalPrice.objects.filter(
-        market_zone=zone, interval_start__gte=_utc(first), interval_start__lt=end_utc
-    ).values_list("interval_start", "interval_minutes", "price_eur_per_mwh", "source")
-    for start, minutes, price, source in rows.iterator(chunk_size=5000):
-        index = (int(start.timestamp()) - first) // 3600
-        micro = int(price.scaleb(6))
-        if source == PriceSource.SYNTHETIC:
-            synthetic[index] = True
-        if minutes == 60:
-            native[index] = micro
-            has_native[index] = True
-        else:
-            weighted[index] += micro * minutes
-            covered[index] += minutes
-    from_quarters = ~has_native & (covered == 60)
-    magnitude = (2 * np.abs(weighted) + 60) // 120
-    mean = np.sign(weighted) * magnitude
-    price_micro = np.where(has_native, native, np.where(from_quarters, mean, 0))
-    return HourlyPrices(
-        hour_starts_s=starts,
-        price_micro=price_micro.astype(np.int64),
-        present=has_native | from_quarters,
-        from_quarters=from_quarters,
-        synthetic=synthetic,
-    )
 
 
 # ---------------------------------------------------------------------------- shared

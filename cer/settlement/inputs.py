@@ -16,8 +16,6 @@ import itertools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -32,8 +30,8 @@ from cer.plants.models import ConnectionPoint, IncentiveRegime, Plant
 from cercalc import buckets
 from cercalc import settle as engine
 from cercalc.distribution import active_hours_mask
-from cercalc.money import RATE_UNITS_PER_EUR_PER_MWH, round_half_up
 from cercalc.params import Kind, Parameters, ParameterTable, Period, default_parameters
+from cercalc.prices import hourly_price_units
 
 ENGINE_CATEGORY: dict[str, str] = {
     MemberCategory.HOUSEHOLD: "household",
@@ -356,42 +354,24 @@ def _prices(zone: str, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[
     """Return hourly zonal prices [1e-4 EUR/MWh] and where they are known.
 
     An hourly row wins; otherwise the mean of the hour's four quarter-hours, when all four
-    exist (REGULATION.md §3.5 [U]). Prices with more than four decimals are rounded half up.
+    exist (cercalc.prices, REGULATION.md §3.5 [U]). Prices finer than 1e-4 are rounded half up.
     """
     start = dt.datetime.fromtimestamp(int(hours[0]), tz=dt.UTC)
     end = dt.datetime.fromtimestamp(int(hours[-1]) + buckets.HOUR_S, tz=dt.UTC)
     rows = ZonalPrice.objects.filter(
         market_zone=zone, interval_start__gte=start, interval_start__lt=end
     ).values_list("interval_start", "interval_minutes", "price_eur_per_mwh")
-    hourly: dict[int, Decimal] = {}
-    quarters: dict[int, list[Decimal]] = defaultdict(list)
-    for start_at, minutes, price in rows.iterator(chunk_size=5000):
-        seconds = int(start_at.timestamp())
-        if minutes == 60:
-            hourly[seconds] = price
-        else:
-            quarters[seconds - seconds % buckets.HOUR_S].append(price)
-    units = np.zeros(hours.size, dtype=np.int64)
-    known = np.zeros(hours.size, dtype=bool)
-    rounded = False
-    for index, hour in enumerate(hours.tolist()):
-        value: Fraction | None = None
-        if hour in hourly:
-            value = Fraction(hourly[hour])
-        elif len(quarters.get(hour, ())) == 4:
-            value = sum((Fraction(p) for p in quarters[hour]), Fraction(0)) / 4
-        if value is None:
-            continue
-        scaled = value * RATE_UNITS_PER_EUR_PER_MWH
-        if scaled.denominator != 1:
-            rounded = True
-            scaled = Fraction(round_half_up(scaled, 0))
-        units[index] = int(scaled)
-        known[index] = True
+    prices = hourly_price_units(
+        hours,
+        (
+            (int(start_at.timestamp()), minutes, price)
+            for start_at, minutes, price in rows.iterator(chunk_size=5000)
+        ),
+    )
     warnings = []
-    if rounded:
+    if prices.rounded:
         warnings.append("Some zonal prices had more than four decimals and were rounded half up.")
-    return units, known, warnings
+    return prices.price_units, prices.known, warnings
 
 
 def parameters_with_overrides(

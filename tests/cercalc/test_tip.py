@@ -1,13 +1,15 @@
 """The DM 414/2023 tariff per plant and hour (docs/algorithms/tip.md)."""
 
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from cercalc import incentives, pnrr
-from cercalc.money import UnitError
+from cercalc import incentives, pnrr, prices, tariff
+from cercalc.params import default_parameters
+from cercalc.settle import Plant
 
 
 def one_hour(case, *, price="140.00", injected="30.000", withdrawn=("7.000", "15.000"), **plant):
@@ -76,7 +78,31 @@ def test_band_edges_belong_to_the_lower_band():
             Decimal(kw), band1_max_kw=Decimal("200"), band2_max_kw=Decimal("600")
         )
 
-    assert [band("200.0"), band("200.001"), band("600.0"), band("600.001")] == [0, 1, 1, 2]
+    assert [band("200.0"), band("200.001"), band("600.0"), band("600.001")] == [1, 2, 2, 3]
+
+
+def test_a_plant_of_400_kw_is_in_band_2_and_paid_with_the_band_2_parameters():
+    plant = Plant("PV1", "PV", Decimal("400"), date(2024, 3, 1), "Sicilia")
+    parameters = default_parameters()
+    hours = np.array([1_717_405_200], dtype=np.int64)  # 2024-06-03T09:00Z
+    warnings: list[str] = []
+
+    terms = tariff.terms_of_plants(
+        [plant], parameters=parameters, start_day=date(2024, 6, 3), warnings=warnings
+    )
+    rates, _ = tariff.tariff_rate_units(
+        terms=terms,
+        plants=[plant],
+        configuration_type="CER",
+        hour_start_utc_s=hours,
+        zonal_price_units=np.array([1_400_000], dtype=np.int64),
+        allocation_wh=np.array([[1_000]], dtype=np.int64),
+        parameters=parameters,
+        warnings=warnings,
+    )
+
+    assert terms[0].band == 2
+    assert rates.tolist() == [[1_100_000]]  # min(110, 70 + 180 - 140) EUR/MWh, band 2
 
 
 def test_the_variable_part_has_no_cap_of_its_own_only_the_sum_is_capped():
@@ -267,16 +293,48 @@ def test_f_grows_linearly_to_one_half_at_a_40_percent_grant():
     assert [factor("0"), factor("0.30"), factor("0.40")] == [0, Fraction(3, 8), Fraction(1, 2)]
 
 
+def quarter_hours(hour_s, *texts):
+    return [(hour_s + 900 * quarter, 15, Decimal(text)) for quarter, text in enumerate(texts)]
+
+
 def test_the_hourly_price_is_the_mean_of_four_quarter_hour_prices():
-    quarter_hours = np.array([[1_123_400, 1_100_000, 1_200_000, 1_000_100]], dtype=np.int64)
+    hour = np.array([1_761_436_800], dtype=np.int64)  # 2025-10-26T00:00Z
+
+    result = prices.hourly_price_units(
+        hour, quarter_hours(1_761_436_800, "112.34", "110.00", "120.00", "100.01")
+    )
 
     # (112.34 + 110.00 + 120.00 + 100.01) / 4 = 110.5875 EUR/MWh
-    assert incentives.hourly_price_from_quarter_hours(quarter_hours).tolist() == [1_105_875]
+    assert result.price_units.tolist() == [1_105_875]
+    assert result.known.tolist() == [True]
+    assert not result.rounded
 
 
-def test_a_quarter_hour_mean_finer_than_the_rate_unit_is_refused():
-    with pytest.raises(UnitError):
-        incentives.hourly_price_from_quarter_hours(np.array([[1, 0, 0, 0]], dtype=np.int64))
+def test_a_quarter_hour_mean_finer_than_the_rate_unit_is_rounded_half_up():
+    hours = np.array([1_761_436_800, 1_761_440_400], dtype=np.int64)
+    intervals = quarter_hours(1_761_436_800, "0.0002", "0", "0", "0") + quarter_hours(
+        1_761_440_400, "-0.0002", "0", "0", "0"
+    )
+
+    result = prices.hourly_price_units(hours, intervals)
+
+    # 0.00005 EUR/MWh is half a rate unit: half up, away from zero.
+    assert result.price_units.tolist() == [1, -1]
+    assert result.rounded
+
+
+def test_an_hourly_price_wins_and_an_incomplete_set_of_quarter_hours_gives_none():
+    hours = np.array([1_761_436_800, 1_761_440_400], dtype=np.int64)
+    intervals = [
+        *quarter_hours(1_761_436_800, "10", "20", "30", "40"),
+        (1_761_436_800, 60, Decimal("99.5")),
+        *quarter_hours(1_761_440_400, "10", "20", "-30"),
+    ]
+
+    result = prices.hourly_price_units(hours, intervals)
+
+    assert result.price_units.tolist() == [995_000, 0]
+    assert result.known.tolist() == [True, False]
 
 
 def test_an_hour_without_price_and_without_shared_energy_is_only_reported(run_case, example_case):

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from cer.imports import prices, services
 from cer.imports.models import ImportKind, ImportStatus
 from cer.incentives.models import ZonalPrice
+from cer.settlement import inputs
 from tests.imports.conftest import NOW, fixture_bytes
 
 
@@ -160,30 +162,40 @@ def test_real_prices_replace_the_synthetic_ones_of_the_same_zone_and_intervals()
     assert not synthetic.filter(market_zone="SUD").exists()
 
 
+def hours_between(start, end):
+    return np.arange(int(start.timestamp()), int(end.timestamp()), 3600, dtype=np.int64)
+
+
+# The settlement reads the hourly price for the tariff through inputs._prices, the one
+# place that turns stored intervals into hourly prices (cercalc.prices).
+
+
 @pytest.mark.django_db
 def test_hourly_price_is_the_mean_of_the_four_quarter_hours():
     import_file("20251026MGPPrezzi15.xml")
 
-    result = services.hourly_prices("NORD", utc(2025, 10, 25, 22), utc(2025, 10, 26, 23))
+    units, known, warnings = inputs._prices(
+        "NORD", hours_between(utc(2025, 10, 25, 22), utc(2025, 10, 26, 23))
+    )
 
-    assert result.present.all()
-    assert result.from_quarters.all()
-    assert len(result.hour_starts_s) == 25
+    assert known.all()
+    assert len(units) == 25
     # Hour 2 (00:00Z) holds periods 9..12: mean 101 + 0.250001 * 10.5 = 103.6250105.
-    assert result.as_decimals()[2] == Decimal("103.625011")  # rounded half-up to 1e-6
-    assert result.price_micro[2] == 103_625_011
+    assert units[2] == 1_036_250  # rounded half up to 1e-4 EUR/MWh
+    assert warnings == ["Some zonal prices had more than four decimals and were rounded half up."]
 
 
 @pytest.mark.django_db
 def test_hourly_prices_report_missing_hours_and_use_native_hours():
     import_file("20250330MGPPrezzi.xml")
     ZonalPrice.objects.filter(market_zone="NORD", interval_start=utc(2025, 3, 30, 5)).delete()
+    hours = hours_between(utc(2025, 3, 29, 23), utc(2025, 3, 30, 23))
 
-    result = services.hourly_prices("NORD", utc(2025, 3, 29, 23), utc(2025, 3, 30, 23))
+    units, known, _ = inputs._prices("NORD", hours)
 
-    assert result.missing_hours == [utc(2025, 3, 30, 5), utc(2025, 3, 30, 22)]
-    assert result.as_decimals()[0] == fixture_price(1, 1)
-    assert not result.from_quarters.any()
+    missing = [dt.datetime.fromtimestamp(s, dt.UTC) for s in hours[~known].tolist()]
+    assert missing == [utc(2025, 3, 30, 5), utc(2025, 3, 30, 22)]
+    assert units[0] == 1_012_500  # fixture_price(1, 1) = 101.250001, to 1e-4 EUR/MWh
 
 
 @pytest.mark.django_db
@@ -197,14 +209,14 @@ def test_an_incomplete_set_of_quarter_hours_gives_no_hourly_price():
             source="GME",
         )
 
-    result = services.hourly_prices("SICI", utc(2025, 11, 1, 10), utc(2025, 11, 1, 11))
+    _, known, _ = inputs._prices("SICI", hours_between(utc(2025, 11, 1, 10), utc(2025, 11, 1, 11)))
 
-    assert result.missing_hours == [utc(2025, 11, 1, 10)]
+    assert known.tolist() == [False]
 
 
 @pytest.mark.django_db
 def test_a_negative_mean_rounds_half_away_from_zero():
-    for minute, price in ((0, "-0.000001"), (15, "-0.000001"), (30, "0"), (45, "0")):
+    for minute, price in ((0, "-0.0001"), (15, "-0.0001"), (30, "0"), (45, "0")):
         ZonalPrice.objects.create(
             market_zone="SARD",
             interval_start=utc(2025, 11, 1, 10, minute),
@@ -213,6 +225,6 @@ def test_a_negative_mean_rounds_half_away_from_zero():
             source="GME",
         )
 
-    result = services.hourly_prices("SARD", utc(2025, 11, 1, 10), utc(2025, 11, 1, 11))
+    units, _, _ = inputs._prices("SARD", hours_between(utc(2025, 11, 1, 10), utc(2025, 11, 1, 11)))
 
-    assert result.as_decimals() == [Decimal("-0.000001")]  # -0.5e-6 -> -1e-6
+    assert units.tolist() == [-1]  # -0.5e-4 EUR/MWh -> -1e-4
