@@ -6,10 +6,15 @@ four quarter-hour prices given to the cent. Energy [Wh] times rate [1e-4 EUR/MWh
 integer of "money units" of 1e-10 EUR (1 Wh = 1e-6 MWh). Money stays an exact integer, or an exact
 Fraction once a factor such as (1 - F) applies, and becomes a Decimal rounded half up to the cent
 only where it is shown (STYLE.md, Money; REGULATION.md §14).
+
+This module is the one place where decimal text becomes integer units and back, never through a
+float: `parse_scaled`, `parse_kwh` and the vectorised `parse_scaled_array` read it;
+`format_scaled`, `format_kwh` and `format_fixed` write it.
 """
 
 import re
 from decimal import Decimal
+from enum import IntEnum
 from fractions import Fraction
 
 import numpy as np
@@ -74,6 +79,126 @@ def parse_scaled(text: str, places: int, *, allow_negative: bool = False) -> int
     return -magnitude if sign else magnitude
 
 
+class TextStatus(IntEnum):
+    """Why `parse_scaled_array` refused a value (OK when it did not)."""
+
+    OK = 0
+    EMPTY = 1
+    NOT_A_NUMBER = 2
+    NEGATIVE = 3
+    TOO_PRECISE = 4
+    TOO_LARGE = 5
+
+
+# Integer digits plus scale digits stay below 15, so sums of many values fit in int64.
+_MAX_DIGITS = 15
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+_ZERO, _NINE, _MINUS, _PLUS = ord("0"), ord("9"), ord("-"), ord("+")
+
+
+def parse_scaled_array(
+    values: npt.ArrayLike, *, decimal_sep: str, scale_digits: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8]]:
+    """Parse decimal strings into integers of 10**-scale_digits of their unit, exactly.
+
+    The vectorised cousin of `parse_scaled`: a column of strings such as "0,123" (kWh with
+    an Italian decimal comma) becomes an int64 array by placing each digit at its power of
+    ten, so no float is ever built ("0,1" + "0,2" is exactly 300 mWh). `values` is any
+    array of str (shape kept). With scale_digits=6 a kWh figure becomes milliwatt-hours
+    [mWh]; with 3 a Wh figure does. A thousands separator is not accepted: "1.234,5" is not
+    a number. Returns (value, status): status is a TextStatus code, OK or why the value was
+    refused; value is 0 wherever status is not OK.
+    """
+    array = np.asarray(values)
+    shape = array.shape
+    flat = array.reshape(-1)
+    if flat.dtype.kind != "U":
+        flat = flat.astype("U")
+    value = np.zeros(flat.size, np.int64)
+    status = np.full(flat.size, TextStatus.EMPTY, np.int8)
+    if flat.size == 0 or flat.dtype.itemsize == 0:
+        return value.reshape(shape), status.reshape(shape)
+    codes = flat.view(np.uint32).reshape(flat.size, -1)
+    if ((codes == 32) | (codes == 9) | (codes == 13)).any():
+        flat = np.strings.strip(flat)
+        if flat.dtype.itemsize == 0:
+            return value.reshape(shape), status.reshape(shape)
+        codes = flat.view(np.uint32).reshape(flat.size, -1)
+    # Non-ASCII characters can never be digits: fold them onto a non-digit byte.
+    chars = np.where(codes < 128, codes, 127).astype(np.uint8)
+    length = np.strings.str_len(flat)
+    sep_pos = np.strings.find(flat, decimal_sep)
+    several_seps = np.strings.count(flat, decimal_sep) > 1
+    signed = (chars[:, 0] == _MINUS) | (chars[:, 0] == _PLUS)
+
+    # Values of one file share a handful of shapes ("0,123", "12,345", ...): handle each
+    # shape (length, separator position, sign) with whole-column operations.
+    shape_key = (length.astype(np.int64) * 256 + (sep_pos + 1)) * 2 + signed
+    keys, inverse, counts = np.unique(shape_key, return_inverse=True, return_counts=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    for index, key in enumerate(keys.tolist()):
+        rows = order[bounds[index] : bounds[index + 1]]
+        sign = key % 2
+        sep = (key // 2) % 256 - 1
+        size = key // 512
+        if size == 0:
+            continue  # status stays TextStatus.EMPTY
+        _parse_shape(
+            chars[rows],
+            rows=rows,
+            size=size,
+            sep=sep,
+            signed=bool(sign),
+            scale_digits=scale_digits,
+            value=value,
+            status=status,
+        )
+    status[several_seps] = TextStatus.NOT_A_NUMBER
+    value[status != TextStatus.OK] = 0
+    return value.reshape(shape), status.reshape(shape)
+
+
+def _parse_shape(
+    chars: npt.NDArray[np.uint8],
+    *,
+    rows: npt.NDArray[np.intp],
+    size: int,
+    sep: int,
+    signed: bool,
+    scale_digits: int,
+    value: npt.NDArray[np.int64],
+    status: npt.NDArray[np.int8],
+) -> None:
+    """Parse rows that all have `size` characters and the separator at `sep` (-1: none)."""
+    first_digit = 1 if signed else 0
+    point = sep if sep >= 0 else size
+    digit_columns = [j for j in range(first_digit, size) if j != sep]
+    if not digit_columns or point - first_digit + scale_digits > _MAX_DIGITS:
+        status[rows] = TextStatus.NOT_A_NUMBER if not digit_columns else TextStatus.TOO_LARGE
+        return
+    total = np.zeros(rows.size, np.int64)
+    bad = np.zeros(rows.size, bool)
+    finer = np.zeros(rows.size, bool)
+    for j in digit_columns:
+        digit = chars[:, j].astype(np.int64) - _ZERO
+        bad |= (digit < 0) | (digit > 9)
+        # Before the separator a digit is worth 10**(scale + point - 1 - j), after it
+        # 10**(scale - (j - point)); a negative power is a digit finer than the unit.
+        power = scale_digits + point - 1 - j if j < point else scale_digits + point - j
+        if power < 0:
+            finer |= digit != 0
+        else:
+            total += digit * _POW10[power]
+    result = np.full(rows.size, TextStatus.OK, np.int8)
+    result[finer] = TextStatus.TOO_PRECISE
+    if signed:
+        result[(chars[:, 0] == _MINUS) & (total > 0)] = TextStatus.NEGATIVE
+    result[bad] = TextStatus.NOT_A_NUMBER
+    value[rows] = total
+    status[rows] = result
+
+
 def parse_kwh(text: str) -> int:
     """Parse an energy [kWh, at most 3 decimals, not negative] into [Wh].
 
@@ -99,6 +224,20 @@ def format_scaled(value: int, places: int) -> str:
     sign = "-" if value < 0 else ""
     whole, fraction = divmod(abs(value), 10**places)
     return f"{sign}{whole}.{fraction:0{places}d}"
+
+
+def format_fixed(value: Decimal, *, min_places: int = 2, max_places: int = 2) -> str:
+    """Write a Decimal with between `min_places` and `max_places` decimals, exactly.
+
+    Trailing zeros beyond `min_places` are dropped ("1.50000000" with 2..8 places is "1.50").
+    Raises ValueError when the value has more decimals than `max_places` allow.
+    """
+    text = format(value, "f")
+    whole, _dot, fraction = text.partition(".")
+    fraction = fraction.rstrip("0")
+    if len(fraction) > max_places:
+        raise ValueError(f"{value} has more than {max_places} decimals")
+    return f"{whole}.{fraction.ljust(min_places, '0')}"
 
 
 def format_kwh(energy_wh: int) -> str:

@@ -82,7 +82,7 @@ class ParameterError(ValueError):
 
 
 @dataclass(frozen=True)
-class Period:
+class Validity:
     """One value of a parameter, valid on the local dates [valid_from, valid_to)."""
 
     valid_from: date | None
@@ -104,12 +104,12 @@ class ParameterTable:
     kind: Kind
     unit: str
     source: str
-    periods: tuple[Period, ...]
+    periods: tuple[Validity, ...]
     choices: tuple[str, ...] = ()
 
 
-def _one(value: Any, start: date | None = None) -> tuple[Period, ...]:
-    return (Period(start, None, value),)
+def _one(value: Any, start: date | None = None) -> tuple[Validity, ...]:
+    return (Validity(start, None, value),)
 
 
 def _steps(*pairs: tuple[str, str]) -> tuple[tuple[Decimal, Decimal], ...]:
@@ -227,6 +227,29 @@ _TABLES: tuple[ParameterTable, ...] = (
         _one(date(2021, 12, 16)),
     ),
     ParameterTable(
+        "existing_share_max",
+        Kind.DECIMAL,
+        "1",
+        "existing plants at most 30 % of a CER's power, D.Lgs. 199/2021 art. 31 c. 2; "
+        "REGULATION.md §3.6 [S], §9 [S]",
+        _one(Decimal("0.30")),
+    ),
+    ParameterTable(
+        "tip_new_plant_from_date",
+        Kind.DATE,
+        "date",
+        "DM 414/2023 in force 24 Jan 2024: TIP plants enter service from then on; earlier ones "
+        "since the cutoff need documents; REGULATION.md §9 [S]",
+        _one(DM414_IN_FORCE),
+    ),
+    ParameterTable(
+        "superbonus_max_kw",
+        Kind.DECIMAL,
+        "kW",
+        "the Superbonus covers at most 20 kW of a plant, GSE FAQ; REGULATION.md §3.3 [V]",
+        _one(Decimal("20")),
+    ),
+    ParameterTable(
         "grant_reduction_f_max",
         Kind.DECIMAL,
         "1",
@@ -247,8 +270,8 @@ _TABLES: tuple[ParameterTable, ...] = (
         "categories",
         "RO §2.2.2.1.2 [C]; natural persons from DM 127/2025 [S]; REGULATION.md §4.3",
         (
-            Period(DM414_IN_FORCE, DM127_IN_FORCE, _EXEMPT_BEFORE_DM127),
-            Period(DM127_IN_FORCE, None, (*_EXEMPT_BEFORE_DM127, "household")),
+            Validity(DM414_IN_FORCE, DM127_IN_FORCE, _EXEMPT_BEFORE_DM127),
+            Validity(DM127_IN_FORCE, None, (*_EXEMPT_BEFORE_DM127, "household")),
         ),
     ),
     ParameterTable(
@@ -288,9 +311,9 @@ _TABLES: tuple[ParameterTable, ...] = (
         "EUR/MWh",
         "TRAS_E, ARERA TIT tables; REGULATION.md §6.2 (2021-22 [U], 2023-24 [S])",
         (
-            Period(date(2021, 1, 1), date(2023, 1, 1), Decimal("7.61")),
-            Period(date(2023, 1, 1), date(2024, 1, 1), Decimal("8.48")),
-            Period(date(2024, 1, 1), date(2025, 1, 1), Decimal("10.57")),
+            Validity(date(2021, 1, 1), date(2023, 1, 1), Decimal("7.61")),
+            Validity(date(2023, 1, 1), date(2024, 1, 1), Decimal("8.48")),
+            Validity(date(2024, 1, 1), date(2025, 1, 1), Decimal("10.57")),
         ),
     ),
     ParameterTable(
@@ -299,9 +322,9 @@ _TABLES: tuple[ParameterTable, ...] = (
         "EUR/MWh",
         "max BTAU, ARERA TIT tables; REGULATION.md §6.2 (2021-22 [U], 2023-24 [S])",
         (
-            Period(date(2021, 1, 1), date(2023, 1, 1), Decimal("0.61")),
-            Period(date(2023, 1, 1), date(2024, 1, 1), Decimal("0.60")),
-            Period(date(2024, 1, 1), date(2025, 1, 1), Decimal("0.65")),
+            Validity(date(2021, 1, 1), date(2023, 1, 1), Decimal("0.61")),
+            Validity(date(2023, 1, 1), date(2024, 1, 1), Decimal("0.60")),
+            Validity(date(2024, 1, 1), date(2025, 1, 1), Decimal("0.65")),
         ),
     ),
     ParameterTable(
@@ -324,6 +347,21 @@ _TABLES: tuple[ParameterTable, ...] = (
         "EUR/MWh",
         "DM MiSE 16 Sep 2020 flat tariff, self-consumers; REGULATION.md §1 [V]",
         _one(Decimal("100")),
+    ),
+    ParameterTable(
+        "dm2020_max_power_kw",
+        Kind.DECIMAL,
+        "kW",
+        "DM MiSE 16 Sep 2020, plants up to 200 kW; REGULATION.md §1 [V]",
+        _one(Decimal("200")),
+    ),
+    ParameterTable(
+        "dm2020_requests_until_date",
+        Kind.DATE,
+        "date",
+        "DM MiSE 16 Sep 2020 accepted requests until 24 Apr 2024 (that day included), GSE "
+        "'Disciplina transitoria'; REGULATION.md §1 [V]",
+        _one(date(2024, 4, 24)),
     ),
     ParameterTable(
         "gse_fee_free_max_kw",
@@ -380,8 +418,8 @@ _TABLES: tuple[ParameterTable, ...] = (
         "1",
         "DM 414/2023 art. 10, 30 % from DM 127/2025; REGULATION.md §8 [S]",
         (
-            Period(None, DM127_IN_FORCE, Decimal("0.10")),
-            Period(DM127_IN_FORCE, None, Decimal("0.30")),
+            Validity(None, DM127_IN_FORCE, Decimal("0.10")),
+            Validity(DM127_IN_FORCE, None, Decimal("0.30")),
         ),
     ),
     ParameterTable(
@@ -448,7 +486,7 @@ class Parameters:
             if period.holds(day):
                 return period.value
         for gap_from, gap_to, nearest in _gaps(table.periods):
-            if Period(gap_from, gap_to, None).holds(day):
+            if Validity(gap_from, gap_to, None).holds(day):
                 warnings.append(_gap_warning(table, nearest, day))
                 return nearest.value
         raise ParameterError(name, "the periods overlap or leave no value")
@@ -511,10 +549,10 @@ def _period_mask(
     return mask
 
 
-def _gaps(periods: Sequence[Period]) -> list[tuple[date | None, date | None, Period]]:
+def _gaps(periods: Sequence[Validity]) -> list[tuple[date | None, date | None, Validity]]:
     """List the date ranges no period covers, each with the period whose value it borrows."""
     ordered = sorted(periods, key=lambda p: p.valid_from or date.min)
-    gaps: list[tuple[date | None, date | None, Period]] = []
+    gaps: list[tuple[date | None, date | None, Validity]] = []
     if ordered[0].valid_from is not None:
         gaps.append((None, ordered[0].valid_from, ordered[0]))
     for previous, following in itertools.pairwise(ordered):
@@ -525,7 +563,7 @@ def _gaps(periods: Sequence[Period]) -> list[tuple[date | None, date | None, Per
     return gaps
 
 
-def _gap_warning(table: ParameterTable, period: Period, day: date) -> str:
+def _gap_warning(table: ParameterTable, period: Validity, day: date) -> str:
     shown = _describe(period.value)
     if period.valid_to is not None and period.valid_to <= day:
         where = f"valid until {period.valid_to.isoformat()} (end exclusive)"

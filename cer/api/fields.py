@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -11,8 +10,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cer.core.validators import normalise_code
+from cercalc.money import UnitError, format_kwh, parse_scaled
 
-KWH = Decimal("0.001")
+# 10**12 kWh: no connection point exchanges that much energy in an hour.
+MAX_WH = 10**15
 KWH_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,3})?$"
 
 
@@ -49,22 +50,20 @@ class KwhField(serializers.Field):
     }
 
     def to_representation(self, value: int) -> str:
-        return str((Decimal(value) / 1000).quantize(KWH, rounding=ROUND_HALF_UP))
+        return format_kwh(value)
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, (str, int)):
             self.fail("invalid")
         try:
-            amount = Decimal(str(data).strip())
-        except InvalidOperation:
+            energy_wh = parse_scaled(str(data).strip(), 3, allow_negative=True)
+        except UnitError:
             self.fail("invalid")
-        if not amount.is_finite() or amount != amount.quantize(KWH):
-            self.fail("invalid")
-        if amount < 0:
+        if energy_wh < 0:
             self.fail("negative")
-        if amount >= Decimal(10) ** 12:
+        if energy_wh >= MAX_WH:
             self.fail("too_large")
-        return int(amount * 1000)
+        return energy_wh
 
 
 class CodeField(serializers.CharField):

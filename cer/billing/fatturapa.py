@@ -7,14 +7,11 @@ through a float: two decimals for amounts, two to eight for quantities and unit 
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from cer.billing.models import DocumentType, Invoice
-
-if TYPE_CHECKING:
-    from cer.billing.invoices import Totals
+from cer.billing.totals import Totals
+from cercalc.money import format_fixed
 
 NAMESPACE = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"
 DSIG_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
@@ -25,19 +22,6 @@ NO_CODE = "0000000"
 def file_name(invoice: Invoice) -> str:
     """IT<issuer tax code>_<progressive>.xml, as the specification names a file sent to SdI."""
     return f"IT{invoice.community.fiscal_code}_{invoice.transmission_number}.xml"
-
-
-def fixed(value: Decimal, *, min_places: int = 2, max_places: int = 2) -> str:
-    """Write a Decimal with between `min_places` and `max_places` decimals, exactly.
-
-    Raises ValueError when the value has more decimals than `max_places` allow.
-    """
-    text = format(value, "f")
-    whole, _dot, fraction = text.partition(".")
-    fraction = fraction.rstrip("0")
-    if len(fraction) > max_places:
-        raise ValueError(f"{value} has more than {max_places} decimals")
-    return f"{whole}.{fraction.ljust(min_places, '0')}"
 
 
 def _add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
@@ -121,7 +105,7 @@ def _body(root: ET.Element, invoice: Invoice, totals: Totals) -> None:
     assert invoice.issue_date is not None
     _add(document, "Data", invoice.issue_date.isoformat())
     _add(document, "Numero", invoice.display_number)
-    _add(document, "ImportoTotaleDocumento", fixed(totals.total_eur))
+    _add(document, "ImportoTotaleDocumento", format_fixed(totals.total_eur))
     original = invoice.original
     if invoice.document_type == DocumentType.TD04 and original is not None:
         linked = _add(general, "DatiFattureCollegate")
@@ -134,19 +118,19 @@ def _body(root: ET.Element, invoice: Invoice, totals: Totals) -> None:
         detail = _add(goods, "DettaglioLinee")
         _add(detail, "NumeroLinea", str(position))
         _add(detail, "Descrizione", line.description)
-        _add(detail, "Quantita", fixed(line.quantity, max_places=8))
-        _add(detail, "PrezzoUnitario", fixed(line.unit_price_eur, max_places=8))
-        _add(detail, "PrezzoTotale", fixed(totals.line_totals_eur[position - 1]))
-        _add(detail, "AliquotaIVA", fixed(line.vat_rate))
+        _add(detail, "Quantita", format_fixed(line.quantity, max_places=8))
+        _add(detail, "PrezzoUnitario", format_fixed(line.unit_price_eur, max_places=8))
+        _add(detail, "PrezzoTotale", format_fixed(totals.line_totals_eur[position - 1]))
+        _add(detail, "AliquotaIVA", format_fixed(line.vat_rate))
         if line.natura:
             _add(detail, "Natura", line.natura)
     for row in totals.summary:
         summary = _add(goods, "DatiRiepilogo")
-        _add(summary, "AliquotaIVA", fixed(row.vat_rate))
+        _add(summary, "AliquotaIVA", format_fixed(row.vat_rate))
         if row.natura:
             _add(summary, "Natura", row.natura)
-        _add(summary, "ImponibileImporto", fixed(row.taxable_eur))
-        _add(summary, "Imposta", fixed(row.tax_eur))
+        _add(summary, "ImponibileImporto", format_fixed(row.taxable_eur))
+        _add(summary, "Imposta", format_fixed(row.tax_eur))
         if not row.natura:
             # Immediate VAT: the usual case; deferred or split payment is not offered.
             _add(summary, "EsigibilitaIVA", "I")
@@ -156,7 +140,7 @@ def _body(root: ET.Element, invoice: Invoice, totals: Totals) -> None:
         _add(payment, "CondizioniPagamento", "TP02")  # payment in full
         detail = _add(payment, "DettaglioPagamento")
         _add(detail, "ModalitaPagamento", "MP05")  # bank transfer
-        _add(detail, "ImportoPagamento", fixed(totals.total_eur))
+        _add(detail, "ImportoPagamento", format_fixed(totals.total_eur))
         _add(detail, "IBAN", invoice.iban)
 
 

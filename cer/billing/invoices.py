@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -31,14 +29,13 @@ from cer.billing.models import (
     InvoicingProfile,
     Natura,
 )
+from cer.billing.totals import LineInput, compute_totals
 from cer.communities.models import Community
 from cer.core.validators import normalise_code
 from cer.members.changes import mask_iban
-from cercalc.money import round_eur
 
 logger = logging.getLogger(__name__)
 
-HUNDRED = Decimal(100)
 MAX_PLACES = 8
 
 
@@ -95,36 +92,6 @@ def save_invoicing_profile(
     return profile
 
 
-@dataclass(frozen=True)
-class LineInput:
-    """One line as the user typed it: quantity and unit price up to 8 decimals."""
-
-    description: str
-    quantity: Decimal
-    unit_price_eur: Decimal
-    vat_rate: Decimal
-    natura: str = ""
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """One row of the VAT summary (FatturaPA `DatiRiepilogo`)."""
-
-    vat_rate: Decimal
-    natura: str
-    taxable_eur: Decimal
-    tax_eur: Decimal
-
-
-@dataclass(frozen=True)
-class Totals:
-    line_totals_eur: tuple[Decimal, ...]
-    summary: tuple[SummaryRow, ...]
-    taxable_eur: Decimal
-    tax_eur: Decimal
-    total_eur: Decimal
-
-
 def line_problems(line: LineInput) -> dict[str, list[str]]:
     """Return the problems of one line by field name; empty when the line is acceptable."""
     problems: dict[str, list[str]] = {}
@@ -146,40 +113,6 @@ def line_problems(line: LineInput) -> dict[str, list[str]]:
     elif line.vat_rate != 0 and line.natura:
         problems["natura"] = [_("A line with VAT has no Natura.")]
     return problems
-
-
-def compute_totals(lines: Sequence[LineInput]) -> Totals:
-    """Compute line totals, the VAT summary and the document totals [EUR], exactly.
-
-    Rounding is half up to the cent, once per line total and once per summary tax
-    (docs/algorithms/invoices.md). Decimal arithmetic on values of at most 8 decimals
-    is exact here: Fraction-based round_eur does not depend on the Decimal context.
-    """
-    line_totals = tuple(round_eur(line.quantity * line.unit_price_eur) for line in lines)
-    taxable_by_key: dict[tuple[Decimal, str], Decimal] = {}
-    for line, total in zip(lines, line_totals, strict=True):
-        key = (line.vat_rate, line.natura)
-        taxable_by_key[key] = taxable_by_key.get(key, Decimal("0.00")) + total
-    summary = tuple(
-        SummaryRow(
-            vat_rate=rate,
-            natura=natura,
-            taxable_eur=taxable,
-            tax_eur=round_eur(taxable * rate / HUNDRED),
-        )
-        for (rate, natura), taxable in sorted(
-            taxable_by_key.items(), key=lambda item: (-item[0][0], item[0][1])
-        )
-    )
-    taxable_eur = sum((row.taxable_eur for row in summary), Decimal("0.00"))
-    tax_eur = sum((row.tax_eur for row in summary), Decimal("0.00"))
-    return Totals(
-        line_totals_eur=line_totals,
-        summary=summary,
-        taxable_eur=taxable_eur,
-        tax_eur=tax_eur,
-        total_eur=taxable_eur + tax_eur,
-    )
 
 
 def invoice_lines(invoice: Invoice) -> list[LineInput]:

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cer.core.validators import validate_iban
+from cercalc.money import format_fixed
 
 
 def amount_field(verbose_name: Any, **options: Any) -> models.DecimalField:
@@ -588,15 +589,11 @@ class InvoiceLine(models.Model):
 
     @property
     def quantity_text(self) -> str:
-        from cer.billing.fatturapa import fixed
-
-        return fixed(self.quantity, max_places=8)
+        return format_fixed(self.quantity, max_places=8)
 
     @property
     def unit_price_text(self) -> str:
-        from cer.billing.fatturapa import fixed
-
-        return fixed(self.unit_price_eur, max_places=8)
+        return format_fixed(self.unit_price_eur, max_places=8)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         _refuse_unless_draft(self.invoice_id)

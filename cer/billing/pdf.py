@@ -15,7 +15,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from reportlab.platypus.flowables import Flowable
 
 from cer.billing.explain import StatementFigures
-from cer.billing.fatturapa import fixed
+from cercalc.money import format_fixed
 
 _STYLES = getSampleStyleSheet()
 
@@ -156,8 +156,8 @@ def invoice_pdf(invoice: Any, totals: Any) -> bytes:
     lines = [[_("Description"), _("Quantity"), _("Unit price"), _("VAT"), "EUR"]] + [
         [
             line.description,
-            fixed(line.quantity, max_places=8),
-            fixed(line.unit_price_eur, max_places=8),
+            format_fixed(line.quantity, max_places=8),
+            format_fixed(line.unit_price_eur, max_places=8),
             line.natura or f"{line.vat_rate} %",
             line.total_eur,
         ]

@@ -13,7 +13,6 @@ from cer.billing import pdf
 from cer.billing.forms import CustomerForm, InvoicingProfileForm, LineFormSet
 from cer.billing.invoices import (
     InvoiceError,
-    compute_totals,
     create_draft,
     credit_note_for,
     invoice_lines,
@@ -21,6 +20,7 @@ from cer.billing.invoices import (
     save_invoicing_profile,
 )
 from cer.billing.models import Invoice, InvoiceStatus, InvoicingProfile
+from cer.billing.totals import compute_totals
 from cer.communities.models import Community
 from cer.core.access import object_permission
 from cer.core.downloads import attachment_response

@@ -4,28 +4,25 @@
 founding members, the primary substations, the connection points and the plants) and
 returns one `Requirement` per rule that applies to that type, with the rule it comes from
 (REGULATION.md §3.6 and §9). Nothing here reads the database or the clock: the wizard
-builds the facts from what the user typed.
+builds the facts from what the user typed. The limits (1 MW, the existing-plant cutoff, the
+DM 414/2023 start, 30 %) are the engine's dated parameters (`cercalc.eligibility`), read on the
+newest plant's entry into service: the day the declared community reaches its full power.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-# D.Lgs. 199/2021 in force on 15 Dec 2021: older plants are "existing" (REGULATION.md §3.6).
-EXISTING_PLANT_BEFORE = dt.date(2021, 12, 16)
-# DM 414/2023 in force on 24 Jan 2024: later plants are new for the TIP (REGULATION.md §9).
-TIP_PLANT_FROM = dt.date(2024, 1, 24)
-# Above 1 MW a plant gets the valorisation only (REGULATION.md §3.6, §9).
-MAX_PLANT_POWER_KW = Decimal("1000")
-# Existing plants may not exceed 30 % of the community's power (D.Lgs. 199/2021 art. 31 c. 2).
-MAX_EXISTING_SHARE = Decimal("0.30")
+from cercalc.eligibility import EligibilityLimits, eligibility_limits, existing_share_within_limit
+from cercalc.params import Parameters, default_parameters
 
 LARGE_ENTERPRISE = "LARGE_ENTERPRISE"
 ENTERPRISES = frozenset({"SME", LARGE_ENTERPRISE})
@@ -95,13 +92,27 @@ STATUS_LABELS = {
 }
 
 
-def evaluate(facts: ConstitutionFacts) -> list[Requirement]:
-    """Return the requirements that apply to the community's type, each with its status."""
-    checks = [_primary_substation, _plant_power, _plant_dates]
+def evaluate(
+    facts: ConstitutionFacts, *, parameters: Parameters | None = None
+) -> list[Requirement]:
+    """Return the requirements that apply to the community's type, each with its status.
+
+    `parameters` defaults to the engine's built-in tables.
+    """
+    parameters = parameters or default_parameters()
+    checks: list[Callable[[ConstitutionFacts], Requirement]] = [
+        _primary_substation,
+        partial(_plant_power, parameters=parameters),
+        partial(_plant_dates, parameters=parameters),
+    ]
     if facts.kind in COMMUNITY_KINDS_WITH_ENTITY:
         checks = [_legal_entity, _control, *checks]
     if facts.kind == "CER":
-        checks += [_enterprise_activity, _members_where_plants_are, _existing_share]
+        checks += [
+            _enterprise_activity,
+            _members_where_plants_are,
+            partial(_existing_share, parameters=parameters),
+        ]
     if facts.kind == "AUC":
         checks.append(_one_building)
     if facts.kind == "AID":
@@ -270,7 +281,13 @@ def _primary_substation(facts: ConstitutionFacts) -> Requirement:
     )
 
 
-def _existing_share(facts: ConstitutionFacts) -> Requirement:
+def _limits(facts: ConstitutionFacts, parameters: Parameters) -> EligibilityLimits:
+    """Return the limits on the newest plant's entry into service (there is at least one)."""
+    newest = max(plant.entry_into_service_date for plant in facts.plants)
+    return eligibility_limits(parameters, day=newest)
+
+
+def _existing_share(facts: ConstitutionFacts, *, parameters: Parameters) -> Requirement:
     rule = "D.Lgs. 199/2021 art. 31 c. 2"
     title = _("Existing plants at most 30 % of the power")
     total = sum((plant.power_kw for plant in facts.plants), Decimal(0))
@@ -278,13 +295,21 @@ def _existing_share(facts: ConstitutionFacts) -> Requirement:
         return Requirement(
             "EXISTING_SHARE", title, Status.TO_CHECK, _("No plant declared yet."), rule
         )
+    limits = _limits(facts, parameters)
     existing = sum(
-        (p.power_kw for p in facts.plants if p.entry_into_service_date < EXISTING_PLANT_BEFORE),
+        (
+            p.power_kw
+            for p in facts.plants
+            if p.entry_into_service_date < limits.existing_before_date
+        ),
         Decimal(0),
     )
     share = existing / total
     values = {"existing": existing, "total": total, "percent": round(share * 100, 1)}
-    if share > MAX_EXISTING_SHARE:
+    within = existing_share_within_limit(
+        existing_power_kw=existing, total_power_kw=total, share_max=limits.existing_share_max
+    )
+    if not within:
         return Requirement(
             "EXISTING_SHARE",
             title,
@@ -301,12 +326,13 @@ def _existing_share(facts: ConstitutionFacts) -> Requirement:
     )
 
 
-def _plant_power(facts: ConstitutionFacts) -> Requirement:
+def _plant_power(facts: ConstitutionFacts, *, parameters: Parameters) -> Requirement:
     rule = "DM 414/2023; GSE Regole Operative"
     title = _("At most 1 MW per plant")
     if not facts.plants:
         return Requirement("PLANT_POWER", title, Status.TO_CHECK, _("No plant declared yet."), rule)
-    large = [plant.name for plant in facts.plants if plant.power_kw > MAX_PLANT_POWER_KW]
+    max_power_kw = _limits(facts, parameters).max_power_kw
+    large = [plant.name for plant in facts.plants if plant.power_kw > max_power_kw]
     if large:
         return Requirement(
             "PLANT_POWER",
@@ -319,15 +345,16 @@ def _plant_power(facts: ConstitutionFacts) -> Requirement:
     return Requirement("PLANT_POWER", title, Status.MET, _("Every plant is at most 1 MW."), rule)
 
 
-def _plant_dates(facts: ConstitutionFacts) -> Requirement:
+def _plant_dates(facts: ConstitutionFacts, *, parameters: Parameters) -> Requirement:
     rule = "DM 414/2023 art. 3; D.Lgs. 199/2021 art. 31"
     title = _("Plants in service after the decree")
     if not facts.plants:
         return Requirement("PLANT_DATES", title, Status.TO_CHECK, _("No plant declared yet."), rule)
+    limits = _limits(facts, parameters)
     transitional = [
         plant.name
         for plant in facts.plants
-        if EXISTING_PLANT_BEFORE <= plant.entry_into_service_date < TIP_PLANT_FROM
+        if limits.existing_before_date <= plant.entry_into_service_date < limits.new_plant_from_date
     ]
     if transitional:
         return Requirement(

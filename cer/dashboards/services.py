@@ -18,14 +18,18 @@ from decimal import Decimal
 import numpy as np
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import F
 from django.utils.connection import ConnectionProxy
 
 from cer.communities.models import Community
 from cer.dashboards import queries, series
 from cer.dashboards.models import ReadingsVersion, SeriesSnapshot
 from cer.dashboards.periods import HOUR_S, Period, bucket_starts, month_of
-from cer.plants.models import ConnectionPoint
+from cer.incentives.parameters import parameters_with_overrides
+from cer.members.models import Membership
+from cer.plants.models import ConnectionPoint, Plant
+from cercalc import sharing
+from cercalc.distribution import active_hours_mask, consumer_shares_wh
 
 # Each process's own memory: entries are versioned, and shared through snapshots.
 cache = ConnectionProxy(caches, "local")
@@ -33,9 +37,9 @@ cache = ConnectionProxy(caches, "local")
 CACHE_SECONDS = 300
 VERSION_SECONDS = 5
 # Indicative rates of the estimate shown until the settlement engine produces statements:
-# the flat CER tariff of DM 16/9/2020 and the 2024 TRAS_E (REGULATION.md §1, §6.2).
-INDICATIVE_PREMIUM_EUR_PER_MWH = Decimal("110")
-INDICATIVE_VALORISATION_EUR_PER_MWH = Decimal("10.57")
+# the flat CER tariff of DM 16/9/2020 and the TRAS_E of the period (REGULATION.md §1, §6.2).
+INDICATIVE_PREMIUM_PARAMETER = "dm2020_rate_cer_eur_per_mwh"
+INDICATIVE_VALORISATION_PARAMETER = "valorisation_eur_per_mwh"
 
 
 def readings_version(community_id: int) -> int:
@@ -139,6 +143,38 @@ def _snapshot_data(period: Period, payload: bytes) -> CommunityPeriodData:
         )
 
 
+def member_series(
+    *, point_ids: list[int], period: Period
+) -> tuple[dict[int, queries.PointSeries], dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Return each point's series and its injection and withdrawal while its holder is a member.
+
+    A point counts only while its holder is a member of the community, hour by hour, as in
+    the settlement (docs/settlement.md, Membership; cercalc.distribution.active_hours_mask).
+    """
+    hour_starts = period.hour_starts_s()
+    by_point = queries.point_series(point_ids=point_ids, period=period)
+    points = list(
+        ConnectionPoint.objects.filter(pk__in=point_ids).values_list(
+            "pk", "holder_id", "configuration__community_id"
+        )
+    )
+    periods: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
+    for member_id, community_id, valid_from, valid_to in Membership.objects.filter(
+        member_id__in={holder for _, holder, _ in points},
+        community_id__in={community for _, _, community in points},
+    ).values_list("member_id", "community_id", "valid_from", "valid_to"):
+        periods.setdefault((member_id, community_id), []).append((valid_from, valid_to))
+    injected: dict[int, np.ndarray] = {}
+    withdrawn: dict[int, np.ndarray] = {}
+    for point_id, holder_id, community_id in points:
+        active = active_hours_mask(
+            hour_start_utc_s=hour_starts, periods=periods.get((holder_id, community_id), [])
+        )
+        injected[point_id] = by_point[point_id].injected_wh * active
+        withdrawn[point_id] = by_point[point_id].withdrawn_wh * active
+    return by_point, injected, withdrawn
+
+
 def _compute(community: Community, period: Period) -> CommunityPeriodData:
     hours = period.hour_count()
     injected = np.zeros(hours, dtype=np.int64)
@@ -146,24 +182,21 @@ def _compute(community: Community, period: Period) -> CommunityPeriodData:
     shared = np.zeros(hours, dtype=np.int64)
     all_points: list[int] = []
     by_configuration = {}
-    several_sources = False
+    present: dict[int, int] = {}
     for configuration_id, point_ids in _points_by_configuration(community).items():
+        by_point, point_injected, point_withdrawn = member_series(
+            point_ids=point_ids, period=period
+        )
+        inj = sum((point_injected[p] for p in point_ids), np.zeros(hours, dtype=np.int64))
+        wdr = sum((point_withdrawn[p] for p in point_ids), np.zeros(hours, dtype=np.int64))
         # Shared energy is a per-configuration (per primary substation) quantity.
-        inj, wdr, mixed = queries.configuration_hourly_wh(point_ids=point_ids, period=period)
-        shr = series.shared_energy_wh(injected_wh=inj, withdrawn_wh=wdr)
+        shr = sharing.shared_energy_by_hour(injected_by_hour_wh=inj, withdrawn_by_hour_wh=wdr)
         injected += inj
         withdrawn += wdr
         shared += shr
         all_points += point_ids
-        several_sources |= mixed
+        present.update({p: int(by_point[p].present.sum()) for p in point_ids if p in by_point})
         by_configuration[configuration_id] = (tuple(point_ids), inj, wdr, shr)
-    present = (
-        queries.present_hours_by_point(
-            point_ids=all_points, period=period, several_sources=several_sources
-        )
-        if all_points
-        else {}
-    )
     return CommunityPeriodData(
         period=period,
         hour_starts_s=period.hour_starts_s(),
@@ -294,11 +327,28 @@ class Totals:
     valorisation_eur_per_mwh: Decimal
 
 
+def indicative_rates(period: Period) -> tuple[Decimal, Decimal]:
+    """Return the estimate's (premium, valorisation) rates [EUR/MWh] on the period's first day.
+
+    Read from the engine's parameters with the administrators' overrides, as the settlement
+    reads them; a date past the last known value takes the nearest one.
+    """
+    first_day = period.local_start().date()
+    end_day = period.local_end().date()
+    parameters, _versions = parameters_with_overrides(first_day, end_day)
+    warnings: list[str] = []
+    return (
+        parameters.value_on(INDICATIVE_PREMIUM_PARAMETER, first_day, warnings),
+        parameters.value_on(INDICATIVE_VALORISATION_PARAMETER, first_day, warnings),
+    )
+
+
 def totals(data: CommunityPeriodData) -> Totals:
     """Return the period's totals, ratios and the indicative incentive estimate."""
     injected = int(data.injected_wh.sum())
     withdrawn = int(data.withdrawn_wh.sum())
     shared = int(data.shared_wh.sum())
+    premium_rate, valorisation_rate = indicative_rates(data.period)
     return Totals(
         injected_wh=injected,
         withdrawn_wh=withdrawn,
@@ -307,11 +357,11 @@ def totals(data: CommunityPeriodData) -> Totals:
         self_consumption_pct=series.ratio_pct(shared, injected),
         incentive_estimate_eur=series.estimate_incentive_eur(
             shared_wh=shared,
-            premium_rate_eur_per_mwh=INDICATIVE_PREMIUM_EUR_PER_MWH,
-            valorisation_eur_per_mwh=INDICATIVE_VALORISATION_EUR_PER_MWH,
+            premium_rate_eur_per_mwh=premium_rate,
+            valorisation_eur_per_mwh=valorisation_rate,
         ),
-        premium_rate_eur_per_mwh=INDICATIVE_PREMIUM_EUR_PER_MWH,
-        valorisation_eur_per_mwh=INDICATIVE_VALORISATION_EUR_PER_MWH,
+        premium_rate_eur_per_mwh=premium_rate,
+        valorisation_eur_per_mwh=valorisation_rate,
     )
 
 
@@ -338,53 +388,79 @@ def bucketed(data: CommunityPeriodData, *, by: str) -> Bucketed:
 
 @dataclass(frozen=True)
 class MemberShare:
-    """A member's part of the shared energy, hour by hour [Wh] (working readings)."""
+    """A member's part of the shared energy, hour by hour [Wh], as the statements compute it."""
 
-    as_consumer_wh: np.ndarray  # proportional to the member's hourly withdrawal
-    as_producer_wh: np.ndarray  # chronological attribution to the producing points
+    as_consumer_wh: np.ndarray  # pro rata of the hourly withdrawal of the member's points
+    as_producer_wh: np.ndarray  # chronological attribution to the member's plants
 
 
 def member_share(
-    *,
-    data: CommunityPeriodData,
-    own_points: list[ConnectionPoint],
-    own_series: dict[int, queries.PointSeries],
+    *, data: CommunityPeriodData, member_id: int, own_points: list[ConnectionPoint]
 ) -> MemberShare:
-    """Attribute the community's hourly shared energy to one member's points.
+    """Attribute the community's hourly shared energy to one member, with the engine's rules.
 
-    Consumers: in proportion to their withdrawal in each hour; producers: to the injecting
-    points in order of their plants' entry into service, each up to its own injection
-    (REGULATION.md §3.2, §14). Both are the project's working readings, not GSE figures.
+    Consumers: each configuration's hourly shared energy split among all its points pro rata
+    of their withdrawal, leftover Wh by largest remainder in POD order
+    (cercalc.distribution.consumer_shares_wh); producers: attributed to the configuration's
+    plants in order of entry into service, then id, each up to its point's injection
+    (cercalc.sharing.attribute_chronologically; REGULATION.md §3.2, §14). The member gets the
+    parts of the points they hold and of the plants they own, as in their statement.
     """
     hours = data.hour_starts_s.size
     as_consumer = np.zeros(hours, dtype=np.int64)
     as_producer = np.zeros(hours, dtype=np.int64)
     own_ids = {point.pk for point in own_points}
-    for configuration_id in sorted({point.configuration_id for point in own_points}):
-        if configuration_id not in data.by_configuration:
-            continue
-        _, _, withdrawn, shared = data.by_configuration[configuration_id]
-        mine = [p for p in own_points if p.configuration_id == configuration_id]
-        own_withdrawn = sum(
-            (own_series[p.pk].withdrawn_wh for p in mine), np.zeros(hours, dtype=np.int64)
-        )
-        as_consumer += series.share_by_withdrawal_wh(
-            shared_wh=shared, total_withdrawn_wh=withdrawn, own_withdrawn_wh=own_withdrawn
-        )
-        if not any(p.has_injection for p in mine):
-            continue
-        producers = list(
-            ConnectionPoint.objects.filter(configuration_id=configuration_id, has_injection=True)
-            .annotate(first_entry=Min("plants__entry_into_service_date"))
-            .order_by(F("first_entry").asc(nulls_last=True), "pk")
+    configurations = {point.configuration_id for point in own_points} | set(
+        Plant.objects.filter(
+            owner_id=member_id, connection_point__configuration_id__in=list(data.by_configuration)
+        ).values_list("connection_point__configuration_id", flat=True)
+    )
+    for configuration_id in sorted(configurations & set(data.by_configuration)):
+        point_ids, _, _, shared = data.by_configuration[configuration_id]
+        # The statements list a configuration's points by POD: ties go to the earlier one.
+        ordered = list(
+            ConnectionPoint.objects.filter(pk__in=point_ids)
+            .order_by("pod")
             .values_list("pk", flat=True)
         )
-        injected = queries.point_series(point_ids=producers, period=data.period)
-        attributed = series.attribute_chronologically_wh(
-            shared_wh=shared,
-            injected_wh_by_point=np.vstack([injected[pk].injected_wh for pk in producers]),
-        )
-        for row, point_id in enumerate(producers):
-            if point_id in own_ids:
-                as_producer += attributed[row]
+        _, point_injected, point_withdrawn = member_series(point_ids=ordered, period=data.period)
+        withdrawn = np.zeros((len(ordered), hours), dtype=np.int64)
+        for row, point_id in enumerate(ordered):
+            withdrawn[row] = point_withdrawn[point_id]
+        parts = consumer_shares_wh(withdrawn_wh=withdrawn, shared_wh=shared)
+        own_rows = [row for row, point_id in enumerate(ordered) if point_id in own_ids]
+        as_consumer += parts[own_rows].sum(axis=0)
+        as_producer += _producer_part(shared, point_injected, ordered, member_id, hours)
     return MemberShare(as_consumer_wh=as_consumer, as_producer_wh=as_producer)
+
+
+def _producer_part(
+    shared: np.ndarray,
+    injected_by_point: dict[int, np.ndarray],
+    point_ids: list[int],
+    member_id: int,
+    hours: int,
+) -> np.ndarray:
+    """Return the hourly shared energy attributed to the member's plants among these points."""
+    plants = list(
+        Plant.objects.filter(connection_point_id__in=point_ids)
+        .order_by("entry_into_service_date", "pk")
+        .values_list("pk", "connection_point_id", "entry_into_service_date", "owner_id")
+    )
+    mine = [row for row, plant in enumerate(plants) if plant[3] == member_id]
+    if not mine:
+        return np.zeros(hours, dtype=np.int64)
+    capacity = np.zeros((len(plants), hours), dtype=np.int64)
+    seen: set[int] = set()
+    for row, (_pk, point_id, _entry, _owner) in enumerate(plants):
+        # A point with several plants gives its injection to the oldest, as the settlement does.
+        if point_id not in seen:
+            seen.add(point_id)
+            capacity[row] = injected_by_point[point_id]
+    order = sharing.chronological_order(
+        [plant[2] for plant in plants], [str(plant[0]) for plant in plants]
+    )
+    attributed = sharing.attribute_chronologically(
+        energy_by_hour_wh=shared, capacity_wh=capacity, order=order
+    )
+    return attributed[mine].sum(axis=0)

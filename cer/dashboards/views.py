@@ -297,7 +297,7 @@ def member_portal(request: HttpRequest) -> HttpResponse:
     )
     own_series = queries.point_series(point_ids=[p.pk for p in points], period=period)
     data = services.community_period_data(community=community, period=period, now=now)
-    share = services.member_share(data=data, own_points=points, own_series=own_series)
+    share = services.member_share(data=data, member_id=membership.member_id, own_points=points)
     hours = data.hour_starts_s.size
     own_injected = sum((s.injected_wh for s in own_series.values()), np.zeros(hours, np.int64))
     own_withdrawn = sum((s.withdrawn_wh for s in own_series.values()), np.zeros(hours, np.int64))

@@ -33,6 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 from cer.imports import numbers, timeaxis
+from cercalc import money
+from cercalc.money import TextStatus
 
 WITHDRAWN = 0
 INJECTED = 1
@@ -456,7 +458,7 @@ def _flush_day_rows(
     """Parse a batch of day rows and emit complete hours; reject rows with any problem."""
     if not rows:
         return
-    values, status = numbers.parse_scaled(
+    values, status = money.parse_scaled_array(
         np.array(rows.values, dtype=str), decimal_sep=decimal, scale_digits=scale_digits
     )
     ordinals = np.array([day.toordinal() for day in rows.days], np.int64)
@@ -485,9 +487,9 @@ def _flush_day_rows(
             for member in members.tolist():
                 out.reject(rows.lines[member], "header", reason, rows.raws[member])
             continue
-        invalid = day_status >= numbers.NOT_A_NUMBER
-        missing = exists[None, :] & (day_status == numbers.EMPTY)
-        stray = ~exists[None, :] & (day_status == numbers.OK) & (day_values != 0)
+        invalid = day_status >= TextStatus.NOT_A_NUMBER
+        missing = exists[None, :] & (day_status == TextStatus.EMPTY)
+        stray = ~exists[None, :] & (day_status == TextStatus.OK) & (day_values != 0)
         problem = invalid | missing | stray
         bad = problem.any(axis=1)
         for row in np.flatnonzero(bad).tolist():
@@ -579,13 +581,13 @@ class _IntervalReader:
             if problem:
                 usable[index] = False
                 out.reject(rows.lines[index], "timestamp", problem, rows.raws[index])
-        values, status = numbers.parse_scaled(
+        values, status = money.parse_scaled_array(
             np.array(rows.values, dtype=str),
             decimal_sep=self.decimal,
             scale_digits=self.scale_digits,
         )
-        invalid = (status >= numbers.NOT_A_NUMBER) & usable[:, None]
-        present = status == numbers.OK
+        invalid = (status >= TextStatus.NOT_A_NUMBER) & usable[:, None]
+        present = status == TextStatus.OK
         for index in np.flatnonzero(invalid.any(axis=1)).tolist():
             bad = int(np.flatnonzero(invalid[index])[0])
             text = rows.values[index][bad].strip()

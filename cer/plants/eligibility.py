@@ -6,6 +6,10 @@ community (`CommunityFacts`), and returns a `CheckResult`: an outcome, the figur
 result into a sentence in the user's language; `overall_status` folds the results into the
 plant's status. Nothing here reads the database or the clock.
 
+The limits (1 MW, dates, 30 %, 20 kW, regional corrections) are the dated parameters of
+`cercalc.params`, read by `cercalc.eligibility` on the plant's entry into service; a caller
+may pass its own `EligibilityLimits` (the settlement's overridden parameters, or a test's).
+
 Outcomes: PASS (requirement met), LIMITED (admitted with less than the full tariff:
 valorisation only, or a reduced incentivised share), TO_CHECK (cannot be decided from the
 data: documents or codes are missing), FAIL (requirement not met). Any FAIL makes the plant
@@ -24,6 +28,14 @@ from typing import Any
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from cercalc.eligibility import (
+    EligibilityLimits,
+    eligibility_limits,
+    existing_share,
+    existing_share_within_limit,
+)
+from cercalc.params import default_parameters
 
 
 class Outcome(StrEnum):
@@ -73,52 +85,6 @@ CITATIONS: Mapping[Rule, str] = MappingProxyType(
     }
 )
 
-_NORTH = (
-    "Emilia-Romagna",
-    "Friuli-Venezia Giulia",
-    "Liguria",
-    "Lombardia",
-    "Piemonte",
-    "Trentino-Alto Adige",
-    "Valle d'Aosta",
-    "Veneto",
-)
-_CENTRE = ("Lazio", "Marche", "Toscana", "Umbria", "Abruzzo")
-_SOUTH = ("Molise", "Campania", "Puglia", "Basilicata", "Calabria", "Sicilia", "Sardegna")
-
-
-def _pv_corrections() -> Mapping[str, Decimal]:
-    table = {region: Decimal("10") for region in _NORTH}
-    table.update({region: Decimal("4") for region in _CENTRE})
-    table.update({region: Decimal("0") for region in _SOUTH})
-    return MappingProxyType(table)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The regulatory numbers the checks use, with their sources; override them in tests.
-
-    Dates are Europe/Rome calendar dates; a date "until" is the last day included.
-    """
-
-    # Plants above 1 MW get no TIP (REGULATION.md §3.6 [S], §9 [S]).
-    max_power_kw: Decimal = Decimal("1000")
-    # D.Lgs. 199/2021 in force on 15 Dec 2021: earlier plants are "existing" (§3.6 [S]).
-    existing_before_date: dt.date = dt.date(2021, 12, 16)
-    # DM 414/2023 in force on 24 Jan 2024: TIP plants enter service from then on (§9 [S]).
-    dm414_in_force_date: dt.date = dt.date(2024, 1, 24)
-    # DM 16/9/2020: requests accepted until 24 Apr 2024, plants up to 200 kW (§1 [V]).
-    dm2020_requests_until_date: dt.date = dt.date(2024, 4, 24)
-    dm2020_max_power_kw: Decimal = Decimal("200")
-    # Existing plants may not exceed 30 % of a CER's total power (§3.6 [S]).
-    existing_share_max_pct: Decimal = Decimal("30")
-    # The Superbonus covers at most 20 kW of a plant (§3.3 [V]).
-    superbonus_max_kw: Decimal = Decimal("20")
-    # Photovoltaic correction by administrative region [EUR/MWh] (§4.2 [V]).
-    pv_correction_eur_per_mwh: Mapping[str, Decimal] = field(default_factory=_pv_corrections)
-
-
-DEFAULT_THRESHOLDS = Thresholds()
 PCT_STEP = Decimal("0.1")
 
 
@@ -179,38 +145,48 @@ class CheckResult:
         )
 
 
+def limits_for(plant: PlantFacts) -> EligibilityLimits:
+    """Return the built-in limits valid on the plant's entry into service."""
+    return eligibility_limits(default_parameters(), day=plant.entry_into_service_date)
+
+
 def _pct(part: Decimal, whole: Decimal) -> Decimal:
     """Return part / whole in percent, exact (the comparison is made before any rounding)."""
     return part * 100 / whole
+
+
+def _text(value: Decimal) -> str:
+    """Write a limit in plain digits: an administrator's override may come as 4E+1."""
+    return format(value, "f")
 
 
 def _show_pct(value: Decimal) -> str:
     return str(value.quantize(PCT_STEP, rounding=ROUND_HALF_UP))
 
 
-def check_power(plant: PlantFacts, *, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> CheckResult:
+def check_power(plant: PlantFacts, *, limits: EligibilityLimits | None = None) -> CheckResult:
     """Check the plant's power against the 1 MW limit per plant [kW]."""
-    values = {"power_kw": str(plant.power_kw), "max_kw": str(thresholds.max_power_kw)}
-    outcome = Outcome.PASS if plant.power_kw <= thresholds.max_power_kw else Outcome.FAIL
+    limits = limits or limits_for(plant)
+    values = {"power_kw": str(plant.power_kw), "max_kw": _text(limits.max_power_kw)}
+    outcome = Outcome.PASS if plant.power_kw <= limits.max_power_kw else Outcome.FAIL
     return CheckResult(Rule.POWER, outcome, values)
 
 
-def check_entry_date(
-    plant: PlantFacts, *, thresholds: Thresholds = DEFAULT_THRESHOLDS
-) -> CheckResult:
+def check_entry_date(plant: PlantFacts, *, limits: EligibilityLimits | None = None) -> CheckResult:
     """Classify the entry into service: existing, transitional (documents needed) or new."""
+    limits = limits or limits_for(plant)
     day = plant.entry_into_service_date
     values = {
         "date": day.isoformat(),
-        "existing_before": thresholds.existing_before_date.isoformat(),
-        "dm414_from": thresholds.dm414_in_force_date.isoformat(),
+        "existing_before": limits.existing_before_date.isoformat(),
+        "dm414_from": limits.new_plant_from_date.isoformat(),
     }
-    if day < thresholds.existing_before_date:
+    if day < limits.existing_before_date:
         return CheckResult(Rule.ENTRY_DATE, Outcome.LIMITED, values, variant="existing")
     if plant.regime == "DM2020":
         # The transitional regime has its own timing, checked by the regime rule.
         return CheckResult(Rule.ENTRY_DATE, Outcome.PASS, values, variant="dm2020")
-    if day < thresholds.dm414_in_force_date:
+    if day < limits.new_plant_from_date:
         return CheckResult(Rule.ENTRY_DATE, Outcome.TO_CHECK, values, variant="between")
     return CheckResult(Rule.ENTRY_DATE, Outcome.PASS, values, variant="new")
 
@@ -219,23 +195,24 @@ def check_regime(
     plant: PlantFacts,
     community: CommunityFacts,
     *,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    limits: EligibilityLimits | None = None,
 ) -> CheckResult:
     """Check that the incentive regime fits the plant's power and dates."""
     if plant.regime != "DM2020":
         return CheckResult(Rule.REGIME, Outcome.PASS, {"regime": plant.regime}, variant="dm414")
-    until = thresholds.dm2020_requests_until_date
+    limits = limits or limits_for(plant)
+    until = limits.dm2020_requests_until_date
     values = {
         "regime": plant.regime,
         "power_kw": str(plant.power_kw),
-        "max_kw": str(thresholds.dm2020_max_power_kw),
+        "max_kw": _text(limits.dm2020_max_power_kw),
         "until": until.isoformat(),
         "date": plant.entry_into_service_date.isoformat(),
         "request_date": community.gse_request_date.isoformat()
         if community.gse_request_date
         else "",
     }
-    if plant.power_kw > thresholds.dm2020_max_power_kw:
+    if plant.power_kw > limits.dm2020_max_power_kw:
         return CheckResult(Rule.REGIME, Outcome.FAIL, values, variant="dm2020_power")
     if plant.entry_into_service_date > until:
         return CheckResult(Rule.REGIME, Outcome.FAIL, values, variant="dm2020_late_plant")
@@ -265,7 +242,7 @@ def check_existing_share(
     plant: PlantFacts,
     community: CommunityFacts,
     *,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    limits: EligibilityLimits | None = None,
 ) -> CheckResult:
     """Check the CER's existing-plant power against 30 % of its total power."""
     if community.community_kind != "CER":
@@ -275,16 +252,22 @@ def check_existing_share(
             {"kind": community.community_kind},
             variant="not_cer",
         )
-    total = community.total_power_kw
-    share = _pct(community.existing_power_kw, total) if total > 0 else Decimal(0)
+    limits = limits or limits_for(plant)
+    share = existing_share(
+        existing_power_kw=community.existing_power_kw, total_power_kw=community.total_power_kw
+    )
     values = {
         "existing_kw": str(community.existing_power_kw),
-        "total_kw": str(total),
-        "share_pct": _show_pct(share),
-        "max_pct": str(thresholds.existing_share_max_pct),
+        "total_kw": str(community.total_power_kw),
+        "share_pct": _show_pct(Decimal(share.numerator) * 100 / share.denominator),
+        "max_pct": _text((limits.existing_share_max * 100).normalize()),
     }
-    within = share <= thresholds.existing_share_max_pct
-    is_existing = plant.entry_into_service_date < thresholds.existing_before_date
+    within = existing_share_within_limit(
+        existing_power_kw=community.existing_power_kw,
+        total_power_kw=community.total_power_kw,
+        share_max=limits.existing_share_max,
+    )
+    is_existing = plant.entry_into_service_date < limits.existing_before_date
     if within:
         return CheckResult(Rule.EXISTING_SHARE, Outcome.PASS, values, variant="within")
     if is_existing:
@@ -294,17 +277,18 @@ def check_existing_share(
 
 
 def check_incentivised_share(
-    plant: PlantFacts, *, thresholds: Thresholds = DEFAULT_THRESHOLDS
+    plant: PlantFacts, *, limits: EligibilityLimits | None = None
 ) -> CheckResult:
     """Work out the share of power that can earn the TIP after Superbonus and obligation [%]."""
+    limits = limits or limits_for(plant)
     reduced_kw = plant.superbonus_kw + plant.obligation_kw
     values = {
         "power_kw": str(plant.power_kw),
         "superbonus_kw": str(plant.superbonus_kw),
         "obligation_kw": str(plant.obligation_kw),
-        "superbonus_max_kw": str(thresholds.superbonus_max_kw),
+        "superbonus_max_kw": _text(limits.superbonus_max_kw),
     }
-    if plant.superbonus_kw > thresholds.superbonus_max_kw:
+    if plant.superbonus_kw > limits.superbonus_max_kw:
         return CheckResult(
             Rule.INCENTIVISED_SHARE, Outcome.TO_CHECK, values, variant="superbonus_over"
         )
@@ -321,21 +305,22 @@ def check_pv_region(
     plant: PlantFacts,
     community: CommunityFacts,
     *,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    limits: EligibilityLimits | None = None,
 ) -> CheckResult:
     """Find the photovoltaic regional correction; flag a missing or inconsistent region."""
     if plant.source != "PV":
         return CheckResult(Rule.PV_REGION, Outcome.PASS, {"source": plant.source}, variant="not_pv")
+    limits = limits or limits_for(plant)
     region = plant.region or community.region
     values = {"region": region, "configuration_region": community.region}
     if not region:
         return CheckResult(Rule.PV_REGION, Outcome.TO_CHECK, values, variant="unknown")
     if plant.region and community.region and plant.region != community.region:
         return CheckResult(Rule.PV_REGION, Outcome.TO_CHECK, values, variant="differs")
-    correction = thresholds.pv_correction_eur_per_mwh.get(region)
+    correction = limits.pv_correction_eur_per_mwh.get(region)
     if correction is None:
         return CheckResult(Rule.PV_REGION, Outcome.TO_CHECK, values, variant="unknown")
-    values["correction_eur_per_mwh"] = str(correction)
+    values["correction_eur_per_mwh"] = _text(correction)
     return CheckResult(Rule.PV_REGION, Outcome.PASS, values, variant="known")
 
 
@@ -343,17 +328,18 @@ def check_plant(
     plant: PlantFacts,
     community: CommunityFacts,
     *,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    limits: EligibilityLimits | None = None,
 ) -> list[CheckResult]:
     """Run every eligibility rule on one plant, in a fixed order."""
+    limits = limits or limits_for(plant)
     return [
-        check_power(plant, thresholds=thresholds),
-        check_entry_date(plant, thresholds=thresholds),
-        check_regime(plant, community, thresholds=thresholds),
+        check_power(plant, limits=limits),
+        check_entry_date(plant, limits=limits),
+        check_regime(plant, community, limits=limits),
         check_substation(plant, community),
-        check_existing_share(plant, community, thresholds=thresholds),
-        check_incentivised_share(plant, thresholds=thresholds),
-        check_pv_region(plant, community, thresholds=thresholds),
+        check_existing_share(plant, community, limits=limits),
+        check_incentivised_share(plant, limits=limits),
+        check_pv_region(plant, community, limits=limits),
     ]
 
 

@@ -20,10 +20,8 @@ from cer.core.validators import (
     validate_percentage,
     validate_pod,
 )
-
-# D.Lgs. 199/2021 entered into force on 15 Dec 2021: plants in service before
-# 16 Dec 2021 are "existing" for the 30 % limit and get no TIP (REGULATION.md §3.6).
-EXISTING_PLANT_BEFORE = dt.date(2021, 12, 16)
+from cercalc.eligibility import is_existing_plant
+from cercalc.params import default_parameters
 
 
 def power_field(verbose_name: Any, **options: Any) -> models.DecimalField:
@@ -206,8 +204,11 @@ class Plant(models.Model):
 
     @property
     def is_existing(self) -> bool:
-        """True for a plant in service before D.Lgs. 199/2021 (valorisation only, no TIP)."""
-        return self.entry_into_service_date < EXISTING_PLANT_BEFORE
+        """True for a plant in service before D.Lgs. 199/2021 (valorisation only, no TIP).
+
+        The cutoff is the engine's `existing_plant_cutoff_date` (REGULATION.md §3.6).
+        """
+        return is_existing_plant(self.entry_into_service_date, parameters=default_parameters())
 
     def is_active_on(self, day: dt.date) -> bool:
         return self.entry_into_service_date <= day

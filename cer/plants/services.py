@@ -8,12 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
 
 from cer.audit.services import record
 from cer.communities.models import Community
+from cer.incentives.parameters import parameters_with_overrides
 from cer.plants import eligibility
 from cer.plants.models import EligibilityStatus, Plant
+from cercalc.eligibility import eligibility_limits, is_existing_plant
+from cercalc.params import Parameters
 
 logger = logging.getLogger(__name__)
 
@@ -51,22 +53,39 @@ def community_facts(
     )
 
 
-def _community_power_kw(community: Community) -> tuple[Decimal, Decimal]:
+def _parameters() -> Parameters:
+    """Return the engine's parameters with every administrator override, whatever its dates.
+
+    Each limit is then read on the date it applies to (a plant's entry into service).
+    """
+    parameters, _versions = parameters_with_overrides(dt.date.min, dt.date.max)
+    return parameters
+
+
+def _community_power_kw(community: Community, parameters: Parameters) -> tuple[Decimal, Decimal]:
     """Return (existing, total) plant power of the community [kW]."""
     plants = Plant.objects.filter(connection_point__configuration__community=community)
-    cutoff = eligibility.DEFAULT_THRESHOLDS.existing_before_date
-    total = plants.aggregate(total=Sum("power_kw"))["total"] or Decimal(0)
-    existing = plants.filter(entry_into_service_date__lt=cutoff).aggregate(total=Sum("power_kw"))[
-        "total"
-    ] or Decimal(0)
+    existing = total = Decimal(0)
+    for power_kw, entry_date in plants.values_list("power_kw", "entry_into_service_date"):
+        total += power_kw
+        if is_existing_plant(entry_date, parameters=parameters):
+            existing += power_kw
     return existing, total
 
 
-def _store_results(plant: Plant, *, existing: Decimal, total: Decimal, now: dt.datetime) -> bool:
+def _store_results(
+    plant: Plant,
+    *,
+    existing: Decimal,
+    total: Decimal,
+    parameters: Parameters,
+    now: dt.datetime,
+) -> bool:
     """Run the rules on one plant and save them; return True when the outcome changed."""
     results = eligibility.check_plant(
         plant_facts(plant),
         community_facts(plant, existing_power_kw=existing, total_power_kw=total),
+        limits=eligibility_limits(parameters, day=plant.entry_into_service_date),
     )
     stored = [result.as_json() for result in results]
     status = EligibilityStatus(eligibility.overall_status(results).value)
@@ -90,7 +109,8 @@ def check_community_plants(*, community: Community, actor: Any, now: dt.datetime
     The 30 % rule depends on all the community's plants, so one change re-checks them all.
     """
     with transaction.atomic():
-        existing, total = _community_power_kw(community)
+        parameters = _parameters()
+        existing, total = _community_power_kw(community, parameters)
         plants = list(
             Plant.objects.select_for_update()
             .filter(connection_point__configuration__community=community)
@@ -98,7 +118,9 @@ def check_community_plants(*, community: Community, actor: Any, now: dt.datetime
         )
         for plant in plants:
             before = plant.eligibility_status
-            if _store_results(plant, existing=existing, total=total, now=now):
+            if _store_results(
+                plant, existing=existing, total=total, parameters=parameters, now=now
+            ):
                 record(
                     actor=actor,
                     code="plants.plant.checked",

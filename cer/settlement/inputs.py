@@ -22,7 +22,8 @@ import numpy as np
 from django.db import connection
 
 from cer.communities.models import Configuration
-from cer.incentives.models import RegulatoryParameter, ZonalPrice
+from cer.incentives.models import ZonalPrice
+from cer.incentives.parameters import parameters_with_overrides
 from cer.members.models import MemberCategory, Membership
 from cer.metering import precedence
 from cer.metering.models import HourlyReading
@@ -30,7 +31,7 @@ from cer.plants.models import ConnectionPoint, IncentiveRegime, Plant
 from cercalc import buckets
 from cercalc import settle as engine
 from cercalc.distribution import active_hours_mask
-from cercalc.params import Kind, Parameters, ParameterTable, Period, default_parameters
+from cercalc.params import Parameters
 from cercalc.prices import hourly_price_units
 
 ENGINE_CATEGORY: dict[str, str] = {
@@ -372,79 +373,6 @@ def _prices(zone: str, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[
     if prices.rounded:
         warnings.append("Some zonal prices had more than four decimals and were rounded half up.")
     return prices.price_units, prices.known, warnings
-
-
-def parameters_with_overrides(
-    first_day: dt.date, end_day: dt.date
-) -> tuple[Parameters, dict[str, Any]]:
-    """Return the engine's tables with the dated RegulatoryParameter rows laid over them.
-
-    A row replaces the engine's value on the dates it covers; only decimal parameters can be
-    overridden from the database (codes the engine does not know are reported).
-    """
-    base = default_parameters()
-    rows = list(
-        RegulatoryParameter.objects.filter(valid_from__lt=end_day)
-        .exclude(valid_to__lte=first_day)
-        .order_by("code", "valid_from")
-    )
-    tables = dict(base.tables)
-    used: list[dict[str, Any]] = []
-    unknown: list[str] = []
-    by_code: dict[str, list[RegulatoryParameter]] = defaultdict(list)
-    for row in rows:
-        by_code[row.code].append(row)
-    for code, code_rows in sorted(by_code.items()):
-        table = tables.get(code)
-        if table is None or table.kind is not Kind.DECIMAL:
-            unknown.append(code)
-            continue
-        tables[code] = _overlay(table, code_rows)
-        used += [
-            {
-                "id": row.pk,
-                "code": row.code,
-                "value": str(row.value.normalize()),
-                "valid_from": row.valid_from.isoformat(),
-                "valid_to": row.valid_to.isoformat() if row.valid_to else None,
-            }
-            for row in code_rows
-        ]
-    return Parameters(tables), {"engine": "defaults", "overrides": used, "ignored": unknown}
-
-
-def _overlay(table: ParameterTable, rows: list[RegulatoryParameter]) -> ParameterTable:
-    """Return the table with each row's period replacing the engine's on those dates."""
-    periods: list[Period] = []
-    for period in table.periods:
-        pieces: list[tuple[dt.date | None, dt.date | None]] = [(period.valid_from, period.valid_to)]
-        for row in rows:
-            cut: list[tuple[dt.date | None, dt.date | None]] = []
-            for start, stop in pieces:
-                if _before(start, row.valid_from):
-                    cut.append((start, _min_end(stop, row.valid_from)))
-                if row.valid_to is not None and _before(row.valid_to, stop):
-                    cut.append((_max_start(start, row.valid_to), stop))
-            pieces = [(a, b) for a, b in cut if a is None or b is None or a < b]
-        periods += [Period(a, b, period.value) for a, b in pieces]
-    periods += [Period(row.valid_from, row.valid_to, row.value.normalize()) for row in rows]
-    return ParameterTable(
-        table.name, table.kind, table.unit, table.source, tuple(periods), table.choices
-    )
-
-
-def _before(start: dt.date | None, moment: dt.date | None) -> bool:
-    if moment is None:
-        return True
-    return start is None or start < moment
-
-
-def _min_end(stop: dt.date | None, other: dt.date) -> dt.date:
-    return other if stop is None else min(stop, other)
-
-
-def _max_start(start: dt.date | None, other: dt.date) -> dt.date:
-    return other if start is None else max(start, other)
 
 
 def _engine_plant(plant: Plant, configuration: Configuration) -> engine.Plant:

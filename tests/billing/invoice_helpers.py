@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from cer.billing.invoices import LineInput, create_draft
+from cer.billing.invoices import create_draft
 from cer.billing.models import Invoice, InvoicingProfile
+from cer.billing.totals import LineInput
 from cer.communities.models import Community
 
 NOW = dt.datetime(2025, 3, 30, 9, 0, tzinfo=dt.UTC)

@@ -16,14 +16,13 @@ from cer.audit.models import AuditEntry
 from cer.billing.invoices import (
     InvoiceAlreadyIssued,
     InvoiceError,
-    LineInput,
-    compute_totals,
     credit_note_for,
     issue_and_send,
     issue_invoice,
     line_problems,
 )
 from cer.billing.models import Invoice, InvoiceImmutable, InvoiceLine, InvoiceStatus
+from cer.billing.totals import LineInput, compute_totals
 from cer.billing.transmit import OutboxTransmitter, send_invoice
 from tests import factories
 from tests.billing.invoice_helpers import (

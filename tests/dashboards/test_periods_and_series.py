@@ -10,6 +10,8 @@ import pytest
 
 from cer.dashboards import series
 from cer.dashboards.periods import Period, bucket_starts, month_of, parse_period
+from cercalc.distribution import consumer_shares_wh
+from cercalc.sharing import attribute_chronologically, shared_energy_by_hour
 
 
 @pytest.mark.parametrize(
@@ -80,7 +82,7 @@ def test_shared_energy_is_the_hourly_minimum():
     injected = np.array([0, 500, 2000], dtype=np.int64)
     withdrawn = np.array([300, 800, 700], dtype=np.int64)
 
-    shared = series.shared_energy_wh(injected_wh=injected, withdrawn_wh=withdrawn)
+    shared = shared_energy_by_hour(injected_by_hour_wh=injected, withdrawn_by_hour_wh=withdrawn)
 
     assert shared.tolist() == [0, 500, 700]
 
@@ -88,29 +90,39 @@ def test_shared_energy_is_the_hourly_minimum():
 def test_shared_energy_is_zero_without_injection():
     zeros = np.zeros(3, dtype=np.int64)
 
-    shared = series.shared_energy_wh(injected_wh=zeros, withdrawn_wh=np.ones(3, dtype=np.int64))
+    shared = shared_energy_by_hour(
+        injected_by_hour_wh=zeros, withdrawn_by_hour_wh=np.ones(3, dtype=np.int64)
+    )
 
     assert shared.sum() == 0
 
 
 def test_a_consumer_gets_shared_energy_in_proportion_to_their_withdrawal():
-    shared = np.array([600, 0, 1000], dtype=np.int64)
-    total = np.array([1200, 500, 0], dtype=np.int64)
-    own = np.array([400, 500, 0], dtype=np.int64)
+    shared = np.array([600, 0], dtype=np.int64)
+    own = np.array([400, 500], dtype=np.int64)
+    others = np.array([800, 0], dtype=np.int64)
 
-    share = series.share_by_withdrawal_wh(
-        shared_wh=shared, total_withdrawn_wh=total, own_withdrawn_wh=own
-    )
+    share = consumer_shares_wh(withdrawn_wh=np.vstack([own, others]), shared_wh=shared)
 
-    assert share.tolist() == [200, 0, 0]
+    assert share[0].tolist() == [200, 0]
+
+
+def test_consumer_shares_add_up_to_the_shared_energy_by_largest_remainder():
+    shared = np.array([100], dtype=np.int64)
+    withdrawn = np.array([[100], [100], [100]], dtype=np.int64)
+
+    share = consumer_shares_wh(withdrawn_wh=withdrawn, shared_wh=shared)
+
+    # 33.3 Wh each: the leftover watt-hour goes to the first, the parts add up to 100.
+    assert share[:, 0].tolist() == [34, 33, 33]
 
 
 def test_producers_are_served_oldest_plant_first_up_to_their_injection():
     shared = np.array([1500, 300], dtype=np.int64)
     injected = np.array([[1000, 1000], [2000, 2000]], dtype=np.int64)
 
-    attributed = series.attribute_chronologically_wh(
-        shared_wh=shared, injected_wh_by_point=injected
+    attributed = attribute_chronologically(
+        energy_by_hour_wh=shared, capacity_wh=injected, order=np.array([0, 1], dtype=np.intp)
     )
 
     assert attributed.tolist() == [[1000, 300], [500, 0]]

@@ -1,0 +1,95 @@
+"""The dashboards and the statements agree to the Wh on the demo community, month by month.
+
+Both now apply the engine's rules (cercalc.sharing, cercalc.distribution): the community's
+shared energy, and each member's part as consumer and as producer, read on the dashboard
+equal the figures printed on the member's statement for every month of 2025. The dashboard
+shows no per-member amount in euro, so the comparison is on the energies it shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from cer.billing.explain import figures
+from cer.billing.models import Statement, StatementStatus
+from cer.dashboards import services
+from cer.dashboards.periods import Period
+from cer.demo.loader import load_demo
+from cer.distribution.services import distribute_run, set_policy
+from cer.plants.models import ConnectionPoint
+from cer.settlement.models import RunMember
+from cer.settlement.services import compute_month
+from cercalc.money import parse_kwh
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+NOW = dt.datetime(2026, 1, 20, 9, 0, tzinfo=dt.UTC)
+MONTHS = [dt.date(2025, month, 1) for month in range(1, 13)]
+
+
+@pytest.fixture(scope="module")
+def demo_year(django_db_setup, django_db_blocker):
+    """The demo settled, distributed and stated for every month of 2025, built once."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        community = load_demo(now=NOW).community
+        set_policy(
+            community=community,
+            valid_from=dt.date(2025, 1, 1),
+            pots=[],
+            components=[{"basis": "CONTRIBUTION", "percent": Decimal(100)}],
+            actor=None,
+            now=NOW,
+        )
+        runs = {}
+        for configuration in community.configurations.all():
+            for month in MONTHS:
+                run = compute_month(configuration=configuration, month=month, now=NOW).run
+                distribute_run(run=run, actor=None, now=NOW)
+                runs.setdefault(month, []).append(run)
+        yield community, runs
+        transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("month", MONTHS, ids=lambda month: f"{month:%Y-%m}")
+def test_dashboard_shared_energy_equals_the_settled_months(demo_year, month):
+    community, runs = demo_year
+
+    data = services.community_period_data(
+        community=community, period=Period(month.year, month.month), now=NOW
+    )
+
+    assert int(data.shared_wh.sum()) == sum(run.shared_wh for run in runs[month])
+    for run in runs[month]:
+        assert int(data.by_configuration[run.configuration_id][3].sum()) == run.shared_wh
+
+
+@pytest.mark.parametrize("month", MONTHS, ids=lambda month: f"{month:%Y-%m}")
+def test_member_portal_figures_equal_each_statement(demo_year, month):
+    community, runs = demo_year
+    data = services.community_period_data(
+        community=community, period=Period(month.year, month.month), now=NOW
+    )
+    statements = Statement.objects.filter(
+        month=month, status=StatementStatus.CURRENT, configuration__community=community
+    ).select_related("distribution__run")
+
+    compared = 0
+    for statement in statements:
+        shown = figures(statement)
+        points = list(
+            ConnectionPoint.objects.filter(
+                holder_id=statement.member_id, configuration__community=community
+            ).select_related("configuration")
+        )
+        share = services.member_share(data=data, member_id=statement.member_id, own_points=points)
+
+        assert int(share.as_consumer_wh.sum()) == parse_kwh(shown.consumer_shared_kwh)
+        assert int(share.as_producer_wh.sum()) == parse_kwh(shown.producer_shared_kwh)
+        assert int(data.shared_wh.sum()) == parse_kwh(shown.community_shared_kwh)
+        compared += 1
+
+    assert compared == RunMember.objects.filter(run__in=runs[month]).count() > 0
