@@ -39,6 +39,7 @@ urlpatterns += i18n_patterns(
     path("settlement/", include("cer.settlement.urls")),
     path("invoices/", include("cer.billing.urls")),
     path("audit/", include("cer.communities.audit_urls")),
+    path("", include("cer.constitution.urls")),
     path("", include("cer.communities.urls")),
     prefix_default_language=False,
 )

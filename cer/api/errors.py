@@ -25,14 +25,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 logger = logging.getLogger(__name__)
 
 
-class NotImplementedYet(exceptions.APIException):
-    """The operation is part of the API but its feature has not shipped yet."""
-
-    status_code = status.HTTP_501_NOT_IMPLEMENTED
-    default_detail = _("This operation is not available yet.")
-    default_code = "not_implemented"
-
-
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The request conflicts with the current state of the resource.")

@@ -30,7 +30,7 @@ ERROR_SCHEMA = {
                     "token_not_valid, permission_denied, missing_scope, token_not_allowed, "
                     "not_found, method_not_allowed, "
                     "unsupported_media_type, not_acceptable, conflict, body_too_large, "
-                    "throttled, locked_out, not_implemented, service_unavailable.",
+                    "throttled, locked_out, service_unavailable.",
                 },
                 "message": {"type": "string"},
                 "fields": {
@@ -53,7 +53,6 @@ ERROR_STATUSES = {
     "413": "Body too large.",
     "415": "Unsupported media type: send application/json.",
     "429": "Too many requests or locked out: see Retry-After.",
-    "501": "Not available yet.",
     "503": "A dependency (the MQTT broker) is unavailable.",
 }
 
@@ -149,7 +148,7 @@ SCHEMA_SETTINGS = {
         "DeviceStatusEnum": "cer.metering.models.DeviceStatus",
         "TokenScopeEnum": "cer.accounts.models.TokenScope",
         "DocumentKindEnum": "cer.documents.models.DocumentKind",
-        # Read-only code fields (cer/api/settlement_serializers.py) describe their enum
+        # Read-only code fields (cer/api/serializers/settlement.py) describe their enum
         # inline, so the override is matched by the plain list of codes.
         "RunStatusEnum": lambda: list(RunStatus.values),
         "StatementStatusEnum": lambda: list(StatementStatus.values),

@@ -148,8 +148,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("docs/list/", meta.api_operation_list, name="docs-list"),
     path("v1/", include(v1)),
     *seed,
-    # Readings posted by devices (HTTP Basic) or managers' sessions: /api/plants/{id}/readings
-    # and /api/points/{pod}/readings, served by the metering app.
-    path("", include("cer.metering.api_urls")),
     re_path(r"^.*$", json_not_found, name="not-found"),
 ]

@@ -6,7 +6,3 @@ class CommunitiesConfig(AppConfig):
     name = "cer.communities"
     label = "communities"
     verbose_name = _("Communities")
-
-    def ready(self) -> None:
-        # Registers the object-level permissions with django-rules.
-        from cer.communities import permissions  # noqa: F401

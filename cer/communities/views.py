@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from cer.communities.access import communities_visible_to, role_in
+from cer.access import visibility
 from cer.communities.models import Community
 from cer.core.access import login_only, object_permission
 from cer.dashboards.periods import Period
@@ -23,7 +26,7 @@ from cer.plants.visibility import plant_rows
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     communities = (
-        communities_visible_to(request.user, today=today)
+        visibility.communities(request.user, today=today)
         .annotate(configuration_count=Count("configurations", distinct=True))
         .select_related("seat_municipality")
     )
@@ -33,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @object_permission("communities.view_community", Community)
 def community_detail(request: HttpRequest, community: Community) -> HttpResponse:
     today = timezone.localdate()
-    role = role_in(request.user, community, today=today)
+    role = _role_in(request.user, community, today=today)
     manager = request.user.has_perm("communities.manage_community", community)
 
     memberships = (
@@ -92,3 +95,16 @@ def community_detail(request: HttpRequest, community: Community) -> HttpResponse
         "synthetic_prices": synthetic_prices,
     }
     return render(request, "communities/community_detail.html", context)
+
+
+def _role_in(user: Any, community: Community, *, today: dt.date) -> str | None:
+    """Return the user's role code in `community` on `today`, or None for an outsider."""
+    if not user.is_authenticated:
+        return None
+    membership = (
+        Membership.objects.active_on(today)
+        .filter(member__user=user, community=community)
+        .order_by("role")
+        .first()
+    )
+    return membership.role if membership else None

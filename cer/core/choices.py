@@ -30,8 +30,3 @@ class Region(models.TextChoices):
     UMBRIA = "Umbria"
     VALLE_D_AOSTA = "Valle d'Aosta"
     VENETO = "Veneto"
-
-
-def region_of_istat_name(name: str) -> Region:
-    """Map the ISTAT region name (bilingual for two regions) to a Region."""
-    return Region(name.split("/")[0])

@@ -21,9 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cer.access.rules import MANAGER_ROLES
 from cer.audit.services import record
 from cer.communities.models import Community
-from cer.communities.permissions import MANAGER_ROLES
 from cer.core.validators import normalise_code, validate_iban
 from cer.members.models import Member, Membership
 

@@ -10,9 +10,9 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext_lazy as _
 
-from cer.communities.forms import FoundingMemberForm, MunicipalityField
-from cer.communities.models import Configuration
-from cer.communities.uniqueness import pod_problem
+from cer.communities.models import Community, Configuration
+from cer.communities.uniqueness import pod_problem, tax_code_problem
+from cer.core.form_fields import MunicipalityField
 from cer.core.validators import normalise_code, validate_iban, validate_pod
 from cer.members.changes import SHARED_REFUSAL
 from cer.members.models import Member, Membership
@@ -37,7 +37,72 @@ class RegistrationForm(UserCreationForm):
         self.fields["email"].widget.attrs["autocomplete"] = "email"
 
 
-class ProfileForm(FoundingMemberForm):
+class MemberForm(forms.ModelForm):
+    """A person's own data, as typed by a founder, an applicant or the person themselves.
+
+    The IBAN is not the person's but their membership's: `save()` hands it on as the
+    unsaved member's `payout_iban`, for the code that creates the membership.
+    """
+
+    municipality = MunicipalityField(label=_("municipality"))
+    iban = forms.CharField(
+        label=_("IBAN for payouts"),
+        max_length=34,
+        required=False,
+        validators=[validate_iban],
+        help_text=_("The account this community pays the member's share to."),
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "kind",
+            "category",
+            "first_name",
+            "last_name",
+            "company_name",
+            "fiscal_code",
+            "vat_number",
+            "email",
+            "pec",
+            "phone",
+            "address",
+            "municipality",
+        ]
+
+    def __init__(
+        self, *args: Any, user: Any = None, community: Community | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # Who is typing and where the person joins decide how much a refusal may say
+        # (cer.communities.uniqueness); without a user every conflict gets the neutral words.
+        self.user = user or AnonymousUser()
+        self.community = community
+        for name in ("fiscal_code", "vat_number", "iban", "pec"):
+            self.fields[name].widget.attrs["data-check"] = name
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+
+    def clean_fiscal_code(self) -> str:
+        code = normalise_code(self.cleaned_data["fiscal_code"])
+        problem = tax_code_problem(code, user=self.user, community=self.community)
+        if problem is not None:
+            raise problem
+        return code
+
+    def clean_iban(self) -> str:
+        return normalise_code(self.cleaned_data.get("iban") or "")
+
+    def validate_unique(self) -> None:
+        # Uniqueness of the tax code is checked in clean_fiscal_code with a clearer message.
+        return
+
+    def save(self, commit: bool = True) -> Member:
+        member = super().save(commit=commit)
+        member.payout_iban = self.cleaned_data.get("iban", "")  # type: ignore[attr-defined]
+        return member
+
+
+class ProfileForm(MemberForm):
     """The applicant's own data; the tax code may not belong to someone registered.
 
     Give `user` (the applicant) and `community` (where they apply): a taken code is refused

@@ -18,10 +18,10 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from cer.audit.services import record
-from cer.communities.models import Configuration
+from cer.communities.models import Community, Configuration
 from cer.communities.uniqueness import pod_problem
 from cer.core.validators import normalise_code, validate_iban
-from cer.members.changes import mask_iban
+from cer.members.changes import mask_iban, record_membership_saved
 from cer.members.models import (
     ApplicationStatus,
     ApplicationStep,
@@ -179,14 +179,54 @@ def save_profile(
                 raise ValidationError({"iban": error.messages}) from error
         application.step = ApplicationStep.PRIVACY
         application.save(update_fields=["member", "iban", "step"])
-        record(
-            actor=application.user,
-            code="members.member.registered",
-            now=now,
-            target=member,
-            community=application.community,
+        _record_registered(
+            member=member, community=application.community, actor=application.user, now=now
         )
     return member
+
+
+def register_member(
+    *,
+    member: Member,
+    community: Community,
+    role: str,
+    kind: str,
+    valid_from: dt.date,
+    iban: str,
+    actor: Any,
+    now: dt.datetime,
+) -> Membership:
+    """Save a validated new person and their membership of `community`, and log both.
+
+    A community manager's way in without an invitation (the API); logged with the same
+    codes as the onboarding and the admin: `members.member.registered` for the person,
+    `members.membership.created` for the membership, its IBAN masked.
+    """
+    with transaction.atomic():
+        member.save()
+        membership = Membership.objects.create(
+            member=member,
+            community=community,
+            role=role,
+            kind=kind,
+            valid_from=valid_from,
+            iban=iban,
+        )
+        _record_registered(member=member, community=community, actor=actor, now=now)
+        record_membership_saved(membership=membership, before=None, actor=actor, now=now)
+    return membership
+
+
+def _record_registered(
+    *, member: Member, community: Community, actor: Any, now: dt.datetime
+) -> None:
+    record(
+        actor=actor,
+        code="members.member.registered",
+        now=now,
+        target=member,
+        community=community,
+    )
 
 
 def privacy_accepted(*, application: MembershipApplication) -> None:

@@ -1,4 +1,6 @@
-"""Plant workflows: registration, the eligibility checks stored on each plant, verification."""
+"""Plant workflows: registration, changes, the eligibility checks stored on each plant,
+verification. The web pages and the API both call these.
+"""
 
 from __future__ import annotations
 
@@ -159,6 +161,39 @@ def register_plant(*, plant: Plant, actor: Any, now: dt.datetime) -> Plant:
         check_community_plants(community=community, actor=actor, now=now)
     plant.refresh_from_db()
     logger.info("plant %s registered: %s", plant.pk, plant.eligibility_status)
+    return plant
+
+
+def change_plant(*, plant: Plant, values: dict[str, Any], actor: Any, now: dt.datetime) -> Plant:
+    """Save validated new values of a plant and rerun the checks of its community.
+
+    `values` maps field names to new values; only those that differ are saved and logged
+    (old and new, as text). A plant moved to another community re-checks both. Raises
+    PlantNotInCommunity when the owner is not a member of the plant's community.
+    """
+    changed = [name for name, value in values.items() if getattr(plant, name) != value]
+    before = {name: getattr(plant, name) for name in changed}
+    community_before = plant.connection_point.configuration.community
+    for name in changed:
+        setattr(plant, name, values[name])
+    community = plant.connection_point.configuration.community
+    if not plant.owner.memberships.filter(community=community).exists():
+        raise PlantNotInCommunity
+    if not changed:
+        return plant
+    with transaction.atomic():
+        plant.save(update_fields=changed)
+        record(
+            actor=actor,
+            code="plants.plant.changed",
+            now=now,
+            target=plant,
+            community=community,
+            changes={name: [str(before[name]), str(getattr(plant, name))] for name in changed},
+        )
+        for concerned in {community_before.pk: community_before, community.pk: community}.values():
+            check_community_plants(community=concerned, actor=actor, now=now)
+    plant.refresh_from_db()
     return plant
 
 

@@ -4,7 +4,7 @@ A plain member sees the points they hold and the plants they own; a community's 
 see all of their community's; platform staff see everything, the back office every point
 and plant (but not the readings). These are the querysets of the rules
 plants.view_connection_point, plants.view_point_readings and plants.view_plant
-(cer/communities/permissions.py). The web pages may still count a community's other plants
+(cer/access/rules.py). The web pages may still count a community's other plants
 and show their power: they name them with a neutral label, never with their name or POD,
 which often carry the owner's surname.
 """
@@ -20,17 +20,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from cer.communities.permissions import BACK_OFFICE_GROUP, MANAGER_ROLES
+from cer.access.rules import MANAGER_ROLES, is_staff_or_back_office, is_staff_or_superuser
 from cer.members.models import Membership
 from cer.plants.models import ConnectionPoint, Plant
-
-
-def _is_staff(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.is_staff))
-
-
-def _is_back_office(user: Any) -> bool:
-    return bool(user.is_authenticated and user.groups.filter(name=BACK_OFFICE_GROUP).exists())
 
 
 def _managed_by(user: Any, today: dt.date) -> QuerySet:
@@ -45,7 +37,7 @@ def connection_points_visible_to(user: Any, *, today: dt.date) -> QuerySet[Conne
     """plants.view_connection_point: the points whose POD and holder the user may see."""
     if not user.is_authenticated:
         return ConnectionPoint.objects.none()
-    if _is_staff(user) or _is_back_office(user):
+    if is_staff_or_back_office(user):
         return ConnectionPoint.objects.all()
     return ConnectionPoint.objects.filter(
         Q(holder__user_id=user.pk) | Q(configuration__community_id__in=_managed_by(user, today))
@@ -56,7 +48,7 @@ def points_with_readings_visible_to(user: Any, *, today: dt.date) -> QuerySet[Co
     """plants.view_point_readings: the points whose hourly readings the user may see."""
     if not user.is_authenticated:
         return ConnectionPoint.objects.none()
-    if _is_staff(user):
+    if is_staff_or_superuser(user):
         return ConnectionPoint.objects.all()
     return ConnectionPoint.objects.filter(
         Q(holder__user_id=user.pk) | Q(configuration__community_id__in=_managed_by(user, today))
@@ -67,7 +59,7 @@ def plants_visible_to(user: Any, *, today: dt.date) -> QuerySet[Plant]:
     """plants.view_plant: the plants whose name, POD and owner the user may see."""
     if not user.is_authenticated:
         return Plant.objects.none()
-    if _is_staff(user) or _is_back_office(user):
+    if is_staff_or_back_office(user):
         return Plant.objects.all()
     return Plant.objects.filter(
         Q(owner__user_id=user.pk)

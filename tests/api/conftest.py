@@ -11,12 +11,12 @@ import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
+from cer.access.rules import BACK_OFFICE_GROUP
 from cer.accounts.models import PersonalAccessToken
 from cer.accounts.tokens import hash_secret
 from cer.api.authentication import issue_tokens
 from cer.audit.services import record
 from cer.communities.models import Community
-from cer.communities.permissions import BACK_OFFICE_GROUP
 from cer.incentives.models import ZonalPrice
 from cer.members.models import Membership
 from cer.metering.models import Device, HourlyReading

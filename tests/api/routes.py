@@ -37,8 +37,9 @@ WORLD_KEYS = {
 SAMPLE_ARGUMENTS = {"purpose": "NEWSLETTER"}
 # Views of the metering app that authenticate each call themselves: a device with HTTP
 # Basic, a manager's session with CSRF, or a manager's personal access token with the
-# readings:write scope; a JWT is not enough (401).
-SELF_AUTHENTICATING = {"api:api_plant_readings", "api:api_point_readings"}
+# readings:write scope; a JWT is not enough (401). config/urls.py mounts them under /api/,
+# outside the `api` namespace.
+SELF_AUTHENTICATING = {"api_plant_readings", "api_point_readings"}
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,13 @@ def _walk(patterns: list[Any], namespace: str = "") -> list[ApiRoute]:
 
 
 def api_routes() -> list[ApiRoute]:
-    """Every named route in the `api` namespace except the JSON 404 catch-all."""
+    """Every named route in the `api` namespace except the JSON 404 catch-all, and the
+    self-authenticating metering routes under /api/."""
     return [
         route
         for route in _walk(get_resolver().url_patterns)
-        if route.name.startswith("api:") and route.name != "api:not-found"
+        if (route.name.startswith("api:") and route.name != "api:not-found")
+        or route.name in SELF_AUTHENTICATING
     ]
 
 

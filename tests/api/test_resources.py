@@ -54,7 +54,7 @@ def test_a_referente_registers_a_member_with_their_membership_and_an_audit_entry
     codes = set(
         AuditEntry.objects.filter(target_id__in=[str(member.pk)]).values_list("code", flat=True)
     )
-    assert "members.member.created" in codes
+    assert "members.member.registered" in codes
     assert AuditEntry.objects.filter(code="members.membership.created").exists()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from cer.api import visibility
+from cer.access import visibility
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 
 from cer.communities.models import Community
 from cer.members.models import Membership
-from tests.communities import wizard_data
+from tests.constitution import wizard_data
 from tests.e2e.accessibility import serious_violations
 from tests.e2e.login import log_in, set_up_authenticator
 

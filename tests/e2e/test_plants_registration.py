@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group, User
 
-from cer.communities.permissions import BACK_OFFICE_GROUP
+from cer.access.rules import BACK_OFFICE_GROUP
 from cer.members.models import Membership
 from cer.plants.models import EligibilityStatus, Plant
 from tests import factories

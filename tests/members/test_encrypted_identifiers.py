@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.test import RequestFactory
 
-from cer.communities.forms import FoundingMemberForm
+from cer.constitution.forms import FoundingMemberForm
 from cer.members.forms import ProfileForm
 from cer.members.models import Member
 from cer.privacy.gdpr import erase_member

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cer.communities.permissions import BACK_OFFICE_GROUP
+from cer.access.rules import BACK_OFFICE_GROUP
 from cer.members.models import Membership
 from tests import factories
 from tests.permissions.objects import sample_object

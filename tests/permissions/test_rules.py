@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group, User
 
-from cer.communities.permissions import BACK_OFFICE_GROUP
+from cer.access.rules import BACK_OFFICE_GROUP
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import translation
 
+from cer.access.rules import BACK_OFFICE_GROUP
 from cer.audit.models import AuditEntry
-from cer.communities.permissions import BACK_OFFICE_GROUP
 from cer.members.models import Membership
 from cer.plants import services
 from cer.plants.models import EligibilityStatus, Plant

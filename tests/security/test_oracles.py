@@ -23,7 +23,7 @@ from cer.distribution.services import InvalidPlan, set_policy
 from cer.plants.visibility import neutral_plant_label
 from tests import factories
 from tests.api.conftest import client_for
-from tests.communities import wizard_data
+from tests.constitution import wizard_data
 from tests.settlement.builders import make_settlement_run, make_statement
 
 pytestmark = pytest.mark.django_db
@@ -63,12 +63,12 @@ def founder(client, db):
     """Anyone with an account, about to constitute a community."""
     user = User.objects.create_user("fondatrice", "anna@example.org", "prova-password-2025")
     client.force_login(user)
-    client.post(reverse("wizard_start"), {"action": "start"})
+    client.post(reverse("constitution:wizard_start"), {"action": "start"})
     return user
 
 
 def _wizard(client, step, data):
-    return client.post(reverse(f"wizard_{step}"), {**data, "action": "next"})
+    return client.post(reverse(f"constitution:wizard_{step}"), {**data, "action": "next"})
 
 
 # 1. Tax codes and PODs ------------------------------------------------------------------

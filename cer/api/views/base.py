@@ -14,6 +14,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from cer.access.rules import community_of
 from cer.api.authentication import (
     ApiJWTAuthentication,
     PersonalTokenAuthentication,
@@ -23,7 +24,6 @@ from cer.api.errors import api_exception_handler
 from cer.api.parsers import LimitedJSONParser
 from cer.api.permissions import ApiRule, FollowsAccessRule, TokenScopes
 from cer.audit.services import record
-from cer.communities.permissions import community_of
 from cer.members.changes import mask_iban
 
 # Values never copied into the audit log: the log outlives erasure requests.

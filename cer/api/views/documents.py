@@ -17,9 +17,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cer.access import visibility
 from cer.accounts.models import TokenScope
 from cer.api import serializers as s
-from cer.api import visibility
 from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView
 from cer.communities.models import Community

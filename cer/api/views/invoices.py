@@ -17,15 +17,15 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cer.access import visibility
 from cer.accounts.models import TokenScope
-from cer.api import visibility
 from cer.api.errors import Conflict
-from cer.api.invoice_serializers import (
+from cer.api.permissions import LOGGED_IN, on_object
+from cer.api.serializers.invoices import (
     InvoiceCreateSerializer,
     InvoiceSerializer,
     SeedInvoiceCreateSerializer,
 )
-from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView
 from cer.billing.invoices import InvoiceAlreadyIssued, InvoiceError, create_draft, issue_and_send
 from cer.billing.models import Invoice

@@ -12,8 +12,8 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cer.access import visibility
 from cer.api import serializers as s
-from cer.api import visibility
 from cer.api.errors import Conflict
 from cer.api.permissions import LOGGED_IN, PUBLIC, TOKENS_REFUSED, on_object
 from cer.api.views.base import ApiView

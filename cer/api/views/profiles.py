@@ -11,7 +11,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cer.api import visibility
+from cer.access import visibility
 from cer.api.permissions import on_object
 from cer.api.views.resources import ScopedDetail
 from cer.dashboards.periods import ROME, Period

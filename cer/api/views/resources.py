@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -14,25 +17,27 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cer.access import visibility
+from cer.access.rules import community_of
 from cer.accounts.models import TokenScope
 from cer.api import serializers as s
-from cer.api import visibility
 from cer.api.errors import ServiceUnavailable
 from cer.api.fields import AwareDateTimeField
 from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView, AuditedWrites
 from cer.audit.services import record
 from cer.communities.models import Community, Configuration, MarketZone
-from cer.communities.permissions import community_of
 from cer.dashboards.services import bump_readings_version
 from cer.incentives.models import ZonalPrice
 from cer.members import changes
-from cer.members.changes import mask_iban
+from cer.members import services as member_services
 from cer.members.models import Member, Membership
 from cer.metering import broker
 from cer.metering import services as metering
 from cer.metering.models import Device, HourlyReading, ReadingSource
+from cer.plants import services as plant_services
 from cer.plants.models import ConnectionPoint, Plant
+from cer.settlement.models import RunPlant, RunStatus, SettlementRun
 
 ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 PERIOD = [
@@ -83,7 +88,7 @@ def require(user: Any, permission: str, obj: Any) -> None:
 
 
 class ScopedList(ApiView):
-    """A list of what the user may see: `scope` is a cer.api.visibility function."""
+    """A list of what the user may see: `scope` is a cer.access.visibility function."""
 
     scope: ClassVar[Any]
     access_rule = LOGGED_IN
@@ -172,41 +177,22 @@ class MemberList(ScopedList, AuditedWrites, generics.ListCreateAPIView):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = s.MemberCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        membership = serializer.validated_data.pop("_membership")
+        person = dict(serializer.validated_data)
+        membership = person.pop("_membership")
         # The IBAN given with a new member is the new membership's.
-        iban = serializer.validated_data.pop("iban", "")
+        iban = person.pop("iban", "")
         require(request.user, "communities.manage_community", membership["community"])
-        now = self.now()
-        with transaction.atomic():
-            member = serializer.save()
-            joined = Membership.objects.create(
-                member=member,
-                community=membership["community"],
-                role=membership["role"],
-                kind=membership["participation"],
-                valid_from=membership["valid_from"],
-                iban=iban,
-            )
-            record(
-                actor=request.user,
-                code="members.member.created",
-                now=now,
-                target=member,
-                community=joined.community,
-            )
-            record(
-                actor=request.user,
-                code="members.membership.created",
-                now=now,
-                target=joined,
-                community=joined.community,
-                changes={
-                    "role": ["", joined.role],
-                    "valid_from": ["", str(joined.valid_from)],
-                    "iban": ["", mask_iban(joined.iban)],
-                },
-            )
-        answer = s.MemberSerializer(member, context={"request": request}).data
+        joined = member_services.register_member(
+            member=Member(**person),
+            community=membership["community"],
+            role=membership["role"],
+            kind=membership["participation"],
+            valid_from=membership["valid_from"],
+            iban=iban,
+            actor=request.user,
+            now=self.now(),
+        )
+        answer = s.MemberSerializer(joined.member, context={"request": request}).data
         return Response(answer, status=status.HTTP_201_CREATED)
 
 
@@ -352,36 +338,72 @@ class ConnectionPointDetail(ScopedDetail, _RegisteredUnder, generics.RetrieveUpd
     parent_permission = "plants.register_plant"
 
 
+class _PlantWrites(_RegisteredUnder):
+    """Plants are registered and changed by the plant services, as on the web pages.
+
+    So the owner must be a member of the plant's community, the eligibility checks run
+    on the plant and its community, and the audit codes are the web's.
+    """
+
+    parent_field = "connection_point"
+    parent_permission = "plants.register_plant"
+
+    def perform_create(self, serializer: Any) -> None:
+        self._check_parent(serializer)
+        with _owner_must_be_a_member():
+            serializer.instance = plant_services.register_plant(
+                plant=Plant(**serializer.validated_data),
+                actor=self.request.user,  # type: ignore[attr-defined]
+                now=ApiView.now(),
+            )
+
+    def perform_update(self, serializer: Any) -> None:
+        self._check_parent(serializer)
+        with _owner_must_be_a_member():
+            serializer.instance = plant_services.change_plant(
+                plant=serializer.instance,
+                values=dict(serializer.validated_data),
+                actor=self.request.user,  # type: ignore[attr-defined]
+                now=ApiView.now(),
+            )
+
+
+@contextmanager
+def _owner_must_be_a_member() -> Iterator[None]:
+    try:
+        yield
+    except plant_services.PlantNotInCommunity as error:
+        raise exceptions.ValidationError(
+            {"owner": [_("The owner is not a member of the plant's community.")]}
+        ) from error
+
+
 @extend_schema(tags=["plants"])
-class PlantList(ScopedList, _RegisteredUnder, generics.ListCreateAPIView):
+class PlantList(ScopedList, _PlantWrites, generics.ListCreateAPIView):
     token_scope = TokenScope.PLANTS_WRITE
     scope = visibility.plants
     serializer_class = s.PlantSerializer
-    audit_code = "plants.plant"
-    parent_field = "connection_point"
-    parent_permission = "plants.register_plant"
 
     def get_queryset(self) -> QuerySet:
         return super().get_queryset().order_by("pk")
 
 
 @extend_schema(tags=["plants"])
-class PlantDetail(ScopedDetail, _RegisteredUnder, generics.RetrieveUpdateAPIView):
+class PlantDetail(ScopedDetail, _PlantWrites, generics.RetrieveUpdateAPIView):
     access_rule = on_object(Plant, view="plants.view_plant", change="plants.change_plant")
     token_scope = TokenScope.PLANTS_WRITE
     scope = visibility.plants
     serializer_class = s.PlantSerializer
-    audit_code = "plants.plant"
-    parent_field = "connection_point"
-    parent_permission = "plants.register_plant"
 
 
 @extend_schema(
     tags=["plants"],
     responses={200: s.IncentiveStatusSerializer},
     description=(
-        "The plant's incentive: the data it depends on and its status. Settlement is not "
-        "computed by the platform yet, so `status` is NOT_COMPUTED and `amount_eur` null."
+        "The plant's incentive as the settlement computed it: the sum over each settled "
+        "month of the month's latest run, with the data it depends on. `status` is FINAL "
+        "when every one of those runs is final, DRAFT when one is not yet, and "
+        "NOT_COMPUTED (with `amount_eur` null) while no run includes the plant."
     ),
 )
 class PlantIncentive(ScopedDetail):
@@ -391,21 +413,54 @@ class PlantIncentive(ScopedDetail):
     def get(self, request: Request, pk: int) -> Response:
         plant = self.get_object()
         configuration = plant.connection_point.configuration
+        rows = list(_latest_run_rows(plant))
+        if not rows:
+            status_code, message, amount = (
+                "NOT_COMPUTED",
+                _("No settlement run includes this plant yet."),
+                None,
+            )
+        else:
+            final = all(row.run.status == RunStatus.FINAL for row in rows)
+            status_code = "FINAL" if final else "DRAFT"
+            message = (
+                _("The sum of the final settlement of each month.")
+                if final
+                else _("The sum of the latest settlement of each month; some are not final.")
+            )
+            amount = sum((row.incentive_eur for row in rows), Decimal("0.00"))
         return Response(
             s.IncentiveStatusSerializer(
                 {
                     "plant": plant.pk,
-                    "status": "NOT_COMPUTED",
-                    "message": _("The incentive has not been computed yet for this plant."),
+                    "status": status_code,
+                    "message": message,
                     "regime": plant.regime,
                     "is_existing": plant.is_existing,
                     "power_kw": plant.power_kw,
                     "entry_into_service_date": plant.entry_into_service_date,
                     "market_zone": configuration.market_zone,
-                    "amount_eur": None,
+                    "amount_eur": amount,
+                    "months": [row.run.month.strftime("%Y-%m") for row in rows],
                 }
             ).data
         )
+
+
+def _latest_run_rows(plant: Plant) -> QuerySet[RunPlant]:
+    """The plant's rows in the latest run (highest version) of each settled month."""
+    latest = (
+        SettlementRun.objects.filter(
+            configuration_id=OuterRef("run__configuration_id"), month=OuterRef("run__month")
+        )
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+    return (
+        RunPlant.objects.filter(plant=plant, run_id=Subquery(latest))
+        .select_related("run")
+        .order_by("run__month", "run__configuration_id")
+    )
 
 
 # --- readings ---------------------------------------------------------------------------

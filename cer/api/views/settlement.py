@@ -19,11 +19,11 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cer.access import visibility
 from cer.accounts.models import TokenScope
-from cer.api import settlement_serializers as s
-from cer.api import visibility
 from cer.api.errors import Conflict
 from cer.api.permissions import LOGGED_IN, on_object
+from cer.api.serializers import settlement as s
 from cer.api.views.base import ApiView
 from cer.api.views.resources import ScopedDetail, ScopedList
 from cer.billing import explain, pdf

@@ -9,17 +9,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cer.communities import checklist
 from cer.communities.models import CommunityKind, ConstitutionDraft
-from cer.communities.services import ConstitutionFailed, constitute_community
-from cer.communities.wizard import STEP_TITLES, STEPS, Wizard
+from cer.constitution import checklist
+from cer.constitution.services import ConstitutionFailed, constitute_community
+from cer.constitution.wizard import STEP_TITLES, STEPS, Wizard
 from cer.core.access import login_only
 
 FORMSET_PREFIXES = {"members": "others", "configurations": "cfg", "points": "pt"}
 
 
 def step_url(step: str) -> str:
-    return reverse(f"wizard_{step}")
+    return reverse(f"constitution:wizard_{step}")
 
 
 @login_only
@@ -30,7 +30,7 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
         if action == "discard" and draft is not None:
             draft.delete()
             messages.info(request, _("The draft was discarded."))
-            return redirect("wizard_start")
+            return redirect("constitution:wizard_start")
         if action == "start":
             if draft is None:
                 ConstitutionDraft.objects.create(
@@ -40,7 +40,7 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
             return redirect(step_url(draft.step if draft.step in STEPS else STEPS[0]))
     return render(
         request,
-        "communities/wizard_start.html",
+        "constitution/wizard_start.html",
         {"draft": draft, "step_titles": [STEP_TITLES[s] for s in STEPS]},
     )
 
@@ -49,7 +49,7 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
 def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
     draft = ConstitutionDraft.objects.filter(user_id=request.user.pk or 0).first()
     if draft is None:
-        return redirect("wizard_start")
+        return redirect("constitution:wizard_start")
     wizard = Wizard(draft, user=request.user, today=timezone.localdate())
 
     missing = wizard.first_incomplete(before=step)
@@ -125,7 +125,7 @@ def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
     }
     if step == "review":
         context["review"] = _review_summary(wizard)
-    return render(request, f"communities/wizard/{step}.html", context, status=status)
+    return render(request, f"constitution/wizard/{step}.html", context, status=status)
 
 
 def _review_summary(wizard: Wizard) -> dict[str, object]:

@@ -16,8 +16,14 @@ from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
-from cer.communities import checklist
-from cer.communities.forms import (
+from cer.communities.models import (
+    Community,
+    Configuration,
+    ConstitutionDraft,
+    IncentiveDistribution,
+)
+from cer.constitution import checklist
+from cer.constitution.forms import (
     CommunityForm,
     ConfigurationFormSet,
     DistributionForm,
@@ -25,12 +31,6 @@ from cer.communities.forms import (
     FoundingMemberFormSet,
     PointFormSet,
     ReviewForm,
-)
-from cer.communities.models import (
-    Community,
-    Configuration,
-    ConstitutionDraft,
-    IncentiveDistribution,
 )
 from cer.members.models import Member
 from cer.plants.models import ConnectionPoint, Plant

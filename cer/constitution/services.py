@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from cer.audit.services import record
 from cer.communities.models import Community, ConstitutionDraft
-from cer.communities.wizard import ConstitutionPlan
+from cer.constitution.wizard import ConstitutionPlan
 from cer.documents.services import draft_founding_documents
 from cer.members.models import Member, Membership, MembershipKind, MembershipRole
 

@@ -11,7 +11,7 @@ from cer.communities.models import Community, ConstitutionDraft, IncentiveDistri
 from cer.documents.models import Document
 from cer.members.models import Member, Membership
 from cer.plants.models import ConnectionPoint, Plant
-from tests.communities import wizard_data
+from tests.constitution import wizard_data
 from tests.factories import make_community
 
 pytestmark = pytest.mark.django_db
@@ -25,11 +25,11 @@ def founder(client):
 
 
 def start(client):
-    return client.post(reverse("wizard_start"), {"action": "start"})
+    return client.post(reverse("constitution:wizard_start"), {"action": "start"})
 
 
 def fill(client, step, data, action="next"):
-    return client.post(reverse(f"wizard_{step}"), {**data, "action": action})
+    return client.post(reverse(f"constitution:wizard_{step}"), {**data, "action": action})
 
 
 def fill_until_review(client):
@@ -49,12 +49,12 @@ def test_anyone_logged_in_may_start_a_wizard(client, founder):
     response = start(client)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("wizard_kind")
+    assert response["Location"] == reverse("constitution:wizard_kind")
     assert ConstitutionDraft.objects.filter(user=founder, step="kind").exists()
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(client, db):
-    response = client.get(reverse("wizard_kind"))
+    response = client.get(reverse("constitution:wizard_kind"))
 
     assert response.status_code == 302
     assert "/login/" in response["Location"]
@@ -78,7 +78,7 @@ def test_what_was_typed_is_kept_in_the_draft_and_shown_again(client, founder):
     start(client)
     fill(client, "kind", wizard_data.kind_step(name="CER Bozza"), action="save")
 
-    response = client.get(reverse("wizard_kind"))
+    response = client.get(reverse("constitution:wizard_kind"))
 
     assert 'value="CER Bozza"' in response.content.decode()
     assert ConstitutionDraft.objects.get(user=founder).data["kind"]["raw"]["c-name"] == [
@@ -89,10 +89,10 @@ def test_what_was_typed_is_kept_in_the_draft_and_shown_again(client, founder):
 def test_a_later_step_sends_back_to_the_first_incomplete_one(client, founder):
     start(client)
 
-    response = client.get(reverse("wizard_points"))
+    response = client.get(reverse("constitution:wizard_points"))
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("wizard_kind")
+    assert response["Location"] == reverse("constitution:wizard_kind")
 
 
 def test_a_municipality_name_shared_by_two_places_asks_for_the_province(client, founder):
@@ -117,7 +117,7 @@ def test_the_checklist_marks_an_existing_plant_above_thirty_percent_as_not_met(c
     fill_until_review(client)
     fill(client, "points", wizard_data.points_step(entry="2019-05-01"))
 
-    response = client.get(reverse("wizard_review"))
+    response = client.get(reverse("constitution:wizard_review"))
 
     statuses = {r.code: r.status for r in response.context["requirements"]}
     assert statuses["EXISTING_SHARE"] == "NOT_MET"
@@ -175,7 +175,7 @@ def test_a_pod_registered_meanwhile_sends_back_to_its_step_and_saves_nothing(cli
     response = fill(client, "review", wizard_data.review_step())
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("wizard_points")
+    assert response["Location"] == reverse("constitution:wizard_points")
     assert not Community.objects.filter(name="CER Sole di Spinea").exists()
     assert not Member.objects.filter(user=founder).exists()
     assert not Document.objects.exists()
@@ -201,7 +201,7 @@ def test_a_user_who_is_already_a_member_takes_part_with_their_existing_data(clie
     fill(client, "configurations", wizard_data.configurations_step())
 
     assert response.status_code == 302
-    points = client.get(reverse("wizard_points")).context["forms"]["points"]
+    points = client.get(reverse("constitution:wizard_points")).context["forms"]["points"]
     holders = dict(points.forms[0].fields["holder"].choices)
     assert member_user.member.fiscal_code in holders
 
@@ -209,7 +209,7 @@ def test_a_user_who_is_already_a_member_takes_part_with_their_existing_data(clie
 def test_discarding_the_draft_removes_it(client, founder):
     start(client)
 
-    client.post(reverse("wizard_start"), {"action": "discard"})
+    client.post(reverse("constitution:wizard_start"), {"action": "discard"})
 
     assert not ConstitutionDraft.objects.filter(user=founder).exists()
 
@@ -219,7 +219,7 @@ def test_adding_a_row_keeps_the_typed_rows(client, founder):
     fill(client, "kind", wizard_data.kind_step())
 
     fill(client, "members", wizard_data.members_step(), action="add_row")
-    response = client.get(reverse("wizard_members"))
+    response = client.get(reverse("constitution:wizard_members"))
 
     assert len(response.context["forms"]["others"].forms) == 2
     assert 'value="Verdi 2"' in response.content.decode()
@@ -228,7 +228,7 @@ def test_adding_a_row_keeps_the_typed_rows(client, founder):
 def test_a_failure_while_saving_rolls_everything_back_and_removes_the_files(
     client, founder, monkeypatch, settings
 ):
-    from cer.communities import services
+    from cer.constitution import services
 
     original = services.draft_founding_documents
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cer.api.serializers import StrictSerializer
+from cer.api.serializers.base import StrictSerializer
 from cer.billing.invoices import CUSTOMER_FIELDS, invoice_lines, line_problems
 from cer.billing.models import Invoice, InvoiceLine, Natura
 from cer.billing.totals import LineInput, compute_totals

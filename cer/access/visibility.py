@@ -1,8 +1,9 @@
-"""What each user may see, as querysets: the twins of the rules in communities/permissions.py.
+"""What each user may see, as querysets: the twins of the rules in cer/access/rules.py.
 
-List endpoints return these querysets and detail endpoints look objects up in them,
-so an object the user may not see is a 404 whether it exists or not. The rule and
-its twin are checked against each other in tests/api/test_visibility.py.
+API list endpoints return these querysets and detail endpoints look objects up in them,
+so an object the user may not see is a 404 whether it exists or not; the web pages list
+the user's communities with `communities`. The rule and its twin are checked against
+each other in tests/api/test_visibility.py.
 """
 
 from __future__ import annotations
@@ -12,23 +13,15 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from cer.access.rules import MANAGER_ROLES, is_staff_or_back_office, is_staff_or_superuser
 from cer.audit.models import AuditEntry
 from cer.billing.models import Statement
 from cer.communities.models import Community, Configuration
-from cer.communities.permissions import BACK_OFFICE_GROUP, MANAGER_ROLES
 from cer.documents.models import Document, DocumentKind
 from cer.members.models import Member, Membership
 from cer.metering.models import Device
 from cer.plants import visibility as plant_visibility
 from cer.settlement.models import SettlementRun
-
-
-def _is_staff(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.is_staff))
-
-
-def _is_back_office(user: Any) -> bool:
-    return bool(user.is_authenticated and user.groups.filter(name=BACK_OFFICE_GROUP).exists())
 
 
 def _member_of(user: Any, today: dt.date) -> QuerySet:
@@ -46,10 +39,10 @@ def _managed_by(user: Any, today: dt.date) -> QuerySet:
 
 
 def communities(user: Any, *, today: dt.date) -> QuerySet[Community]:
-    """communities.view_community"""
+    """communities.view_community: the communities `user` belongs to on `today`, or all."""
     if not user.is_authenticated:
         return Community.objects.none()
-    if _is_staff(user) or _is_back_office(user):
+    if is_staff_or_back_office(user):
         return Community.objects.all()
     return Community.objects.filter(pk__in=_member_of(user, today))
 
@@ -58,7 +51,7 @@ def managed_communities(user: Any, *, today: dt.date) -> QuerySet[Community]:
     """communities.manage_community"""
     if not user.is_authenticated:
         return Community.objects.none()
-    if _is_staff(user):
+    if is_staff_or_superuser(user):
         return Community.objects.all()
     return Community.objects.filter(pk__in=_managed_by(user, today))
 
@@ -72,7 +65,7 @@ def members(user: Any, *, today: dt.date) -> QuerySet[Member]:
     """members.view_member_details"""
     if not user.is_authenticated:
         return Member.objects.none()
-    if _is_staff(user):
+    if is_staff_or_superuser(user):
         return Member.objects.all()
     managed_members = (
         Membership.objects.active_on(today)
@@ -86,7 +79,7 @@ def memberships(user: Any, *, today: dt.date) -> QuerySet[Membership]:
     """members.view_membership"""
     if not user.is_authenticated:
         return Membership.objects.none()
-    if _is_staff(user):
+    if is_staff_or_superuser(user):
         return Membership.objects.all()
     return Membership.objects.filter(
         Q(member__user_id=user.pk) | Q(community_id__in=_managed_by(user, today))
@@ -103,7 +96,7 @@ def devices(user: Any, *, today: dt.date) -> QuerySet[Device]:
     """metering.manage_devices, applied to the device's connection point."""
     if not user.is_authenticated:
         return Device.objects.none()
-    if _is_staff(user):
+    if is_staff_or_superuser(user):
         return Device.objects.all()
     return Device.objects.filter(
         connection_point__configuration__community_id__in=_managed_by(user, today)
@@ -114,7 +107,7 @@ def audit_entries(user: Any, *, today: dt.date) -> QuerySet[AuditEntry]:
     """audit.view_entries, applied to the entry's community."""
     if not user.is_authenticated:
         return AuditEntry.objects.none()
-    if _is_staff(user):
+    if is_staff_or_superuser(user):
         return AuditEntry.objects.all()
     return AuditEntry.objects.filter(community_id__in=_managed_by(user, today))
 
@@ -123,7 +116,7 @@ def documents(user: Any, *, today: dt.date) -> QuerySet[Document]:
     """documents.view_document: managers see every kind, members the open ones."""
     if not user.is_authenticated:
         return Document.objects.none()
-    if _is_staff(user):
+    if is_staff_or_superuser(user):
         return Document.objects.all()
     return Document.objects.filter(
         Q(community_id__in=_managed_by(user, today))
@@ -138,7 +131,7 @@ def settlement_runs(user: Any, *, today: dt.date) -> QuerySet[SettlementRun]:
     """settlement.view_run: the community's managers only, as in the web app."""
     if not user.is_authenticated:
         return SettlementRun.objects.none()
-    if _is_staff(user):
+    if is_staff_or_superuser(user):
         return SettlementRun.objects.all()
     return SettlementRun.objects.filter(configuration__community_id__in=_managed_by(user, today))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from cer.communities.checklist import (
+from cer.constitution.checklist import (
     ConstitutionFacts,
     MemberFacts,
     PlantFacts,

@@ -12,71 +12,16 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cer.communities.models import Community, Configuration, IncentiveDistribution
-from cer.communities.uniqueness import community_code_problem, pod_problem, tax_code_problem
-from cer.core.models import Municipality
+from cer.communities.uniqueness import community_code_problem, pod_problem
+from cer.core.form_fields import MunicipalityField
 from cer.core.validators import (
     normalise_code,
-    validate_iban,
     validate_not_in_future,
     validate_percentage,
     validate_pod,
 )
-from cer.members.models import Member
+from cer.members.forms import MemberForm
 from cer.plants.models import EnergySource
-
-
-class MunicipalityField(forms.CharField):
-    """A municipality typed as its name, "Name (PR)" or its six-digit ISTAT code."""
-
-    default_error_messages = {
-        "unknown": _("No Italian municipality is called “%(value)s”: check the spelling."),
-        "ambiguous": _(
-            "Several municipalities are called “%(value)s”: add the province, e.g. "
-            "“%(example)s”, or give the ISTAT code."
-        ),
-    }
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 120)
-        kwargs.setdefault(
-            "help_text", _("The name, e.g. Spinea (VE), or the six-digit ISTAT code.")
-        )
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, Municipality):
-            return str(value)
-        if isinstance(value, str) and value.isdigit():
-            found = Municipality.objects.filter(pk=value).first()
-            return str(found) if found else value
-        return value
-
-    def clean(self, value: Any) -> Municipality | None:  # type: ignore[override]
-        text = super().clean(value)
-        if not text:
-            return None
-        text = " ".join(text.split())
-        if text.isdigit():
-            found = Municipality.objects.filter(pk=text).first()
-            if found is None:
-                raise ValidationError(self.error_messages["unknown"], params={"value": text})
-            return found
-        name, province = text, ""
-        if text.endswith(")") and "(" in text:
-            name, _sep, rest = text.rpartition("(")
-            name, province = name.strip(), rest.rstrip(")").strip()
-        matches = Municipality.objects.filter(name__iexact=name)
-        if province:
-            matches = matches.filter(province_abbr__iexact=province)
-        found_list = list(matches[:2])
-        if not found_list:
-            raise ValidationError(self.error_messages["unknown"], params={"value": text})
-        if len(found_list) > 1:
-            raise ValidationError(
-                self.error_messages["ambiguous"],
-                params={"value": text, "example": str(found_list[0])},
-            )
-        return found_list[0]
 
 
 class CommunityForm(forms.ModelForm):
@@ -127,69 +72,8 @@ class CommunityForm(forms.ModelForm):
         return
 
 
-class FoundingMemberForm(forms.ModelForm):
-    """One founding member; a person already on the platform is invited later instead.
-
-    The IBAN is not the person's but their membership's: `save()` hands it on as the
-    unsaved member's `payout_iban`, for the code that creates the membership.
-    """
-
-    municipality = MunicipalityField(label=_("municipality"))
-    iban = forms.CharField(
-        label=_("IBAN for payouts"),
-        max_length=34,
-        required=False,
-        validators=[validate_iban],
-        help_text=_("The account this community pays the member's share to."),
-    )
-
-    class Meta:
-        model = Member
-        fields = [
-            "kind",
-            "category",
-            "first_name",
-            "last_name",
-            "company_name",
-            "fiscal_code",
-            "vat_number",
-            "email",
-            "pec",
-            "phone",
-            "address",
-            "municipality",
-        ]
-
-    def __init__(
-        self, *args: Any, user: Any = None, community: Community | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        # Who is typing and where the person joins decide how much a refusal may say
-        # (cer.communities.uniqueness); without a user every conflict gets the neutral words.
-        self.user = user or AnonymousUser()
-        self.community = community
-        for name in ("fiscal_code", "vat_number", "iban", "pec"):
-            self.fields[name].widget.attrs["data-check"] = name
-        self.fields["email"].widget.attrs["autocomplete"] = "email"
-
-    def clean_fiscal_code(self) -> str:
-        code = normalise_code(self.cleaned_data["fiscal_code"])
-        problem = tax_code_problem(code, user=self.user, community=self.community)
-        if problem is not None:
-            raise problem
-        return code
-
-    def clean_iban(self) -> str:
-        return normalise_code(self.cleaned_data.get("iban") or "")
-
-    def validate_unique(self) -> None:
-        # Uniqueness of the tax code is checked in clean_fiscal_code with a clearer message.
-        return
-
-    def save(self, commit: bool = True) -> Member:
-        member = super().save(commit=commit)
-        member.payout_iban = self.cleaned_data.get("iban", "")  # type: ignore[attr-defined]
-        return member
+class FoundingMemberForm(MemberForm):
+    """One founding member; a person already on the platform is invited later instead."""
 
 
 class BaseFoundingMemberFormSet(forms.BaseFormSet):
