@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "cer.billing",
     "cer.reports",
     "cer.dashboards",
+    "cer.demo",
     "rules",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",

@@ -37,9 +37,14 @@ urlpatterns += i18n_patterns(
     path("privacy/", include("cer.privacy.urls")),
     path("account/tokens/", include((accounts_urls.token_urlpatterns, "tokens"))),
     path("settlement/", include("cer.settlement.urls")),
-    path("invoices/", include("cer.billing.urls")),
+    path("settlement/", include("cer.distribution.urls")),
+    path("settlement/", include("cer.reports.urls")),
+    # Mounted at the root: invoices/ and settlement/ (statements, disputes, payouts).
+    path("", include("cer.billing.urls")),
     path("audit/", include("cer.communities.audit_urls")),
     path("", include("cer.constitution.urls")),
+    # Pages of a community and of a plant that draw readings, at the nouns' own paths.
+    path("", include("cer.dashboards.overview_urls")),
     path("", include("cer.communities.urls")),
     prefix_default_language=False,
 )

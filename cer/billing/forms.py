@@ -1,4 +1,8 @@
-"""Forms of the invoice pages: the customer, the lines (a formset) and the invoicing settings."""
+"""Forms of the billing pages.
+
+Invoices: the customer, the lines (a formset) and the invoicing settings. Payouts: the
+period and the debit account. Disputes: opening one and moving it on.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cer.billing.invoices import CUSTOMER_FIELDS, LineInput, line_problems
 from cer.billing.models import Invoice, InvoicingProfile, Natura
 from cer.communities.models import Community
-from cer.core.validators import normalise_code
+from cer.core.validators import normalise_code, validate_iban
 from cer.members.models import Member, Membership
+from cer.settlement.forms import MonthField
 
 RATE_CHOICES = [("22", "22 %"), ("10", "10 %"), ("5", "5 %"), ("4", "4 %"), ("0", "0 %")]
 
@@ -93,3 +100,62 @@ class InvoicingProfileForm(forms.ModelForm):
 
     def clean_iban(self) -> str:
         return normalise_code(self.cleaned_data.get("iban") or "")
+
+
+class PayoutForm(forms.Form):
+    period_start = MonthField(label=_("From month (YYYY-MM)"))
+    period_end = MonthField(label=_("To month, included (YYYY-MM)"))
+    debtor_name = forms.CharField(label=_("Account holder"), max_length=70)
+    debtor_iban = forms.CharField(
+        label=_("Debit account IBAN"), max_length=34, validators=[validate_iban]
+    )
+    debtor_bic = forms.CharField(label=_("BIC"), max_length=11)
+    execution_date = forms.DateField(label=_("Execution date"))
+
+    def clean_debtor_iban(self) -> str:
+        return normalise_code(self.cleaned_data["debtor_iban"])
+
+
+class DisputeOpenForm(forms.Form):
+    message = forms.CharField(label=_("What do you contest?"), widget=forms.Textarea)
+
+
+class MediatorField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class DisputeActionForm(forms.Form):
+    """A step of a dispute; the mediator is picked from `mediators`, never typed."""
+
+    action = forms.ChoiceField(
+        choices=[(a, a) for a in ("answer", "escalate", "reopen", "resolve", "reject")]
+    )
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea, required=False)
+    mediator = MediatorField(
+        label=_("Mediator"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("A manager of the community or of the platform, not a party to the dispute."),
+        # One answer for anyone not on the list (a party, a stranger, an unknown id): the
+        # list is all there is to know.
+        error_messages={
+            "invalid_choice": _(
+                "Choose the mediator from the list: a party to the dispute cannot mediate it."
+            )
+        },
+    )
+    amount_eur = forms.DecimalField(
+        label=_("Correction in the member's favour [EUR]"), required=False, decimal_places=2
+    )
+
+    def __init__(self, *args: Any, mediators: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mediator"].queryset = mediators  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        wanted = data.get("action") == "escalate" and "mediator" not in self.errors
+        if wanted and not data.get("mediator"):
+            self.add_error("mediator", _("Choose the mediator to invite."))
+        return data

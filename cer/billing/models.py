@@ -42,7 +42,7 @@ class StatementQuerySet(models.QuerySet["Statement"]):
             return self.none()
         if user.is_superuser or user.is_staff:
             return self
-        from cer.communities.permissions import MANAGER_ROLES
+        from cer.access.rules import MANAGER_ROLES
         from cer.members.models import Membership
 
         managed = (

@@ -4,5 +4,4 @@ from cer.communities import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("communities/<int:pk>/", views.community_detail, name="community_detail"),
 ]

@@ -256,7 +256,7 @@ def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distr
         amount_eur=amount, excess_eur=run.excess_eur, participants=participants, plan=plan
     )
     labels = {pot.code: (pot.label, pot.social) for pot in policy.pots.all()}
-    from cer.billing.services import issue_statements
+    from cer.billing.statements import issue_statements
 
     with transaction.atomic():
         distribution = Distribution.objects.create(

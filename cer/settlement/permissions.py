@@ -10,7 +10,7 @@ from typing import Any
 
 import rules
 
-from cer.communities.permissions import is_manager_of, is_platform_staff
+from cer.access.rules import is_manager_of, is_staff_or_superuser
 
 
 def _member_of(obj: Any) -> Any:
@@ -37,14 +37,14 @@ def is_mediator_of(user: Any, dispute: Any) -> bool:
     return bool(user.is_authenticated and getattr(dispute, "mediator_id", None) == user.pk)
 
 
-rules.add_perm("settlement.run_settlement", is_platform_staff | is_manager_of)
-rules.add_perm("settlement.view_run", is_platform_staff | is_manager_of)
-rules.add_perm("settlement.view_statement", is_platform_staff | is_own | is_manager_of)
+rules.add_perm("settlement.run_settlement", is_staff_or_superuser | is_manager_of)
+rules.add_perm("settlement.view_run", is_staff_or_superuser | is_manager_of)
+rules.add_perm("settlement.view_statement", is_staff_or_superuser | is_own | is_manager_of)
 rules.add_perm("settlement.contest_line", is_own)
 rules.add_perm(
-    "settlement.view_dispute", is_platform_staff | is_own | is_manager_of | is_mediator_of
+    "settlement.view_dispute", is_staff_or_superuser | is_own | is_manager_of | is_mediator_of
 )
-rules.add_perm("settlement.answer_dispute", is_platform_staff | is_manager_of | is_mediator_of)
-rules.add_perm("settlement.manage_distribution", is_platform_staff | is_manager_of)
-rules.add_perm("settlement.view_report", is_platform_staff | is_manager_of)
-rules.add_perm("settlement.manage_payouts", is_platform_staff | is_manager_of)
+rules.add_perm("settlement.answer_dispute", is_staff_or_superuser | is_manager_of | is_mediator_of)
+rules.add_perm("settlement.manage_distribution", is_staff_or_superuser | is_manager_of)
+rules.add_perm("settlement.view_report", is_staff_or_superuser | is_manager_of)
+rules.add_perm("settlement.manage_payouts", is_staff_or_superuser | is_manager_of)

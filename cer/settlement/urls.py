@@ -1,4 +1,9 @@
-"""Settlement, distribution, statements, disputes, reports, reconciliation and payouts."""
+"""Settlement pages: runs, the year, GSE amounts and their reconciliation.
+
+Statements, disputes and payouts (cer.billing.urls), the community report
+(cer.reports.urls) and the distribution policy (cer.distribution.urls) are served under
+the same `settlement/` prefix by their own apps.
+"""
 
 from django.urls import URLPattern, URLResolver, path
 
@@ -16,20 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.reconciliation_view,
         name="reconciliation",
     ),
-    path("configuration/<int:pk>/payouts/", views.payouts, name="payouts"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/finalise/", views.run_finalise, name="run_finalise"),
     path("runs/<int:pk>/distribute/", views.run_distribute, name="run_distribute"),
-    path("community/<int:pk>/policy/", views.policy_edit, name="policy"),
-    path("community/<int:pk>/report/", views.community_report, name="report"),
-    path("statements/", views.my_statements, name="my_statements"),
-    path("statements/<int:pk>/", views.statement_detail, name="statement"),
-    path("members/<int:pk>/year/<year:year>/", views.year_statement, name="year_statement"),
-    path("statements/<int:pk>/pdf/", views.statement_pdf, name="statement_pdf"),
-    path("statements/<int:pk>/hours.csv", views.statement_csv, name="statement_csv"),
-    path("lines/<int:pk>/contest/", views.dispute_open, name="dispute_open"),
-    path("disputes/", views.dispute_list, name="disputes"),
-    path("disputes/<int:pk>/", views.dispute_detail, name="dispute"),
-    path("payouts/<int:pk>/", views.payout_detail, name="payout"),
-    path("payouts/<int:pk>/pain001.xml", views.payout_xml, name="payout_xml"),
 ]

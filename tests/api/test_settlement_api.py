@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from cer.accounts import tokens
 from cer.billing.models import Statement
-from cer.billing.services import correct_statement
+from cer.billing.statements import correct_statement
 from cer.metering.models import HourlyReading
 from cer.settlement.models import (
     JobStatus,
@@ -388,7 +388,7 @@ def test_the_community_report_comes_as_csv_xlsx_and_pdf(distributed, referente, 
     assert csv["Content-Type"] == "text/csv; charset=utf-8"
     client.force_login(referente)
     web = client.get(
-        reverse("settlement:report", kwargs={"pk": small.community.pk}),
+        reverse("reports:report", kwargs={"pk": small.community.pk}),
         {"period": "2025", "format": "csv"},
     )
     assert csv.content == web.content

@@ -9,8 +9,8 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.utils import translation
 
+from cer.billing.disputes import DisputeError, act_on_dispute, open_dispute
 from cer.billing.models import DisputeState, Statement, StatementStatus
-from cer.billing.services import DisputeError, act_on_dispute, open_dispute
 from cer.members.models import Membership
 from tests import factories
 from tests.billing.helpers import NOW, distributed_small

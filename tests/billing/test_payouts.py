@@ -11,13 +11,13 @@ from django.utils import translation
 
 from cer.audit.models import AuditEntry
 from cer.billing.models import PaidLine, PayoutBatch, Statement
-from cer.billing.services import (
+from cer.billing.payouts import (
     NothingToPay,
     PayoutAlreadyExists,
     cancel_payout,
-    correct_statement,
     create_payout,
 )
+from cer.billing.statements import correct_statement
 from cer.members.models import Membership
 from tests.billing.helpers import JUNE, NOW, distributed_small
 

@@ -76,7 +76,7 @@ def test_portal_says_how_the_share_is_worked_out_and_links_the_statements(
     assert "in proportion to what each takes in that hour" in page
     assert "in the order they entered service" in page
     assert "Your monthly statements" in page
-    assert english("settlement:my_statements") in page
+    assert english("billing:my_statements") in page
 
 
 def test_account_without_a_member_is_told_so(client, db):

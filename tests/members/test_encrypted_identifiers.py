@@ -15,10 +15,10 @@ from django.db import IntegrityError, connection, transaction
 from django.test import RequestFactory
 
 from cer.constitution.forms import FoundingMemberForm
+from cer.distribution.forms import PolicyForm
 from cer.members.forms import ProfileForm
 from cer.members.models import Member
 from cer.privacy.gdpr import erase_member
-from cer.settlement.forms import PolicyForm
 from tests import factories
 from tests.api.conftest import assert_error, client_for
 

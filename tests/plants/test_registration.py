@@ -66,7 +66,7 @@ def test_back_office_registers_an_eligible_plant(client, back_office, community,
 
     plant = Plant.objects.get(name="FV palestra")
     assert response.status_code == 302
-    assert response["Location"] == reverse("plants:plant_detail", args=[plant.pk])
+    assert response["Location"] == reverse("plant_detail", args=[plant.pk])
     assert plant.eligibility_status == EligibilityStatus.ELIGIBLE
     assert len(plant.eligibility_results) == 7
     assert AuditEntry.objects.filter(code="plants.plant.registered", actor=back_office).exists()
@@ -225,7 +225,7 @@ def test_member_sees_the_plant_checks_but_not_its_readings_or_owner(
     services.check_community_plants(community=community, actor=None, now=NOW)
     client.force_login(member_user)
 
-    response = client.get(reverse("plants:plant_detail", args=[plant.pk]))
+    response = client.get(reverse("plant_detail", args=[plant.pk]))
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -238,5 +238,5 @@ def test_outsider_cannot_open_a_plant(client, outsider, community, point):
     plant = factories.make_plant(point)
     client.force_login(outsider)
 
-    assert client.get(reverse("plants:plant_detail", args=[plant.pk])).status_code == 403
+    assert client.get(reverse("plant_detail", args=[plant.pk])).status_code == 403
     assert client.get(reverse("plants:plant_list", args=[community.pk])).status_code == 403

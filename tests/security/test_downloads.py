@@ -130,14 +130,14 @@ def files(community, referente, member_user):
 WEB_DOWNLOADS = [
     ("documents:download", "version", "", DOCX),
     ("documents:download_pdf", "version", "", "application/pdf"),
-    ("settlement:statement_pdf", "statement", "", "application/pdf"),
-    ("settlement:statement_csv", "statement", "", "text/csv"),
-    ("settlement:report", "community", "?period=2025&format=csv", "text/csv"),
-    ("settlement:report", "community", "?period=2025&format=xlsx", XLSX),
-    ("settlement:report", "community", "?period=2025&format=pdf", "application/pdf"),
-    ("settlement:payout_xml", "payout", "", "application/xml"),
-    ("settlement:year_statement", "member", "?format=csv", "text/csv"),
-    ("settlement:year_statement", "member", "?format=pdf", "application/pdf"),
+    ("billing:statement_pdf", "statement", "", "application/pdf"),
+    ("billing:statement_csv", "statement", "", "text/csv"),
+    ("reports:report", "community", "?period=2025&format=csv", "text/csv"),
+    ("reports:report", "community", "?period=2025&format=xlsx", XLSX),
+    ("reports:report", "community", "?period=2025&format=pdf", "application/pdf"),
+    ("billing:payout_xml", "payout", "", "application/xml"),
+    ("billing:year_statement", "member", "?format=csv", "text/csv"),
+    ("billing:year_statement", "member", "?format=pdf", "application/pdf"),
     ("billing:invoice_xml", "invoice", "", "application/xml"),
     ("billing:invoice_pdf", "invoice", "", "application/pdf"),
 ]
@@ -159,7 +159,7 @@ def test_every_web_download_is_a_safe_attachment(
     client, referente, files, name, key, query, content_type
 ):
     client.force_login(referente)
-    args = (files[key], 2025) if name == "settlement:year_statement" else (files[key],)
+    args = (files[key], 2025) if name == "billing:year_statement" else (files[key],)
 
     response = client.get(_web(name, *args) + query)
 

@@ -130,13 +130,13 @@ def test_the_web_exports_hold_no_formula(client, hostile):
     payload, small, referente = hostile
     statement = Statement.objects.get(member=small.household)
     client.force_login(referente)
-    report = _web("settlement:report", small.community.pk)
+    report = _web("reports:report", small.community.pk)
 
     report_csv = client.get(report, {"period": "2025", "format": "csv"})
     report_xlsx = client.get(report, {"period": "2025", "format": "xlsx"})
-    year = _web("settlement:year_statement", small.household.pk, 2025)
+    year = _web("billing:year_statement", small.household.pk, 2025)
     year_csv = client.get(year, {"format": "csv"})
-    hours_csv = client.get(_web("settlement:statement_csv", statement.pk))
+    hours_csv = client.get(_web("billing:statement_csv", statement.pk))
 
     _assert_no_formula_in_csv(report_csv.content.decode(), payload)
     _assert_no_formula_in_xlsx(report_xlsx.content, payload)
@@ -174,7 +174,7 @@ def test_a_negative_amount_stays_a_number_in_the_report(client):
     client.force_login(
         factories.make_user_with_role(small.community, role="REFERENTE", username="ref")
     )
-    report = _web("settlement:report", small.community.pk)
+    report = _web("reports:report", small.community.pk)
 
     xlsx = client.get(report, {"period": "2025", "format": "xlsx"})
     text = client.get(report, {"period": "2025", "format": "csv"}).content.decode()

@@ -305,7 +305,7 @@ def test_a_payout_logs_the_masked_debtor_and_each_download_of_its_file(
     sign_in(client, referente)
 
     created = client.post(
-        reverse("settlement:payouts", args=[configuration.pk]),
+        reverse("billing:payouts", args=[configuration.pk]),
         {
             "period_start": "2025-03",
             "period_end": "2025-03",

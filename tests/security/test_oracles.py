@@ -15,8 +15,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from cer.billing.disputes import DisputeError, act_on_dispute, open_dispute
 from cer.billing.models import DisputeState
-from cer.billing.services import DisputeError, act_on_dispute, open_dispute
 from cer.communities.uniqueness import POD_HERE, TAX_CODE_HERE, UNUSABLE
 from cer.distribution.models import DistributionPolicy
 from cer.distribution.services import InvalidPlan, set_policy
@@ -269,7 +269,7 @@ def test_the_policy_page_refuses_a_weight_for_someone_outside_the_community(
     client, community, referente, member_user, elsewhere
 ):
     client.force_login(referente)
-    url = reverse("settlement:policy", kwargs={"pk": community.pk})
+    url = reverse("distribution:policy", kwargs={"pk": community.pk})
     unknown = factories.valid_personal_code(9_876)
 
     outside = client.post(url, _policy_form(f"{elsewhere.fiscal_code} = 2"))
@@ -321,7 +321,7 @@ def contested(community, member_user):
 
 def _escalate(client, dispute, mediator):
     return client.post(
-        reverse("settlement:dispute", args=[dispute.pk]),
+        reverse("billing:dispute", args=[dispute.pk]),
         {"action": "escalate", "message": "Mediate", "mediator": str(mediator)},
     )
 
@@ -331,7 +331,7 @@ def test_the_mediator_is_chosen_from_a_list_and_strangers_get_one_answer(
 ):
     client.force_login(member_user)
 
-    page = client.get(reverse("settlement:dispute", args=[contested.pk])).content.decode()
+    page = client.get(reverse("billing:dispute", args=[contested.pk])).content.decode()
     answers = [_escalate(client, contested, pk) for pk in (999_999, outsider.pk, member_user.pk)]
     chosen = _escalate(client, contested, referente.pk)
 
@@ -413,7 +413,7 @@ def _pages(client, community, plant):
     urls = [
         reverse("community_detail", args=[community.pk]),
         reverse("plants:plant_list", args=[community.pk]),
-        reverse("plants:plant_detail", args=[plant.pk]),
+        reverse("plant_detail", args=[plant.pk]),
         reverse("dashboards:community", args=[community.pk]),
         reverse("dashboards:member_portal"),
     ]
@@ -454,7 +454,7 @@ def test_the_plant_page_of_another_members_plant_names_neither_plant_nor_pod(
 ):
     client.force_login(member_user)
 
-    response = client.get(reverse("plants:plant_detail", args=[neighbours_plant.pk]))
+    response = client.get(reverse("plant_detail", args=[neighbours_plant.pk]))
 
     page = response.content.decode()
     assert response.status_code == 200

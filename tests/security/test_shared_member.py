@@ -116,7 +116,7 @@ def test_the_other_communitys_payout_file_still_pays_the_iban_it_was_given(
 
     sign_in(client, shared.referente_b)
     created = client.post(
-        reverse("settlement:payouts", args=[configuration_b.pk]),
+        reverse("billing:payouts", args=[configuration_b.pk]),
         {
             "period_start": "2025-03",
             "period_end": "2025-03",
@@ -372,7 +372,7 @@ def paid_by_both(shared):
 
 def _yearly(client, user, member, fmt=None):
     sign_in(client, user)
-    url = reverse("settlement:year_statement", args=[member.pk, 2025])
+    url = reverse("billing:year_statement", args=[member.pk, 2025])
     return client.get(url, {"format": fmt} if fmt else {})
 
 

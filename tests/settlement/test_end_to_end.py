@@ -14,7 +14,7 @@ from django.utils import translation
 
 from cer.billing import explain, pdf
 from cer.billing.models import Statement
-from cer.billing.services import create_payout
+from cer.billing.payouts import create_payout
 from cer.demo.loader import load_demo
 from cer.distribution.services import distribute_run, set_policy
 from cer.settlement.services import compute_month, finalise_run

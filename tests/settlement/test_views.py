@@ -61,11 +61,11 @@ def test_a_member_reads_their_statement_with_the_arithmetic_and_downloads_it(cli
     statement = Statement.objects.get(member=small.household)
     client.force_login(user)
 
-    page = client.get(reverse("settlement:statement", kwargs={"pk": statement.pk}))
-    document = client.get(reverse("settlement:statement_pdf", kwargs={"pk": statement.pk}))
-    hours = client.get(reverse("settlement:statement_csv", kwargs={"pk": statement.pk}))
+    page = client.get(reverse("billing:statement", kwargs={"pk": statement.pk}))
+    document = client.get(reverse("billing:statement_pdf", kwargs={"pk": statement.pk}))
+    hours = client.get(reverse("billing:statement_csv", kwargs={"pk": statement.pk}))
     other = Statement.objects.get(member=small.sme)
-    refused = client.get(reverse("settlement:statement", kwargs={"pk": other.pk}))
+    refused = client.get(reverse("billing:statement", kwargs={"pk": other.pk}))
 
     assert str(statement.amount_eur) in page.content.decode()
     assert "How your amount was computed" in page.content.decode()
@@ -79,7 +79,7 @@ def test_a_member_reads_their_statement_with_the_arithmetic_and_downloads_it(cli
 
 def test_an_invalid_policy_form_names_the_field_and_stores_nothing(referente_client, distributed):
     small, _ = distributed
-    url = reverse("settlement:policy", kwargs={"pk": small.community.pk})
+    url = reverse("distribution:policy", kwargs={"pk": small.community.pk})
     data = {
         "valid_from": "2025-09-01",
         "excess_policy": "CORRECT",
@@ -108,7 +108,7 @@ def test_an_invalid_policy_form_names_the_field_and_stores_nothing(referente_cli
 
 def test_the_community_report_comes_as_a_page_csv_xlsx_and_pdf(referente_client, distributed):
     small, distribution = distributed
-    url = reverse("settlement:report", kwargs={"pk": small.community.pk})
+    url = reverse("reports:report", kwargs={"pk": small.community.pk})
 
     page = referente_client.get(url, {"period": "2025-Q2"})
     csv = referente_client.get(url, {"period": "2025-06", "format": "csv"})

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def year_url(member, year=2025):
     with translation.override("en"):
-        return reverse("settlement:year_statement", args=[member.pk, year])
+        return reverse("billing:year_statement", args=[member.pk, year])
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from cer.api.views.base import ApiView
 from cer.api.views.resources import ScopedDetail, ScopedList
 from cer.billing import explain, pdf
 from cer.billing.models import Statement, StatementStatus
+from cer.billing.statements import pdf_file_stem
 from cer.communities.models import Community, Configuration
 from cer.core.downloads import XLSX, attachment_response
 from cer.reports.builders import build_report, parse_period, report_csv, report_pdf, report_xlsx
@@ -250,8 +251,9 @@ class StatementPdf(_OneStatement):
     def get(self, request: Request, pk: int) -> HttpResponse:
         statement = self.get_object()
         content = pdf.statement_pdf(explain.figures(statement))
-        stem = f"statement-{statement.month:%Y-%m}-v{statement.version}-{statement.file_token}"
-        return attachment_response(content, filename_stem=stem, content_type="application/pdf")
+        return attachment_response(
+            content, filename_stem=pdf_file_stem(statement), content_type="application/pdf"
+        )
 
 
 # --- community report -------------------------------------------------------------------

@@ -1,0 +1,137 @@
+"""Statement pages: a member's statements, one statement with its files, the yearly statement.
+
+Each view parses its input, calls one service and renders; the clock is read here.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from decimal import Decimal
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cer.billing import explain, pdf
+from cer.billing.models import Dispute, Statement, StatementStatus
+from cer.billing.statements import pdf_file_stem
+from cer.core.access import login_only, object_permission
+from cer.core.downloads import attachment_response
+from cer.core.safe_export import csv_writer
+from cer.members.models import Member
+
+
+@login_only
+def my_statements(request: HttpRequest) -> HttpResponse:
+    statements = (
+        Statement.objects.filter(
+            member__user_id=request.user.pk or 0, status=StatementStatus.CURRENT
+        )
+        .select_related("configuration__community")
+        .order_by("-month")
+    )
+    return render(request, "billing/my_statements.html", {"statements": statements})
+
+
+@object_permission("settlement.view_statement", Statement)
+def statement_detail(request: HttpRequest, statement: Statement) -> HttpResponse:
+    data = explain.figures(statement)
+    versions = Statement.objects.filter(
+        member_id=statement.member_id,
+        configuration_id=statement.configuration_id,
+        month=statement.month,
+    ).order_by("version")
+    return render(
+        request,
+        "billing/statement.html",
+        {
+            "statement": statement,
+            "data": data,
+            "versions": versions,
+            "lines": statement.lines.all(),
+            "can_contest": request.user.has_perm("settlement.contest_line", statement)
+            and statement.status == StatementStatus.CURRENT,
+            "disputes": Dispute.objects.filter(line__statement=statement),
+        },
+    )
+
+
+@object_permission("settlement.view_statement", Statement)
+def statement_pdf(request: HttpRequest, statement: Statement) -> HttpResponse:
+    content = pdf.statement_pdf(explain.figures(statement))
+    return attachment_response(
+        content, filename_stem=pdf_file_stem(statement), content_type="application/pdf"
+    )
+
+
+@object_permission("settlement.view_statement", Statement)
+def statement_csv(request: HttpRequest, statement: Statement) -> HttpResponse:
+    stem = f"hours-{statement.month:%Y-%m}-{statement.file_token}"
+    return attachment_response(
+        explain.hourly_csv(statement), filename_stem=stem, content_type="text/csv"
+    )
+
+
+@object_permission("members.view_member_details", Member)
+def year_statement(request: HttpRequest, member: Member, year: int) -> HttpResponse:
+    """A member's yearly statement: the current monthly amounts of `year` and their total."""
+    # Only what the viewer may see: a manager of one community never sees what another
+    # community pays a member they share (the API's rule, Statement.objects.visible_to).
+    visible = Statement.objects.visible_to(request.user, today=timezone.localdate())
+    statements = list(
+        visible.filter(member=member, status=StatementStatus.CURRENT, month__year=year)
+        .select_related("configuration__community")
+        .order_by("configuration_id", "month")
+    )
+    # Each monthly amount is already rounded to the cent on its statement: the year is
+    # their sum, so the yearly figure always matches the monthly documents.
+    total_eur = sum((s.amount_eur for s in statements), Decimal("0.00"))
+    provisional = any(s.provisional for s in statements)
+    wanted = request.GET.get("format")
+    if wanted == "csv":
+        out = io.StringIO()
+        writer = csv_writer(out)
+        writer.writerow(["month", "community", "amount_eur", "provisional"])
+        for s in statements:
+            writer.writerow(
+                [
+                    s.month.strftime("%Y-%m"),
+                    s.configuration.community.name,
+                    s.amount_eur,
+                    s.provisional,
+                ]
+            )
+        writer.writerow(["total", "", total_eur, provisional])
+        return attachment_response(
+            out.getvalue(), filename_stem=f"statement-{year}", content_type="text/csv"
+        )
+    if wanted == "pdf":
+        title = _("Yearly statement %(year)s: %(name)s") % {
+            "year": year,
+            "name": member.display_name,
+        }
+        rows: list[list[object]] = [[_("Month"), _("Community"), _("Amount [EUR]")]]
+        rows += [
+            [s.month.strftime("%m/%Y"), s.configuration.community.name, s.amount_eur]
+            for s in statements
+        ]
+        rows.append([_("Total for the year"), "", total_eur])
+        # A random token in the name, as for every document with personal data.
+        return attachment_response(
+            pdf.table_pdf(title, [(_("Monthly amounts"), rows)]),
+            filename_stem=f"statement-{year}-{secrets.token_hex(4)}",
+            content_type="application/pdf",
+        )
+    return render(
+        request,
+        "billing/year_statement.html",
+        {
+            "member": member,
+            "year": year,
+            "statements": statements,
+            "total_eur": total_eur,
+            "provisional": provisional,
+        },
+    )

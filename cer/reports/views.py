@@ -1,0 +1,43 @@
+"""The community report page: a period's energy and money, as a page or a CSV, XLSX or PDF file."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cer.communities.models import Community
+from cer.core.access import object_permission
+from cer.core.downloads import XLSX, attachment_response
+from cer.reports.builders import (
+    BadPeriod,
+    build_report,
+    parse_period,
+    report_csv,
+    report_pdf,
+    report_xlsx,
+)
+
+
+@object_permission("settlement.view_report", Community)
+def community_report(request: HttpRequest, community: Community) -> HttpResponse:
+    text = request.GET.get("period") or str(timezone.localdate().year)
+    try:
+        period = parse_period(text)
+    except BadPeriod:
+        raise Http404(_("Write the period as YYYY, YYYY-MM or YYYY-Qn.")) from None
+    report = build_report(community=community, period=period)
+    kind = request.GET.get("format", "html")
+    stem = f"report-{community.pk}-{period.label}"
+    if kind == "csv":
+        return attachment_response(report_csv(report), filename_stem=stem, content_type="text/csv")
+    if kind == "xlsx":
+        return attachment_response(report_xlsx(report), filename_stem=stem, content_type=XLSX)
+    if kind == "pdf":
+        return attachment_response(
+            report_pdf(report), filename_stem=stem, content_type="application/pdf"
+        )
+    return render(
+        request, "reports/community_report.html", {"report": report, "community": community}
+    )
