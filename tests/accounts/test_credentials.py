@@ -166,8 +166,6 @@ def test_reset_requests_are_limited_per_address(plain_member):
     for _attempt in range(5):
         Client(REMOTE_ADDR="192.0.2.77").post("/password-reset/", {"email": "x@example.org"})
 
-    response = Client(REMOTE_ADDR="192.0.2.77").post(
-        "/password-reset/", {"email": "x@example.org"}
-    )
+    response = Client(REMOTE_ADDR="192.0.2.77").post("/password-reset/", {"email": "x@example.org"})
 
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
