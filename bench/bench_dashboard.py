@@ -28,10 +28,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from benchdata import with_blind_indexes
+
+from cercalc import periods
+from cercalc.periods import ROME
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,7 +43,6 @@ PRODUCERS = 60
 MARKER = "bench_dashboard_marker"
 FISCAL_CODE = "09999990017"
 USERNAME = "bench-referente"
-ROME = ZoneInfo("Europe/Rome")
 
 
 def _production_environment() -> dict[str, str]:
@@ -79,10 +80,7 @@ def _ensure_database(url: str) -> None:
 
 
 def _hour_starts() -> list[dt.datetime]:
-    start = dt.datetime(YEAR, 1, 1, tzinfo=ROME).astimezone(dt.UTC)
-    end = dt.datetime(YEAR + 1, 1, 1, tzinfo=ROME).astimezone(dt.UTC)
-    hours = int((end - start).total_seconds()) // 3600
-    return [start + dt.timedelta(hours=h) for h in range(hours)]
+    return [dt.datetime.fromtimestamp(s, tz=dt.UTC) for s in periods.year(YEAR).hour_starts_s()]
 
 
 def _marker_community_id() -> int | None:

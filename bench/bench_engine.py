@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cercalc import buckets
+from cercalc import buckets, periods
 from cercalc.money import format_kwh, format_scaled
 from cercalc.params import CONSUMER_CATEGORIES
 from cercalc.settle import Configuration, Consumer, Plant, settle
@@ -32,8 +32,7 @@ CATEGORY_WEIGHTS = (0.85, 0.08, 0.03, 0.01, 0.02, 0.01)
 
 def year_hours(year: int) -> np.ndarray:
     """Return the UTC starts [s] of every hour of a Europe/Rome calendar year."""
-    start, end = buckets.local_year_bounds_utc_s(year)
-    return np.arange(start, end, buckets.HOUR_S, dtype=np.int64)
+    return periods.year(year).hour_starts_s()
 
 
 def make_community(n_plants: int, n_consumers: int, hours: np.ndarray, seed: int = 7) -> dict:

@@ -77,7 +77,7 @@ def _make_data(n_members: int, n_plants: int):
     from cer.members.models import Member, Membership
     from cer.metering.models import HourlyReading
     from cer.plants.models import ConnectionPoint, Plant
-    from cercalc import buckets
+    from cercalc import periods
 
     community, configuration = make_community(status="ACTIVE")
     town = Municipality.objects.get(pk="027038")
@@ -146,8 +146,7 @@ def _make_data(n_members: int, n_plants: int):
         now=NOW,
     )
 
-    start, end = buckets.local_year_bounds_utc_s(YEAR)
-    hours = np.arange(start, end, buckets.HOUR_S, dtype=np.int64)
+    hours = periods.year(YEAR).hour_starts_s()
     stamps = [
         dt.datetime.fromtimestamp(s, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S+00")
         for s in hours.tolist()

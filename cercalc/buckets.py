@@ -1,18 +1,18 @@
 """Time buckets: a bucket is [start, start + step), named by its UTC start [s since the epoch].
 
-Days, months and years are Europe/Rome calendar periods: their local midnights are built with
-zoneinfo and converted to UTC, then buckets are selected by their UTC start. Europe/Rome is a
-whole number of hours off UTC, so a local day holds 23, 24 or 25 hourly buckets (STYLE.md, Time).
+Days, months and years are Europe/Rome calendar periods (cercalc.periods): their local
+midnights are built with zoneinfo and converted to UTC, then buckets are selected by their UTC
+start. Europe/Rome is a whole number of hours off UTC, so a local day holds 23, 24 or 25 hourly
+buckets (STYLE.md, Time).
 """
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
 
 import numpy as np
 import numpy.typing as npt
 
-ROME = ZoneInfo("Europe/Rome")
-HOUR_S = 3600
+from cercalc import periods
+from cercalc.periods import HOUR_S, ROME
 
 
 class InstantError(ValueError):
@@ -60,7 +60,7 @@ def local_date_of(utc_s: int) -> date:
 
 def local_day_bounds_utc_s(day: date) -> tuple[int, int]:
     """Return the half-open UTC bounds [s] of a Europe/Rome calendar day."""
-    return local_midnight_utc_s(day), local_midnight_utc_s(day + timedelta(days=1))
+    return periods.day(day).utc_bounds_s()
 
 
 def buckets_in_local_day(day: date, step_s: int = HOUR_S) -> int:
@@ -73,17 +73,6 @@ def bucket_starts_of_local_day(day: date, step_s: int = HOUR_S) -> npt.NDArray[n
     """Return the UTC starts [s] of every bucket of a Europe/Rome day."""
     start, end = local_day_bounds_utc_s(day)
     return np.arange(start, end, step_s, dtype=np.int64)
-
-
-def local_month_bounds_utc_s(year: int, month: int) -> tuple[int, int]:
-    """Return the half-open UTC bounds [s] of a Europe/Rome calendar month."""
-    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return local_midnight_utc_s(date(year, month, 1)), local_midnight_utc_s(following)
-
-
-def local_year_bounds_utc_s(year: int) -> tuple[int, int]:
-    """Return the half-open UTC bounds [s] of a Europe/Rome calendar year."""
-    return local_midnight_utc_s(date(year, 1, 1)), local_midnight_utc_s(date(year + 1, 1, 1))
 
 
 def local_years_spanned(first_utc_s: int, last_utc_s: int) -> list[int]:

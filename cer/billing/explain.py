@@ -10,7 +10,6 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
@@ -19,8 +18,7 @@ from cer.core.safe_export import csv_writer
 from cer.distribution.models import DistributionBasis
 from cer.settlement.models import RunMember, SettlementHour
 from cercalc.money import format_kwh, round_half_up
-
-ROME = ZoneInfo("Europe/Rome")
+from cercalc.periods import ROME
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from django.urls import register_converter
 
-# The calendar years the platform accepts in paths and query strings (the CER incentive
-# schemes start in 2020; 2100 leaves room for every plant's 20-year incentive period).
-FIRST_YEAR = 2000
-LAST_YEAR = 2100
+# The calendar years the platform accepts in paths and query strings are those a period's
+# text may name.
+from cercalc.periods import FIRST_YEAR, LAST_YEAR
 
 
 def is_sane_year(year: int) -> bool:

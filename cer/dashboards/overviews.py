@@ -18,15 +18,15 @@ from django.utils import timezone
 
 from cer.communities.models import Community
 from cer.core.access import object_permission
-from cer.dashboards.periods import Period, month_of, parse_period
 from cer.dashboards.queries import configuration_hourly_wh, latest_reading_at
-from cer.dashboards.views import period_context, point_readings_context
+from cer.dashboards.views import period_context, period_from_query, point_readings_context
 from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Membership
 from cer.metering.services import latest_year_with_readings
 from cer.plants import eligibility, services
 from cer.plants.models import ConnectionPoint, Plant
 from cer.plants.visibility import plant_rows
+from cercalc import periods
 
 
 @object_permission("communities.view_community", Community)
@@ -55,7 +55,7 @@ def community_detail(request: HttpRequest, community: Community) -> HttpResponse
     year = latest_year_with_readings(point_ids)
     chart = None
     if year is not None:
-        period = Period(year)
+        period = periods.year(year)
         # One winning source per point and hour, as on the dashboards.
         injected_wh, withdrawn_wh, _ = configuration_hourly_wh(point_ids=point_ids, period=period)
         chart = {
@@ -121,10 +121,10 @@ def plant_detail(request: HttpRequest, plant: Plant) -> HttpResponse:
         "can_see_readings": request.user.has_perm("plants.view_point_readings", point),
     }
     if context["can_see_readings"]:
-        period = parse_period(request.GET.get("period"))
+        period = period_from_query(request.GET.get("period"))
         if period is None:
             newest = latest_reading_at([point.pk])
-            period = month_of(min(newest, now) if newest else now)
+            period = periods.month_of(min(newest, now) if newest else now)
         context.update(period_context(period, now=now))
         context.update(point_readings_context(point, period=period, now=now))
     return render(request, "dashboards/plant_detail.html", context)

@@ -15,10 +15,10 @@ import numpy as np
 import numpy.typing as npt
 from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Sum, Value, When
 
-from cer.dashboards.periods import HOUR_S, Period
 from cer.dashboards.series import Wh
 from cer.metering import precedence
 from cer.metering.models import HourlyReading
+from cercalc.periods import HOUR_S, Period
 
 # Fixed numbering of the sources in PointSeries.source_index (not their precedence).
 SOURCE_CODES: precedence.SourceOrder = precedence.DEFAULT_ORDER
@@ -55,7 +55,7 @@ def configuration_hourly_wh(*, point_ids: Sequence[int], period: Period) -> tupl
     """
     start, end = period.utc_bounds()
     first_s = int(start.timestamp())
-    hours = period.hour_count()
+    hours = period.hours
     injected = np.zeros(hours, dtype=np.int64)
     withdrawn = np.zeros(hours, dtype=np.int64)
     rows = list(
@@ -159,7 +159,7 @@ def point_series(*, point_ids: Sequence[int], period: Period) -> dict[int, Point
     the point's community order wins (cer.metering.precedence).
     """
     start, end = period.utc_bounds()
-    hours = period.hour_count()
+    hours = period.hours
     ids = list(point_ids)
     injected = np.zeros((len(ids), hours), dtype=np.int64)
     withdrawn = np.zeros((len(ids), hours), dtype=np.int64)

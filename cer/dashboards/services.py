@@ -24,12 +24,12 @@ from django.utils.connection import ConnectionProxy
 from cer.communities.models import Community
 from cer.dashboards import queries, series
 from cer.dashboards.models import ReadingsVersion, SeriesSnapshot
-from cer.dashboards.periods import HOUR_S, Period, bucket_starts, month_of
 from cer.incentives.parameters import parameters_with_overrides
 from cer.members.models import Membership
 from cer.plants.models import ConnectionPoint, Plant
-from cercalc import sharing
+from cercalc import periods, sharing
 from cercalc.distribution import active_hours_mask, consumer_shares_wh
+from cercalc.periods import HOUR_S, Period
 
 # Each process's own memory: entries are versioned, and shared through snapshots.
 cache = ConnectionProxy(caches, "local")
@@ -158,17 +158,17 @@ def member_series(
             "pk", "holder_id", "configuration__community_id"
         )
     )
-    periods: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
+    spans: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
     for member_id, community_id, valid_from, valid_to in Membership.objects.filter(
         member_id__in={holder for _, holder, _ in points},
         community_id__in={community for _, _, community in points},
     ).values_list("member_id", "community_id", "valid_from", "valid_to"):
-        periods.setdefault((member_id, community_id), []).append((valid_from, valid_to))
+        spans.setdefault((member_id, community_id), []).append((valid_from, valid_to))
     injected: dict[int, np.ndarray] = {}
     withdrawn: dict[int, np.ndarray] = {}
     for point_id, holder_id, community_id in points:
         active = active_hours_mask(
-            hour_start_utc_s=hour_starts, periods=periods.get((holder_id, community_id), [])
+            hour_start_utc_s=hour_starts, periods=spans.get((holder_id, community_id), [])
         )
         injected[point_id] = by_point[point_id].injected_wh * active
         withdrawn[point_id] = by_point[point_id].withdrawn_wh * active
@@ -176,7 +176,7 @@ def member_series(
 
 
 def _compute(community: Community, period: Period) -> CommunityPeriodData:
-    hours = period.hour_count()
+    hours = period.hours
     injected = np.zeros(hours, dtype=np.int64)
     withdrawn = np.zeros(hours, dtype=np.int64)
     shared = np.zeros(hours, dtype=np.int64)
@@ -275,7 +275,7 @@ def default_period(*, community: Community, now: dt.datetime, version: int | Non
         newest = queries.latest_reading_at(point_ids) if point_ids else None
         latest = newest or now
         cache.set(key, latest, CACHE_SECONDS)
-    return month_of(min(latest, now))
+    return periods.month_of(min(latest, now))
 
 
 def expected_hours(period: Period, *, now: dt.datetime) -> int:
@@ -377,7 +377,7 @@ class Bucketed:
 
 def bucketed(data: CommunityPeriodData, *, by: str) -> Bucketed:
     """Sum the hourly series per Europe/Rome day or month."""
-    starts = bucket_starts(data.period, by=by)
+    starts = data.period.hour_offsets(by=by)
     return Bucketed(
         label_starts_s=data.hour_starts_s[starts],
         injected_wh=series.sum_by_buckets(data.injected_wh, starts),

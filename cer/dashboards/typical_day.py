@@ -7,10 +7,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from cer.dashboards.periods import HOUR_S, Period
 from cer.dashboards.services import CommunityPeriodData
 from cer.metering.profiles import point_profiles
 from cer.plants.models import ConnectionPoint
+from cercalc.periods import HOUR_S, Period
 from cercalc.profiles import AverageDay, DayType, Profiles, compute_profiles
 
 
@@ -54,11 +54,13 @@ def typical_day_chart(profiles: Profiles, *, year: int, month: int) -> dict[str,
 
 def typical_day_context(point: ConnectionPoint, *, period: Period) -> dict[str, Any]:
     """Context of the point page's "typical day" section: a month's chart, or why there is none."""
-    if period.month is None:
+    if not period.is_month:
         return {"typical_day": None, "typical_day_needs_month": True}
     profiles = point_profiles(point=point, period=period)
     return {
-        "typical_day": typical_day_chart(profiles, year=period.year, month=period.month),
+        "typical_day": typical_day_chart(
+            profiles, year=period.start.year, month=period.start.month
+        ),
         "typical_day_needs_month": False,
         "typical_day_of_point": True,
     }
@@ -71,7 +73,7 @@ def community_typical_day_context(data: CommunityPeriodData, *, now: dt.datetime
     hour, and estimated readings count like the others (as in the community's totals).
     """
     period = data.period
-    if period.month is None:
+    if not period.is_month:
         return {"typical_day": None, "typical_day_needs_month": True}
     profiles = compute_profiles(
         hour_starts_s=data.hour_starts_s,
@@ -80,6 +82,8 @@ def community_typical_day_context(data: CommunityPeriodData, *, now: dt.datetime
         present=data.hour_starts_s + HOUR_S <= int(now.timestamp()),
     )
     return {
-        "typical_day": typical_day_chart(profiles, year=period.year, month=period.month),
+        "typical_day": typical_day_chart(
+            profiles, year=period.start.year, month=period.start.month
+        ),
         "typical_day_needs_month": False,
     }

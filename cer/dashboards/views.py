@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from cer.communities.models import Community
 from cer.core.access import login_only, object_permission
 from cer.dashboards import charts, queries, services
-from cer.dashboards.periods import ROME, Period, month_of, parse_period
 from cer.dashboards.series import ratio_pct
 from cer.dashboards.typical_day import community_typical_day_context, typical_day_context
 from cer.members.models import Member, Membership
@@ -28,6 +27,8 @@ from cer.metering import precedence
 from cer.metering.models import ReadingSource
 from cer.plants.models import ConnectionPoint, Plant
 from cer.plants.visibility import plant_rows
+from cercalc import periods
+from cercalc.periods import ROME, Period
 
 # Each process's own memory: entries are versioned, and shared through snapshots.
 cache = ConnectionProxy(caches, "local")
@@ -36,15 +37,28 @@ MAX_GAPS_LISTED = 30
 MAX_POINTS_LISTED = 20
 
 
+def period_from_query(text: str | None) -> Period | None:
+    """Read the `period` query parameter, a year or a month; None for anything else.
+
+    The dashboards show years and months only: a quarter falls back to the default period,
+    as any other text does.
+    """
+    try:
+        period = periods.parse(text or "")
+    except ValueError:
+        return None
+    return period if period.is_year or period.is_month else None
+
+
 def _period_options(selected: Period, *, now: dt.datetime) -> list[dict[str, Any]]:
     """Years and their months for the selector, newest year first."""
     this_year = now.astimezone(ROME).year
-    first = min(selected.year, this_year) - 2
+    first = min(selected.start.year, this_year) - 2
     options: list[dict[str, Any]] = []
-    for year in range(max(this_year, selected.year), first - 1, -1):
+    for year in range(max(this_year, selected.start.year), first - 1, -1):
         options.append({"key": f"{year:04d}", "label": _("Whole year %(year)s") % {"year": year}})
         for month in range(12, 0, -1):
-            period = Period(year, month)
+            period = periods.month(year, month)
             options.append({"key": period.key, "label": period.local_start().date()})
     return options
 
@@ -140,7 +154,7 @@ def _community_body_context(
 def community_dashboard(request: HttpRequest, community: Community) -> HttpResponse:
     now = timezone.now()
     version = services.readings_version(community.pk)
-    period = parse_period(request.GET.get("period")) or services.default_period(
+    period = period_from_query(request.GET.get("period")) or services.default_period(
         community=community, now=now, version=version
     )
     manager = request.user.has_perm("communities.manage_community", community)
@@ -211,10 +225,10 @@ def _source_counts(point_series: queries.PointSeries) -> list[dict[str, Any]]:
 @object_permission("plants.view_point_readings", ConnectionPoint)
 def point_dashboard(request: HttpRequest, point: ConnectionPoint) -> HttpResponse:
     now = timezone.now()
-    period = parse_period(request.GET.get("period"))
+    period = period_from_query(request.GET.get("period"))
     if period is None:
         newest = queries.latest_reading_at([point.pk])
-        period = month_of(min(newest, now) if newest else now)
+        period = periods.month_of(min(newest, now) if newest else now)
     context = {
         "point": point,
         "community": point.configuration.community,
@@ -287,7 +301,7 @@ def member_portal(request: HttpRequest) -> HttpResponse:
     chosen = request.GET.get("community", "")
     membership = next((m for m in memberships if str(m.community_id) == chosen), memberships[0])
     community = membership.community
-    period = parse_period(request.GET.get("period")) or services.default_period(
+    period = period_from_query(request.GET.get("period")) or services.default_period(
         community=community, now=now
     )
     points = list(

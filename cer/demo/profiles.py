@@ -18,18 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pvlib
 
+from cercalc import periods
+from cercalc.periods import ROME
 from cercalc.profiles import easter_sunday, italian_public_holidays
-
-ROME = ZoneInfo("Europe/Rome")
 
 # The demo site: Spinea (VE), a few metres above sea level.
 SITE_LATITUDE_DEG = 45.49
@@ -143,8 +142,7 @@ def hour_starts_utc(year: int) -> np.ndarray:
 @lru_cache(maxsize=4)
 def local_calendar(year: int) -> LocalCalendar:
     """Return the :class:`LocalCalendar` of ``year``; arrays are read-only and shared."""
-    start_at = datetime(year, 1, 1, tzinfo=ROME).astimezone(UTC)
-    end_at = datetime(year + 1, 1, 1, tzinfo=ROME).astimezone(UTC)
+    start_at, end_at = periods.year(year).utc_bounds()
     size = int((end_at - start_at) // timedelta(hours=1))
     starts = pd.date_range(start_at, periods=size, freq="h")
     local = starts.tz_convert(ROME)

@@ -348,11 +348,4 @@ def enterprise_total(distribution: Distribution) -> Decimal:
     return distribution.enterprise_eur
 
 
-def other_pots_total(distribution: Distribution) -> Decimal:
-    """Return the pots of a distribution that are not social [EUR]."""
-    return sum(
-        (Decimal(pot["amount_eur"]) for pot in distribution.pots if not pot["social"]), Decimal(0)
-    )
-
-
 BASIS_LABELS = dict(DistributionBasis.choices)

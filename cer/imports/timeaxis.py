@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-ROME = ZoneInfo("Europe/Rome")
+from cercalc import periods
+from cercalc.periods import ROME
+
 UTC = dt.UTC
 
 UNIQUE = 0
@@ -42,11 +43,8 @@ class LocalDay:
 @lru_cache(maxsize=4096)
 def local_day(day: dt.date) -> LocalDay:
     """Return the UTC bounds of the Europe/Rome day `day`."""
-    start = dt.datetime(day.year, day.month, day.day, tzinfo=ROME)
-    following = day + dt.timedelta(days=1)
-    end = dt.datetime(following.year, following.month, following.day, tzinfo=ROME)
-    start_s = int(start.timestamp())
-    return LocalDay(day=day, midnight_utc_s=start_s, minutes=(int(end.timestamp()) - start_s) // 60)
+    start_s, end_s = periods.day(day).utc_bounds_s()
+    return LocalDay(day=day, midnight_utc_s=start_s, minutes=(end_s - start_s) // 60)
 
 
 @lru_cache(maxsize=1024)

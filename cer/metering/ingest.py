@@ -30,7 +30,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from cercalc.periods import ROME
 
 # The payload formats; the values equal the codes of metering.models.DeviceKind.
 OWN_JSON = "OWN_JSON"
@@ -52,7 +53,6 @@ POWER_TOLERANCE = Decimal("1.1")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _ONE_US = dt.timedelta(microseconds=1)
 _HOUR_US = dt.timedelta(hours=1) // _ONE_US
-_ROME = ZoneInfo("Europe/Rome")
 
 _TOPIC_PATTERN = re.compile(
     r"^cer/(?P<configuration>[1-9][0-9]{0,17})/(?P<pod>IT[0-9]{3}E[0-9]{8})"
@@ -700,8 +700,8 @@ def _within(moment: dt.datetime, field: str, window: _Window) -> dt.datetime:
     if window.registered_at is not None:
         # The whole day of registration counts: an installer often registers the device
         # after mounting it, and its first readings may precede the account by hours.
-        day = window.registered_at.astimezone(_ROME).date()
-        if moment < dt.datetime.combine(day, dt.time(), tzinfo=_ROME):
+        day = window.registered_at.astimezone(ROME).date()
+        if moment < dt.datetime.combine(day, dt.time(), tzinfo=ROME):
             raise Rejection(
                 field,
                 f"{_iso(moment)} is before the device was registered ({day.isoformat()}); "

@@ -16,10 +16,11 @@ from django.db import transaction
 
 from cer.audit.services import record
 from cer.dashboards import queries
-from cer.dashboards.periods import Period
 from cer.dashboards.services import bump_readings_version
 from cer.metering.models import HourlyReading, ReadingQuality, ReadingSource
 from cer.plants.models import ConnectionPoint
+from cercalc import periods
+from cercalc.periods import Period
 from cercalc.profiles import Profiles, compute_profiles, estimate_missing
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def estimate_gaps(
     hour with any reading is never estimated, and the default source order ranks EST last, so
     a real reading arriving later wins.
     """
-    year = month.year_period()
+    year = periods.year(month.start.year)
     year_series = queries.point_series(point_ids=[p.pk for p in points], period=year)
     year_starts = year.hour_starts_s()
     month_start_s = int(month.utc_bounds()[0].timestamp())

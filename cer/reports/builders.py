@@ -1,15 +1,14 @@
 """The referente's community report: incentives, valorisation, GSE fees, pots, shares, balance.
 
-One report per period (a month, a quarter or a year) and configuration, built from the latest
-settlement run of each month and its distribution; written as rows once and rendered as a
-page, CSV, XLSX (openpyxl) or PDF (reportlab) from those same rows.
+One report per period (a month, a quarter or a year: cercalc.periods) and configuration, built
+from the latest settlement run of each month and its distribution; written as rows once and
+rendered as a page, CSV, XLSX (openpyxl) or PDF (reportlab) from those same rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,59 +19,11 @@ from openpyxl.styles import Font
 
 from cer.billing.pdf import table_pdf
 from cer.communities.models import Community
-from cer.core.converters import is_sane_year
 from cer.core.safe_export import csv_writer, safe_row
 from cer.distribution.models import Distribution
 from cer.settlement.models import GseAmount, GseAmountKind, SettlementRun
 from cercalc.money import format_kwh
-
-_PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})|-Q([1-4]))?$")
-
-
-class BadPeriod(ValueError):
-    """A period that is not YYYY, YYYY-MM or YYYY-Qn."""
-
-
-@dataclass(frozen=True)
-class Period:
-    label: str
-    start: dt.date
-    end: dt.date
-
-    @property
-    def months(self) -> list[dt.date]:
-        months, day = [], self.start
-        while day < self.end:
-            months.append(day)
-            day = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-        return months
-
-
-def parse_period(text: str) -> Period:
-    """Parse "2025", "2025-06" or "2025-Q2" into a half-open range of months.
-
-    Raises BadPeriod for anything else, a year outside 2000-2100 included.
-    """
-    match = _PERIOD.match(text.strip())
-    if not match:
-        raise BadPeriod(text)
-    year = int(match.group(1))
-    if not is_sane_year(year):
-        # Year 0 or 9999-12 would fail later, building a date Python cannot hold.
-        raise BadPeriod(text)
-    if match.group(2):
-        month = int(match.group(2))
-        if not 1 <= month <= 12:
-            raise BadPeriod(text)
-        start = dt.date(year, month, 1)
-        end = dt.date(year + (month == 12), month % 12 + 1, 1)
-    elif match.group(3):
-        quarter = int(match.group(3))
-        start = dt.date(year, 3 * quarter - 2, 1)
-        end = dt.date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)
-    else:
-        start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
-    return Period(label=text.strip(), start=start, end=end)
+from cercalc.periods import Period
 
 
 @dataclass(frozen=True)
@@ -97,9 +48,9 @@ def build_report(*, community: Community, period: Period) -> Report:
     """Collect the period's figures for every configuration of the community."""
     runs: list[SettlementRun] = []
     for configuration in community.configurations.all():
-        for month in period.months:
+        for month in period.months():
             run = (
-                SettlementRun.objects.filter(configuration=configuration, month=month)
+                SettlementRun.objects.filter(configuration=configuration, month=month.start)
                 .order_by("-version")
                 .first()
             )
@@ -220,6 +171,6 @@ def report_xlsx(report: Report) -> bytes:
 def report_pdf(report: Report) -> bytes:
     title = _("%(community)s — report %(period)s") % {
         "community": report.community.name,
-        "period": report.period.label,
+        "period": report.period.key,
     }
     return table_pdf(title, report.sections())

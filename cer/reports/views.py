@@ -10,26 +10,20 @@ from django.utils.translation import gettext as _
 from cer.communities.models import Community
 from cer.core.access import object_permission
 from cer.core.downloads import XLSX, attachment_response
-from cer.reports.builders import (
-    BadPeriod,
-    build_report,
-    parse_period,
-    report_csv,
-    report_pdf,
-    report_xlsx,
-)
+from cer.reports.builders import build_report, report_csv, report_pdf, report_xlsx
+from cercalc import periods
 
 
 @object_permission("settlement.view_report", Community)
 def community_report(request: HttpRequest, community: Community) -> HttpResponse:
     text = request.GET.get("period") or str(timezone.localdate().year)
     try:
-        period = parse_period(text)
-    except BadPeriod:
+        period = periods.parse(text)
+    except ValueError:
         raise Http404(_("Write the period as YYYY, YYYY-MM or YYYY-Qn.")) from None
     report = build_report(community=community, period=period)
     kind = request.GET.get("format", "html")
-    stem = f"report-{community.pk}-{period.label}"
+    stem = f"report-{community.pk}-{period.key}"
     if kind == "csv":
         return attachment_response(report_csv(report), filename_stem=stem, content_type="text/csv")
     if kind == "xlsx":

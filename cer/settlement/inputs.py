@@ -99,12 +99,6 @@ class Inputs:
         return digest.hexdigest()
 
 
-def month_hours(month: dt.date) -> np.ndarray:
-    """Return the UTC starts [s] of every hour of a Europe/Rome calendar month."""
-    start, end = buckets.local_month_bounds_utc_s(month.year, month.month)
-    return np.arange(start, end, buckets.HOUR_S, dtype=np.int64)
-
-
 def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
     """Read points, memberships, readings, plants, prices and parameters for the hours."""
     first_day = buckets.local_date_of(int(hours[0]))

@@ -1,47 +1,39 @@
-"""Settlement workflows: settle a month (versions, idempotency), jobs, finalising, the year.
+"""Settlement runs: settle a month (versions, idempotency) and make a run final.
 
 The arithmetic is the engine's (cercalc.settle); this module loads its inputs (inputs.py),
 stores its results in bulk and keeps the history: the same inputs give back the same run,
 different inputs give a new version that lists what changed, and a final run never changes.
+Running a settlement in the background is jobs.py; the roll-up of a year is year.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from cer.audit.services import record
 from cer.communities.models import Configuration
 from cer.distribution.models import MissingDataPolicy
-from cer.distribution.services import enterprise_total, other_pots_total, policy_on
-from cer.settlement.inputs import Inputs, engine_configuration, load_inputs, month_hours
+from cer.distribution.services import policy_on
+from cer.settlement.inputs import Inputs, engine_configuration, load_inputs
 from cer.settlement.models import (
-    ACTIVE_JOB_STATUSES,
-    JobStatus,
     RunMember,
     RunPlant,
     RunStatus,
     SettlementHour,
-    SettlementJob,
     SettlementRun,
     pack_series,
 )
-from cercalc import buckets
+from cercalc import periods
 from cercalc import settle as engine
 from cercalc.distribution import consumer_shares_wh
 from cercalc.money import round_eur
-
-logger = logging.getLogger(__name__)
 
 
 class SettlementError(Exception):
@@ -61,10 +53,6 @@ class IncompleteData(SettlementError):
         self.unpriced_hours = unpriced_hours
 
 
-class RunAlreadyInProgress(SettlementError):
-    """Another settlement of the same configuration and month is queued or running."""
-
-
 class RunAlreadyFinal(SettlementError):
     """The run is final already."""
 
@@ -79,16 +67,6 @@ class MonthOutcome:
     created: bool
 
 
-def first_of_month(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def parse_month(text: str) -> dt.date:
-    """Parse "YYYY-MM" into the first day of that month. Raises ValueError."""
-    year, month = text.split("-")
-    return dt.date(int(year), int(month), 1)
-
-
 def compute_month(
     *, configuration: Configuration, month: dt.date, now: dt.datetime, actor: Any = None
 ) -> MonthOutcome:
@@ -100,9 +78,9 @@ def compute_month(
     Raises IncompleteData (gaps and a policy that refuses them) and SettlementError (inputs
     the engine refuses).
     """
-    month = first_of_month(month)
-    hours = month_hours(month)
-    inputs = load_inputs(configuration=configuration, hours=hours)
+    period = periods.month_of(month)
+    month = period.start
+    inputs = load_inputs(configuration=configuration, hours=period.hour_starts_s())
     inputs_hash = inputs.inputs_hash()
     with transaction.atomic():
         Configuration.objects.select_for_update().filter(pk=configuration.pk).first()
@@ -117,7 +95,7 @@ def compute_month(
         policy = policy_on(configuration.community_id, month)
         if incomplete and policy is not None and policy.missing_data == MissingDataPolicy.REFUSE:
             raise IncompleteData(inputs.gaps, inputs.unpriced_hours)
-        result = _settle(inputs)
+        result = settle_inputs(inputs)
         run = _store(inputs, result, configuration, month, latest, inputs_hash, now, actor)
         record(
             actor=actor,
@@ -130,7 +108,11 @@ def compute_month(
     return MonthOutcome(run=run, created=True)
 
 
-def _settle(inputs: Inputs) -> engine.SettlementResult:
+def settle_inputs(inputs: Inputs) -> engine.SettlementResult:
+    """Run the engine (cercalc.settle) on loaded inputs, for a month or a whole year.
+
+    Raises SettlementError when no point takes part or the engine refuses the inputs.
+    """
     if not inputs.points:
         raise SettlementError("no connection point of a member in this period")
     try:
@@ -351,182 +333,3 @@ def finalise_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Settlem
             changes={"version": locked.version, "inputs_hash": locked.inputs_hash},
         )
     return locked
-
-
-# Jobs -----------------------------------------------------------------------------------
-
-
-def request_run(
-    *, configuration: Configuration, month: dt.date, actor: Any, now: dt.datetime
-) -> SettlementJob:
-    """Queue a settlement of the month; in the embedded setup start it after commit.
-
-    Raises RunAlreadyInProgress when another job for the same month is queued or running
-    (a partial unique constraint in the database).
-    """
-    try:
-        with transaction.atomic():
-            job = SettlementJob.objects.create(
-                configuration=configuration,
-                month=first_of_month(month),
-                requested_at=now,
-                requested_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )
-            record(
-                actor=actor,
-                code="settlement.job.requested",
-                now=now,
-                target=job,
-                community=configuration.community,
-                changes={"month": job.month.isoformat()},
-            )
-    except IntegrityError as error:
-        raise RunAlreadyInProgress(f"{configuration} {month:%Y-%m}") from error
-    if getattr(settings, "SETTLEMENT_JOBS_IN_PROCESS", True):
-        transaction.on_commit(lambda: _start_thread(job.pk))
-    return job
-
-
-def _start_thread(job_id: int) -> None:
-    def work() -> None:
-        try:
-            execute_job(job_id=job_id, now=timezone.now())
-        finally:
-            close_old_connections()
-
-    threading.Thread(target=work, name=f"settlement-job-{job_id}", daemon=True).start()
-
-
-def claim_next_job(*, now: dt.datetime) -> SettlementJob | None:
-    """Mark the oldest queued job as running and return it (None when nothing is queued)."""
-    for job_id in (
-        SettlementJob.objects.filter(status=JobStatus.QUEUED)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:10]
-    ):
-        claimed = SettlementJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.RUNNING, started_at=now
-        )
-        if claimed:
-            return SettlementJob.objects.get(pk=job_id)
-    return None
-
-
-def execute_job(*, job_id: int, now: dt.datetime) -> SettlementJob:
-    """Run a queued (or claimed) job to the end, recording its run or its error."""
-    SettlementJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=now
-    )
-    job = SettlementJob.objects.select_related("configuration__community").get(pk=job_id)
-    if job.status != JobStatus.RUNNING:
-        return job
-    try:
-        outcome = compute_month(
-            configuration=job.configuration, month=job.month, now=now, actor=job.requested_by
-        )
-    except SettlementError as error:
-        job.status, job.error = JobStatus.FAILED, str(error)
-        job.finished_at = now
-        job.save(update_fields=["status", "error", "finished_at"])
-        logger.info("settlement job %s failed: %s", job.pk, error)
-        return job
-    except Exception as error:
-        job.status, job.error = JobStatus.FAILED, f"unexpected error: {error!r}"
-        job.finished_at = now
-        job.save(update_fields=["status", "error", "finished_at"])
-        logger.exception("settlement job %s failed", job.pk)
-        return job
-    job.status, job.run, job.created_new_version = JobStatus.DONE, outcome.run, outcome.created
-    job.finished_at = timezone.now() if now is None else now
-    job.save(update_fields=["status", "run", "created_new_version", "finished_at"])
-    return job
-
-
-def active_job(configuration: Configuration, month: dt.date) -> SettlementJob | None:
-    return SettlementJob.objects.filter(
-        configuration=configuration, month=first_of_month(month), status__in=ACTIVE_JOB_STATUSES
-    ).first()
-
-
-# Year ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class YearSummary:
-    year: int
-    runs: list[SettlementRun]
-    missing_months: list[dt.date]
-    injected_wh: int
-    withdrawn_wh: int
-    shared_wh: int
-    incentive_eur: Decimal
-    valorisation_eur: Decimal
-    monthly_excess_eur: Decimal
-    year_excess_eur: Decimal | None
-    year_warnings: list[str]
-    enterprise_eur: Decimal
-    enterprise_ceiling_eur: Decimal | None
-
-    @property
-    def enterprises_above_ceiling(self) -> bool:
-        return self.enterprise_ceiling_eur is not None and (
-            self.enterprise_eur > self.enterprise_ceiling_eur
-        )
-
-
-def year_summary(*, configuration: Configuration, year: int) -> YearSummary:
-    """Roll up the latest run of each month and apply the 55 %/45 % rule over the year.
-
-    The year's excess is the engine's, settled over the whole Europe/Rome calendar year
-    (REGULATION.md §5: GSE checks the rule yearly); the monthly figures only indicate it.
-    Enterprises may receive at most amounts - excess - pots that are not social
-    (docs/algorithms/distribution.md).
-    """
-    runs: list[SettlementRun] = []
-    missing: list[dt.date] = []
-    for month_number in range(1, 13):
-        month = dt.date(year, month_number, 1)
-        run = (
-            SettlementRun.objects.filter(configuration=configuration, month=month)
-            .order_by("-version")
-            .first()
-        )
-        if run is None:
-            missing.append(month)
-        else:
-            runs.append(run)
-    excess: Decimal | None = None
-    warnings: list[str] = []
-    if runs:
-        start, end = buckets.local_year_bounds_utc_s(year)
-        hours = np.arange(start, end, buckets.HOUR_S, dtype=np.int64)
-        try:
-            result = _settle(load_inputs(configuration=configuration, hours=hours))
-            excess = result.excess_eur
-            warnings = list(result.warnings)
-        except SettlementError as error:
-            warnings = [str(error)]
-    enterprise = Decimal(0)
-    ceiling: Decimal | None = None
-    distributions = [getattr(run, "distribution", None) for run in runs]
-    distributed = [d for d in distributions if d is not None]
-    if distributed and excess is not None:
-        amount = sum((d.amount_eur for d in distributed), Decimal(0))
-        enterprise = sum((enterprise_total(d) for d in distributed), Decimal(0))
-        others = sum((other_pots_total(d) for d in distributed), Decimal(0))
-        ceiling = max(Decimal(0), amount - excess - others)
-    return YearSummary(
-        year=year,
-        runs=runs,
-        missing_months=missing,
-        injected_wh=sum(r.injected_wh for r in runs),
-        withdrawn_wh=sum(r.withdrawn_wh for r in runs),
-        shared_wh=sum(r.shared_wh for r in runs),
-        incentive_eur=sum((r.incentive_eur for r in runs), Decimal(0)),
-        valorisation_eur=sum((r.valorisation_eur for r in runs), Decimal(0)),
-        monthly_excess_eur=sum((r.excess_eur for r in runs), Decimal(0)),
-        year_excess_eur=excess,
-        year_warnings=warnings,
-        enterprise_eur=enterprise,
-        enterprise_ceiling_eur=ceiling,
-    )

@@ -19,14 +19,10 @@ from cer.distribution import services as distribution_services
 from cer.distribution.models import Distribution
 from cer.settlement import reconciliation
 from cer.settlement.forms import GseFileForm, RunRequestForm
+from cer.settlement.jobs import RunAlreadyInProgress, request_run
 from cer.settlement.models import SettlementJob, SettlementRun
-from cer.settlement.services import (
-    RunAlreadyInProgress,
-    SettlementError,
-    finalise_run,
-    request_run,
-    year_summary,
-)
+from cer.settlement.services import SettlementError, finalise_run
+from cer.settlement.year import year_summary
 
 # Runs -----------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from cercalc import buckets
+from cercalc import buckets, periods
 
 
 @pytest.mark.parametrize(
@@ -47,8 +47,8 @@ def test_a_naive_timestamp_is_refused():
 
 
 def test_a_month_and_a_year_are_local_calendar_periods():
-    start, end = buckets.local_month_bounds_utc_s(2024, 3)
-    year_start, year_end = buckets.local_year_bounds_utc_s(2024)
+    start, end = periods.month(2024, 3).utc_bounds_s()
+    year_start, year_end = periods.year(2024).utc_bounds_s()
 
     assert (end - start) // 3600 == 31 * 24 - 1
     assert (year_end - year_start) // 3600 == 8784

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from cercalc import buckets
+from cercalc import buckets, periods
 from cercalc.distribution import (
     CONTRIBUTION,
     CORRECT,
@@ -234,8 +234,7 @@ def test_shared_energy_above_withdrawals_is_refused():
 
 
 def test_a_member_who_joins_on_the_fifteenth_is_active_from_local_midnight_of_that_day():
-    start, end = buckets.local_month_bounds_utc_s(2025, 3)
-    hours = np.arange(start, end, 3600, dtype=np.int64)
+    hours = periods.month(2025, 3).hour_starts_s()
 
     mask = active_hours_mask(hour_start_utc_s=hours, periods=[(date(2025, 3, 15), None)])
 
@@ -245,8 +244,7 @@ def test_a_member_who_joins_on_the_fifteenth_is_active_from_local_midnight_of_th
 
 
 def test_a_membership_ending_in_october_counts_the_repeated_hour():
-    start, end = buckets.local_month_bounds_utc_s(2025, 10)
-    hours = np.arange(start, end, 3600, dtype=np.int64)
+    hours = periods.month(2025, 10).hour_starts_s()
 
     mask = active_hours_mask(
         hour_start_utc_s=hours, periods=[(date(2025, 10, 26), date(2025, 10, 27))]

@@ -66,7 +66,7 @@ import datetime as dt, threading
 from django.utils import timezone
 from cer.communities.models import Configuration
 from cer.settlement.models import SettlementJob
-from cer.settlement.services import request_run
+from cer.settlement.jobs import request_run
 
 configuration = Configuration.objects.get(pk=int(os.environ["CONFIGURATION"]))
 for month in (dt.date(2025, 6, 1), dt.date(2025, 7, 1)):

@@ -17,12 +17,12 @@ from django.db import transaction
 from cer.billing.explain import figures
 from cer.billing.models import Statement, StatementStatus
 from cer.dashboards import services
-from cer.dashboards.periods import Period
 from cer.demo.loader import load_demo
 from cer.distribution.services import distribute_run, set_policy
 from cer.plants.models import ConnectionPoint
 from cer.settlement.models import RunMember
 from cer.settlement.services import compute_month
+from cercalc import periods
 from cercalc.money import parse_kwh
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -59,7 +59,7 @@ def test_dashboard_shared_energy_equals_the_settled_months(demo_year, month):
     community, runs = demo_year
 
     data = services.community_period_data(
-        community=community, period=Period(month.year, month.month), now=NOW
+        community=community, period=periods.month(month.year, month.month), now=NOW
     )
 
     assert int(data.shared_wh.sum()) == sum(run.shared_wh for run in runs[month])
@@ -71,7 +71,7 @@ def test_dashboard_shared_energy_equals_the_settled_months(demo_year, month):
 def test_member_portal_figures_equal_each_statement(demo_year, month):
     community, runs = demo_year
     data = services.community_period_data(
-        community=community, period=Period(month.year, month.month), now=NOW
+        community=community, period=periods.month(month.year, month.month), now=NOW
     )
     statements = Statement.objects.filter(
         month=month, status=StatementStatus.CURRENT, configuration__community=community

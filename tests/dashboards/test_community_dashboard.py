@@ -13,7 +13,7 @@ from django.utils import translation
 from cer.communities.models import Configuration
 from cer.dashboards import services
 from cer.dashboards.models import SeriesSnapshot
-from cer.dashboards.periods import Period
+from cercalc import periods
 from tests import factories
 from tests.dashboards.conftest import MARCH_FIRST_HOUR, add_reading
 
@@ -24,7 +24,7 @@ def english(name, args=()):
 
 
 pytestmark = pytest.mark.django_db
-MARCH = Period(2025, 3)
+MARCH = periods.month(2025, 3)
 AFTER_MARCH = dt.datetime(2025, 4, 2, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
 

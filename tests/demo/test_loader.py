@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -16,8 +15,8 @@ from cer.incentives.models import ZonalPrice
 from cer.members.models import Member, Membership
 from cer.metering.models import HourlyReading
 from cer.plants.models import ConnectionPoint, Plant
+from cercalc import periods
 
-ROME = ZoneInfo("Europe/Rome")
 pytestmark = pytest.mark.django_db
 
 
@@ -61,8 +60,7 @@ def test_local_dst_days_have_23_and_25_hourly_readings_per_point(loaded):
     point = ConnectionPoint.objects.first()
 
     def hours_on(day: dt.date) -> int:
-        start = dt.datetime.combine(day, dt.time(), tzinfo=ROME)
-        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ROME)
+        start, end = periods.day(day).utc_bounds()
         return HourlyReading.objects.filter(connection_point=point).between(start, end).count()
 
     assert hours_on(dt.date(2025, 3, 30)) == 23

@@ -1,13 +1,11 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
 from cer.demo import build_demo, profiles
-
-ROME = ZoneInfo("Europe/Rome")
+from cercalc import periods
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +24,7 @@ def weather():
 
 
 def _buckets_of_local_day(starts: np.ndarray, day: date) -> int:
-    start = datetime(day.year, day.month, day.day, tzinfo=ROME).astimezone(UTC)
-    end_day = day + timedelta(days=1)
-    end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=ROME).astimezone(UTC)
+    start, end = periods.day(day).utc_bounds()
     low = np.datetime64(start.replace(tzinfo=None), "s")
     high = np.datetime64(end.replace(tzinfo=None), "s")
     return int(((starts >= low) & (starts < high)).sum())

@@ -13,16 +13,16 @@ from django.urls import reverse
 
 from cer.dashboards import services as dashboards
 from cer.dashboards.models import ReadingsVersion
-from cer.dashboards.periods import Period
 from cer.metering.models import RejectedMessage
 from cer.metering.services import IncomingMessage, ingest_messages
+from cercalc import periods
 from tests.metering.conftest import make_device
 
 pytestmark = pytest.mark.urls("tests.metering.urls")
 
 UTC = dt.UTC
 SECRET = "s3cret-device-token"
-JUNE = Period(2025, 6)
+JUNE = periods.month(2025, 6)
 VIEWED_AT = dt.datetime(2025, 7, 1, 12, tzinfo=UTC)
 ARRIVAL = dt.datetime(2025, 6, 1, 13, tzinfo=UTC)
 READING = {"start": "2025-06-01T12:00:00+02:00", "end": "2025-06-01T12:15:00+02:00"}

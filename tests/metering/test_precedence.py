@@ -13,9 +13,9 @@ from cer.audit.models import AuditEntry
 from cer.communities.models import Community
 from cer.dashboards import queries
 from cer.dashboards.models import ReadingsVersion
-from cer.dashboards.periods import Period
 from cer.metering import precedence
-from cer.settlement.inputs import load_inputs, month_hours
+from cer.settlement.inputs import load_inputs
+from cercalc import periods
 from tests import factories
 from tests.settlement.builders import add_prices, add_readings, make_small
 
@@ -75,7 +75,7 @@ def test_dashboards_follow_the_communitys_order():
     small = make_small()
     _two_sources(small)
     point = small.points["household"]
-    period = Period(2025, 6)
+    period = periods.month(2025, 6)
 
     series = queries.point_series(point_ids=[point.pk], period=period)[point.pk]
     assert set(series.withdrawn_wh.tolist()) == {700}
@@ -97,7 +97,7 @@ def test_settlement_inputs_follow_the_order_and_the_hash_records_it():
     small = make_small()
     _two_sources(small)
     add_prices(JUNE)
-    hours = month_hours(JUNE)
+    hours = periods.month_of(JUNE).hour_starts_s()
     row = [p.pk for p in load_inputs(configuration=small.configuration, hours=hours).points].index(
         small.points["household"].pk
     )

@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from cer.audit.models import AuditEntry
 from cer.dashboards import queries
-from cer.dashboards.periods import ROME, Period
 from cer.metering.models import HourlyReading
 from cer.metering.profiles import estimate_gaps
+from cercalc import periods
+from cercalc.periods import ROME, Period
 from cercalc.profiles import day_type_of
 from tests import factories
 from tests.api.conftest import assert_error, client_for
@@ -65,9 +66,9 @@ MARCH_GAPS = (
 
 
 def test_gaps_of_a_march_with_its_23_hour_day_are_estimated_by_day_type(point):
-    _fill(point, Period(2025, 3), missing=MARCH_GAPS)
+    _fill(point, periods.month(2025, 3), missing=MARCH_GAPS)
 
-    outcome = estimate_gaps(points=[point], month=Period(2025, 3), now=NOW)
+    outcome = estimate_gaps(points=[point], month=periods.month(2025, 3), now=NOW)
 
     assert (outcome.estimated_hours, outcome.not_estimated_hours) == (3, 0)
     assert outcome.written_rows == 3
@@ -80,10 +81,10 @@ def test_gaps_of_a_march_with_its_23_hour_day_are_estimated_by_day_type(point):
 
 
 def test_a_second_run_writes_nothing(point):
-    _fill(point, Period(2025, 3), missing=MARCH_GAPS)
-    estimate_gaps(points=[point], month=Period(2025, 3), now=NOW)
+    _fill(point, periods.month(2025, 3), missing=MARCH_GAPS)
+    estimate_gaps(points=[point], month=periods.month(2025, 3), now=NOW)
 
-    again = estimate_gaps(points=[point], month=Period(2025, 3), now=NOW)
+    again = estimate_gaps(points=[point], month=periods.month(2025, 3), now=NOW)
 
     assert (again.estimated_hours, again.not_estimated_hours, again.written_rows) == (0, 0, 0)
     assert HourlyReading.objects.filter(connection_point=point, source="EST").count() == 3
@@ -93,9 +94,9 @@ def test_the_repeated_october_hour_is_estimated_from_other_weekend_nights(point)
     # 26 October 2025 has 25 hours; the second 02:00 (02:00+01:00, 01:00 UTC) is missing.
     second_two_oclock = _local(2025, 10, 26, 2, fold=1)
     assert second_two_oclock == dt.datetime(2025, 10, 26, 1, tzinfo=dt.UTC)
-    written = _fill(point, Period(2025, 10), missing=(second_two_oclock,))
+    written = _fill(point, periods.month(2025, 10), missing=(second_two_oclock,))
 
-    outcome = estimate_gaps(points=[point], month=Period(2025, 10), now=NOW)
+    outcome = estimate_gaps(points=[point], month=periods.month(2025, 10), now=NOW)
 
     assert written == 31 * 24  # 745 hours in the month, one missing
     assert outcome.estimated_hours == 1
@@ -104,24 +105,24 @@ def test_the_repeated_october_hour_is_estimated_from_other_weekend_nights(point)
 
 def test_an_estimate_never_replaces_a_real_reading(point):
     gap = _local(2025, 3, 31, 10)
-    _fill(point, Period(2025, 3), missing=(gap,))
-    estimate_gaps(points=[point], month=Period(2025, 3), now=NOW)
+    _fill(point, periods.month(2025, 3), missing=(gap,))
+    estimate_gaps(points=[point], month=periods.month(2025, 3), now=NOW)
 
     HourlyReading.objects.create(
         connection_point=point, hour_start=gap, withdrawn_wh=555, source="MAN"
     )
-    series = queries.point_series(point_ids=[point.pk], period=Period(2025, 3))[point.pk]
-    index = int((gap - Period(2025, 3).utc_bounds()[0]) / HOUR)
+    series = queries.point_series(point_ids=[point.pk], period=periods.month(2025, 3))[point.pk]
+    index = int((gap - periods.month(2025, 3).utc_bounds()[0]) / HOUR)
 
     assert series.withdrawn_wh[index] == 555
-    assert estimate_gaps(points=[point], month=Period(2025, 3), now=NOW).written_rows == 0
+    assert estimate_gaps(points=[point], month=periods.month(2025, 3), now=NOW).written_rows == 0
 
 
 def test_hours_not_yet_ended_are_not_missing(point):
     now = _local(2026, 1, 2, 5)  # nothing read this month yet
-    _fill(point, Period(2025, 12))
+    _fill(point, periods.month(2025, 12))
 
-    outcome = estimate_gaps(points=[point], month=Period(2026, 1), now=now)
+    outcome = estimate_gaps(points=[point], month=periods.month(2026, 1), now=now)
 
     # 1 January (a holiday) and 2 January up to 05:00: 29 hours, none of 2026 read yet.
     assert (outcome.estimated_hours, outcome.not_estimated_hours) == (0, 29)
@@ -129,7 +130,7 @@ def test_hours_not_yet_ended_are_not_missing(point):
 
 
 def test_the_command_reports_and_a_dry_run_writes_nothing(point):
-    _fill(point, Period(2025, 3), missing=MARCH_GAPS)
+    _fill(point, periods.month(2025, 3), missing=MARCH_GAPS)
     output = StringIO()
 
     call_command(
@@ -142,8 +143,8 @@ def test_the_command_reports_and_a_dry_run_writes_nothing(point):
 
 def test_the_command_estimates_every_point_of_a_configuration(point, community):
     other = factories.make_connection_point(community, factories.make_member())
-    _fill(point, Period(2025, 3), missing=MARCH_GAPS)
-    _fill(other, Period(2025, 3), missing=MARCH_GAPS[:1])
+    _fill(point, periods.month(2025, 3), missing=MARCH_GAPS)
+    _fill(other, periods.month(2025, 3), missing=MARCH_GAPS[:1])
     output = StringIO()
 
     call_command(
@@ -180,7 +181,7 @@ def test_the_command_refuses_a_bad_month_or_an_unknown_point(point):
 
 
 def test_the_api_returns_integer_wh_averages_per_month_and_day_type(point, referente):
-    _fill(point, Period(2025, 3), missing=MARCH_GAPS)
+    _fill(point, periods.month(2025, 3), missing=MARCH_GAPS)
     HourlyReading.objects.create(
         connection_point=point, hour_start=_local(2025, 4, 1, 0), withdrawn_wh=999, source="EST"
     )
@@ -240,7 +241,7 @@ def test_a_member_cannot_read_another_members_profiles(point, member_user):
 
 
 def test_the_point_page_shows_the_typical_day_of_the_month(client, point, referente):
-    _fill(point, Period(2025, 3), missing=MARCH_GAPS)
+    _fill(point, periods.month(2025, 3), missing=MARCH_GAPS)
     client.force_login(referente)
 
     response = client.get(reverse("dashboards:point", args=[point.pk]), {"period": "2025-03"})
@@ -268,8 +269,8 @@ def test_the_community_dashboard_shows_the_typical_day_of_its_points_summed(
     client, point, community, referente
 ):
     other = factories.make_connection_point(community, factories.make_member())
-    _fill(point, Period(2025, 3))
-    _fill(other, Period(2025, 3), weekday_wh=50, weekend_wh=150)
+    _fill(point, periods.month(2025, 3))
+    _fill(other, periods.month(2025, 3), weekday_wh=50, weekend_wh=150)
     client.force_login(referente)
 
     response = client.get(

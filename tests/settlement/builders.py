@@ -11,7 +11,7 @@ from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Member, Membership
 from cer.metering.models import HourlyReading
 from cer.plants.models import ConnectionPoint, Plant
-from cer.settlement.inputs import month_hours
+from cercalc import periods
 from tests import factories
 
 
@@ -73,7 +73,7 @@ def add_readings(
     skip = skip or {}
     withdrawn_wh = withdrawn_wh or {"household": 700, "sme": 1500, "producer": 100}
     rows = []
-    for index, start in enumerate(month_hours(month).tolist()):
+    for index, start in enumerate(periods.month_of(month).hour_starts_s().tolist()):
         moment = dt.datetime.fromtimestamp(start, tz=dt.UTC)
         daylight = 7 <= moment.hour < 17
         for key, point in small.points.items():
@@ -100,7 +100,7 @@ def add_prices(month: dt.date, *, zone: str = "NORD", price: str = "140.00") -> 
             price_eur_per_mwh=Decimal(price),
             source=PriceSource.CSV,
         )
-        for start in month_hours(month).tolist()
+        for start in periods.month_of(month).hour_starts_s().tolist()
     )
 
 

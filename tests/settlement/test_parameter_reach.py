@@ -14,12 +14,12 @@ import pytest
 
 from cer.billing.models import Statement, StatementStatus
 from cer.dashboards import services as dashboards
-from cer.dashboards.periods import Period
 from cer.distribution.services import distribute_run, set_policy
 from cer.incentives.models import RegulatoryParameter
 from cer.plants.eligibility import Outcome, Rule
 from cer.plants.services import check_community_plants, stored_results
 from cer.settlement.services import compute_month
+from cercalc import periods
 from tests.settlement.builders import settled_small
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def small():
 
 
 def test_a_valorisation_change_reaches_the_dashboard_and_the_statements(small):
-    period = Period(2025, 6)
+    period = periods.month(2025, 6)
     before_rates = dashboards.indicative_rates(period)
     before_total = _statement_total(small)
 

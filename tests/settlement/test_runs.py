@@ -12,7 +12,7 @@ from django.core.management import call_command
 from cer.distribution.services import set_policy
 from cer.incentives.models import PriceSource, RegulatoryParameter, ZonalPrice
 from cer.metering.models import HourlyReading
-from cer.settlement.inputs import month_hours
+from cer.settlement.jobs import RunAlreadyInProgress, execute_job, request_run
 from cer.settlement.models import (
     JobStatus,
     RunIsFinal,
@@ -20,14 +20,8 @@ from cer.settlement.models import (
     SettlementJob,
     SettlementRun,
 )
-from cer.settlement.services import (
-    IncompleteData,
-    RunAlreadyInProgress,
-    compute_month,
-    execute_job,
-    finalise_run,
-    request_run,
-)
+from cer.settlement.services import IncompleteData, compute_month, finalise_run
+from cercalc import periods
 from tests.settlement.builders import add_prices, add_readings, make_small, settled_small
 
 NOW = dt.datetime(2025, 7, 3, 8, 0, tzinfo=dt.UTC)
@@ -217,7 +211,7 @@ def test_a_device_reading_fills_an_hour_the_grid_operator_has_not_sent():
     small = make_small()
     add_readings(small, JUNE, skip={"household": {50}})
     add_prices(JUNE)
-    hour = dt.datetime.fromtimestamp(int(month_hours(JUNE)[50]), tz=dt.UTC)
+    hour = dt.datetime.fromtimestamp(int(periods.month_of(JUNE).hour_starts_s()[50]), tz=dt.UTC)
     HourlyReading.objects.create(
         connection_point=small.points["household"], hour_start=hour, withdrawn_wh=1, source="EST"
     )
@@ -232,7 +226,7 @@ def test_quarter_hour_prices_give_the_hourly_mean():
     small = make_small()
     month = dt.date(2025, 11, 1)
     add_readings(small, month)
-    for start in month_hours(month).tolist():
+    for start in periods.month_of(month).hour_starts_s().tolist():
         for quarter, price in enumerate(("100.00", "110.00", "120.00", "131.00")):
             ZonalPrice.objects.create(
                 market_zone="NORD",

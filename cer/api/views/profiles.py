@@ -14,12 +14,11 @@ from rest_framework.response import Response
 from cer.access import visibility
 from cer.api.permissions import on_object
 from cer.api.views.resources import ScopedDetail
-from cer.dashboards.periods import ROME, Period
 from cer.metering.profiles import point_profiles
 from cer.plants.models import ConnectionPoint
+from cercalc import periods
+from cercalc.periods import FIRST_YEAR, LAST_YEAR, ROME
 from cercalc.profiles import DayType
-
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class AverageDaySerializer(serializers.Serializer):
@@ -97,7 +96,7 @@ class PointProfiles(ScopedDetail):
     def get(self, request: Request, pk: int) -> Response:
         point = self.get_object()
         year = _year(request, default=self.now().astimezone(ROME).year)
-        profiles = point_profiles(point=point, period=Period(year))
+        profiles = point_profiles(point=point, period=periods.year(year))
         rows = [
             {
                 "month": f"{average.year:04d}-{average.month:02d}",

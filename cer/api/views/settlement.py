@@ -31,15 +31,11 @@ from cer.billing.models import Statement, StatementStatus
 from cer.billing.statements import pdf_file_stem
 from cer.communities.models import Community, Configuration
 from cer.core.downloads import XLSX, attachment_response
-from cer.reports.builders import build_report, parse_period, report_csv, report_pdf, report_xlsx
+from cer.reports.builders import build_report, report_csv, report_pdf, report_xlsx
+from cer.settlement.jobs import RunAlreadyInProgress, request_run
 from cer.settlement.models import SettlementHour, SettlementRun
-from cer.settlement.services import (
-    NotLatestVersion,
-    RunAlreadyFinal,
-    RunAlreadyInProgress,
-    finalise_run,
-    request_run,
-)
+from cer.settlement.services import NotLatestVersion, RunAlreadyFinal, finalise_run
+from cercalc import periods
 
 VIEW_RUN = "settlement.view_run"
 RUN_SETTLEMENT = "settlement.run_settlement"
@@ -303,7 +299,7 @@ class CommunityReport(ApiView):
         kind = request.query_params.get("format", "csv")
         if kind not in REPORT_FORMATS:
             raise exceptions.ValidationError({"format": [_("Choose csv, pdf or xlsx.")]})
-        report = build_report(community=community, period=parse_period(raw_year))
+        report = build_report(community=community, period=periods.year(int(raw_year)))
         content: bytes | str
         if kind == "pdf":
             content = report_pdf(report)

@@ -7,9 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from cer.dashboards.periods import parse_period
 from cer.metering.profiles import estimate_gaps
 from cer.plants.models import ConnectionPoint
+from cercalc import periods
 
 
 class Command(BaseCommand):
@@ -26,8 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="count, write nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        month = parse_period(options["month"])
-        if month is None or month.is_year:
+        try:
+            month = periods.parse(options["month"])
+        except ValueError:
+            raise CommandError("--month must be YYYY-MM") from None
+        if not month.is_month:
             raise CommandError("--month must be YYYY-MM")
         points = ConnectionPoint.objects.select_related("configuration__community").order_by("pk")
         if options["point"] is not None:

@@ -8,13 +8,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from cer.communities.models import Configuration, ConfigurationStatus
+from cer.settlement.jobs import RunAlreadyInProgress, execute_job, request_run
 from cer.settlement.models import JobStatus
-from cer.settlement.services import (
-    RunAlreadyInProgress,
-    execute_job,
-    parse_month,
-    request_run,
-)
+from cercalc import periods
 
 
 class Command(BaseCommand):
@@ -26,9 +22,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            month = parse_month(options["month"])
+            period = periods.parse(options["month"])
         except ValueError:
             raise CommandError("--month must be YYYY-MM") from None
+        if not period.is_month:
+            raise CommandError("--month must be YYYY-MM")
+        month = period.start
         configurations = Configuration.objects.select_related("community")
         if options["configuration"]:
             configurations = configurations.filter(pk=options["configuration"])

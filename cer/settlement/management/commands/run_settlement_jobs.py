@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from cer.settlement.services import claim_next_job, execute_job
+from cer.settlement.jobs import claim_next_job, execute_job
 
 
 class Command(BaseCommand):
