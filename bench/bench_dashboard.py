@@ -354,7 +354,7 @@ def main() -> None:
         _wait_until_serving(port, server)
         from django.utils import timezone
 
-        from cer.dashboards.services import VERSION_SECONDS, bump_readings_version
+        from cer.metering.versions import VERSION_SECONDS, bump_readings_version
 
         # Let every worker load the code and templates on another period first.
         load(port, f"{path}?period={YEAR}-06", cookie, clients=args.clients, seconds=3)

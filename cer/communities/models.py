@@ -7,8 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cer.core.choices import Region
+from cer.core.reading_sources import DEFAULT_ORDER_TEXT, validate_order_text
 from cer.core.validators import normalise_code, validate_fiscal_code, validate_vat_number
-from cer.metering.precedence import DEFAULT_ORDER_TEXT, validate_order_text
 
 
 class CommunityKind(models.TextChoices):

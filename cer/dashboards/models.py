@@ -1,29 +1,9 @@
-"""A version number per community that invalidates the dashboards' cached series."""
+"""The dashboards' shared cache: hourly series of a community, valid for one readings version."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-
-class ReadingsVersion(models.Model):
-    """Bumped whenever readings of the community change; part of every cache key."""
-
-    community = models.OneToOneField(
-        "communities.Community",
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("community"),
-    )
-    version = models.PositiveBigIntegerField(_("version"), default=0)
-    bumped_at = models.DateTimeField(_("bumped at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("readings version")
-        verbose_name_plural = _("readings versions")
-
-    def __str__(self) -> str:
-        return f"{self.community_id} v{self.version}"
 
 
 class SeriesSnapshot(models.Model):

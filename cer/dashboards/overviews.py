@@ -18,11 +18,14 @@ from django.utils import timezone
 
 from cer.communities.models import Community
 from cer.core.access import object_permission
-from cer.dashboards.queries import configuration_hourly_wh, latest_reading_at
 from cer.dashboards.views import period_context, period_from_query, point_readings_context
 from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Membership
-from cer.metering.services import latest_year_with_readings
+from cer.metering.series import (
+    configuration_hourly_wh,
+    latest_reading_at,
+    latest_year_with_readings,
+)
 from cer.plants import eligibility, services
 from cer.plants.models import ConnectionPoint, Plant
 from cer.plants.visibility import plant_rows

@@ -2,30 +2,30 @@
 
 Caching: the hourly sums of a community over a period (one query per configuration plus
 one for completeness) are kept in Django's cache under a key holding the community's
-readings version. Ingestion and imports call `bump_readings_version` after writing
-readings, which makes every cached period of that community stale at once; the entries
-also expire after `CACHE_SECONDS`, so data written without a bump appear within minutes.
+readings version (cer.metering.versions). The readings' writer bumps it, which makes every
+cached period of that community stale at once; the entries also expire after
+`CACHE_SECONDS`, so data written without a bump appear within minutes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import F
 from django.utils.connection import ConnectionProxy
 
 from cer.communities.models import Community
-from cer.dashboards import queries, series
-from cer.dashboards.models import ReadingsVersion, SeriesSnapshot
+from cer.dashboards import series
+from cer.dashboards.models import SeriesSnapshot
 from cer.incentives.parameters import parameters_with_overrides
 from cer.members.models import Membership
+from cer.metering import series as readings
+from cer.metering.versions import readings_version
 from cer.plants.models import ConnectionPoint, Plant
 from cercalc import periods, sharing
 from cercalc.distribution import active_hours_mask, consumer_shares_wh
@@ -35,43 +35,10 @@ from cercalc.periods import HOUR_S, Period
 cache = ConnectionProxy(caches, "local")
 
 CACHE_SECONDS = 300
-VERSION_SECONDS = 5
 # Indicative rates of the estimate shown until the settlement engine produces statements:
 # the flat CER tariff of DM 16/9/2020 and the TRAS_E of the period (REGULATION.md §1, §6.2).
 INDICATIVE_PREMIUM_PARAMETER = "dm2020_rate_cer_eur_per_mwh"
 INDICATIVE_VALORISATION_PARAMETER = "valorisation_eur_per_mwh"
-
-
-def readings_version(community_id: int) -> int:
-    """Return the community's current readings version (0 before the first bump).
-
-    Each process remembers it for `VERSION_SECONDS`, so a bump reaches every web worker
-    within that time while a busy dashboard does not ask the database on every request.
-    """
-    key = f"dashboards:version:{community_id}"
-    version = cache.get(key)
-    if version is None:
-        version = (
-            ReadingsVersion.objects.filter(community_id=community_id)
-            .values_list("version", flat=True)
-            .first()
-        ) or 0
-        cache.set(key, version, VERSION_SECONDS)
-    return version
-
-
-def bump_readings_version(*, community_ids: Iterable[int], now: dt.datetime) -> None:
-    """Mark the readings of these communities as changed: their cached series are dropped."""
-    with transaction.atomic():
-        for community_id in sorted(set(community_ids)):
-            updated = ReadingsVersion.objects.filter(community_id=community_id).update(
-                version=F("version") + 1, bumped_at=now
-            )
-            if not updated:
-                ReadingsVersion.objects.get_or_create(
-                    community_id=community_id, defaults={"version": 1, "bumped_at": now}
-                )
-            cache.delete(f"dashboards:version:{community_id}")
 
 
 @dataclass(frozen=True)
@@ -145,14 +112,14 @@ def _snapshot_data(period: Period, payload: bytes) -> CommunityPeriodData:
 
 def member_series(
     *, point_ids: list[int], period: Period
-) -> tuple[dict[int, queries.PointSeries], dict[int, np.ndarray], dict[int, np.ndarray]]:
+) -> tuple[dict[int, readings.PointSeries], dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Return each point's series and its injection and withdrawal while its holder is a member.
 
     A point counts only while its holder is a member of the community, hour by hour, as in
     the settlement (docs/settlement.md, Membership; cercalc.distribution.active_hours_mask).
     """
     hour_starts = period.hour_starts_s()
-    by_point = queries.point_series(point_ids=point_ids, period=period)
+    by_point = readings.point_series(point_ids=point_ids, period=period)
     points = list(
         ConnectionPoint.objects.filter(pk__in=point_ids).values_list(
             "pk", "holder_id", "configuration__community_id"
@@ -272,7 +239,7 @@ def default_period(*, community: Community, now: dt.datetime, version: int | Non
                 "pk", flat=True
             )
         )
-        newest = queries.latest_reading_at(point_ids) if point_ids else None
+        newest = readings.latest_reading_at(point_ids) if point_ids else None
         latest = newest or now
         cache.set(key, latest, CACHE_SECONDS)
     return periods.month_of(min(latest, now))

@@ -19,12 +19,13 @@ from django.utils.translation import gettext as _
 
 from cer.communities.models import Community
 from cer.core.access import login_only, object_permission
-from cer.dashboards import charts, queries, services
+from cer.dashboards import charts, services
 from cer.dashboards.series import ratio_pct
 from cer.dashboards.typical_day import community_typical_day_context, typical_day_context
 from cer.members.models import Member, Membership
-from cer.metering import precedence
+from cer.metering import series as readings
 from cer.metering.models import ReadingSource
+from cer.metering.versions import readings_version
 from cer.plants.models import ConnectionPoint, Plant
 from cer.plants.visibility import plant_rows
 from cercalc import periods
@@ -153,7 +154,7 @@ def _community_body_context(
 @object_permission("communities.view_community", Community)
 def community_dashboard(request: HttpRequest, community: Community) -> HttpResponse:
     now = timezone.now()
-    version = services.readings_version(community.pk)
+    version = readings_version(community.pk)
     period = period_from_query(request.GET.get("period")) or services.default_period(
         community=community, now=now, version=version
     )
@@ -209,15 +210,15 @@ def _gaps(present: np.ndarray, hour_starts_s: np.ndarray) -> list[dict[str, Any]
     ]
 
 
-def _source_counts(point_series: queries.PointSeries) -> list[dict[str, Any]]:
+def _source_counts(point_series: readings.PointSeries) -> list[dict[str, Any]]:
     labels = dict(ReadingSource.choices)
     counts = np.bincount(
         point_series.source_index[point_series.present].astype(np.int64),
-        minlength=len(queries.SOURCE_CODES),
+        minlength=len(readings.SOURCE_CODES),
     )
     return [
         {"code": code, "label": labels.get(code, code), "hours": int(counts[index])}
-        for index, code in enumerate(queries.SOURCE_CODES)
+        for index, code in enumerate(readings.SOURCE_CODES)
         if counts[index]
     ]
 
@@ -227,7 +228,7 @@ def point_dashboard(request: HttpRequest, point: ConnectionPoint) -> HttpRespons
     now = timezone.now()
     period = period_from_query(request.GET.get("period"))
     if period is None:
-        newest = queries.latest_reading_at([point.pk])
+        newest = readings.latest_reading_at([point.pk])
         period = periods.month_of(min(newest, now) if newest else now)
     context = {
         "point": point,
@@ -250,7 +251,7 @@ def point_readings_context(
     point: ConnectionPoint, *, period: Period, now: dt.datetime
 ) -> dict[str, Any]:
     """Chart, gaps and sources of one point over a period (also used by the plant page)."""
-    point_series = queries.point_series(point_ids=[point.pk], period=period)[point.pk]
+    point_series = readings.point_series(point_ids=[point.pk], period=period)[point.pk]
     hour_starts = period.hour_starts_s()
     expected = services.expected_hours(period, now=now)
     present_hours = int(point_series.present[:expected].sum())
@@ -272,7 +273,7 @@ def point_readings_context(
         "sources": _source_counts(point_series),
         "source_order": " › ".join(
             str(ReadingSource(code).label)
-            for code in precedence.order_of_community(point.configuration.community_id)
+            for code in readings.order_of_community(point.configuration.community_id)
         ),
         "present_hours": present_hours,
         "expected_hours": expected,
@@ -309,7 +310,7 @@ def member_portal(request: HttpRequest) -> HttpResponse:
         .select_related("configuration")
         .order_by("pod")
     )
-    own_series = queries.point_series(point_ids=[p.pk for p in points], period=period)
+    own_series = readings.point_series(point_ids=[p.pk for p in points], period=period)
     data = services.community_period_data(community=community, period=period, now=now)
     share = services.member_share(data=data, member_id=membership.member_id, own_points=points)
     hours = data.hour_starts_s.size

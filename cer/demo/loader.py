@@ -11,11 +11,10 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 
 from cer.communities.models import Community, Configuration, ConfigurationStatus, LegalForm
 from cer.core.models import Municipality
@@ -24,7 +23,8 @@ from cer.demo.roster import Address, MemberSpec
 from cer.demo.second_factor import give_demo_authenticators
 from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Member, Membership, PersonKind
-from cer.metering.models import HourlyReading, ReadingQuality, ReadingSource
+from cer.metering import recording
+from cer.metering.models import ReadingSource
 from cer.plants.models import ConnectionPoint, Plant
 from cer.plants.services import check_community_plants
 
@@ -39,7 +39,6 @@ DEMO_USERS = {
 }
 # The demo logins with a managing role: they log in with a second factor.
 DEMO_MANAGERS = ["referente", "amministratore"]
-READING_BATCH_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -58,14 +57,13 @@ def load_demo(*, seed: int = 2025, now: dt.datetime | None = None) -> LoadResult
     existing = Community.objects.filter(fiscal_code=demo.roster.community.fiscal_code).first()
     if existing is not None:
         return LoadResult(community=existing, created=False)
+    now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     with transaction.atomic():
         community, points = _store_roster(demo)
-        readings = _store_readings(demo, points)
+        readings = _store_readings(demo, points, now=now)
         _store_prices(demo)
         _store_users(demo, community)
-        check_community_plants(
-            community=community, actor=None, now=now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        )
+        check_community_plants(community=community, actor=None, now=now)
     logger.debug("demo community %s loaded: %d hourly readings", community.name, readings)
     return LoadResult(community=community, created=True, readings=readings)
 
@@ -162,56 +160,27 @@ def _member(spec: MemberSpec) -> Member:
     )
 
 
-def _store_readings(demo: DemoCommunity, points: dict[str, ConnectionPoint]) -> int:
+def _store_readings(
+    demo: DemoCommunity, points: dict[str, ConnectionPoint], *, now: dt.datetime
+) -> int:
     """Write one grid-operator reading per point and hour, in bulk."""
-    starts = [
-        dt.datetime.fromtimestamp(int(s), tz=dt.UTC)
-        for s in demo.hour_starts_utc.astype("datetime64[s]").astype(np.int64)
-    ]
-    columns = [
-        "connection_point_id",
-        "hour_start",
-        "injected_wh",
-        "withdrawn_wh",
-        "source",
-        "quality",
-    ]
-    rows = (
-        (
-            points[pod].pk,
-            start,
-            int(injected),
-            int(withdrawn),
-            ReadingSource.GRID_OPERATOR.value,
-            ReadingQuality.VALID.value,
-        )
-        for pod in points
-        for start, injected, withdrawn in zip(
-            starts, demo.injected_wh[pod].tolist(), demo.withdrawn_wh[pod].tolist(), strict=True
-        )
+    starts = demo.hour_starts_utc.astype("datetime64[s]").astype(np.int64)
+    rows = recording.HourlyRows(
+        point_id=np.repeat(
+            np.array([points[pod].pk for pod in points], dtype=np.int64), starts.size
+        ),
+        hour_start_s=np.tile(starts, len(points)),
+        injected_wh=np.concatenate(
+            [np.asarray(demo.injected_wh[pod], dtype=np.int64) for pod in points]
+        ),
+        withdrawn_wh=np.concatenate(
+            [np.asarray(demo.withdrawn_wh[pod], dtype=np.int64) for pod in points]
+        ),
     )
-    table = HourlyReading._meta.db_table
-    count = 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY is the fast path for bulk series on PostgreSQL.
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-        else:
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * 6)})"  # noqa: S608 (fixed names)
-            adapt = connection.ops.adapt_datetimefield_value
-            batch: list[tuple[Any, ...]] = []
-            for point_id, start, injected, withdrawn, source, quality in rows:
-                batch.append((point_id, adapt(start), injected, withdrawn, source, quality))
-                if len(batch) >= READING_BATCH_ROWS:
-                    cursor.executemany(sql, batch)
-                    count += len(batch)
-                    batch.clear()
-            cursor.executemany(sql, batch)
-            count += len(batch)
-    return count
+    counts = recording.write_hourly(
+        rows=rows, source=ReadingSource.GRID_OPERATOR, mode=recording.WriteMode.KEEP, now=now
+    )
+    return counts.inserted
 
 
 def _store_prices(demo: DemoCommunity) -> None:

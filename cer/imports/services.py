@@ -1,10 +1,11 @@
 """Import workflows: read a file, write hourly readings or zonal prices, keep the report.
 
-Curves go to HourlyReading with source DSO. The hourly rows are staged in a temporary
-table (PostgreSQL: binary COPY; SQLite: batched inserts), then two set statements apply
-them: an UPDATE of the existing rows whose values differ (counted as superseded) and an
-INSERT ... ON CONFLICT DO NOTHING of the new ones. Re-importing a file therefore changes
-nothing, and a corrected file replaces exactly the hours it corrects.
+Curves become hourly readings with source DSO, written by cer.metering.recording in bulk:
+the rows are staged in a temporary table (PostgreSQL: binary COPY; SQLite: batched
+inserts), then two set statements apply them: an UPDATE of the existing rows whose values
+differ (counted as superseded) and an INSERT ... ON CONFLICT DO NOTHING of the new ones.
+Re-importing a file therefore changes nothing, and a corrected file replaces exactly the
+hours it corrects.
 """
 
 from __future__ import annotations
@@ -15,18 +16,17 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
-import numpy as np
 from django.contrib.auth.models import User
-from django.db import connection, transaction
-from django.db.models import Field, Q
+from django.db import transaction
+from django.db.models import Q
 
 from cer.communities.models import Community, Configuration
-from cer.dashboards.services import bump_readings_version
 from cer.imports import curves, prices
 from cer.imports.curves import ColumnMapping, FileRefused, HourlyCurves, Rejection
 from cer.imports.models import ImportBatch, ImportKind, ImportStatus, RejectedRow
 from cer.incentives.models import PriceSource, ZonalPrice
-from cer.metering.models import HourlyReading, ReadingQuality, ReadingSource
+from cer.metering import recording
+from cer.metering.models import ReadingSource
 from cer.plants.models import ConnectionPoint
 
 logger = logging.getLogger(__name__)
@@ -34,10 +34,6 @@ logger = logging.getLogger(__name__)
 # Every rejection is counted; only the first ones are stored, so that a file of the
 # wrong year does not fill the database with millions of identical reasons.
 MAX_STORED_REJECTIONS = 10_000
-_STAGE = "imports_hourly_stage"
-_COPY_SLICE = 1_000_000  # hourly rows per binary COPY write
-_SQLITE_SLICE = 5_000
-_PG_EPOCH_S = 946_684_800  # 2000-01-01T00:00Z, the origin of PostgreSQL timestamps
 
 _CURVE_KINDS = {
     "edistribuzione": ImportKind.CURVES_EDISTRIBUZIONE,
@@ -101,7 +97,8 @@ def import_curves(
         raise _refuse(batch, str(refusal), now) from None
     hourly = curves.aggregate_hours(parsed)
     with transaction.atomic():
-        counts = write_hourly_readings(hourly)
+        # Stale cached dashboard figures are dropped by the writer (readings version).
+        counts = _write_curves(hourly, now)
         rejections = list(parsed.rejections) + list(hourly.rejections)
         _store_rejections(batch, rejections)
         batch.layout = parsed.layout[:120]
@@ -115,9 +112,6 @@ def import_curves(
         batch.status = ImportStatus.DONE
         batch.finished_at = now
         batch.save()
-        if counts.inserted or counts.superseded:
-            # The community's cached dashboard figures are stale from this commit on.
-            bump_readings_version(community_ids=[community.pk], now=now)
     logger.info(
         "imports.curves.done batch=%s file=%s rows=%s rejected=%s hours inserted=%s "
         "superseded=%s unchanged=%s",
@@ -141,148 +135,22 @@ def _curve_kind(data: bytes, kind: str, mapping: ColumnMapping | None) -> str:
     return ImportKind.CURVES_SII if head.startswith(b"<") else ImportKind.CURVES_EDISTRIBUZIONE
 
 
-def write_hourly_readings(hourly: HourlyCurves) -> WriteCounts:
-    """Upsert hourly DSO readings; a quantity absent from the file keeps its stored value.
-
-    Uses a binary COPY into a temporary table on PostgreSQL and batched inserts on
-    SQLite, then one UPDATE of differing rows and one INSERT ... ON CONFLICT DO NOTHING.
-    """
-    if len(hourly) == 0:
-        return WriteCounts(0, 0, 0)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {_STAGE} (point_id bigint NOT NULL, "
-                "hour_start timestamptz NOT NULL, injected_wh bigint NOT NULL, "
-                "withdrawn_wh bigint NOT NULL, has_injected boolean NOT NULL, "
-                "has_withdrawn boolean NOT NULL) ON COMMIT DROP"
-            )
-            _copy_stage(cursor, hourly)
-            cursor.execute(f"ANALYZE {_STAGE}")
-        else:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {_STAGE} (point_id integer NOT NULL, "
-                "hour_start text NOT NULL, injected_wh integer NOT NULL, "
-                "withdrawn_wh integer NOT NULL, has_injected integer NOT NULL, "
-                "has_withdrawn integer NOT NULL)"
-            )
-            _insert_stage(cursor, hourly)
-        superseded, inserted = _apply_stage(cursor)
-        cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")
-    return WriteCounts(inserted, superseded, len(hourly) - inserted - superseded)
-
-
-def _copy_stage(cursor, hourly: HourlyCurves) -> None:
-    """Stream the hourly rows with PostgreSQL's binary COPY, built as one NumPy record array."""
-    fields = [("count", ">i2")]
-    for name, kind in (
-        ("point", ">i8"),
-        ("hour", ">i8"),
-        ("injected", ">i8"),
-        ("withdrawn", ">i8"),
-        ("has_injected", "u1"),
-        ("has_withdrawn", "u1"),
-    ):
-        fields += [(f"{name}_length", ">i4"), (name, kind)]
-    layout = np.dtype(fields)
-    raw = cursor.cursor  # the psycopg cursor behind Django's wrapper
-    with raw.copy(f"COPY {_STAGE} FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(b"PGCOPY\n\xff\r\n\x00" + bytes(8))
-        for first in range(0, len(hourly), _COPY_SLICE):
-            part = slice(first, first + _COPY_SLICE)
-            size = len(hourly.point_id[part])
-            rows = np.empty(size, layout)
-            rows["count"] = 6
-            for name in ("point", "hour", "injected", "withdrawn"):
-                rows[f"{name}_length"] = 8
-            rows["has_injected_length"] = 1
-            rows["has_withdrawn_length"] = 1
-            rows["point"] = hourly.point_id[part]
-            rows["hour"] = (hourly.hour_start_s[part] - _PG_EPOCH_S) * 1_000_000
-            rows["injected"] = hourly.injected_wh[part]
-            rows["withdrawn"] = hourly.withdrawn_wh[part]
-            rows["has_injected"] = hourly.has_injected[part]
-            rows["has_withdrawn"] = hourly.has_withdrawn[part]
-            copy.write(rows.tobytes())
-        copy.write(b"\xff\xff")
-
-
-def _insert_stage(cursor, hourly: HourlyCurves) -> None:
-    adapt = connection.ops.adapt_datetimefield_value
-    stamps = {
-        int(s): adapt(dt.datetime.fromtimestamp(int(s), dt.UTC))
-        for s in np.unique(hourly.hour_start_s).tolist()
-    }
-    rows = zip(
-        hourly.point_id.tolist(),
-        (stamps[s] for s in hourly.hour_start_s.tolist()),
-        hourly.injected_wh.tolist(),
-        hourly.withdrawn_wh.tolist(),
-        hourly.has_injected.astype(int).tolist(),
-        hourly.has_withdrawn.astype(int).tolist(),
-        strict=True,
+def _write_curves(hourly: HourlyCurves, now: dt.datetime) -> recording.WriteCounts:
+    """Upsert the hourly DSO readings; a quantity absent from the file keeps its stored value."""
+    rows = recording.HourlyRows(
+        point_id=hourly.point_id,
+        hour_start_s=hourly.hour_start_s,
+        injected_wh=hourly.injected_wh,
+        withdrawn_wh=hourly.withdrawn_wh,
+        has_injected=hourly.has_injected,
+        has_withdrawn=hourly.has_withdrawn,
     )
-    sql = f"INSERT INTO {_STAGE} VALUES (%s, %s, %s, %s, %s, %s)"  # noqa: S608 (constant name)
-    batch: list[tuple] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= _SQLITE_SLICE:
-            cursor.executemany(sql, batch)
-            batch = []
-    if batch:
-        cursor.executemany(sql, batch)
-
-
-def _column(name: str) -> str:
-    field = HourlyReading._meta.get_field(name)
-    assert isinstance(field, Field)
-    return connection.ops.quote_name(field.column)
-
-
-def _apply_stage(cursor) -> tuple[int, int]:
-    """Update differing rows, then insert new ones; return (superseded, inserted)."""
-    table = connection.ops.quote_name(HourlyReading._meta.db_table)
-    column = {
-        name: _column(name)
-        for name in (
-            "connection_point",
-            "hour_start",
-            "injected_wh",
-            "withdrawn_wh",
-            "source",
-            "quality",
-        )
-    }
-    true = "TRUE" if connection.vendor == "postgresql" else "1"
-    # A quantity the file does not carry (has_* false) keeps the stored value: a file of
-    # withdrawals only must not zero the injections imported from another file.
-    cursor.execute(
-        f"UPDATE {table} AS t SET "  # noqa: S608 (names from the model, values bound)
-        f"{column['injected_wh']} = CASE WHEN s.has_injected = {true} "
-        f"THEN s.injected_wh ELSE t.{column['injected_wh']} END, "
-        f"{column['withdrawn_wh']} = CASE WHEN s.has_withdrawn = {true} "
-        f"THEN s.withdrawn_wh ELSE t.{column['withdrawn_wh']} END "
-        f"FROM {_STAGE} AS s "
-        f"WHERE t.{column['connection_point']} = s.point_id "
-        f"AND t.{column['hour_start']} = s.hour_start AND t.{column['source']} = %s "
-        f"AND ((s.has_injected = {true} AND t.{column['injected_wh']} <> s.injected_wh) "
-        f"OR (s.has_withdrawn = {true} AND t.{column['withdrawn_wh']} <> s.withdrawn_wh))",
-        [ReadingSource.GRID_OPERATOR],
+    return recording.write_hourly(
+        rows=rows,
+        source=ReadingSource.GRID_OPERATOR,
+        mode=recording.WriteMode.REPLACE,
+        now=now,
     )
-    superseded = cursor.rowcount
-    cursor.execute(
-        f"INSERT INTO {table} ({column['connection_point']}, {column['hour_start']}, "  # noqa: S608
-        f"{column['injected_wh']}, {column['withdrawn_wh']}, {column['source']}, "
-        f"{column['quality']}) "
-        f"SELECT point_id, hour_start, injected_wh, withdrawn_wh, %s, %s FROM {_STAGE} "
-        # SQLite needs a WHERE before ON CONFLICT to parse INSERT ... SELECT ... ON CONFLICT.
-        f"WHERE {true} = {true} "
-        f"ON CONFLICT ({column['connection_point']}, {column['hour_start']}, "
-        f"{column['source']}) DO NOTHING",
-        [ReadingSource.GRID_OPERATOR, ReadingQuality.VALID],
-    )
-    return superseded, cursor.rowcount
 
 
 # ---------------------------------------------------------------------------- prices

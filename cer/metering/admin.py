@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cer.core.admin_mixins import SaneDateHierarchy
-from cer.metering import broker, services
+from cer.metering import broker, devices
 from cer.metering.models import Device, HourlyReading, RejectedMessage
 
 
@@ -35,7 +35,7 @@ class DeviceAddForm(forms.ModelForm):
 def _broker_guard(modeladmin, request, call) -> bool:
     try:
         call()
-    except services.DeviceDeleted:
+    except devices.DeviceDeleted:
         modeladmin.message_user(request, _("The device was already deleted."), messages.ERROR)
         return False
     except broker.BrokerError as error:
@@ -90,7 +90,7 @@ class DeviceAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         data = form.cleaned_data
-        created = services.register_device(
+        created = devices.register_device(
             point=data["connection_point"],
             name=data["name"],
             kind=data["kind"],
@@ -103,7 +103,7 @@ class DeviceAdmin(admin.ModelAdmin):
         self.message_user(request, self._secret_message(created), messages.WARNING)
 
     @staticmethod
-    def _secret_message(created: services.DeviceSecret) -> str:
+    def _secret_message(created: devices.DeviceSecret) -> str:
         return _("MQTT username %(user)s, secret %(secret)s — shown only this once.") % {
             "user": created.device.mqtt_username,
             "secret": created.secret,
@@ -114,7 +114,7 @@ class DeviceAdmin(admin.ModelAdmin):
         for device in queryset:
 
             def rotate(device=device):
-                created = services.rotate_device_secret(device=device, now=timezone.now())
+                created = devices.rotate_device_secret(device=device, now=timezone.now())
                 self.message_user(request, self._secret_message(created), messages.WARNING)
 
             _broker_guard(self, request, rotate)
@@ -125,21 +125,21 @@ class DeviceAdmin(admin.ModelAdmin):
             _broker_guard(
                 self,
                 request,
-                lambda d=device: services.disable_device(device=d, now=timezone.now()),
+                lambda d=device: devices.disable_device(device=d, now=timezone.now()),
             )
 
     @admin.action(description=_("Enable"))
     def enable(self, request, queryset) -> None:
         for device in queryset:
             _broker_guard(
-                self, request, lambda d=device: services.enable_device(device=d, now=timezone.now())
+                self, request, lambda d=device: devices.enable_device(device=d, now=timezone.now())
             )
 
     @admin.action(description=_("Delete the MQTT account (readings are kept)"))
     def delete_accounts(self, request, queryset) -> None:
         for device in queryset:
             _broker_guard(
-                self, request, lambda d=device: services.delete_device(device=d, now=timezone.now())
+                self, request, lambda d=device: devices.delete_device(device=d, now=timezone.now())
             )
 
 

@@ -40,13 +40,9 @@ from cer.metering.api_schema import (
     OUTCOME,
     READINGS_BODY,
 )
+from cer.metering.devices import DeviceLockedOut, authenticate_device
 from cer.metering.models import Device
-from cer.metering.services import (
-    DeviceLockedOut,
-    ReadingsRejected,
-    authenticate_device,
-    ingest_http_readings,
-)
+from cer.metering.recording import ReadingsRejected, ingest_http_readings
 from cer.plants.models import ConnectionPoint, Plant
 
 MANAGE = "communities.manage_community"

@@ -75,6 +75,31 @@ class HourlyReading(models.Model):
         return f"{self.connection_point_id} {self.hour_start:%Y-%m-%d %H:%M}Z"
 
 
+class ReadingsVersion(models.Model):
+    """Bumped whenever readings of the community change; part of every cache key.
+
+    Owned by metering, which writes the readings (cer.metering.versions); the table keeps
+    the name it had when the dashboards owned it.
+    """
+
+    community = models.OneToOneField(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("community"),
+    )
+    version = models.PositiveBigIntegerField(_("version"), default=0)
+    bumped_at = models.DateTimeField(_("bumped at"), null=True, blank=True)
+
+    class Meta:
+        db_table = "dashboards_readingsversion"
+        verbose_name = _("readings version")
+        verbose_name_plural = _("readings versions")
+
+    def __str__(self) -> str:
+        return f"{self.community_id} v{self.version}"
+
+
 class DeviceKind(models.TextChoices):
     """Payload format a device speaks; see docs/metering.md."""
 

@@ -1,6 +1,6 @@
 """Load profiles of a connection point or a configuration, and estimates of missing hours.
 
-The hourly series come from the dashboards' reads (the winning source of each hour); the
+The hourly series come from cer.metering.series (the winning source of each hour); the
 arithmetic is cercalc.profiles. See docs/algorithms/profiles.md.
 """
 
@@ -12,12 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import transaction
 
-from cer.audit.services import record
-from cer.dashboards import queries
-from cer.dashboards.services import bump_readings_version
-from cer.metering.models import HourlyReading, ReadingQuality, ReadingSource
+from cer.metering import recording
+from cer.metering import series as readings
+from cer.metering.models import ReadingQuality, ReadingSource
 from cer.plants.models import ConnectionPoint
 from cercalc import periods
 from cercalc.periods import Period
@@ -25,17 +23,17 @@ from cercalc.profiles import Profiles, compute_profiles, estimate_missing
 
 logger = logging.getLogger(__name__)
 
-_ESTIMATE_INDEX = queries.SOURCE_CODES.index(ReadingSource.ESTIMATED)
+_ESTIMATE_INDEX = readings.SOURCE_CODES.index(ReadingSource.ESTIMATED)
 
 
-def _real(series: queries.PointSeries) -> np.ndarray:
+def _real(series: readings.PointSeries) -> np.ndarray:
     """Hours whose winning reading is a real one: estimates never feed the profiles."""
     return series.present & (series.source_index != _ESTIMATE_INDEX)
 
 
 def point_profiles(*, point: ConnectionPoint, period: Period) -> Profiles:
     """Compute a point's average days and totals over a period from its real readings."""
-    series = queries.point_series(point_ids=[point.pk], period=period)[point.pk]
+    series = readings.point_series(point_ids=[point.pk], period=period)[point.pk]
     real = _real(series)
     return compute_profiles(
         hour_starts_s=period.hour_starts_s(),
@@ -66,14 +64,14 @@ def estimate_gaps(
     a real reading arriving later wins.
     """
     year = periods.year(month.start.year)
-    year_series = queries.point_series(point_ids=[p.pk for p in points], period=year)
+    year_series = readings.point_series(point_ids=[p.pk for p in points], period=year)
     year_starts = year.hour_starts_s()
     month_start_s = int(month.utc_bounds()[0].timestamp())
     first = int(np.searchsorted(year_starts, month_start_s))
     month_starts = month.hour_starts_s()
     in_month = slice(first, first + month_starts.size)
     ended = month_starts + 3600 <= int(now.timestamp())
-    rows: list[HourlyReading] = []
+    parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
     estimated_total = not_estimated_total = 0
     for point in points:
         series = year_series[point.pk]
@@ -89,20 +87,19 @@ def estimate_gaps(
         estimates = estimate_missing(hour_starts_s=month_starts, present=present, profiles=profiles)
         estimated_total += int(estimates.estimated.sum())
         not_estimated_total += int(estimates.not_estimated.sum())
-        rows += [
-            HourlyReading(
-                connection_point=point,
-                hour_start=dt.datetime.fromtimestamp(int(month_starts[i]), tz=dt.UTC),
-                injected_wh=int(estimates.injected_wh[i]),
-                withdrawn_wh=int(estimates.withdrawn_wh[i]),
-                source=ReadingSource.ESTIMATED,
-                quality=ReadingQuality.ESTIMATED,
+        hours = np.flatnonzero(estimates.estimated)
+        if hours.size:
+            parts.append(
+                (
+                    point.pk,
+                    month_starts[hours],
+                    estimates.injected_wh[hours].astype(np.int64),
+                    estimates.withdrawn_wh[hours].astype(np.int64),
+                )
             )
-            for i in np.flatnonzero(estimates.estimated)
-        ]
     written = 0
-    if rows and not dry_run:
-        written = _write(rows, points=points, month=month, now=now)
+    if parts and not dry_run:
+        written = _write(parts, month=month, now=now)
     logger.info(
         "estimated %s hours of %s, %s without estimate, %s rows written",
         estimated_total,
@@ -118,37 +115,25 @@ def estimate_gaps(
 
 
 def _write(
-    rows: list[HourlyReading],
-    *,
-    points: Sequence[ConnectionPoint],
-    month: Period,
-    now: dt.datetime,
+    parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]], *, month: Period, now: dt.datetime
 ) -> int:
-    start, end = month.utc_bounds()
-    estimates = HourlyReading.objects.filter(
-        connection_point__in=points, source=ReadingSource.ESTIMATED
-    ).between(start, end)
-    with transaction.atomic():
-        # With ignore_conflicts PostgreSQL returns no ids: count the rows around the insert.
-        before = estimates.count()
-        HourlyReading.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
-        written = estimates.count() - before
-        by_point: dict[int, int] = {}
-        for row in rows:
-            by_point[row.connection_point_id] = by_point.get(row.connection_point_id, 0) + 1
-        for point in points:
-            if by_point.get(point.pk):
-                record(
-                    actor=None,
-                    code="metering.readings.estimated",
-                    now=now,
-                    target=point,
-                    community=point.configuration.community,
-                    changes={"month": month.key, "hours": by_point[point.pk]},
-                )
-        if written:
-            # The communities' cached dashboard figures are stale from this commit on.
-            bump_readings_version(
-                community_ids={point.configuration.community_id for point in points}, now=now
-            )
-    return written
+    """Insert the estimates (point, hour starts, injected, withdrawn) where no EST row exists."""
+    point_ids = [np.full(hours.size, pk, dtype=np.int64) for pk, hours, _, _ in parts]
+    rows = recording.HourlyRows(
+        point_id=np.concatenate(point_ids),
+        hour_start_s=np.concatenate([hours for _, hours, _, _ in parts]).astype(np.int64),
+        injected_wh=np.concatenate([injected for _, _, injected, _ in parts]),
+        withdrawn_wh=np.concatenate([withdrawn for _, _, _, withdrawn in parts]),
+        quality=np.full(sum(ids.size for ids in point_ids), ReadingQuality.ESTIMATED.value),
+    )
+    counts = recording.write_hourly(
+        rows=rows,
+        source=ReadingSource.ESTIMATED,
+        # A rerun writes nothing: an estimate already stored for an hour stays.
+        mode=recording.WriteMode.KEEP,
+        now=now,
+        audit=recording.AuditNote(
+            code="metering.readings.estimated", actor=None, details={"month": month.key}
+        ),
+    )
+    return counts.inserted

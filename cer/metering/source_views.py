@@ -12,15 +12,15 @@ from django.utils.translation import gettext as _
 from cer.audit.services import record
 from cer.communities.models import Community
 from cer.core.access import object_permission
-from cer.dashboards.services import bump_readings_version
-from cer.metering import precedence
+from cer.metering import series
 from cer.metering.forms import SourceOrderForm
 from cer.metering.models import ReadingSource
+from cer.metering.versions import bump_readings_version
 
 
 @object_permission("communities.manage_community", Community, url_kwarg="community_id")
 def reading_sources(request: HttpRequest, community: Community) -> HttpResponse:
-    current = precedence.order_of_community(community.pk)
+    current = series.order_of_community(community.pk)
     form = SourceOrderForm(request.POST or None, order=current)
     if request.method == "POST" and form.is_valid():
         chosen = form.cleaned_data["order"]

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 from cer.audit.services import record
 from cer.communities.models import Community
 from cer.core.access import object_permission
-from cer.metering import broker, services
+from cer.metering import broker
+from cer.metering import devices as device_accounts
 from cer.metering.forms import DeviceForm, RejectedFilterForm
 from cer.metering.models import (
     CounterChannel,
@@ -51,7 +52,7 @@ def device_list(request: HttpRequest, community: Community) -> HttpResponse:
         now = timezone.now()
         try:
             with transaction.atomic():
-                created = services.register_device(
+                created = device_accounts.register_device(
                     point=data["point"],
                     name=data["name"],
                     kind=data["kind"],
@@ -72,7 +73,7 @@ def device_list(request: HttpRequest, community: Community) -> HttpResponse:
                         "connection_point": ["", data["point"].pod],
                     },
                 )
-        except services.DeviceNameTaken:
+        except device_accounts.DeviceNameTaken:
             form.add_error("name", _("Another device of this connection point has this name."))
         except broker.BrokerError:
             messages.error(request, _("The MQTT broker could not be reached; nothing was saved."))
@@ -117,7 +118,7 @@ def device_action(request: HttpRequest, community: Community) -> HttpResponse:
         # The device's new state and its audit entry are committed together.
         with transaction.atomic():
             if action == "rotate":
-                rotated = services.rotate_device_secret(device=device, now=now)
+                rotated = device_accounts.rotate_device_secret(device=device, now=now)
                 changes = {"secret": ["[old]", "[new]"]}
             else:
                 change_status, done = STATUS_ACTIONS[action]
@@ -126,7 +127,7 @@ def device_action(request: HttpRequest, community: Community) -> HttpResponse:
         if action == "rotate":
             return _show_secret(request, community, rotated)
         messages.success(request, done)
-    except services.DeviceDeleted:
+    except device_accounts.DeviceDeleted:
         messages.error(request, _("The device was already deleted."))
     except broker.BrokerError:
         messages.error(request, _("The MQTT broker could not be reached; nothing changed."))
@@ -135,9 +136,12 @@ def device_action(request: HttpRequest, community: Community) -> HttpResponse:
 
 # Action → (service, message once done); each is logged as metering.device.<action>d.
 STATUS_ACTIONS: dict[str, tuple[Callable[..., Device], Any]] = {
-    "disable": (services.disable_device, _lazy("Device disabled: the broker disconnected it.")),
-    "enable": (services.enable_device, _lazy("Device enabled.")),
-    "delete": (services.delete_device, _lazy("Device deleted; its readings are kept.")),
+    "disable": (
+        device_accounts.disable_device,
+        _lazy("Device disabled: the broker disconnected it."),
+    ),
+    "enable": (device_accounts.enable_device, _lazy("Device enabled.")),
+    "delete": (device_accounts.delete_device, _lazy("Device deleted; its readings are kept.")),
 }
 
 
@@ -161,7 +165,7 @@ def _record(
 
 
 def _show_secret(
-    request: HttpRequest, community: Community, created: services.DeviceSecret
+    request: HttpRequest, community: Community, created: device_accounts.DeviceSecret
 ) -> HttpResponse:
     # Rendered, not redirected: the secret exists only in this response, which is also
     # the printable installer sheet (printing it needs no second request).

@@ -22,7 +22,7 @@ import paho.mqtt.client as mqtt
 from django.db import DatabaseError, close_old_connections, connections
 
 from cer.metering import broker
-from cer.metering.services import IncomingMessage, IngestOutcome, ingest_messages
+from cer.metering.recording import IncomingMessage, IngestOutcome, ingest_messages
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,8 @@ from cer.audit.services import record
 from cer.communities.models import Community
 from cer.core.safe_export import csv_writer
 from cer.members.models import Member, Membership, MembershipApplication
-from cer.metering.models import Device, HourlyReading
+from cer.metering.models import Device
+from cer.metering.series import holder_readings
 from cer.plants.models import ConnectionPoint, Plant
 from cer.privacy import redaction
 from cer.privacy.models import Consent, Erasure
@@ -139,12 +140,7 @@ def personal_data(*, user: Any) -> dict[str, list[dict[str, Any]]]:
         Device.objects.filter(connection_point__holder=member).order_by("pk"),
         ["connection_point__pod", "name", "kind", "serial_number", "status", "created_at"],
     )
-    data["hourly_readings"] = _rows(
-        HourlyReading.objects.filter(connection_point__holder=member).order_by(
-            "connection_point__pod", "hour_start", "source"
-        ),
-        ["connection_point__pod", "hour_start", "injected_wh", "withdrawn_wh", "source", "quality"],
-    )
+    data["hourly_readings"] = holder_readings(member=member)
     data["erasures"] = _rows(
         Erasure.objects.filter(member=member), ["completed_at", "reason", "erased", "kept"]
     )

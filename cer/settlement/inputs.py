@@ -1,32 +1,30 @@
 """Load what a settlement needs from the database into the engine's arrays.
 
-Readings come in one SQL query per run (never per-row ORM objects) and go into NumPy arrays
-points x hours. Where several sources exist for a point and hour the most trusted wins: grid
-operator, then device, then manual entry, then estimate. A point counts only while its holder
-is a member of the community: its readings outside the membership are left out. Prices are
-hourly; where only quarter-hours exist the hourly price is the mean of the four (REGULATION.md
-§3.5 working reading [U]). Nothing missing is invented: gaps are returned, listed per point.
+Readings come from cer.metering.series in one SQL query per run (never per-row ORM objects)
+as NumPy arrays points x hours. Where several sources exist for a point and hour the first in
+the community's order wins (by default grid operator, then device, manual entry, estimate).
+A point counts only while its holder is a member of the community: its readings outside the
+membership are left out. Prices are hourly; where only quarter-hours exist the hourly price
+is the mean of the four (REGULATION.md §3.5 working reading [U]). Nothing missing is
+invented: gaps are returned, listed per point.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db import connection
 
 from cer.communities.models import Configuration
 from cer.incentives.models import ZonalPrice
 from cer.incentives.parameters import parameters_with_overrides
 from cer.members.models import MemberCategory, Membership
-from cer.metering import precedence
-from cer.metering.models import HourlyReading
+from cer.metering import precedence, series
 from cer.plants.models import ConnectionPoint, IncentiveRegime, Plant
 from cercalc import buckets
 from cercalc import settle as engine
@@ -155,8 +153,14 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
     points = [p for p in points if p.holder_id in periods]
 
     n_points, n_hours = len(points), hours.size
-    source_order = precedence.order_of_community(configuration.community_id)
-    injected, withdrawn, have = _readings(points, hours, source_order)
+    source_order = series.order_of_community(configuration.community_id)
+    readings = series.winning_readings(
+        point_ids=[point.pk for point in points],
+        first_hour_s=int(hours[0]),
+        hour_count=n_hours,
+        order=source_order,
+    )
+    injected, withdrawn, have = readings.injected_wh, readings.withdrawn_wh, readings.present
     active = np.zeros((n_points, n_hours), dtype=bool)
     masks: dict[int, np.ndarray] = {}
     for row, point in enumerate(points):
@@ -225,100 +229,6 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
         warnings=warnings,
         source_order=source_order,
     )
-
-
-def _fetch_rows(sql: str, params: list[Any]) -> np.ndarray:
-    """Run a query of five bigint columns and return its rows as an int64 array (n x 5)."""
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [adapt(p) if isinstance(p, dt.datetime) else p for p in params])
-        return np.fromiter(
-            itertools.chain.from_iterable(cursor.fetchall()), dtype=np.int64
-        ).reshape(-1, 5)
-
-
-def _fetch_packed_rows_postgresql(where: str, rank: str, params: list[Any]) -> np.ndarray:
-    """Return (point, hour epoch, source rank, injected, withdrawn) rows as int64 (n x 5).
-
-    PostgreSQL packs each point's and source's series into one big-endian bytea, so a month
-    of 1,000 points crosses the wire as 1,000 rows instead of 720,000 and NumPy reads each
-    one without a Python object per value.
-    """
-    table = HourlyReading._meta.db_table
-    sql = (
-        "SELECT CAST(connection_point_id AS BIGINT), "  # noqa: S608 (fixed names)
-        f"CAST(CASE source {rank} ELSE 9 END AS BIGINT), "
-        "string_agg(int8send(CAST(EXTRACT(EPOCH FROM hour_start) AS BIGINT)) "
-        "|| int8send(injected_wh) || int8send(withdrawn_wh), ''::bytea) "
-        f"FROM {table} WHERE {where} GROUP BY 1, 2"
-    )
-    blocks = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for point_id, rank_value, packed in cursor.fetchall():
-            series = np.frombuffer(bytes(packed), dtype=">i8").reshape(-1, 3)
-            block = np.empty((series.shape[0], 5), dtype=np.int64)
-            block[:, 0] = point_id
-            block[:, 1] = series[:, 0]
-            block[:, 2] = rank_value
-            block[:, 3:] = series[:, 1:]
-            blocks.append(block)
-    return np.concatenate(blocks) if blocks else np.empty((0, 5), dtype=np.int64)
-
-
-def _readings(
-    points: list[ConnectionPoint], hours: np.ndarray, source_order: precedence.SourceOrder
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return injected, withdrawn [Wh] and a has-reading mask, points x hours, in one query.
-
-    Where a point has several sources for an hour, the first in `source_order` wins.
-    """
-    n_points, n_hours = len(points), hours.size
-    injected = np.zeros((n_points, n_hours), dtype=np.int64)
-    withdrawn = np.zeros((n_points, n_hours), dtype=np.int64)
-    have = np.zeros((n_points, n_hours), dtype=bool)
-    if not points:
-        return injected, withdrawn, have
-    table = HourlyReading._meta.db_table
-    start = dt.datetime.fromtimestamp(int(hours[0]), tz=dt.UTC)
-    end = dt.datetime.fromtimestamp(int(hours[-1]) + buckets.HOUR_S, tz=dt.UTC)
-    rank = " ".join(
-        f"WHEN '{code}' THEN {value}" for code, value in precedence.rank_of(source_order).items()
-    )
-    where = (
-        "connection_point_id IN (SELECT id FROM plants_connectionpoint "
-        "WHERE configuration_id = %s) AND hour_start >= %s AND hour_start < %s"
-    )
-    params = [points[0].configuration_id, start, end]
-    if connection.vendor == "postgresql":
-        flat = _fetch_packed_rows_postgresql(where, rank, params)
-    else:
-        sql = (
-            "SELECT CAST(connection_point_id AS BIGINT), "  # noqa: S608 (fixed names)
-            "CAST(strftime('%%s', hour_start) AS INTEGER), "
-            f"CAST(CASE source {rank} ELSE 9 END AS BIGINT), CAST(injected_wh AS BIGINT), "
-            f"CAST(withdrawn_wh AS BIGINT) FROM {table} WHERE {where}"
-        )
-        flat = _fetch_rows(sql, params)
-    if flat.size == 0:
-        return injected, withdrawn, have
-    row_of_id = {point.pk: row for row, point in enumerate(points)}
-    ids = np.array(sorted(row_of_id), dtype=np.int64)
-    position = np.searchsorted(ids, flat[:, 0])
-    known = (position < ids.size) & (ids[np.minimum(position, ids.size - 1)] == flat[:, 0])
-    flat = flat[known]
-    rows = np.array([row_of_id[int(i)] for i in ids], dtype=np.int64)[position[known]]
-    columns = (flat[:, 1] - hours[0]) // buckets.HOUR_S
-    # Most trusted source first, then keep the first row of each (point, hour).
-    order = np.lexsort((flat[:, 2], columns, rows))
-    keys = rows[order] * n_hours + columns[order]
-    first = np.ones(keys.size, dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
-    chosen = order[first]
-    injected[rows[chosen], columns[chosen]] = flat[chosen, 3]
-    withdrawn[rows[chosen], columns[chosen]] = flat[chosen, 4]
-    have[rows[chosen], columns[chosen]] = True
-    return injected, withdrawn, have
 
 
 def _gaps(points: list[ConnectionPoint], hours: np.ndarray, missing: np.ndarray) -> list[dict]:

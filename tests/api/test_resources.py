@@ -9,10 +9,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from cer.audit.models import AuditEntry
-from cer.dashboards.models import ReadingsVersion
 from cer.members.models import Member, Membership
 from cer.metering import broker
-from cer.metering.models import Device, HourlyReading
+from cer.metering.models import Device, HourlyReading, ReadingsVersion
 from tests import factories
 from tests.api.conftest import assert_error, client_for
 
@@ -253,9 +252,9 @@ def fake_broker(monkeypatch):
     def session(_session):
         yield object()
 
-    from cer.metering import services
+    from cer.metering import devices
 
-    monkeypatch.setattr(services, "_session", session)
+    monkeypatch.setattr(devices, "_session", session)
     for name in ("create_device_account", "set_device_password", "delete_device_account"):
         monkeypatch.setattr(broker, name, lambda name=name, **kw: calls.append(name))
     return calls

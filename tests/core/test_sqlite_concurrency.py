@@ -83,7 +83,7 @@ ROTATE = (
     + """
 from django.utils import timezone
 from cer.metering.models import Device
-from cer.metering.services import rotate_device_secret
+from cer.metering.devices import rotate_device_secret
 
 class Broker:
     # Stands in for the MQTT broker's admin session: only the database is under test.

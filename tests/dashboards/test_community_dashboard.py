@@ -13,6 +13,7 @@ from django.utils import translation
 from cer.communities.models import Configuration
 from cer.dashboards import services
 from cer.dashboards.models import SeriesSnapshot
+from cer.metering import versions
 from cercalc import periods
 from tests import factories
 from tests.dashboards.conftest import MARCH_FIRST_HOUR, add_reading
@@ -114,12 +115,12 @@ def test_cached_series_refresh_when_the_readings_version_is_bumped(community, re
     add_reading(own_point, readings + 3 * HOUR, withdrawn_wh=50)
 
     stale = services.community_period_data(community=community, period=MARCH, now=AFTER_MARCH)
-    services.bump_readings_version(community_ids=[community.pk], now=AFTER_MARCH)
+    versions.bump_readings_version(community_ids=[community.pk], now=AFTER_MARCH)
     fresh = services.community_period_data(community=community, period=MARCH, now=AFTER_MARCH)
 
     assert int(stale.withdrawn_wh.sum()) == 1300
     assert int(fresh.withdrawn_wh.sum()) == 1350
-    assert services.readings_version(community.pk) == 1
+    assert versions.readings_version(community.pk) == 1
 
 
 def test_the_default_period_is_the_month_of_the_newest_reading(community, readings):

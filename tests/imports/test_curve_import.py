@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from cer.dashboards.models import ReadingsVersion
-from cer.dashboards.services import readings_version
 from cer.imports import services
 from cer.imports.curves import ColumnMapping
 from cer.imports.models import ImportBatch, ImportKind, ImportStatus
-from cer.metering.models import HourlyReading
+from cer.metering import bulk_writes
+from cer.metering.models import HourlyReading, ReadingsVersion
+from cer.metering.versions import readings_version
 from tests.imports.conftest import NOW, POD_A, POD_B, fixture_bytes
 
 
@@ -160,9 +160,9 @@ def test_staging_uses_copy_on_postgresql_and_batched_inserts_otherwise(
 ):
     calls = []
     for name in ("_copy_stage", "_insert_stage"):
-        original = getattr(services, name)
+        original = getattr(bulk_writes, name)
         monkeypatch.setattr(
-            services,
+            bulk_writes,
             name,
             lambda cursor, hourly, _name=name, _original=original: (
                 calls.append(_name),

@@ -31,7 +31,8 @@ def make_device(point, *, kind: str = DeviceKind.OWN_JSON, **overrides) -> Devic
 
 @pytest.fixture
 def point(community):
-    holder = factories.make_member()
+    # A member of the community: the dashboards count a point only while its holder is one.
+    holder = factories.make_membership(community).member
     point = factories.make_connection_point(
         community, holder, has_injection=True, contracted_power_kw=Decimal("4.5")
     )

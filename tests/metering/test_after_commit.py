@@ -12,9 +12,8 @@ from django.core.cache import caches
 from django.urls import reverse
 
 from cer.dashboards import services as dashboards
-from cer.dashboards.models import ReadingsVersion
-from cer.metering.models import RejectedMessage
-from cer.metering.services import IncomingMessage, ingest_messages
+from cer.metering.models import ReadingsVersion, RejectedMessage
+from cer.metering.recording import IncomingMessage, ingest_messages
 from cercalc import periods
 from tests.metering.conftest import make_device
 

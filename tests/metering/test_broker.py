@@ -15,7 +15,8 @@ from django.contrib.auth.hashers import check_password
 from django.urls import reverse
 
 from cer.core.models import Municipality
-from cer.metering import broker, services
+from cer.metering import broker
+from cer.metering import devices as device_accounts
 from cer.metering.models import (
     Device,
     DeviceKind,
@@ -121,8 +122,10 @@ def registered(point):
     """Register devices through the service; remove their broker accounts afterwards."""
     created: list[Device] = []
 
-    def register(name: str) -> services.DeviceSecret:
-        result = services.register_device(point=point, name=name, kind=DeviceKind.OWN_JSON, now=NOW)
+    def register(name: str) -> device_accounts.DeviceSecret:
+        result = device_accounts.register_device(
+            point=point, name=name, kind=DeviceKind.OWN_JSON, now=NOW
+        )
         created.append(result.device)
         return result
 
@@ -208,7 +211,7 @@ def test_a_disabled_device_is_dropped_and_cannot_connect_again(registered):
     connected = _DeviceClient(account.device.mqtt_username, account.secret)
     assert connected.connect()
 
-    services.disable_device(device=account.device, now=NOW)
+    device_accounts.disable_device(device=account.device, now=NOW)
 
     assert connected.dropped.wait(10)
     again = _DeviceClient(account.device.mqtt_username, account.secret)
@@ -220,9 +223,9 @@ def test_a_disabled_device_is_dropped_and_cannot_connect_again(registered):
 
 def test_an_enabled_device_connects_again(registered):
     account = registered("meter")
-    services.disable_device(device=account.device, now=NOW)
+    device_accounts.disable_device(device=account.device, now=NOW)
 
-    services.enable_device(device=account.device, now=NOW)
+    device_accounts.enable_device(device=account.device, now=NOW)
 
     client = _DeviceClient(account.device.mqtt_username, account.secret)
     assert client.connect()
@@ -234,7 +237,7 @@ def test_a_rotated_secret_stops_the_old_one_at_once(registered):
     connected = _DeviceClient(account.device.mqtt_username, account.secret)
     assert connected.connect()
 
-    rotated = services.rotate_device_secret(device=account.device, now=NOW)
+    rotated = device_accounts.rotate_device_secret(device=account.device, now=NOW)
 
     assert connected.dropped.wait(10)
     old = _DeviceClient(account.device.mqtt_username, account.secret)
@@ -248,7 +251,7 @@ def test_a_rotated_secret_stops_the_old_one_at_once(registered):
 def test_a_deleted_device_loses_its_account(registered):
     account = registered("meter")
 
-    services.delete_device(device=account.device, now=NOW)
+    device_accounts.delete_device(device=account.device, now=NOW)
 
     client = _DeviceClient(account.device.mqtt_username, account.secret)
     assert not client.connect()
@@ -330,4 +333,4 @@ def test_the_referente_registers_a_device_on_the_page_and_sees_the_secret_once(
         assert not refused.connect()
         refused.close()
     finally:
-        services.delete_device(device=device, now=NOW)
+        device_accounts.delete_device(device=device, now=NOW)

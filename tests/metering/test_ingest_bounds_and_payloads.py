@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cer.metering import ingest, services
+from cer.metering import ingest, recording
 from cer.metering.models import (
     CounterSample,
     DeviceKind,
     HourlyReading,
     RejectedMessage,
 )
-from cer.metering.services import (
+from cer.metering.recording import (
     IncomingMessage,
     ReadingsRejected,
     ingest_http_readings,
@@ -148,8 +148,8 @@ def test_the_age_bound_and_the_hours_bound_come_from_the_settings(settings):
     settings.METERING_MAX_SAMPLE_AGE_DAYS = 30
     settings.METERING_MAX_HOURS_PER_MESSAGE = 6
 
-    assert services.time_bounds() == ingest.TimeBounds(dt.timedelta(days=30), 6)
-    assert services.time_bounds(max_age=False) == ingest.TimeBounds(None, 6)
+    assert recording.time_bounds() == ingest.TimeBounds(dt.timedelta(days=30), 6)
+    assert recording.time_bounds(max_age=False) == ingest.TimeBounds(None, 6)
 
 
 # --- how many hours one message may touch ------------------------------------------------

@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from cer.metering import devices as metering_devices
 from cer.metering import limits
-from cer.metering import services as metering_services
 from cer.metering.models import HourlyReading
 from tests import factories
 from tests.metering.conftest import make_device
@@ -65,7 +65,7 @@ def hashes(monkeypatch):
         calls.append(secret)
         return check_password(secret, encoded, *args, **kwargs)
 
-    monkeypatch.setattr(metering_services, "check_password", counting_check_password)
+    monkeypatch.setattr(metering_devices, "check_password", counting_check_password)
     return calls
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from cer.metering import services
+from cer.metering import devices
 from cer.metering.models import (
     CounterChannel,
     CounterSample,
@@ -38,9 +38,9 @@ def _register(client, community, point, monkeypatch, *, kind: str, name: str):
     device = make_device(point, kind=kind, name=name)
 
     def register_device(**_arguments):
-        return services.DeviceSecret(device=device, secret=SECRET)
+        return devices.DeviceSecret(device=device, secret=SECRET)
 
-    monkeypatch.setattr(services, "register_device", register_device)
+    monkeypatch.setattr(devices, "register_device", register_device)
     url = reverse("metering:device_list", kwargs={"community_id": community.pk})
     response = client.post(url, {"point": point.pk, "name": name, "kind": kind, "meter_channel": 0})
     return device, response

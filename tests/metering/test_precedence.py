@@ -11,9 +11,9 @@ from django.utils import translation
 
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community
-from cer.dashboards import queries
-from cer.dashboards.models import ReadingsVersion
 from cer.metering import precedence
+from cer.metering import series as readings
+from cer.metering.models import ReadingsVersion
 from cer.settlement.inputs import load_inputs
 from cercalc import periods
 from tests import factories
@@ -77,17 +77,17 @@ def test_dashboards_follow_the_communitys_order():
     point = small.points["household"]
     period = periods.month(2025, 6)
 
-    series = queries.point_series(point_ids=[point.pk], period=period)[point.pk]
+    series = readings.point_series(point_ids=[point.pk], period=period)[point.pk]
     assert set(series.withdrawn_wh.tolist()) == {700}
-    assert set(series.source_index.tolist()) == {queries.SOURCE_CODES.index("DSO")}
+    assert set(series.source_index.tolist()) == {readings.SOURCE_CODES.index("DSO")}
 
     _choose(small.community, "DEV,DSO,MAN,EST")
-    series = queries.point_series(point_ids=[point.pk], period=period)[point.pk]
+    series = readings.point_series(point_ids=[point.pk], period=period)[point.pk]
     assert set(series.withdrawn_wh.tolist()) == {650}
-    assert set(series.source_index.tolist()) == {queries.SOURCE_CODES.index("DEV")}
+    assert set(series.source_index.tolist()) == {readings.SOURCE_CODES.index("DEV")}
 
     point_ids = [p.pk for p in small.points.values()]
-    _, withdrawn, mixed = queries.configuration_hourly_wh(point_ids=point_ids, period=period)
+    _, withdrawn, mixed = readings.configuration_hourly_wh(point_ids=point_ids, period=period)
     assert mixed
     assert set(withdrawn.tolist()) == {650 + 1500 + 100}
 

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from cer.audit.models import AuditEntry
-from cer.dashboards import queries
+from cer.metering import series as readings
 from cer.metering.models import HourlyReading
 from cer.metering.profiles import estimate_gaps
 from cercalc import periods
@@ -111,7 +111,7 @@ def test_an_estimate_never_replaces_a_real_reading(point):
     HourlyReading.objects.create(
         connection_point=point, hour_start=gap, withdrawn_wh=555, source="MAN"
     )
-    series = queries.point_series(point_ids=[point.pk], period=periods.month(2025, 3))[point.pk]
+    series = readings.point_series(point_ids=[point.pk], period=periods.month(2025, 3))[point.pk]
     index = int((gap - periods.month(2025, 3).utc_bounds()[0]) / HOUR)
 
     assert series.withdrawn_wh[index] == 555
@@ -142,7 +142,7 @@ def test_the_command_reports_and_a_dry_run_writes_nothing(point):
 
 
 def test_the_command_estimates_every_point_of_a_configuration(point, community):
-    other = factories.make_connection_point(community, factories.make_member())
+    other = factories.make_connection_point(community, factories.make_membership(community).member)
     _fill(point, periods.month(2025, 3), missing=MARCH_GAPS)
     _fill(other, periods.month(2025, 3), missing=MARCH_GAPS[:1])
     output = StringIO()
@@ -268,7 +268,7 @@ def test_the_point_page_asks_for_a_month_when_a_year_is_chosen(client, point, re
 def test_the_community_dashboard_shows_the_typical_day_of_its_points_summed(
     client, point, community, referente
 ):
-    other = factories.make_connection_point(community, factories.make_member())
+    other = factories.make_connection_point(community, factories.make_membership(community).member)
     _fill(point, periods.month(2025, 3))
     _fill(other, periods.month(2025, 3), weekday_wh=50, weekend_wh=150)
     client.force_login(referente)

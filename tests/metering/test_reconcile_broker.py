@@ -10,7 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from cer.audit.models import AuditEntry
-from cer.metering import broker, services
+from cer.metering import broker
+from cer.metering import devices as device_accounts
 from cer.metering.models import Device, DeviceKind, DeviceStatus
 from tests import factories
 from tests.metering.conftest import make_device
@@ -48,7 +49,9 @@ def devices(community):
     """Two devices registered through the platform; every device account removed afterwards."""
     point = factories.make_connection_point(community, factories.make_member())
     created = [
-        services.register_device(point=point, name=name, kind=DeviceKind.OWN_JSON, now=NOW).device
+        device_accounts.register_device(
+            point=point, name=name, kind=DeviceKind.OWN_JSON, now=NOW
+        ).device
         for name in ("meter", "spare")
     ]
     yield created
@@ -108,7 +111,7 @@ def test_reconcile_reports_repairs_and_leaves_what_needs_a_new_secret(devices):
     assert error == "1 mismatch(es) remain"
     assert AuditEntry.objects.filter(code="metering.broker.repaired").count() >= 3
 
-    services.rotate_device_secret(device=lost, now=NOW)
+    device_accounts.rotate_device_secret(device=lost, now=NOW)
 
     assert _reconcile() == (
         "broker and device rows agree\n",

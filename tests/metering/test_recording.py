@@ -17,7 +17,7 @@ from cer.metering.models import (
     ReadingSource,
     RejectedMessage,
 )
-from cer.metering.services import IncomingMessage, ingest_messages
+from cer.metering.recording import IncomingMessage, ingest_messages
 from tests.metering.conftest import make_device
 
 UTC = dt.UTC

@@ -28,7 +28,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 
-from cer.metering import broker, services
+from cer.metering import broker
+from cer.metering import devices as device_accounts
 from cer.metering.models import (
     DeviceKind,
     HourlyReading,
@@ -142,7 +143,7 @@ class _Worker:
 class _Publisher:
     """One device's MQTT connection (3.1.1, QoS 1), as a meter in the field would use."""
 
-    def __init__(self, account: services.DeviceSecret) -> None:
+    def __init__(self, account: device_accounts.DeviceSecret) -> None:
         self.topic = f"{account.device.topic_prefix}/readings"
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
@@ -241,7 +242,7 @@ def accounts(community):
     for number in range(DEVICES):
         point = factories.make_connection_point(community, factories.make_member())
         created.append(
-            services.register_device(
+            device_accounts.register_device(
                 point=point, name=f"meter-{number}", kind=DeviceKind.OWN_JSON, now=NOW
             )
         )

@@ -249,9 +249,9 @@ def fake_broker(monkeypatch):
     def session(_session):
         yield object()
 
-    from cer.metering import services
+    from cer.metering import devices
 
-    monkeypatch.setattr(services, "_session", session)
+    monkeypatch.setattr(devices, "_session", session)
     for name in (
         "create_device_account",
         "set_device_password",

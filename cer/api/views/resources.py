@@ -27,14 +27,13 @@ from cer.api.permissions import LOGGED_IN, on_object
 from cer.api.views.base import ApiView, AuditedWrites
 from cer.audit.services import record
 from cer.communities.models import Community, Configuration, MarketZone
-from cer.dashboards.services import bump_readings_version
 from cer.incentives.models import ZonalPrice
 from cer.members import changes
 from cer.members import services as member_services
 from cer.members.models import Member, Membership
-from cer.metering import broker
-from cer.metering import services as metering
-from cer.metering.models import Device, HourlyReading, ReadingSource
+from cer.metering import broker, recording, series
+from cer.metering import devices as device_accounts
+from cer.metering.models import Device, ReadingSource
 from cer.plants import services as plant_services
 from cer.plants.models import ConnectionPoint, Plant
 from cer.settlement.models import RunPlant, RunStatus, SettlementRun
@@ -497,54 +496,31 @@ class PointReadings(ScopedDetail, generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):
-            return HourlyReading.objects.none()
+            return s.HourlyReadingSerializer.Meta.model.objects.none()
         return super().get_queryset()
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         point = self.get_object()
         start, end = parse_period(request, required=True)
-        readings = HourlyReading.objects.filter(connection_point=point).between(start, end)
         source = request.query_params.get("source")
-        if source is not None:
-            if source not in ReadingSource.values:
-                raise exceptions.ValidationError({"source": [_("Unknown source.")]})
-            readings = readings.filter(source=source)
-        page = self.paginate_queryset(readings.order_by("hour_start", "source"))
+        if source is not None and source not in ReadingSource.values:
+            raise exceptions.ValidationError({"source": [_("Unknown source.")]})
+        readings = series.point_readings(point_id=point.pk, start=start, end=end, source=source)
+        page = self.paginate_queryset(readings)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def post(self, request: Request, pk: int) -> Response:
         point = self.get_object()
         body = s.ReadingsBulkSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        source = body.validated_data["source"]
-        rows = [
-            HourlyReading(connection_point=point, source=source, **item)
-            for item in body.validated_data["readings"]
-        ]
-        with transaction.atomic():
-            HourlyReading.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["connection_point", "hour_start", "source"],
-                update_fields=["injected_wh", "withdrawn_wh", "quality"],
-            )
-            hours = sorted(row.hour_start for row in rows)
-            record(
-                actor=request.user,
-                code="metering.readings.written",
-                now=self.now(),
-                target=point,
-                community=community_of(point),
-                changes={
-                    "source": source,
-                    "hours": len(rows),
-                    "first": hours[0].isoformat(),
-                    "last": hours[-1].isoformat(),
-                },
-            )
-            # The community's cached dashboard figures are stale from this commit on.
-            bump_readings_version(community_ids=[point.configuration.community_id], now=self.now())
-        return Response({"written": len(rows)})
+        written = recording.write_point_readings(
+            point=point,
+            source=body.validated_data["source"],
+            readings=body.validated_data["readings"],
+            actor=request.user,
+            now=self.now(),
+        )
+        return Response({"written": written})
 
 
 # --- prices -----------------------------------------------------------------------------
@@ -615,7 +591,7 @@ class DeviceList(ScopedList, generics.ListCreateAPIView):
         now = self.now()
         try:
             with transaction.atomic():
-                created = metering.register_device(
+                created = device_accounts.register_device(
                     point=point,
                     name=data["name"],
                     kind=data["kind"],
@@ -632,7 +608,7 @@ class DeviceList(ScopedList, generics.ListCreateAPIView):
                     community=community_of(point),
                     changes={"name": ["", created.device.name], "kind": ["", created.device.kind]},
                 )
-        except metering.DeviceNameTaken as error:
+        except device_accounts.DeviceNameTaken as error:
             raise exceptions.ValidationError(
                 {"name": [_("Another device of this connection point uses this name.")]}
             ) from error
@@ -657,7 +633,7 @@ def _device_change(request: Request, device: Device, action: Any, code: str) -> 
                 target=device,
                 community=community_of(device),
             )
-    except metering.DeviceDeleted as error:
+    except device_accounts.DeviceDeleted as error:
         raise exceptions.NotFound() from error
     except broker.BrokerError as error:
         raise ServiceUnavailable(_("The MQTT broker did not answer; retry later.")) from error
@@ -675,7 +651,7 @@ class DeviceDetail(ScopedDetail, generics.RetrieveDestroyAPIView):
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         device = self.get_object()
-        _device_change(request, device, metering.delete_device, "metering.device.deleted")
+        _device_change(request, device, device_accounts.delete_device, "metering.device.deleted")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -695,7 +671,7 @@ class DeviceRotateSecret(ScopedDetail):
     def post(self, request: Request, pk: int) -> Response:
         device = self.get_object()
         rotated = _device_change(
-            request, device, metering.rotate_device_secret, "metering.device.rotated"
+            request, device, device_accounts.rotate_device_secret, "metering.device.rotated"
         )
         answer = s.DeviceSecretSerializer(rotated.device).data
         answer["secret"] = rotated.secret
