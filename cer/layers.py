@@ -47,6 +47,9 @@ LAYER_OF: dict[str, int] = {
     "cer.plants": 2,
     "cer.accounts": 2,
     "cer.access": 2,
+    # ...except the twins of the rules about devices and money, on the floors they read.
+    "cer.access.readings": 4,
+    "cer.access.money": 5,
     "cer.documents": 2,
     "cer.incentives": 2,
     "cer.privacy": 2,

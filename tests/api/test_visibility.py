@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from cer.access import money as money_visibility
+from cer.access import readings as readings_visibility
 from cer.access import visibility
 
 pytestmark = pytest.mark.django_db
@@ -18,11 +20,11 @@ TWINS = [
     ("connection_point", visibility.connection_points, "plants.view_connection_point"),
     ("connection_point", visibility.points_with_readings, "plants.view_point_readings"),
     ("plant", visibility.plants, "plants.view_plant"),
-    ("device", visibility.devices, "metering.manage_devices"),
+    ("device", readings_visibility.devices, "metering.manage_devices"),
     ("audit_entry", visibility.audit_entries, "audit.view_entries"),
     ("document", visibility.documents, "documents.view_document"),
-    ("settlement_run", visibility.settlement_runs, "settlement.view_run"),
-    ("statement", visibility.statements, "settlement.view_statement"),
+    ("settlement_run", money_visibility.settlement_runs, "settlement.view_run"),
+    ("statement", money_visibility.statements, "settlement.view_statement"),
 ]
 
 

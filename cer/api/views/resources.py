@@ -17,6 +17,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cer.access import readings as readings_visibility
 from cer.access import visibility
 from cer.access.rules import community_of
 from cer.accounts.models import TokenScope
@@ -579,7 +580,7 @@ def _aware_param(request: Request, name: str) -> Any:
 )
 class DeviceList(ScopedList, generics.ListCreateAPIView):
     token_scope = TokenScope.PLANTS_WRITE
-    scope = visibility.devices
+    scope = readings_visibility.devices
     serializer_class = s.DeviceSerializer
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -646,7 +647,7 @@ class DeviceDetail(ScopedDetail, generics.RetrieveDestroyAPIView):
         Device, view="metering.manage_devices", change="metering.manage_devices"
     )
     token_scope = TokenScope.PLANTS_WRITE
-    scope = visibility.devices
+    scope = readings_visibility.devices
     serializer_class = s.DeviceSerializer
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -666,7 +667,7 @@ class DeviceRotateSecret(ScopedDetail):
         Device, view="metering.manage_devices", change="metering.manage_devices"
     )
     token_scope = TokenScope.PLANTS_WRITE
-    scope = visibility.devices
+    scope = readings_visibility.devices
 
     def post(self, request: Request, pk: int) -> Response:
         device = self.get_object()

@@ -19,6 +19,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cer.access import money as money_visibility
 from cer.access import visibility
 from cer.accounts.models import TokenScope
 from cer.api.errors import Conflict
@@ -94,7 +95,7 @@ class ConfigurationSettlementRuns(ScopedDetail):
     )
     def get(self, request: Request, pk: int) -> Response:
         configuration = self.get_object()
-        runs = visibility.settlement_runs(request.user, today=self.today()).filter(
+        runs = money_visibility.settlement_runs(request.user, today=self.today()).filter(
             configuration=configuration
         )
         month = _month_param(request)
@@ -130,7 +131,7 @@ class ConfigurationSettlementRuns(ScopedDetail):
 
 class _OneRun(ScopedDetail):
     access_rule = on_object(SettlementRun, view=VIEW_RUN, change=RUN_SETTLEMENT)
-    scope = visibility.settlement_runs
+    scope = money_visibility.settlement_runs
 
 
 @extend_schema(tags=["settlement"], responses={200: s.RunDetailSerializer})
@@ -202,7 +203,7 @@ class SettlementRunFinalise(_OneRun):
 )
 class StatementList(ScopedList, generics.ListAPIView):
     access_rule = LOGGED_IN
-    scope = visibility.statements
+    scope = money_visibility.statements
     serializer_class = s.StatementSerializer
 
     def get_queryset(self) -> QuerySet:
@@ -224,7 +225,7 @@ class StatementList(ScopedList, generics.ListAPIView):
 
 class _OneStatement(ScopedDetail):
     access_rule = on_object(Statement, view=VIEW_STATEMENT)
-    scope = visibility.statements
+    scope = money_visibility.statements
 
     def get_queryset(self) -> QuerySet:
         return super().get_queryset().select_related("configuration__community", "distribution")
