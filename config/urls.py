@@ -11,7 +11,7 @@ admin_site.guard(admin.site)
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The API speaks JSON and has no language prefix. Readings posted by devices first.
-    path("api/", include("cer.metering.api_urls")),
+    path("api/", include("cer.api.device_urls")),
     path("api/", include("cer.api.urls")),
 ]
 urlpatterns += i18n_patterns(

@@ -10,9 +10,9 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.settings import patched_settings
 
 from cer.accounts.models import TokenScope
+from cer.api import device_schema as metering_schema
 from cer.api.permissions import required_scope
 from cer.billing.models import StatementStatus
-from cer.metering import api_schema as metering_schema
 from cer.settlement.models import RunStatus
 
 ERROR_SCHEMA = {

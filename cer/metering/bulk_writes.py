@@ -21,7 +21,7 @@ from django.db.models import Field
 from cer.metering.models import HourlyReading, ReadingQuality
 
 if TYPE_CHECKING:
-    from cer.metering.recording import HourlyRows
+    from cer.metering.batches import HourlyRows
 
 _STAGE = "metering_hourly_stage"
 _COPY_SLICE = 1_000_000  # hourly rows per binary COPY write

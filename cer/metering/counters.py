@@ -16,7 +16,7 @@ from cer.metering import ingest
 from cer.metering.models import CounterChannel, CounterSample, Device
 
 if TYPE_CHECKING:
-    from cer.metering.recording import AcceptedMessage, IngestOutcome
+    from cer.metering.batches import AcceptedMessage, IngestOutcome
 
 Hourly = dict[tuple[int, dt.datetime], list[int]]  # (point, hour) -> [injected, withdrawn]
 

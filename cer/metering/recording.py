@@ -13,18 +13,16 @@ or a whole stream in any order, leaves the totals as they are.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
@@ -32,6 +30,15 @@ from django.db.models import Sum
 from cer.audit.services import record
 from cer.communities.models import Configuration
 from cer.metering import bulk_writes, counters, ingest
+from cer.metering.batches import (
+    AcceptedMessage,
+    AuditNote,
+    HourlyRows,
+    IncomingMessage,
+    IngestOutcome,
+    WriteCounts,
+    WriteMode,
+)
 from cer.metering.models import (
     Device,
     DeviceStatus,
@@ -53,57 +60,6 @@ _IDS_PER_QUERY = 500  # point ids per IN list (SQLite bounds the parameters of a
 
 
 # --- the one writer ----------------------------------------------------------------------
-
-
-class WriteMode(enum.Enum):
-    """How rows meet the stored readings of their source."""
-
-    ADD = "add"  # increments: device energy booked hour by hour, possibly negative
-    REPLACE = "replace"  # the rows replace what is stored (files, the API)
-    KEEP = "keep"  # the rows fill hours without a reading; stored ones stay (estimates)
-
-
-@dataclass(frozen=True)
-class HourlyRows:
-    """Hourly energies per point [Wh], one row per (point, hour start [unix s]).
-
-    `has_injected`/`has_withdrawn` False: the row does not carry that quantity and a
-    stored value is kept (None: every row carries it). `quality` holds a ReadingQuality
-    code per row (None: new rows are valid, stored rows keep theirs).
-    """
-
-    point_id: npt.NDArray[np.int64]
-    hour_start_s: npt.NDArray[np.int64]
-    injected_wh: npt.NDArray[np.int64]
-    withdrawn_wh: npt.NDArray[np.int64]
-    has_injected: npt.NDArray[np.bool_] | None = None
-    has_withdrawn: npt.NDArray[np.bool_] | None = None
-    quality: npt.NDArray[np.str_] | None = None
-
-    def __len__(self) -> int:
-        return int(self.point_id.size)
-
-
-@dataclass(frozen=True)
-class WriteCounts:
-    """Rows new, replaced with other values, and left as they were.
-
-    An ADD cannot tell a new row from an incremented one: every row that changed an
-    hour counts as superseded.
-    """
-
-    inserted: int
-    superseded: int
-    unchanged: int
-
-
-@dataclass(frozen=True)
-class AuditNote:
-    """What to record per point written: `details` plus the point's number of hours."""
-
-    code: str
-    actor: Any
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 def write_hourly(
@@ -216,53 +172,6 @@ def write_point_readings(
 
 
 # --- device ingestion --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IncomingMessage:
-    """A message as received: topic, raw payload and the arrival instant (aware).
-
-    `redelivered` is the MQTT DUP flag: the broker sent this message before and got
-    no acknowledgement (the worker stopped between its commit and its PUBACK).
-    """
-
-    topic: str
-    payload: bytes
-    received_at: dt.datetime
-    redelivered: bool = False
-
-
-@dataclass
-class IngestOutcome:
-    """What a batch did; readings are counted one per interval or per counter value."""
-
-    messages: int = 0
-    rejected: int = 0
-    ignored: int = 0
-    new_readings: int = 0
-    duplicate_readings: int = 0
-    rejections: list[RejectedMessage] = field(default_factory=list)
-
-    def add(self, other: IngestOutcome) -> None:
-        self.messages += other.messages
-        self.rejected += other.rejected
-        self.ignored += other.ignored
-        self.new_readings += other.new_readings
-        self.duplicate_readings += other.duplicate_readings
-        self.rejections.extend(other.rejections)
-
-
-@dataclass
-class AcceptedMessage:
-    """A message that passed the checks, with what recording needs of its device."""
-
-    device_id: int | None
-    point_id: int
-    rollover_wh: int | None
-    parsed: ingest.ParsedMessage
-    digest: str
-    received_at: dt.datetime
-    limits: ingest.PowerLimits
 
 
 @dataclass(frozen=True)

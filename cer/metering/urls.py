@@ -1,4 +1,7 @@
-"""The managers' pages for device accounts and rejected messages (the API is in api_urls)."""
+"""The managers' pages for device accounts and rejected messages.
+
+The devices' HTTP API is in cer/api/device_urls.py.
+"""
 
 from django.urls import URLPattern, URLResolver, path
 

@@ -8,4 +8,4 @@ urlpatterns: list[URLPattern | URLResolver] = list(site_patterns)
 try:
     reverse("api_point_readings", kwargs={"pod": "IT001E00000001"}, urlconf="config.urls")
 except NoReverseMatch:
-    urlpatterns.insert(0, path("api/", include("cer.metering.api_urls")))
+    urlpatterns.insert(0, path("api/", include("cer.api.device_urls")))

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from cer.metering import api_views
+from cer.api.views import device_readings as api_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("plants/<int:plant_id>/readings", api_views.plant_readings, name="api_plant_readings"),

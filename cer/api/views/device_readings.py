@@ -31,15 +31,15 @@ from rest_framework.views import APIView
 from cer.accounts import tokens
 from cer.accounts.models import TokenScope
 from cer.api.authentication import VerifiedSessionAuthentication
-from cer.api.permissions import PUBLIC, FollowsAccessRule
-from cer.core.net import client_ip
-from cer.metering import limits
-from cer.metering.api_schema import (
+from cer.api.device_schema import (
     DEVICE_BASIC_SCHEME_NAME,
     INGEST_ERROR,
     OUTCOME,
     READINGS_BODY,
 )
+from cer.api.permissions import PUBLIC, FollowsAccessRule
+from cer.core.net import client_ip
+from cer.metering import limits
 from cer.metering.devices import DeviceLockedOut, authenticate_device
 from cer.metering.models import Device
 from cer.metering.recording import ReadingsRejected, ingest_http_readings
