@@ -182,3 +182,18 @@ def _layers_in_doc(text: str) -> dict[str, int]:
         for name in re.findall(r"`([a-z_.]+)`", match.group(2)):
             found[name] = int(match.group(1))
     return found
+
+
+def test_a_module_placed_on_a_higher_floor_is_judged_on_it(tmp_path):
+    # cer.access stands with the nouns, its module `money` on the money floor: it may read
+    # billing, while the nouns' module of the same package may not read it.
+    _write(tmp_path, "cer/access/money.py", "from cer.billing import models\n")
+    _write(tmp_path, "cer/access/visibility.py", "from cer.access import money\n")
+    _write(tmp_path, "cer/billing/models.py", "")
+
+    arrows, unplaced = _wrong_way(tmp_path)
+
+    assert unplaced == []
+    assert [(a.imp.source, a.imp.target, a.from_layer, a.to_layer) for a in arrows] == [
+        ("cer.access.visibility", "cer.access.money", 2, 5)
+    ]

@@ -6,3 +6,10 @@ class MeteringConfig(AppConfig):
     name = "cer.metering"
     label = "metering"
     verbose_name = _("Metering")
+
+    def ready(self) -> None:
+        # A member's devices and readings in the GDPR export, and the rejected messages'
+        # retention rule: privacy is on a lower floor and cannot import metering.
+        from cer.metering import privacy
+
+        privacy.register()

@@ -13,8 +13,6 @@ import io
 import json
 import logging
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.sessions.models import Session
@@ -29,10 +27,9 @@ from cer.audit.services import record
 from cer.communities.models import Community
 from cer.core.safe_export import csv_writer
 from cer.members.models import Member, Membership, MembershipApplication
-from cer.metering.models import Device
-from cer.metering.series import holder_readings
 from cer.plants.models import ConnectionPoint, Plant
 from cer.privacy import redaction
+from cer.privacy.contributions import RetentionRule, export_sections, retention_rules
 from cer.privacy.models import Consent, Erasure
 
 logger = logging.getLogger(__name__)
@@ -136,11 +133,9 @@ def personal_data(*, user: Any) -> dict[str, list[dict[str, Any]]]:
             "cadastral_subunit",
         ],
     )
-    data["devices"] = _rows(
-        Device.objects.filter(connection_point__holder=member).order_by("pk"),
-        ["connection_point__pod", "name", "kind", "serial_number", "status", "created_at"],
-    )
-    data["hourly_readings"] = holder_readings(member=member)
+    # Sections kept by apps on higher floors (devices, readings): cer.privacy.contributions.
+    for name, rows_of_member in export_sections().items():
+        data[name] = rows_of_member(member)
     data["erasures"] = _rows(
         Erasure.objects.filter(member=member), ["completed_at", "reason", "erased", "kept"]
     )
@@ -351,13 +346,6 @@ def _erase_account(*, user: Any, now: dt.datetime) -> None:
 # --- retention ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RetentionRule:
-    code: str
-    description: str
-    apply: Callable[[dt.datetime], int]
-
-
 def _drop_login_failures(now: dt.datetime) -> int:
     from cer.accounts.models import LoginFailure
 
@@ -375,12 +363,6 @@ def _drop_expired_tokens(now: dt.datetime) -> int:
 def _drop_expired_sessions(now: dt.datetime) -> int:
     deleted, _detail = Session.objects.filter(expire_date__lt=now).delete()
     return deleted
-
-
-def _drop_old_rejected_messages(now: dt.datetime) -> int:
-    from cer.metering.retention import delete_expired_rejections
-
-    return delete_expired_rejections(now=now)
 
 
 def _erase_members(members: Any, reason: str, now: dt.datetime) -> int:
@@ -410,16 +392,12 @@ def _erase_never_joined(now: dt.datetime) -> int:
     return _erase_members(stale, "retention: registered but never joined", now)
 
 
-RETENTION_RULES = (
+_CLEAN_UPS = (
     RetentionRule("login_failures", "Failed logins: deleted after 30 days", _drop_login_failures),
     RetentionRule("api_tokens", "Expired API tokens: deleted", _drop_expired_tokens),
     RetentionRule("sessions", "Expired web sessions: deleted", _drop_expired_sessions),
-    RetentionRule(
-        "rejected_messages",
-        "Rejected metering messages: deleted after REJECTED_MESSAGE_RETENTION_DAYS "
-        "(default 365, at least 30)",
-        _drop_old_rejected_messages,
-    ),
+)
+_ERASURES = (
     RetentionRule(
         "former_members",
         "Former members: anonymised ten years after their last membership ended",
@@ -433,9 +411,15 @@ RETENTION_RULES = (
 )
 
 
+def all_retention_rules() -> tuple[RetentionRule, ...]:
+    """The platform's clean-ups, those other apps registered (cer.privacy.contributions),
+    then the anonymisation of people no longer needed."""
+    return (*_CLEAN_UPS, *retention_rules(), *_ERASURES)
+
+
 def apply_retention(*, now: dt.datetime) -> dict[str, int]:
     """Apply every retention rule at `now`; return how many records each rule touched."""
-    outcome = {rule.code: rule.apply(now) for rule in RETENTION_RULES}
+    outcome = {rule.code: rule.apply(now) for rule in all_retention_rules()}
     logger.info("privacy.retention.applied %s", outcome)
     return outcome
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from cer.privacy.gdpr import RETENTION_RULES, apply_retention
+from cer.privacy.gdpr import all_retention_rules, apply_retention
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["list"]:
-            for rule in RETENTION_RULES:
+            for rule in all_retention_rules():
                 self.stdout.write(f"{rule.code}: {rule.description}")
             return
         outcome = apply_retention(now=timezone.now())
