@@ -18,7 +18,6 @@ OWNER = Path("cer/metering")
 MODEL = re.compile(r"\bHourlyReading\b")
 
 
-
 def _sources() -> list[Path]:
     return sorted(
         path.relative_to(ROOT)
