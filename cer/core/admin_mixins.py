@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.admin.options import IncorrectLookupParameters
 
@@ -17,7 +17,7 @@ class SaneDateHierarchy:
     list with the usual "?e=1" notice.
     """
 
-    date_hierarchy: str | None
+    date_hierarchy: ClassVar[str | None]
 
     def get_changelist_instance(self, request: Any) -> Any:
         if self.date_hierarchy:
