@@ -23,7 +23,7 @@ from cer.audit.models import AuditEntry
 from cer.communities.models import Community, Configuration
 from cer.documents.models import Document, DocumentKind
 from cer.members.models import Member, Membership
-from cer.plants import visibility as plant_visibility
+from cer.plants.models import ConnectionPoint, Plant
 
 
 def member_of(user: Any, today: dt.date) -> QuerySet:
@@ -88,10 +88,39 @@ def memberships(user: Any, *, today: dt.date) -> QuerySet[Membership]:
     )
 
 
-# The rules for points and plants are shared with the web pages (cer.plants.visibility).
-connection_points = plant_visibility.connection_points_visible_to
-points_with_readings = plant_visibility.points_with_readings_visible_to
-plants = plant_visibility.plants_visible_to
+# Points and plants: the web pages mask the plants outside `plants` (cer.plants.visibility).
+def connection_points(user: Any, *, today: dt.date) -> QuerySet[ConnectionPoint]:
+    """plants.view_connection_point: the points whose POD and holder the user may see."""
+    if not user.is_authenticated:
+        return ConnectionPoint.objects.none()
+    if is_staff_or_back_office(user):
+        return ConnectionPoint.objects.all()
+    return ConnectionPoint.objects.filter(
+        Q(holder__user_id=user.pk) | Q(configuration__community_id__in=managed_by(user, today))
+    )
+
+
+def points_with_readings(user: Any, *, today: dt.date) -> QuerySet[ConnectionPoint]:
+    """plants.view_point_readings: the points whose hourly readings the user may see."""
+    if not user.is_authenticated:
+        return ConnectionPoint.objects.none()
+    if is_staff_or_superuser(user):
+        return ConnectionPoint.objects.all()
+    return ConnectionPoint.objects.filter(
+        Q(holder__user_id=user.pk) | Q(configuration__community_id__in=managed_by(user, today))
+    )
+
+
+def plants(user: Any, *, today: dt.date) -> QuerySet[Plant]:
+    """plants.view_plant: the plants whose name, POD and owner the user may see."""
+    if not user.is_authenticated:
+        return Plant.objects.none()
+    if is_staff_or_back_office(user):
+        return Plant.objects.all()
+    return Plant.objects.filter(
+        Q(owner__user_id=user.pk)
+        | Q(connection_point__configuration__community_id__in=managed_by(user, today))
+    )
 
 
 def audit_entries(user: Any, *, today: dt.date) -> QuerySet[AuditEntry]:
