@@ -20,8 +20,11 @@ start_mosquitto
 say "lint: cercalc must not import Django"
 .venv/bin/python scripts/check_cercalc_pure.py
 
+# Tests spend much of their time waiting on PostgreSQL, Chromium and the broker, so
+# more workers than cores still pay; each worker gets its own test database, and the
+# modules listed in SAME_WORKER of tests/conftest.py run on one worker.
 say "test suite on PostgreSQL"
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n "${TEST_WORKERS:-3}" "$@"
 
 say "smoke run on SQLite: migrations and demo loader, twice (the second must add nothing)"
 smoke=$(mktemp -d)

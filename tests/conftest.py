@@ -6,6 +6,52 @@ import pytest
 
 from tests import factories
 
+# Modules whose tests run on one worker, one after another, when the suite runs on
+# several (pytest -n): the broker tests share the one Mosquitto of the run, and tests
+# that list its accounts or subscribe to every device topic would see the devices of
+# tests running beside them; the demo loader's tests read one demo loaded per module.
+SAME_WORKER = {
+    "tests/metering/test_broker.py": "mosquitto",
+    "tests/metering/test_reconcile_broker.py": "mosquitto",
+    "tests/metering/test_worker_restart.py": "mosquitto",
+    "tests/demo/test_loader.py": "demo",
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With `-n` (--dist load, the default, or loadgroup), hand out tests as xdist's load
+    scheduling does, except that the first test of a SAME_WORKER group to go out takes
+    the rest of its group along to the same worker.
+
+    pytest-xdist's own xdist_group marks do not work under pytest 9.2 (the group reaches
+    its scheduler through a renamed item id, which pytest now ignores), and its scope
+    schedulers track tests by id, which would run only one of the schemathesis tests
+    of tests/api/test_schema.py: they all carry the same id. This one tracks indices.
+    """
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScheduling
+
+    class SameWorkerScheduling(LoadScheduling):
+        def _group(self, index: int) -> str | None:
+            return SAME_WORKER.get(self.collection[index].split("::", 1)[0])
+
+        def _send_tests(self, node, num: int) -> None:
+            batch = self.pending[:num]
+            groups = {self._group(index) for index in batch} - {None}
+            if groups:
+                # In collection order, so that a module's tests stay together and its
+                # module-scoped fixtures are set up once.
+                batch = sorted(batch + [i for i in self.pending[num:] if self._group(i) in groups])
+            if batch:
+                sent = set(batch)
+                self.pending[:] = [index for index in self.pending if index not in sent]
+                self.node2pending[node].extend(batch)
+                node.send_runtest_some(batch)
+
+    return SameWorkerScheduling(config, log)
+
 
 @pytest.fixture
 def community(db):
@@ -38,6 +84,18 @@ def _default_language():
     translation.activate(django_settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Argon2 costs a tenth of a second and 100 MiB per hash by design, and the tests hash
+    thousands of passwords: they use MD5, from the session's start so that data loaded
+    once for a module (the demo) has MD5 hashes too. tests/test_settings.py checks that
+    the settings keep Argon2 first, tests/api/test_auth.py that it stores a password."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -59,3 +59,10 @@ def test_production_starts_with_explicit_settings():
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_passwords_are_hashed_with_argon2_first():
+    # The tests hash with MD5 for speed (tests/conftest.py): the configured list is read here.
+    from config import settings as configured
+
+    assert configured.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"

@@ -7,7 +7,7 @@ import pytest
 from cer.audit.models import AuditEntry
 from cer.billing.models import Invoice
 from tests.api.conftest import assert_error, client_for
-from tests.billing.invoice_helpers import ready_to_invoice
+from tests.factories.invoices import ready_to_invoice
 
 pytestmark = pytest.mark.django_db
 

@@ -29,8 +29,8 @@ from cer.settlement.models import (
 from cer.settlement.services import compute_month, finalise_run
 from tests import factories
 from tests.api.conftest import assert_error, client_for
-from tests.billing.helpers import distributed_small
-from tests.settlement.builders import make_settlement_run
+from tests.factories.billing import distributed_small
+from tests.factories.settlement import make_settlement_run
 
 pytestmark = pytest.mark.django_db
 

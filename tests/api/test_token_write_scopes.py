@@ -15,7 +15,7 @@ from cer.accounts import tokens
 from cer.billing.models import Invoice
 from cer.documents.models import Document
 from tests.api.conftest import assert_error
-from tests.billing.invoice_helpers import ready_to_invoice
+from tests.factories.invoices import ready_to_invoice
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from cer.audit.models import AuditEntry
 from cer.plants.models import EligibilityStatus, Plant
 from cer.settlement.models import RunPlant, RunStatus
 from tests.api.conftest import client_for
-from tests.settlement.builders import make_settlement_run
+from tests.factories.settlement import make_settlement_run
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from cer.members.models import Member, Membership
 from cer.metering.models import Device, HourlyReading
 from cer.plants.models import ConnectionPoint, Plant
 from tests import factories
-from tests.api.conftest import build_world
+from tests.factories.worlds import build_world
 
 KEY_MODELS = [
     Community,

@@ -13,7 +13,7 @@ from cer.billing.disputes import DisputeError, act_on_dispute, open_dispute
 from cer.billing.models import DisputeState, Statement, StatementStatus
 from cer.members.models import Membership
 from tests import factories
-from tests.billing.helpers import NOW, distributed_small
+from tests.factories.billing import NOW, distributed_small
 
 pytestmark = pytest.mark.django_db
 

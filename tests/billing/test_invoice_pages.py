@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from cer.billing.models import Invoice, InvoiceStatus
-from tests.billing.invoice_helpers import make_draft_invoice, ready_to_invoice
+from tests.factories.invoices import make_draft_invoice, ready_to_invoice
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from cer.billing.models import Invoice, InvoiceImmutable, InvoiceLine, InvoiceSt
 from cer.billing.totals import LineInput, compute_totals
 from cer.billing.transmit import OutboxTransmitter, send_invoice
 from tests import factories
-from tests.billing.invoice_helpers import (
+from tests.factories.invoices import (
     NOW,
     WORKED_LINES,
     make_draft_invoice,

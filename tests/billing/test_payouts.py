@@ -19,7 +19,7 @@ from cer.billing.payouts import (
 )
 from cer.billing.statements import correct_statement
 from cer.members.models import Membership
-from tests.billing.helpers import JUNE, NOW, distributed_small
+from tests.factories.billing import JUNE, NOW, distributed_small
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 DEBTOR = {

@@ -36,7 +36,7 @@ import datetime as dt, json
 from django.contrib.auth.hashers import make_password
 from cer.metering.models import Device
 from tests import factories
-from tests.settlement.builders import add_prices, add_readings, make_small
+from tests.factories.settlement import add_prices, add_readings, make_small
 
 small = make_small()
 for month in (dt.date(2025, 6, 1), dt.date(2025, 7, 1)):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
 
@@ -20,9 +21,14 @@ from cercalc import periods
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def loaded():
-    return load_demo()
+@pytest.fixture(scope="module")
+def loaded(django_db_setup, django_db_blocker):
+    """The demo, loaded once for the module: its tests only read it. Each test runs in a
+    savepoint inside this transaction, so what a test writes (a login) is undone after
+    it, and the demo itself is rolled back when the module ends."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield load_demo()
+        transaction.set_rollback(True)
 
 
 def test_the_demo_is_loaded_once_and_a_second_load_adds_nothing(loaded):

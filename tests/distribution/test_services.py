@@ -20,7 +20,7 @@ from cer.distribution.services import (
 )
 from cer.settlement.models import GseAmount
 from cer.settlement.services import compute_month
-from tests.settlement.builders import settled_small
+from tests.factories.settlement import settled_small
 
 NOW = dt.datetime(2025, 7, 3, 8, 0, tzinfo=dt.UTC)
 JUNE = dt.date(2025, 6, 1)

@@ -17,7 +17,7 @@ from cer.metering.models import ReadingsVersion
 from cer.settlement.inputs import load_inputs
 from cercalc import periods
 from tests import factories
-from tests.settlement.builders import add_prices, add_readings, make_small
+from tests.factories.settlement import add_prices, add_readings, make_small
 
 JUNE = dt.date(2025, 6, 1)
 

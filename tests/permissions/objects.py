@@ -78,7 +78,7 @@ def sample_object(model: type[models.Model], community: Community) -> Any:
 
 def _run(community: Community) -> Any:
     from cer.settlement.models import SettlementRun
-    from tests.settlement import builders as money_builders
+    from tests.factories import settlement as money_builders
 
     existing = SettlementRun.objects.filter(configuration__community=community).first()
     return existing or money_builders.make_settlement_run(community.configurations.first())
@@ -86,7 +86,7 @@ def _run(community: Community) -> Any:
 
 def _statement(community: Community) -> Any:
     from cer.billing.models import Statement
-    from tests.settlement import builders as money_builders
+    from tests.factories import billing as money_builders
 
     existing = Statement.objects.filter(configuration__community=community).first()
     return existing or money_builders.make_statement(_run(community), _member(community))
@@ -94,7 +94,7 @@ def _statement(community: Community) -> Any:
 
 def _dispute(community: Community) -> Any:
     from cer.billing.models import Dispute
-    from tests.settlement import builders as money_builders
+    from tests.factories import billing as money_builders
 
     line = _statement(community).lines.first()
     return Dispute.objects.filter(line=line).first() or money_builders.make_dispute(line)
@@ -102,7 +102,7 @@ def _dispute(community: Community) -> Any:
 
 def _payout(community: Community) -> Any:
     from cer.billing.models import PayoutBatch
-    from tests.settlement import builders as money_builders
+    from tests.factories import billing as money_builders
 
     existing = PayoutBatch.objects.filter(configuration__community=community).first()
     return existing or money_builders.make_payout_batch(community.configurations.first())
@@ -124,7 +124,7 @@ _register_money_builders()
 
 def _register_invoice_builder() -> None:
     from cer.billing.models import Invoice
-    from tests.billing.invoice_helpers import bare_draft
+    from tests.factories.invoices import bare_draft
 
     BUILDERS[Invoice] = bare_draft
 

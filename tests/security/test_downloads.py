@@ -15,8 +15,9 @@ from cer.core.downloads import DOCX, XLSX, attachment_response, safe_filename
 from cer.documents.models import DocumentVersion
 from cer.documents.services import ACCEPTED, create_document
 from tests.api.conftest import client_for
-from tests.billing.invoice_helpers import make_draft_invoice
-from tests.settlement.builders import make_payout_batch, make_settlement_run, make_statement
+from tests.factories.billing import make_payout_batch, make_statement
+from tests.factories.invoices import make_draft_invoice
+from tests.factories.settlement import make_settlement_run
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from cer.billing.models import Statement
 from cer.core.safe_export import csv_writer, safe_cell, safe_row
 from tests import factories
 from tests.api.conftest import client_for
-from tests.billing.helpers import distributed_small
+from tests.factories.billing import distributed_small
 
 PAYLOADS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(1)", "-2+3"]
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")

@@ -22,8 +22,9 @@ from cer.members.models import Membership
 from cer.metering import broker
 from cer.metering.models import Device
 from tests import factories
+from tests.factories.billing import make_statement
+from tests.factories.settlement import make_settlement_run
 from tests.security.test_shared_member import IBAN_B, NEW_IBAN, api_as, masked, sign_in
-from tests.settlement.builders import make_settlement_run, make_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -326,7 +327,7 @@ def test_a_payout_logs_the_masked_debtor_and_each_download_of_its_file(
 
 
 def test_a_payout_batch_cannot_be_deleted_in_the_admin(community, superuser, client):
-    from tests.settlement.builders import make_payout_batch
+    from tests.factories.billing import make_payout_batch
 
     batch = make_payout_batch(community.configurations.get())
     sign_in(client, superuser)

@@ -24,7 +24,8 @@ from cer.plants.visibility import neutral_plant_label
 from tests import factories
 from tests.api.conftest import client_for
 from tests.constitution import wizard_data
-from tests.settlement.builders import make_settlement_run, make_statement
+from tests.factories.billing import make_statement
+from tests.factories.settlement import make_settlement_run
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,10 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from cer.core.converters import FIRST_YEAR, LAST_YEAR
-from tests.api.conftest import build_world, client_for
+from tests.api.conftest import client_for
 from tests.api.routes import SAMPLE_ARGUMENTS as API_ARGUMENTS
 from tests.api.routes import WORLD_KEYS, api_routes
+from tests.factories.worlds import build_world
 from tests.permissions.objects import sample_object
 from tests.permissions.test_route_matrix import SAMPLE_ARGUMENTS as WEB_ARGUMENTS
 from tests.permissions.test_route_matrix import project_routes

@@ -22,7 +22,8 @@ from cer.audit.models import AuditEntry
 from cer.members.changes import SHARED_REFUSAL
 from cer.members.models import Member, Membership
 from tests import factories
-from tests.settlement.builders import make_settlement_run, make_statement
+from tests.factories.billing import make_statement
+from tests.factories.settlement import make_settlement_run
 
 pytestmark = pytest.mark.django_db
 

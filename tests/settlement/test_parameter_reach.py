@@ -20,7 +20,7 @@ from cer.plants.eligibility import Outcome, Rule
 from cer.plants.services import check_community_plants, stored_results
 from cer.settlement.services import compute_month
 from cercalc import periods
-from tests.settlement.builders import settled_small
+from tests.factories.settlement import settled_small
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from cer.settlement.models import (
 )
 from cer.settlement.services import IncompleteData, compute_month, finalise_run
 from cercalc import periods
-from tests.settlement.builders import add_prices, add_readings, make_small, settled_small
+from tests.factories.settlement import add_prices, add_readings, make_small, settled_small
 
 NOW = dt.datetime(2025, 7, 3, 8, 0, tzinfo=dt.UTC)
 JUNE = dt.date(2025, 6, 1)

@@ -17,7 +17,7 @@ from cer.billing.models import Statement
 from cer.distribution.models import DistributionPolicy
 from cer.settlement.models import GseAmount, SettlementJob
 from tests import factories
-from tests.billing.helpers import distributed_small
+from tests.factories.billing import distributed_small
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from cer.distribution.services import distribute_run, set_policy
 from cer.settlement.services import compute_month
 from cer.settlement.year import year_summary
 from cercalc.distribution import enterprise_ceiling_cents
-from tests.settlement.builders import settled_small
+from tests.factories.settlement import settled_small
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from cer.billing.models import StatementStatus
-from tests.settlement import builders
+from tests.factories import billing, settlement
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +26,8 @@ def three_months(community, member_user):
     member = member_user.member
     statements = []
     for month, amount in ((3, "12.34"), (4, "0.01"), (10, "7.65")):
-        run = builders.make_settlement_run(configuration, month=dt.date(2025, month, 1))
-        statements.append(builders.make_statement(run, member, amount=amount))
+        run = settlement.make_settlement_run(configuration, month=dt.date(2025, month, 1))
+        statements.append(billing.make_statement(run, member, amount=amount))
     return statements
 
 

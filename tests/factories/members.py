@@ -1,64 +1,19 @@
-"""Small builders for test data: valid by default, override what a test is about."""
+"""Members, their memberships and user accounts, invitations and applications to join."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from decimal import Decimal
 
 from django.contrib.auth.models import User
-from stdnum import luhn
-from stdnum.it import codicefiscale
 
-from cer.communities.models import Community, Configuration
+from cer.communities.models import Community
 from cer.core.models import Municipality
 from cer.members.models import Member, Membership
-from cer.plants.models import ConnectionPoint, Plant
-
-_sequence = itertools.count(1)
-SPINEA = "027038"
-
-
-def valid_vat_number(seed: int) -> str:
-    """Return an 11-digit partita IVA with a correct check digit."""
-    body = f"{seed:07d}027"  # company number and Venezia's province office
-    return body + luhn.calc_check_digit(body)
-
-
-def valid_personal_code(seed: int) -> str:
-    """Return a 16-character codice fiscale with a correct check character."""
-    body = f"RSSMRA{80 + seed % 20:02d}A{1 + seed % 28:02d}I908"
-    return body + codicefiscale.calc_check_digit(body)
-
-
-def valid_pod(seed: int) -> str:
-    return f"IT001E{seed:08d}"
-
-
-def make_community(**overrides: object) -> Community:
-    fields = {
-        "name": "CER Prova",
-        "kind": "CER",
-        "legal_form": "THIRD_SECTOR",
-        "fiscal_code": valid_vat_number(9_000_000 + next(_sequence)),
-        "seat_address": "Piazza Marconi 1",
-        "seat_municipality": Municipality.objects.get(pk=SPINEA),
-        "founding_date": dt.date(2024, 9, 12),
-    }
-    fields.update(overrides)
-    community = Community.objects.create(**fields)
-    Configuration.objects.create(
-        community=community,
-        name="Cabina Spinea",
-        primary_substation=f"AC001E{next(_sequence):05d}",
-        market_zone="NORD",
-        region="Veneto",
-    )
-    return community
+from tests.factories.identifiers import IBAN, SPINEA, next_seed, valid_personal_code, valid_pod
 
 
 def make_member(**overrides: object) -> Member:
-    seed = next(_sequence)
+    seed = next_seed()
     fields = {
         "kind": "NATURAL",
         "category": "HOUSEHOLD",
@@ -73,10 +28,6 @@ def make_member(**overrides: object) -> Member:
     return Member.objects.create(**fields)
 
 
-# The account a community pays a membership to: the IBAN is the membership's.
-IBAN = "IT60X0542811101000000123456"
-
-
 def make_user_with_role(community: Community, *, role: str, username: str) -> User:
     user = User.objects.create_user(username=username, password="prova-password-2025")
     member = make_member(user=user)
@@ -84,30 +35,6 @@ def make_user_with_role(community: Community, *, role: str, username: str) -> Us
         member=member, community=community, role=role, valid_from=dt.date(2024, 9, 12), iban=IBAN
     )
     return user
-
-
-def make_connection_point(community: Community, holder: Member, **overrides: object):
-    fields = {
-        "pod": valid_pod(next(_sequence)),
-        "configuration": community.configurations.first(),
-        "holder": holder,
-        "contracted_power_kw": Decimal("4.5"),
-    }
-    fields.update(overrides)
-    return ConnectionPoint.objects.create(**fields)
-
-
-def make_plant(point: ConnectionPoint, **overrides: object) -> Plant:
-    fields = {
-        "connection_point": point,
-        "owner": point.holder,
-        "name": "FV tetto",
-        "source": "PV",
-        "power_kw": Decimal("19.800"),
-        "entry_into_service_date": dt.date(2024, 11, 5),
-    }
-    fields.update(overrides)
-    return Plant.objects.create(**fields)
 
 
 def make_membership(community: Community, **overrides: object) -> Membership:
@@ -120,25 +47,6 @@ def make_membership(community: Community, **overrides: object) -> Membership:
     }
     fields.update(overrides)
     return Membership.objects.create(**fields)
-
-
-def make_document(community: Community, *, kind: str = "STATUTE", content: bytes = b""):
-    """Store a small PDF as version 1 of a document (under the test's MEDIA_ROOT)."""
-    from django.utils import timezone
-
-    from cer.documents.services import ACCEPTED, create_document
-
-    return create_document(
-        community=community,
-        kind=kind,
-        title=f"Documento {next(_sequence)}",
-        document_date=dt.date(2025, 3, 30),
-        content=content or b"%PDF-1.4\n%prova\n",
-        file_type=ACCEPTED["pdf"],
-        original_name="statuto.pdf",
-        actor=None,
-        now=timezone.now(),
-    )
 
 
 def make_invitation(community: Community, *, email: str = "nuovo@example.org", **overrides):
@@ -169,7 +77,7 @@ def make_application(community: Community, **overrides: object):
 
     from cer.members.models import MembershipApplication
 
-    seed = next(_sequence)
+    seed = next_seed()
     invitation, _token = make_invitation(community, email=f"candidato{seed}@example.org")
     user = User.objects.create_user(username=f"candidato{seed}", password="prova-password-2025")
     fields = {

@@ -1,4 +1,4 @@
-"""A small configuration with readings and prices, built directly for the settlement tests."""
+"""A small configuration with readings and prices, and stored runs, for the settlement tests."""
 
 from __future__ import annotations
 
@@ -133,79 +133,3 @@ def make_settlement_run(configuration: Configuration, **overrides):
     }
     fields.update(overrides)
     return SettlementRun.objects.create(**fields)
-
-
-def make_statement(run, member: Member, amount: str = "12.34"):
-    """A statement with one share line, under a one-member distribution of the run."""
-    from cer.billing.models import Statement, StatementLine
-    from cer.distribution.models import Distribution, DistributionPolicy, MemberShare
-
-    policy = DistributionPolicy.objects.filter(
-        community_id=run.configuration.community_id
-    ).first() or DistributionPolicy.objects.create(
-        community_id=run.configuration.community_id,
-        valid_from=dt.date(2025, 1, 1),
-        created_at=run.created_at,
-    )
-    distribution = Distribution.objects.filter(run=run).first() or Distribution.objects.create(
-        run=run,
-        policy=policy,
-        amount_basis="SHADOW",
-        amount_eur=Decimal(amount),
-        excess_eur=0,
-        enterprise_ceiling_eur=Decimal(amount),
-        enterprise_before_eur=0,
-        enterprise_eur=0,
-        moved_to_social_eur=0,
-        moved_to_members_eur=0,
-        created_at=run.created_at,
-    )
-    MemberShare.objects.create(
-        distribution=distribution, member=member, amount_eur=Decimal(amount), exact_eur=amount
-    )
-    statement = Statement.objects.create(
-        member=member,
-        configuration=run.configuration,
-        month=run.month,
-        distribution=distribution,
-        amount_eur=Decimal(amount),
-        member_name=member.display_name,
-        created_at=run.created_at,
-    )
-    StatementLine.objects.create(
-        statement=statement,
-        position=1,
-        kind="SHARE",
-        description="Share",
-        amount_eur=Decimal(amount),
-    )
-    return statement
-
-
-def make_dispute(line):
-    from cer.billing.models import Dispute
-
-    return Dispute.objects.create(
-        line=line,
-        member_id=line.statement.member_id,
-        message="Why so little?",
-        opened_at=dt.datetime(2025, 4, 5, tzinfo=dt.UTC),
-    )
-
-
-def make_payout_batch(configuration: Configuration):
-    from cer.billing.models import PayoutBatch
-
-    return PayoutBatch.objects.create(
-        configuration=configuration,
-        period_start=dt.date(2025, 3, 1),
-        period_end=dt.date(2025, 4, 1),
-        debtor_name="CER",
-        debtor_iban="IT60X0542811101000000123456",
-        debtor_bic="BPPIITRRXXX",
-        execution_date=dt.date(2025, 4, 10),
-        total_eur=Decimal("0.00"),
-        message_id="M1",
-        xml="<Document/>",
-        created_at=dt.datetime(2025, 4, 2, tzinfo=dt.UTC),
-    )
