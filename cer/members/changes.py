@@ -30,23 +30,7 @@ from cer.members.models import Member, Membership
 logger = logging.getLogger(__name__)
 
 # Everything on Member is the person's and shared by all their communities.
-SHARED_FIELDS = frozenset(
-    {
-        "kind",
-        "category",
-        "first_name",
-        "last_name",
-        "company_name",
-        "fiscal_code",
-        "vat_number",
-        "email",
-        "pec",
-        "phone",
-        "address",
-        "municipality",
-        "municipality_id",
-    }
-)
+SHARED_FIELDS = frozenset({*Member.PERSONAL_FIELDS, "municipality_id"})
 # Never copied into the audit log, which outlives erasure requests: shown as [old]/[new].
 # Only the kind of person, the category and the municipality are not personal data.
 PERSONAL_FIELDS = SHARED_FIELDS - {"kind", "category", "municipality", "municipality_id"}

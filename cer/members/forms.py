@@ -55,20 +55,7 @@ class MemberForm(forms.ModelForm):
 
     class Meta:
         model = Member
-        fields = [
-            "kind",
-            "category",
-            "first_name",
-            "last_name",
-            "company_name",
-            "fiscal_code",
-            "vat_number",
-            "email",
-            "pec",
-            "phone",
-            "address",
-            "municipality",
-        ]
+        fields = list(Member.PERSONAL_FIELDS)
 
     def __init__(
         self, *args: Any, user: Any = None, community: Community | None = None, **kwargs: Any

@@ -77,6 +77,22 @@ class Member(models.Model):
     join; what a community pays them with (the IBAN) belongs to the membership.
     """
 
+    # The person's own data, as a form, the API and the GDPR export list them.
+    PERSONAL_FIELDS = (
+        "kind",
+        "category",
+        "first_name",
+        "last_name",
+        "company_name",
+        "fiscal_code",
+        "vat_number",
+        "email",
+        "pec",
+        "phone",
+        "address",
+        "municipality",
+    )
+
     kind = models.CharField(_("kind of person"), max_length=7, choices=PersonKind.choices)
     category = models.CharField(_("category"), max_length=20, choices=MemberCategory.choices)
     first_name = models.CharField(_("first name"), max_length=100, blank=True)

@@ -81,22 +81,9 @@ def personal_data(*, user: Any) -> dict[str, list[dict[str, Any]]]:
     member = Member.objects.filter(user=user).first()
     if member is None:
         return data
-    member_fields = [
-        "id",
-        "kind",
-        "category",
-        "first_name",
-        "last_name",
-        "company_name",
-        "fiscal_code",
-        "vat_number",
-        "email",
-        "pec",
-        "phone",
-        "address",
-        "municipality_id",
-        "created_at",
-    ]
+    # The municipality by its id: the export holds data, not the model's text for it.
+    personal = [name for name in Member.PERSONAL_FIELDS if name != "municipality"]
+    member_fields = ["id", *personal, "municipality_id", "created_at"]
     data["member"] = [{name: getattr(member, name) for name in member_fields}]
     # The IBAN is each membership's: the account that community pays to.
     data["memberships"] = _rows(
