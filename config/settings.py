@@ -361,3 +361,8 @@ SETTLEMENT_JOBS_IN_PROCESS = env_bool("SETTLEMENT_JOBS_IN_PROCESS", True)
 # Key for personal identifiers and device secrets encrypted at rest (Fernet keys,
 # comma-separated: the first encrypts, all decrypt, so keys can be rotated).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", "")
+
+# Tests only: a test that rolls back by re-saving the database's initial rows one by one
+# (serialized_rollback) skips the 7,900 municipalities; tests/conftest.py loads them
+# back in bulk after every transactional test instead.
+TEST_NON_SERIALIZED_APPS = ["cer.core"]
