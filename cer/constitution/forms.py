@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from cer.communities.models import Community, Configuration, IncentiveDistribution
 from cer.communities.uniqueness import community_code_problem, pod_problem
 from cer.core.form_fields import MunicipalityField
+from cer.core.formsets import UniqueFieldFormSet
 from cer.core.validators import (
     normalise_code,
     validate_not_in_future,
@@ -108,17 +109,9 @@ class ConfigurationForm(forms.ModelForm):
         return normalise_code(self.cleaned_data["primary_substation"])
 
 
-class BaseConfigurationFormSet(forms.BaseFormSet):
-    def clean(self) -> None:
-        seen: set[str] = set()
-        for form in self.forms:
-            code = getattr(form, "cleaned_data", {}).get("primary_substation")
-            if code and code in seen:
-                form.add_error(
-                    "primary_substation", _("Each primary substation is one configuration.")
-                )
-            if code:
-                seen.add(code)
+class BaseConfigurationFormSet(UniqueFieldFormSet):
+    unique_field = "primary_substation"
+    duplicate_message = _("Each primary substation is one configuration.")
 
 
 ConfigurationFormSet = forms.formset_factory(
@@ -224,15 +217,9 @@ class PointForm(forms.Form):
         return bool(self.cleaned_data.get("plant_name"))
 
 
-class BasePointFormSet(forms.BaseFormSet):
-    def clean(self) -> None:
-        seen: set[str] = set()
-        for form in self.forms:
-            pod = getattr(form, "cleaned_data", {}).get("pod")
-            if pod and pod in seen:
-                form.add_error("pod", _("This POD appears twice."))
-            if pod:
-                seen.add(pod)
+class BasePointFormSet(UniqueFieldFormSet):
+    unique_field = "pod"
+    duplicate_message = _("This POD appears twice.")
 
 
 PointFormSet = forms.formset_factory(

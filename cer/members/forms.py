@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from cer.communities.models import Community, Configuration
 from cer.communities.uniqueness import pod_problem, tax_code_problem
 from cer.core.form_fields import MunicipalityField
+from cer.core.formsets import UniqueFieldFormSet
 from cer.core.validators import normalise_code, validate_iban, validate_pod
 from cer.members.changes import SHARED_REFUSAL
 from cer.members.models import Member, Membership
@@ -143,15 +144,9 @@ class DeclaredPointForm(forms.Form):
         }
 
 
-class BaseDeclaredPointFormSet(forms.BaseFormSet):
-    def clean(self) -> None:
-        seen: set[str] = set()
-        for form in self.forms:
-            pod = getattr(form, "cleaned_data", {}).get("pod")
-            if pod and pod in seen:
-                form.add_error("pod", _("This POD appears twice."))
-            if pod:
-                seen.add(pod)
+class BaseDeclaredPointFormSet(UniqueFieldFormSet):
+    unique_field = "pod"
+    duplicate_message = _("This POD appears twice.")
 
 
 DeclaredPointFormSet = forms.formset_factory(
