@@ -42,7 +42,7 @@ class _PodFormSet(UniqueFieldFormSet):
     duplicate_message = "twice"
 
 
-def test_only_the_repeats_of_a_value_are_refused_():
+def test_only_the_repeats_of_a_value_are_refused():
     values = ["IT001E1", "IT001E2", "IT001E1", "IT001E1"]
     data = {"form-TOTAL_FORMS": "4", "form-INITIAL_FORMS": "0"}
     data.update({f"form-{row}-pod": value for row, value in enumerate(values)})
