@@ -125,6 +125,14 @@ class LineKind(models.TextChoices):
     SHARE = "SHARE", _("Share of the month's amount")
     CORRECTION = "CORRECTION", _("55 %/45 % correction")
     ADJUSTMENT = "ADJUSTMENT", _("Adjustment after a dispute")
+    VERSION = "VERSION", _("Change after a new settlement version")
+    GSE = "GSE", _("Adjustment from GSE amounts")
+    YEAR_EXCESS = "YEAR_EXCESS", _("55 %/45 % yearly true-up")
+
+
+# The lines that make up a member's share of the month's calculation: a new settlement
+# version replaces their sum and nothing else (dispute awards and later adjustments stay).
+SHARE_KINDS = frozenset({LineKind.SHARE, LineKind.CORRECTION, LineKind.VERSION})
 
 
 class StatementLine(models.Model):
@@ -134,7 +142,7 @@ class StatementLine(models.Model):
         Statement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("statement")
     )
     position = models.PositiveSmallIntegerField(_("position"))
-    kind = models.CharField(_("kind"), max_length=10, choices=LineKind.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=LineKind.choices)
     description = models.CharField(_("description"), max_length=300)
     amount_eur = amount_field(_("amount [EUR]"))
     origin = models.ForeignKey(

@@ -8,6 +8,8 @@ adjustment line, and the old version is kept as superseded.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -19,6 +21,15 @@ from cer.distribution.models import Distribution
 
 class StatementNotCurrent(Exception):
     """Only the current version of a statement can be corrected."""
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """A signed line to add to a member's statement of a month [EUR]."""
+
+    kind: str
+    description: str
+    amount_eur: Decimal
 
 
 def pdf_file_stem(statement: Statement) -> str:
@@ -174,3 +185,79 @@ def correct_statement(
         )
         StatementLine.objects.bulk_create(lines)
     return new
+
+
+def add_lines(
+    *,
+    distribution: Distribution,
+    lines: Mapping[int, Sequence[NewLine]],
+    reason: str,
+    now: dt.datetime,
+) -> list[Statement]:
+    """Add signed lines to members' statements of the distribution's month, as new versions.
+
+    `lines` maps member ids to the lines to add. A member's current statement of that
+    configuration and month is superseded by a new version carrying its lines (with their
+    origin, so what was paid stays paid) plus the new ones; a member without one gets a
+    first version holding only the new lines. Nothing is overwritten: the member's position
+    for the month is the sum of the lines (money never disappears). Returns the new
+    statements, in member id order.
+    """
+    run = distribution.run
+    wanted = {member_id: list(new) for member_id, new in lines.items() if new}
+    if not wanted:
+        return []
+    with transaction.atomic():
+        current = {
+            s.member_id: s
+            for s in Statement.objects.select_for_update()
+            .filter(
+                configuration_id=run.configuration_id,
+                month=run.month,
+                status=StatementStatus.CURRENT,
+                member_id__in=list(wanted),
+            )
+            .prefetch_related("lines")
+        }
+        Statement.objects.filter(pk__in=[s.pk for s in current.values()]).update(
+            status=StatementStatus.SUPERSEDED
+        )
+        names = _display_names([m for m in wanted if m not in current])
+        statements = []
+        for member_id in sorted(wanted):
+            previous = current.get(member_id)
+            added = sum((line.amount_eur for line in wanted[member_id]), Decimal(0))
+            statements.append(
+                Statement(
+                    member_id=member_id,
+                    configuration_id=run.configuration_id,
+                    month=run.month,
+                    version=previous.version + 1 if previous else 1,
+                    distribution=previous.distribution if previous else distribution,
+                    previous=previous,
+                    reason=reason,
+                    amount_eur=(previous.amount_eur if previous else Decimal(0)) + added,
+                    provisional=previous.provisional if previous else run.provisional,
+                    member_name=previous.member_name if previous else names.get(member_id, ""),
+                    created_at=now,
+                )
+            )
+        Statement.objects.bulk_create(statements, batch_size=1000)
+        new_lines: list[StatementLine] = []
+        for statement in statements:
+            previous = current.get(statement.member_id)
+            carried = _carried(previous, statement) if previous else []
+            position = max((line.position for line in carried), default=0)
+            new_lines += carried
+            for offset, line in enumerate(wanted[statement.member_id], start=1):
+                new_lines.append(
+                    StatementLine(
+                        statement=statement,
+                        position=position + offset,
+                        kind=line.kind,
+                        description=line.description,
+                        amount_eur=line.amount_eur,
+                    )
+                )
+        StatementLine.objects.bulk_create(new_lines, batch_size=2000)
+    return statements
