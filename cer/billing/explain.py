@@ -14,6 +14,7 @@ from fractions import Fraction
 from django.utils.translation import gettext as _
 
 from cer.billing.models import Statement
+from cer.billing.positions import StatementLedger, statement_ledger
 from cer.core.safe_export import csv_writer
 from cer.distribution.models import DistributionBasis
 from cer.settlement.models import RunMember, SettlementHour
@@ -40,6 +41,8 @@ class StatementFigures:
     valorisation_eur_per_mwh: str
     steps: list[str]
     lines: list[tuple[str, Decimal]]
+    # Every line with its kind in words, the running position and what was paid.
+    ledger: StatementLedger
 
 
 def _eur(value: Decimal | Fraction) -> str:
@@ -148,6 +151,15 @@ def figures(statement: Statement) -> StatementFigures:
                     "correction": share.correction_eur,
                 }
             )
+    if share is None:
+        steps.append(
+            _(
+                "You are not part of settlement version %(version)s of this month (your "
+                "membership dates or points changed, for example): the share the month's "
+                "calculation had given you is withdrawn by a line of its own."
+            )
+            % {"version": run.version}
+        )
     if statement.version > 1:
         steps.append(
             _("This is version %(version)s of the statement: %(reason)s.")
@@ -178,6 +190,7 @@ def figures(statement: Statement) -> StatementFigures:
         valorisation_eur_per_mwh=valorisation_rate,
         steps=steps,
         lines=[(line.description, line.amount_eur) for line in statement.lines.all()],
+        ledger=statement_ledger(statement),
     )
 
 

@@ -101,13 +101,36 @@ def statement_pdf(data: StatementFigures) -> bytes:
         Paragraph(_text(f"{n}. {step}"), _STYLES["BodyText"])
         for n, step in enumerate(data.steps, start=1)
     ]
+    ledger = data.ledger
     story += [
         Spacer(1, 4 * mm),
         _table(
-            [[_("Line"), "EUR"]]
-            + [[description, amount] for description, amount in data.lines]
-            + [[_("Total"), statement.amount_eur]],
-            [120 * mm, 50 * mm],
+            [[_("Kind"), _("Line"), "EUR", _("Position")]]
+            + [
+                [
+                    row.kind_label,
+                    row.line.description,
+                    row.line.amount_eur,
+                    row.running_eur,
+                ]
+                for row in ledger.rows
+            ]
+            + [[_("Total"), "", statement.amount_eur, ""]],
+            [45 * mm, 85 * mm, 20 * mm, 20 * mm],
+        ),
+        Spacer(1, 2 * mm),
+        Paragraph(
+            _text(
+                _("Paid so far: %(paid)s EUR.") % {"paid": ledger.position.paid_eur}
+                + (
+                    " "
+                    + _("You owe back %(owed)s EUR: it will be netted against your next payouts.")
+                    % {"owed": ledger.position.owed_eur}
+                    if ledger.position.owed_eur
+                    else ""
+                )
+            ),
+            _STYLES["BodyText"],
         ),
     ]
     story.append(Spacer(1, 4 * mm))

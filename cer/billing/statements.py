@@ -15,8 +15,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cer.billing.models import LineKind, Statement, StatementLine, StatementStatus
-from cer.distribution.models import Distribution
+from cer.billing.models import (
+    SHARE_KINDS,
+    LineKind,
+    Statement,
+    StatementLine,
+    StatementStatus,
+)
+from cer.distribution.models import Distribution, MemberShare
 
 
 class StatementNotCurrent(Exception):
@@ -43,83 +49,157 @@ def pdf_file_stem(statement: Statement) -> str:
 def issue_statements(*, distribution: Distribution, now: dt.datetime) -> list[Statement]:
     """Issue each member's statement for the distribution's month (a new version if needed).
 
-    The share line is the share before the 55 %/45 % correction; a correction line follows
-    when there was one (docs/algorithms/distribution.md, step 6).
+    A first statement holds the share line, and a correction line when the 55 %/45 % rule
+    changed the share (docs/algorithms/distribution.md, step 6). A later settlement version
+    replaces the share and nothing else (docs/algorithms/statements.md): the new version
+    carries every earlier line and adds a VERSION line = new share − Σ previous SHARE_KINDS
+    lines, so dispute awards, GSE adjustments and the yearly true-up stay. A member with a
+    current statement but no share in this distribution (membership dates changed, say)
+    gets a VERSION line of −Σ SHARE_KINDS: the month's position stays the sum of its lines
+    and no member is left with only superseded statements. Returns the new statements.
     """
+    with transaction.atomic():
+        return _issue(distribution, now)
+
+
+def _issue(distribution: Distribution, now: dt.datetime) -> list[Statement]:
     run = distribution.run
     current = {
         s.member_id: s
-        for s in Statement.objects.filter(
+        for s in Statement.objects.select_for_update()
+        .filter(
             configuration_id=run.configuration_id, month=run.month, status=StatementStatus.CURRENT
-        ).prefetch_related("lines")
+        )
+        .prefetch_related("lines")
     }
-    shares = list(distribution.shares.all())
-    names = _display_names([share.member_id for share in shares])
-    Statement.objects.filter(pk__in=[s.pk for s in current.values()]).update(
+    shares = {share.member_id: share for share in distribution.shares.all()}
+    dropped = [
+        member_id
+        for member_id, statement in current.items()
+        if member_id not in shares and _share_sum(statement)
+    ]
+    member_ids = sorted(set(shares) | set(dropped))
+    names = _display_names([m for m in member_ids if m not in current])
+    Statement.objects.filter(pk__in=[current[m].pk for m in member_ids if m in current]).update(
         status=StatementStatus.SUPERSEDED
     )
-    statements = []
-    for share in shares:
-        previous = current.get(share.member_id)
-        statements.append(
-            Statement(
-                member_id=share.member_id,
-                configuration_id=run.configuration_id,
-                month=run.month,
-                version=previous.version + 1 if previous else 1,
-                distribution=distribution,
-                previous=previous,
-                reason=_("Settlement version %(version)s") % {"version": run.version}
-                if previous
-                else "",
-                amount_eur=share.amount_eur,
-                provisional=run.provisional,
-                member_name=names.get(share.member_id, ""),
-                created_at=now,
-            )
-        )
-    Statement.objects.bulk_create(statements, batch_size=1000)
+    version_reason = _("Settlement version %(version)s") % {"version": run.version}
+    statements: list[Statement] = []
     lines: list[StatementLine] = []
-    for statement, share in zip(statements, shares, strict=True):
-        previous = current.get(share.member_id)
-        if previous is not None:
+    for member_id in member_ids:
+        previous = current.get(member_id)
+        share = shares.get(member_id)
+        new_share = share.amount_eur if share is not None else Decimal(0)
+        if previous is None:
+            assert share is not None
+            statement = _new_statement(
+                distribution, member_id, None, new_share, names.get(member_id, ""), "", now
+            )
+            lines += _first_lines(statement, share)
+        else:
+            carried_total = sum((line.amount_eur for line in previous.lines.all()), Decimal(0))
+            delta = new_share - _share_sum(previous)
+            reason = version_reason
+            if share is None:
+                reason = _("%(reason)s: you are not part of the month's calculation any more") % {
+                    "reason": version_reason
+                }
+            statement = _new_statement(
+                distribution,
+                member_id,
+                previous,
+                carried_total + delta,
+                previous.member_name,
+                reason,
+                now,
+            )
             carried = _carried(previous, statement)
             lines += carried
-            delta = share.amount_eur - previous.amount_eur
-            if delta:
+            position = max((line.position for line in carried), default=0)
+            if share is not None and not any(line.kind in SHARE_KINDS for line in carried):
+                # Only other lines so far (a GSE adjustment, say): the share is a first share.
+                for offset, line in enumerate(_first_lines(statement, share), start=1):
+                    line.position = position + offset
+                    lines.append(line)
+            elif delta:
                 lines.append(
                     StatementLine(
                         statement=statement,
-                        position=max((line.position for line in carried), default=0) + 1,
-                        kind=LineKind.ADJUSTMENT,
-                        description=_("Change after settlement version %(version)s")
-                        % {"version": run.version},
+                        position=position + 1,
+                        kind=LineKind.VERSION,
+                        description=_version_description(run.version, share is None),
                         amount_eur=delta,
                     )
                 )
-            continue
-        base = share.amount_eur - share.correction_eur
+        statements.append(statement)
+    Statement.objects.bulk_create(statements, batch_size=1000)
+    StatementLine.objects.bulk_create(lines, batch_size=2000)
+    return statements
+
+
+def _share_sum(statement: Statement) -> Decimal:
+    """Σ of the lines a new settlement version replaces (SHARE_KINDS) [EUR]."""
+    return sum(
+        (line.amount_eur for line in statement.lines.all() if line.kind in SHARE_KINDS),
+        Decimal(0),
+    )
+
+
+def _version_description(version: int, dropped: bool) -> str:
+    if dropped:
+        return _("Settlement version %(version)s: your share of the month is withdrawn") % {
+            "version": version
+        }
+    return _("Change after settlement version %(version)s") % {"version": version}
+
+
+def _new_statement(
+    distribution: Distribution,
+    member_id: int,
+    previous: Statement | None,
+    amount_eur: Decimal,
+    member_name: str,
+    reason: str,
+    now: dt.datetime,
+) -> Statement:
+    run = distribution.run
+    return Statement(
+        member_id=member_id,
+        configuration_id=run.configuration_id,
+        month=run.month,
+        version=previous.version + 1 if previous else 1,
+        distribution=distribution,
+        previous=previous,
+        reason=reason,
+        amount_eur=amount_eur,
+        provisional=run.provisional,
+        member_name=member_name,
+        created_at=now,
+    )
+
+
+def _first_lines(statement: Statement, share: MemberShare) -> list[StatementLine]:
+    run = statement.distribution.run
+    lines = [
+        StatementLine(
+            statement=statement,
+            position=1,
+            kind=LineKind.SHARE,
+            description=_("Your share of %(month)s") % {"month": f"{run.month:%m/%Y}"},
+            amount_eur=share.amount_eur - share.correction_eur,
+        )
+    ]
+    if share.correction_eur:
         lines.append(
             StatementLine(
                 statement=statement,
-                position=1,
-                kind=LineKind.SHARE,
-                description=_("Your share of %(month)s") % {"month": f"{run.month:%m/%Y}"},
-                amount_eur=base,
+                position=2,
+                kind=LineKind.CORRECTION,
+                description=_("Correction for the 55 %/45 % rule"),
+                amount_eur=share.correction_eur,
             )
         )
-        if share.correction_eur:
-            lines.append(
-                StatementLine(
-                    statement=statement,
-                    position=2,
-                    kind=LineKind.CORRECTION,
-                    description=_("Correction for the 55 %/45 % rule"),
-                    amount_eur=share.correction_eur,
-                )
-            )
-    StatementLine.objects.bulk_create(lines, batch_size=2000)
-    return statements
+    return lines
 
 
 def _display_names(member_ids: list[int]) -> dict[int, str]:
@@ -150,40 +230,26 @@ def _carried(previous: Statement, statement: Statement) -> list[StatementLine]:
 def correct_statement(
     *, statement: Statement, amount_eur: Decimal, description: str, now: dt.datetime
 ) -> Statement:
-    """Issue a new version of a current statement with one adjustment line [EUR].
+    """Issue a new version of a current statement with one ADJUSTMENT line [EUR].
 
+    The award is a line of its own, outside SHARE_KINDS, so a later settlement version
+    carries it untouched (docs/algorithms/statements.md).
     Raises StatementNotCurrent when `statement` was superseded already.
     """
     with transaction.atomic():
-        locked = Statement.objects.select_for_update().get(pk=statement.pk)
+        locked = (
+            Statement.objects.select_for_update()
+            .select_related("distribution__run")
+            .get(pk=statement.pk)
+        )
         if locked.status != StatementStatus.CURRENT:
             raise StatementNotCurrent("only the current version of a statement can be corrected")
-        locked.status = StatementStatus.SUPERSEDED
-        locked.save(update_fields=["status"])
-        new = Statement.objects.create(
-            member_id=locked.member_id,
-            configuration_id=locked.configuration_id,
-            month=locked.month,
-            version=locked.version + 1,
-            distribution_id=locked.distribution_id,
-            previous=locked,
+        [new] = add_lines(
+            distribution=locked.distribution,
+            lines={locked.member_id: [NewLine(LineKind.ADJUSTMENT, description, amount_eur)]},
             reason=description,
-            amount_eur=locked.amount_eur + amount_eur,
-            provisional=locked.provisional,
-            member_name=locked.member_name,
-            created_at=now,
+            now=now,
         )
-        lines = _carried(locked, new)
-        lines.append(
-            StatementLine(
-                statement=new,
-                position=max((line.position for line in lines), default=0) + 1,
-                kind=LineKind.ADJUSTMENT,
-                description=description,
-                amount_eur=amount_eur,
-            )
-        )
-        StatementLine.objects.bulk_create(lines)
     return new
 
 

@@ -51,9 +51,15 @@ def test_the_yearly_statement_downloads_as_csv_with_its_total(client, member_use
 
     rows = response.content.decode().strip().splitlines()
     assert response["Content-Type"].startswith("text/csv")
-    assert rows[0] == "month,community,amount_eur,provisional"
+    assert rows[0] == "month,community,line,kind,amount_eur,provisional"
     assert rows[1].startswith("2025-03,")
-    assert rows[-1] == "total,,20.00,False"
+    assert rows[1].endswith(",Share,SHARE,12.34,False")
+    assert rows[-4:] == [
+        "total,,,,20.00,False",
+        "paid,,,,0.00,",
+        "to_pay,,,,20.00,",
+        "owed_back,,,,0.00,",
+    ]
 
 
 def test_another_year_has_no_statements_and_a_zero_total(client, member_user, three_months):

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cer.billing import explain, pdf
+from cer.billing import explain, pdf, positions
 from cer.billing.models import Dispute, Statement, StatementStatus
 from cer.billing.statements import pdf_file_stem
 from cer.core.access import login_only, object_permission
@@ -50,6 +50,7 @@ def statement_detail(request: HttpRequest, statement: Statement) -> HttpResponse
             "statement": statement,
             "data": data,
             "versions": versions,
+            "ledger": positions.statement_ledger(statement),
             "lines": statement.lines.all(),
             "can_contest": request.user.has_perm("settlement.contest_line", statement)
             and statement.status == StatementStatus.CURRENT,
@@ -83,27 +84,41 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
     statements = list(
         visible.filter(member=member, status=StatementStatus.CURRENT, month__year=year)
         .select_related("configuration__community")
+        .prefetch_related("lines")
         .order_by("configuration_id", "month")
     )
     # Each monthly amount is already rounded to the cent on its statement: the year is
     # their sum, so the yearly figure always matches the monthly documents.
     total_eur = sum((s.amount_eur for s in statements), Decimal("0.00"))
     provisional = any(s.provisional for s in statements)
+    # Every line of every month with what was paid: a month whose share was withdrawn by a
+    # new settlement version shows its negative line, and the year what is owed back.
+    ledgers = positions.ledgers(statements)
+    months = [(s, *ledgers[s.pk]) for s in statements]
+    year_position = sum(
+        (p for _s, _rows, p in months), positions.Position(Decimal("0.00"), Decimal("0.00"))
+    )
     wanted = request.GET.get("format")
     if wanted == "csv":
         out = io.StringIO()
         writer = csv_writer(out)
-        writer.writerow(["month", "community", "amount_eur", "provisional"])
-        for s in statements:
-            writer.writerow(
-                [
-                    s.month.strftime("%Y-%m"),
-                    s.configuration.community.name,
-                    s.amount_eur,
-                    s.provisional,
-                ]
-            )
-        writer.writerow(["total", "", total_eur, provisional])
+        writer.writerow(["month", "community", "line", "kind", "amount_eur", "provisional"])
+        for s, rows, _position in months:
+            for row in rows:
+                writer.writerow(
+                    [
+                        s.month.strftime("%Y-%m"),
+                        s.configuration.community.name,
+                        row.line.description,
+                        row.line.kind,
+                        row.line.amount_eur,
+                        s.provisional,
+                    ]
+                )
+        writer.writerow(["total", "", "", "", total_eur, provisional])
+        writer.writerow(["paid", "", "", "", year_position.paid_eur, ""])
+        writer.writerow(["to_pay", "", "", "", year_position.to_pay_eur, ""])
+        writer.writerow(["owed_back", "", "", "", year_position.owed_eur, ""])
         return attachment_response(
             out.getvalue(), filename_stem=f"statement-{year}", content_type="text/csv"
         )
@@ -112,15 +127,34 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
             "year": year,
             "name": member.display_name,
         }
-        rows: list[list[object]] = [[_("Month"), _("Community"), _("Amount [EUR]")]]
-        rows += [
-            [s.month.strftime("%m/%Y"), s.configuration.community.name, s.amount_eur]
-            for s in statements
+        table: list[list[object]] = [
+            [_("Month"), _("Community"), _("Line"), _("Amount [EUR]"), _("Paid [EUR]")]
         ]
-        rows.append([_("Total for the year"), "", total_eur])
+        for s, rows, position in months:
+            table += [
+                [
+                    s.month.strftime("%m/%Y"),
+                    s.configuration.community.name,
+                    # The kind in words: a description would not fit the page's width.
+                    row.kind_label,
+                    row.line.amount_eur,
+                    row.line.amount_eur if row.paid else "",
+                ]
+                for row in rows
+            ]
+            table.append(
+                [s.month.strftime("%m/%Y"), "", _("Month total"), s.amount_eur, position.paid_eur]
+            )
+        table.append([_("Total for the year"), "", "", total_eur, year_position.paid_eur])
+        balance: list[list[object]] = [
+            [_("Position for the year"), total_eur],
+            [_("Paid"), year_position.paid_eur],
+            [_("Still to pay to you"), year_position.to_pay_eur],
+            [_("You owe back"), year_position.owed_eur],
+        ]
         # A random token in the name, as for every document with personal data.
         return attachment_response(
-            pdf.table_pdf(title, [(_("Monthly amounts"), rows)]),
+            pdf.table_pdf(title, [(_("Monthly amounts"), table), (_("Balance"), balance)]),
             filename_stem=f"statement-{year}-{secrets.token_hex(4)}",
             content_type="application/pdf",
         )
@@ -131,6 +165,8 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
             "member": member,
             "year": year,
             "statements": statements,
+            "months": months,
+            "position": year_position,
             "total_eur": total_eur,
             "provisional": provisional,
         },
