@@ -26,6 +26,7 @@ from cer.billing.models import (
     InvoiceCounter,
     InvoiceLine,
     InvoiceStatus,
+    InvoiceTransmission,
     InvoicingProfile,
     Natura,
 )
@@ -268,7 +269,8 @@ def next_number(*, community: Community, year: int) -> int:
     return counter.last_number
 
 
-def _next_transmission(community: Community) -> str:
+def next_transmission(community: Community) -> str:
+    """Allocate the community's next file progressive (ProgressivoInvio), under a row lock."""
     InvoicingProfile.objects.bulk_create(
         [InvoicingProfile(community=community)], ignore_conflicts=True
     )
@@ -344,13 +346,20 @@ def issue_invoice(*, invoice: Invoice, actor: Any, now: dt.datetime) -> Invoice:
         locked.taxable_eur = totals.taxable_eur
         locked.tax_eur = totals.tax_eur
         locked.total_eur = totals.total_eur
-        locked.transmission_number = _next_transmission(community)
+        locked.transmission_number = next_transmission(community)
         locked.file_name = file_name(locked)
         locked.status = InvoiceStatus.ISSUED
         locked.issued_at = now
         locked.xml = build_xml(locked, totals).decode("utf-8")
         # The draft is still DRAFT in the database, so this save passes the immutability check.
         locked.save()
+        InvoiceTransmission.objects.create(
+            invoice=locked,
+            transmission_number=locked.transmission_number,
+            file_name=locked.file_name,
+            xml=locked.xml,
+            created_at=now,
+        )
         if locked.document_type == DocumentType.TD04 and locked.original_id:
             original = Invoice.objects.select_for_update().get(pk=locked.original_id)
             original.status = InvoiceStatus.CANCELLED

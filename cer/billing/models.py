@@ -402,6 +402,9 @@ class InvoiceStatus(models.TextChoices):
     DRAFT = "DRAFT", _("Draft")
     ISSUED = "ISSUED", _("Issued")
     CANCELLED = "CANCELLED", _("Cancelled by a credit note")
+    # SdI refused the file (notifica di scarto): for tax purposes the invoice was not
+    # issued; it keeps its number and date and is sent again in a corrected file.
+    REJECTED = "REJECTED", _("Rejected by SdI: correct it and send it again")
 
 
 class DocumentType(models.TextChoices):
@@ -448,6 +451,26 @@ class Invoice(models.Model):
 
     # What may still change after issue: the sending outcome and the cancellation.
     MUTABLE_AFTER_ISSUE = frozenset({"status", "sent_at", "transmission_receipt"})
+    # What a file rejected by SdI may correct before it is sent again: the customer's data
+    # and the new file (docs/invoices.md). Number, date, issuer and lines never change.
+    MUTABLE_WHEN_REJECTED = MUTABLE_AFTER_ISSUE | {
+        "member",
+        "customer_name",
+        "customer_first_name",
+        "customer_last_name",
+        "customer_fiscal_code",
+        "customer_vat_number",
+        "customer_address",
+        "customer_postal_code",
+        "customer_city",
+        "customer_province",
+        "customer_country",
+        "sdi_code",
+        "customer_pec",
+        "transmission_number",
+        "file_name",
+        "xml",
+    }
 
     community = models.ForeignKey(
         "communities.Community",
@@ -551,9 +574,12 @@ class Invoice(models.Model):
         if self.pk is not None and not self._state.adding:
             stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
             changing = set(kwargs.get("update_fields") or ())
-            if stored not in (None, InvoiceStatus.DRAFT) and not (
-                changing and changing <= self.MUTABLE_AFTER_ISSUE
-            ):
+            allowed = (
+                self.MUTABLE_WHEN_REJECTED
+                if stored == InvoiceStatus.REJECTED
+                else self.MUTABLE_AFTER_ISSUE
+            )
+            if stored not in (None, InvoiceStatus.DRAFT) and not (changing and changing <= allowed):
                 raise InvoiceImmutable(self)
         super().save(*args, **kwargs)
 
@@ -618,3 +644,39 @@ def _refuse_unless_draft(invoice_id: int | None) -> None:
     invoice = Invoice.objects.filter(pk=invoice_id).first()
     if invoice is not None and invoice.status != InvoiceStatus.DRAFT:
         raise InvoiceImmutable(invoice)
+
+
+class InvoiceTransmission(models.Model):
+    """One FatturaPA file of an invoice handed over for SdI, and SdI's rejection of it if any.
+
+    The first is written when the invoice is issued; a file rejected by SdI is followed by a
+    corrected one with the same number and date under a new progressive file name. Every
+    file is kept as it was sent.
+    """
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="transmissions", verbose_name=_("invoice")
+    )
+    transmission_number = models.CharField(_("transmission number"), max_length=5)
+    file_name = models.CharField(_("file name"), max_length=40)
+    xml = models.TextField(_("FatturaPA file"))
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    receipt = models.CharField(_("transmission receipt"), max_length=300, blank=True)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    sdi_identifier = models.CharField(_("SdI identifier"), max_length=50, blank=True)
+    # "<code>: <description>" per error of the notice, one a line, as SdI wrote them.
+    rejection_reason = models.TextField(_("reason for the rejection"), blank=True)
+
+    class Meta:
+        ordering = ["invoice", "created_at", "pk"]
+        verbose_name = _("invoice transmission")
+        verbose_name_plural = _("invoice transmissions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "transmission_number"], name="invoice_transmission_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -16,7 +16,7 @@ from typing import Protocol
 from django.conf import settings
 from django.db import transaction
 
-from cer.billing.models import Invoice, InvoiceStatus
+from cer.billing.models import Invoice, InvoiceStatus, InvoiceTransmission
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +64,18 @@ class NotIssued(Exception):
 def send_invoice(*, invoice: Invoice, transmitter: InvoiceTransmitter) -> Invoice:
     """Hand an issued invoice's file to `transmitter` and note the receipt on the invoice.
 
-    Raises NotIssued for a draft, OSError when the channel fails (the invoice stays issued
-    and unsent, and can be sent again).
+    Raises NotIssued for a draft or a rejected file, OSError when the channel fails (the
+    invoice stays issued and unsent, and can be sent again).
     """
-    if invoice.status == InvoiceStatus.DRAFT or not invoice.xml:
-        raise NotIssued(f"invoice {invoice.pk} is not issued")
+    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.REJECTED) or not invoice.xml:
+        # A rejected file is never sent again as it was: resend.py builds a corrected one.
+        raise NotIssued(f"invoice {invoice.pk} is not issued or its file was rejected")
     receipt = transmitter.send(invoice, invoice.xml.encode("utf-8"))
     with transaction.atomic():
         invoice.sent_at = receipt.sent_at
         invoice.transmission_receipt = receipt.reference
         invoice.save(update_fields=["sent_at", "transmission_receipt"])
+        InvoiceTransmission.objects.filter(
+            invoice=invoice, file_name=invoice.file_name, sent_at__isnull=True
+        ).update(sent_at=receipt.sent_at, receipt=receipt.reference)
     return invoice

@@ -19,6 +19,8 @@ invoice_patterns: list[URLPattern | URLResolver] = [
     path("<int:pk>/", invoices.invoice_detail, name="invoice_detail"),
     path("<int:pk>/issue/", invoices.invoice_issue, name="invoice_issue"),
     path("<int:pk>/credit-note/", invoices.invoice_credit, name="invoice_credit"),
+    path("<int:pk>/rejected/", invoices.invoice_rejected, name="invoice_rejected"),
+    path("<int:pk>/resend/", invoices.invoice_resend, name="invoice_resend"),
     path("<int:pk>/xml/", invoices.invoice_xml, name="invoice_xml"),
     path("<int:pk>/pdf/", invoices.invoice_pdf, name="invoice_pdf"),
 ]

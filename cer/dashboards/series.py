@@ -5,21 +5,15 @@ The rules themselves are the engine's: shared energy per hour is
 `cercalc.distribution.consumer_shares_wh` and among plants
 `cercalc.sharing.attribute_chronologically`. What stays here is display arithmetic: sums
 per day or month of hourly values (sums of hourly minima, never minima of sums), ratios in
-percent and the indicative amount shown before statements exist.
+percent. Money is never computed here: cer/dashboards/money.py reads the settlement's.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from fractions import Fraction
-
 import numpy as np
 import numpy.typing as npt
 
-from cercalc.money import round_eur
-
 Wh = npt.NDArray[np.int64]
-WH_PER_MWH = 1_000_000
 
 
 def sum_by_buckets(values: Wh, starts: npt.NDArray[np.int64]) -> Wh:
@@ -34,19 +28,3 @@ def ratio_pct(part_wh: int, whole_wh: int) -> float | None:
     if whole_wh <= 0:
         return None
     return round(100 * part_wh / whole_wh, 1)
-
-
-def estimate_incentive_eur(
-    *,
-    shared_wh: int,
-    premium_rate_eur_per_mwh: Decimal,
-    valorisation_eur_per_mwh: Decimal,
-) -> Decimal:
-    """Return an indicative amount [EUR]: shared energy [Wh] times a flat rate [EUR/MWh].
-
-    Not a settlement: the TIP depends on hourly zonal prices and on each plant
-    (REGULATION.md §4), the valorisation on the self-consumed energy (§6). Rounded half up
-    to the cent once (cercalc.money.round_eur).
-    """
-    rate = Fraction(premium_rate_eur_per_mwh) + Fraction(valorisation_eur_per_mwh)
-    return round_eur(Fraction(shared_wh) * rate / WH_PER_MWH)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 from django.core.cache import caches
@@ -22,23 +21,18 @@ from django.utils.connection import ConnectionProxy
 from cer.communities.models import Community
 from cer.dashboards import series
 from cer.dashboards.models import SeriesSnapshot
-from cer.incentives.parameters import parameters_with_overrides
 from cer.members.models import Membership
 from cer.metering import series as readings
 from cer.metering.versions import readings_version
-from cer.plants.models import ConnectionPoint, Plant
+from cer.plants.models import ConnectionPoint
 from cercalc import periods, sharing
-from cercalc.distribution import active_hours_mask, consumer_shares_wh
+from cercalc.distribution import active_hours_mask
 from cercalc.periods import HOUR_S, Period
 
 # Each process's own memory: entries are versioned, and shared through snapshots.
 cache = ConnectionProxy(caches, "local")
 
 CACHE_SECONDS = 300
-# Indicative rates of the estimate shown until the settlement engine produces statements:
-# the flat CER tariff of DM 16/9/2020 and the TRAS_E of the period (REGULATION.md §1, §6.2).
-INDICATIVE_PREMIUM_PARAMETER = "dm2020_rate_cer_eur_per_mwh"
-INDICATIVE_VALORISATION_PARAMETER = "valorisation_eur_per_mwh"
 
 
 @dataclass(frozen=True)
@@ -284,51 +278,26 @@ def completeness(data: CommunityPeriodData, *, now: dt.datetime) -> Completeness
 
 @dataclass(frozen=True)
 class Totals:
+    """Energy of the readings over the period [Wh] and its ratios; money is money.py's."""
+
     injected_wh: int
     withdrawn_wh: int
     shared_wh: int
     self_sufficiency_pct: float | None  # shared / withdrawn
     self_consumption_pct: float | None  # shared / injected
-    incentive_estimate_eur: Decimal
-    premium_rate_eur_per_mwh: Decimal
-    valorisation_eur_per_mwh: Decimal
-
-
-def indicative_rates(period: Period) -> tuple[Decimal, Decimal]:
-    """Return the estimate's (premium, valorisation) rates [EUR/MWh] on the period's first day.
-
-    Read from the engine's parameters with the administrators' overrides, as the settlement
-    reads them; a date past the last known value takes the nearest one.
-    """
-    first_day = period.local_start().date()
-    end_day = period.local_end().date()
-    parameters, _versions = parameters_with_overrides(first_day, end_day)
-    warnings: list[str] = []
-    return (
-        parameters.value_on(INDICATIVE_PREMIUM_PARAMETER, first_day, warnings),
-        parameters.value_on(INDICATIVE_VALORISATION_PARAMETER, first_day, warnings),
-    )
 
 
 def totals(data: CommunityPeriodData) -> Totals:
-    """Return the period's totals, ratios and the indicative incentive estimate."""
+    """Return the period's energy totals of the readings and their ratios."""
     injected = int(data.injected_wh.sum())
     withdrawn = int(data.withdrawn_wh.sum())
     shared = int(data.shared_wh.sum())
-    premium_rate, valorisation_rate = indicative_rates(data.period)
     return Totals(
         injected_wh=injected,
         withdrawn_wh=withdrawn,
         shared_wh=shared,
         self_sufficiency_pct=series.ratio_pct(shared, withdrawn),
         self_consumption_pct=series.ratio_pct(shared, injected),
-        incentive_estimate_eur=series.estimate_incentive_eur(
-            shared_wh=shared,
-            premium_rate_eur_per_mwh=premium_rate,
-            valorisation_eur_per_mwh=valorisation_rate,
-        ),
-        premium_rate_eur_per_mwh=premium_rate,
-        valorisation_eur_per_mwh=valorisation_rate,
     )
 
 
@@ -351,83 +320,3 @@ def bucketed(data: CommunityPeriodData, *, by: str) -> Bucketed:
         withdrawn_wh=series.sum_by_buckets(data.withdrawn_wh, starts),
         shared_wh=series.sum_by_buckets(data.shared_wh, starts),
     )
-
-
-@dataclass(frozen=True)
-class MemberShare:
-    """A member's part of the shared energy, hour by hour [Wh], as the statements compute it."""
-
-    as_consumer_wh: np.ndarray  # pro rata of the hourly withdrawal of the member's points
-    as_producer_wh: np.ndarray  # chronological attribution to the member's plants
-
-
-def member_share(
-    *, data: CommunityPeriodData, member_id: int, own_points: list[ConnectionPoint]
-) -> MemberShare:
-    """Attribute the community's hourly shared energy to one member, with the engine's rules.
-
-    Consumers: each configuration's hourly shared energy split among all its points pro rata
-    of their withdrawal, leftover Wh by largest remainder in POD order
-    (cercalc.distribution.consumer_shares_wh); producers: attributed to the configuration's
-    plants in order of entry into service, then id, each up to its point's injection
-    (cercalc.sharing.attribute_chronologically; REGULATION.md §3.2, §14). The member gets the
-    parts of the points they hold and of the plants they own, as in their statement.
-    """
-    hours = data.hour_starts_s.size
-    as_consumer = np.zeros(hours, dtype=np.int64)
-    as_producer = np.zeros(hours, dtype=np.int64)
-    own_ids = {point.pk for point in own_points}
-    configurations = {point.configuration_id for point in own_points} | set(
-        Plant.objects.filter(
-            owner_id=member_id, connection_point__configuration_id__in=list(data.by_configuration)
-        ).values_list("connection_point__configuration_id", flat=True)
-    )
-    for configuration_id in sorted(configurations & set(data.by_configuration)):
-        point_ids, _, _, shared = data.by_configuration[configuration_id]
-        # The statements list a configuration's points by POD: ties go to the earlier one.
-        ordered = list(
-            ConnectionPoint.objects.filter(pk__in=point_ids)
-            .order_by("pod")
-            .values_list("pk", flat=True)
-        )
-        _, point_injected, point_withdrawn = member_series(point_ids=ordered, period=data.period)
-        withdrawn = np.zeros((len(ordered), hours), dtype=np.int64)
-        for row, point_id in enumerate(ordered):
-            withdrawn[row] = point_withdrawn[point_id]
-        parts = consumer_shares_wh(withdrawn_wh=withdrawn, shared_wh=shared)
-        own_rows = [row for row, point_id in enumerate(ordered) if point_id in own_ids]
-        as_consumer += parts[own_rows].sum(axis=0)
-        as_producer += _producer_part(shared, point_injected, ordered, member_id, hours)
-    return MemberShare(as_consumer_wh=as_consumer, as_producer_wh=as_producer)
-
-
-def _producer_part(
-    shared: np.ndarray,
-    injected_by_point: dict[int, np.ndarray],
-    point_ids: list[int],
-    member_id: int,
-    hours: int,
-) -> np.ndarray:
-    """Return the hourly shared energy attributed to the member's plants among these points."""
-    plants = list(
-        Plant.objects.filter(connection_point_id__in=point_ids)
-        .order_by("entry_into_service_date", "pk")
-        .values_list("pk", "connection_point_id", "entry_into_service_date", "owner_id")
-    )
-    mine = [row for row, plant in enumerate(plants) if plant[3] == member_id]
-    if not mine:
-        return np.zeros(hours, dtype=np.int64)
-    capacity = np.zeros((len(plants), hours), dtype=np.int64)
-    seen: set[int] = set()
-    for row, (_pk, point_id, _entry, _owner) in enumerate(plants):
-        # A point with several plants gives its injection to the oldest, as the settlement does.
-        if point_id not in seen:
-            seen.add(point_id)
-            capacity[row] = injected_by_point[point_id]
-    order = sharing.chronological_order(
-        [plant[2] for plant in plants], [str(plant[0]) for plant in plants]
-    )
-    attributed = sharing.attribute_chronologically(
-        energy_by_hour_wh=shared, capacity_wh=capacity, order=order
-    )
-    return attributed[mine].sum(axis=0)

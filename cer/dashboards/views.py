@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from cer.communities.models import Community
 from cer.core.access import login_only, object_permission
-from cer.dashboards import charts, services
+from cer.dashboards import charts, money, services
 from cer.dashboards.series import ratio_pct
 from cer.dashboards.typical_day import community_typical_day_context, typical_day_context
 from cer.members.models import Member, Membership
@@ -128,13 +128,17 @@ def _community_body_context(
             {"pk": pk, "pod": pods.get(pk, ""), "present": present, "pct": pct}
             for pk, present, pct in listed
         ]
+    figures = money.period_figures(community=community, period=period, now=now)
     return {
         "community": community,
         "totals": services.totals(data),
+        "figures": figures,
         "totals_kwh": {
             "injected": _kwh(int(data.injected_wh.sum())),
             "withdrawn": _kwh(int(data.withdrawn_wh.sum())),
-            "shared": _kwh(int(data.shared_wh.sum())),
+            # The settlement's shared energy (membership dates, plants in service), not the
+            # readings' sum: the figure the statements print.
+            "shared": _kwh(figures.shared_wh),
         },
         "completeness": completeness,
         "worst_points": worst_points,
@@ -167,6 +171,7 @@ def community_dashboard(request: HttpRequest, community: Community) -> HttpRespo
             str(community.pk),
             period.key,
             f"v{version}",
+            money.money_version(community),
             get_language() or "",
             "manager" if manager else "member",
             str(services.expected_hours(period, now=now)),
@@ -310,16 +315,30 @@ def member_portal(request: HttpRequest) -> HttpResponse:
         .select_related("configuration")
         .order_by("pod")
     )
-    own_series = readings.point_series(point_ids=[p.pk for p in points], period=period)
     data = services.community_period_data(community=community, period=period, now=now)
-    share = services.member_share(data=data, member_id=membership.member_id, own_points=points)
-    hours = data.hour_starts_s.size
-    own_injected = sum((s.injected_wh for s in own_series.values()), np.zeros(hours, np.int64))
-    own_withdrawn = sum((s.withdrawn_wh for s in own_series.values()), np.zeros(hours, np.int64))
-    present = np.zeros(hours, dtype=bool)
+    # The member's figures are the settlement's (or the engine's estimate for a month not
+    # settled yet), over the configurations where they hold a point or own a plant.
+    configuration_ids = {p.configuration_id for p in points} | set(
+        Plant.objects.filter(
+            owner=member, connection_point__configuration__community=community
+        ).values_list("connection_point__configuration_id", flat=True)
+    )
+    figures = money.period_figures(
+        community=community,
+        period=period,
+        now=now,
+        configuration_ids=configuration_ids,
+        with_members=True,
+    )
+    own = figures.member_hourly(membership.member_id)
+    own_injected, own_withdrawn = own[money.INJECTED], own[money.WITHDRAWN]
+    as_consumer, as_producer = own[money.AS_CONSUMER], own[money.AS_PRODUCER]
+    own_series = readings.point_series(point_ids=[p.pk for p in points], period=period)
+    present = np.zeros(data.hour_starts_s.size, dtype=bool)
     for point_series in own_series.values():
         present |= point_series.present
-    own_shared = share.as_consumer_wh + share.as_producer_wh
+    own_shared = as_consumer + as_producer
+    community_shared = money.period_figures(community=community, period=period, now=now)
     context.update(
         {
             "membership": membership,
@@ -328,11 +347,12 @@ def member_portal(request: HttpRequest) -> HttpResponse:
             "own_kwh": {
                 "injected": _kwh(int(own_injected.sum())),
                 "withdrawn": _kwh(int(own_withdrawn.sum())),
-                "as_consumer": _kwh(int(share.as_consumer_wh.sum())),
-                "as_producer": _kwh(int(share.as_producer_wh.sum())),
-                "community_shared": _kwh(int(data.shared_wh.sum())),
+                "as_consumer": _kwh(int(as_consumer.sum())),
+                "as_producer": _kwh(int(as_producer.sum())),
+                "community_shared": _kwh(community_shared.shared_wh),
             },
-            "own_share_pct": ratio_pct(int(own_shared.sum()), int(data.shared_wh.sum())),
+            "own_share_pct": ratio_pct(int(own_shared.sum()), community_shared.shared_wh),
+            "estimated_months": figures.estimated_months,
             "is_producer": any(p.has_injection for p in points),
             "chart": {
                 "step": "hour",

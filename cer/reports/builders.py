@@ -2,7 +2,8 @@
 
 One report per period (a month, a quarter or a year: cercalc.periods) and configuration, built
 from the latest settlement run of each month and its distribution; written as rows once and
-rendered as a page, CSV, XLSX (openpyxl) or PDF (reportlab) from those same rows.
+rendered as a page, CSV, XLSX (cer.core.xlsx: amounts as exact decimals) or PDF (reportlab)
+from those same rows. Members' shares are summed per member id: two members may share a name.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from cer.billing.pdf import table_pdf
 from cer.communities.models import Community
-from cer.core.safe_export import csv_writer, safe_row
+from cer.core.safe_export import csv_writer
+from cer.core.xlsx import workbook_bytes
 from cer.distribution.models import Distribution
 from cer.settlement.models import GseAmount, GseAmountKind, SettlementRun
 from cercalc.money import format_kwh
@@ -81,7 +81,9 @@ def build_report(*, community: Community, period: Period) -> Report:
         ]
     ]
     pots: dict[str, Decimal] = defaultdict(Decimal)
-    members: dict[str, Decimal] = defaultdict(Decimal)
+    # Keyed by member, never by name: two members may share a name (two "Mario Rossi").
+    members: dict[int, Decimal] = defaultdict(Decimal)
+    member_names: dict[int, str] = {}
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for run in runs:
         distribution = distributions.get(run.pk)
@@ -108,11 +110,17 @@ def build_report(*, community: Community, period: Period) -> Report:
         for pot in distribution.pots:
             pots[pot["label"]] += Decimal(pot["amount_eur"])
         for share in distribution.shares.all():
-            members[share.member.display_name] += share.amount_eur
+            members[share.member_id] += share.amount_eur
+            member_names[share.member_id] = share.member.display_name
     pot_rows: list[list[object]] = [[_("Pot"), _("Amount [EUR]")]]
     pot_rows += [[label, amount] for label, amount in sorted(pots.items())]
-    member_rows: list[list[object]] = [[_("Member"), _("Share [EUR]")]]
-    member_rows += [[name, amount] for name, amount in sorted(members.items())]
+    member_rows: list[list[object]] = [[_("Member"), _("Member id"), _("Share [EUR]")]]
+    member_rows += [
+        [member_names[member_id], member_id, amount]
+        for member_id, amount in sorted(
+            members.items(), key=lambda item: (member_names[item[0]], item[0])
+        )
+    ]
     pots_total = sum(pots.values(), Decimal(0))
     shares_total = sum(members.values(), Decimal(0))
     balance_rows: list[list[object]] = [
@@ -150,22 +158,8 @@ def report_csv(report: Report) -> str:
 
 
 def report_xlsx(report: Report) -> bytes:
-    """Write the report as XLSX: amounts stay numbers, texts are never formulas (safe_export)."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for heading, rows in report.sections():
-        sheet = workbook.create_sheet(title=heading[:31])
-        for row in rows:
-            sheet.append(safe_row(row))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for column in sheet.iter_cols(min_row=2):
-            for cell in column:
-                if isinstance(cell.value, Decimal):
-                    cell.number_format = "#,##0.00"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """Write the report as XLSX: amounts exact decimal numbers, texts never formulas."""
+    return workbook_bytes(report.sections())
 
 
 def report_pdf(report: Report) -> bytes:

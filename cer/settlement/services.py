@@ -215,14 +215,17 @@ def _store(
         )
         for index, (plant, figures) in enumerate(zip(inputs.plants, result.plants, strict=True))
     )
-    RunMember.objects.bulk_create(_member_rows(run, inputs, result), batch_size=500)
+    RunMember.objects.bulk_create(member_rows(run, inputs, result), batch_size=500)
     return run
 
 
-def _member_rows(
-    run: SettlementRun, inputs: Inputs, result: engine.SettlementResult
+def member_rows(
+    run: SettlementRun | None, inputs: Inputs, result: engine.SettlementResult
 ) -> list[RunMember]:
-    """Aggregate points and plants per member: energies, parts of shared energy, hours."""
+    """Aggregate points and plants per member: energies, parts of shared energy, hours.
+
+    Unsaved rows; without a run they are an estimate's (the dashboards' unsettled months).
+    """
     consumer_parts = consumer_shares_wh(
         withdrawn_wh=inputs.withdrawn_wh, shared_wh=result.shared_wh
     )

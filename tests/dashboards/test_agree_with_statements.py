@@ -16,10 +16,9 @@ from django.db import transaction
 
 from cer.billing.explain import figures
 from cer.billing.models import Statement, StatementStatus
-from cer.dashboards import services
+from cer.dashboards import money, services
 from cer.demo.loader import load_demo
 from cer.distribution.services import distribute_run, set_policy
-from cer.plants.models import ConnectionPoint
 from cer.settlement.models import RunMember
 from cer.settlement.services import compute_month
 from cercalc import periods
@@ -70,26 +69,20 @@ def test_dashboard_shared_energy_equals_the_settled_months(demo_year, month):
 @pytest.mark.parametrize("month", MONTHS, ids=lambda month: f"{month:%Y-%m}")
 def test_member_portal_figures_equal_each_statement(demo_year, month):
     community, runs = demo_year
-    data = services.community_period_data(
-        community=community, period=periods.month(month.year, month.month), now=NOW
-    )
     statements = Statement.objects.filter(
         month=month, status=StatementStatus.CURRENT, configuration__community=community
     ).select_related("distribution__run")
 
+    period = periods.month(month.year, month.month)
+    portal = money.period_figures(community=community, period=period, now=NOW, with_members=True)
     compared = 0
     for statement in statements:
         shown = figures(statement)
-        points = list(
-            ConnectionPoint.objects.filter(
-                holder_id=statement.member_id, configuration__community=community
-            ).select_related("configuration")
-        )
-        share = services.member_share(data=data, member_id=statement.member_id, own_points=points)
+        own = portal.member_hourly(statement.member_id)
 
-        assert int(share.as_consumer_wh.sum()) == parse_kwh(shown.consumer_shared_kwh)
-        assert int(share.as_producer_wh.sum()) == parse_kwh(shown.producer_shared_kwh)
-        assert int(data.shared_wh.sum()) == parse_kwh(shown.community_shared_kwh)
+        assert int(own[money.AS_CONSUMER].sum()) == parse_kwh(shown.consumer_shared_kwh)
+        assert int(own[money.AS_PRODUCER].sum()) == parse_kwh(shown.producer_shared_kwh)
+        assert portal.shared_wh == parse_kwh(shown.community_shared_kwh)
         compared += 1
 
     assert compared == RunMember.objects.filter(run__in=runs[month]).count() > 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
@@ -100,14 +99,13 @@ def test_hours_still_to_come_are_not_expected():
     assert services.expected_hours(MARCH, now=MARCH_FIRST_HOUR) == 0
 
 
-def test_totals_give_ratios_and_an_estimate_in_euro(community, readings):
+def test_totals_give_ratios(community, readings):
     data = services.community_period_data(community=community, period=MARCH, now=AFTER_MARCH)
 
     totals = services.totals(data)
 
     assert totals.self_sufficiency_pct == round(100 * 900 / 1300, 1)
     assert totals.self_consumption_pct == 75.0
-    assert totals.incentive_estimate_eur == Decimal("0.11")  # 0.0009 MWh × 120.57 €/MWh
 
 
 def test_cached_series_refresh_when_the_readings_version_is_bumped(community, readings, own_point):
@@ -193,8 +191,9 @@ def test_the_estimate_is_labelled_as_such(client, referente, community, readings
     )
 
     page = response.content.decode()
-    assert "an estimate, not a statement" in page
-    assert "110 €/MWh" in page
+    assert "is an estimate, for 1 month not settled yet" in page
+    assert "computed by the settlement engine" in page
+    assert "when monthly settlement is enabled" not in page
 
 
 def test_another_process_reuses_the_shared_snapshot_until_it_expires(

@@ -12,6 +12,7 @@ from django.utils import translation
 from cer.members.models import Membership
 from tests import factories
 from tests.dashboards.conftest import MARCH_FIRST_HOUR, add_reading, join
+from tests.factories.settlement import add_prices
 
 
 def english(name, args=()):
@@ -26,6 +27,8 @@ NOON = MARCH_FIRST_HOUR + 12 * HOUR
 
 @pytest.fixture
 def readings(own_point, neighbour_point, producer_point):
+    # The portal shows the settlement engine's figures, which leave unpriced hours out.
+    add_prices(dt.date(2025, 3, 1))
     add_reading(producer_point, NOON, injected_wh=600)
     add_reading(own_point, NOON, withdrawn_wh=300)
     add_reading(neighbour_point, NOON, withdrawn_wh=900)

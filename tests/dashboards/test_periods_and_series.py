@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -128,27 +127,6 @@ def test_producers_are_served_oldest_plant_first_up_to_their_injection():
     )
 
     assert attributed.tolist() == [[1000, 300], [500, 0]]
-
-
-def test_incentive_estimate_is_exact_decimal_rounded_half_up():
-    amount = series.estimate_incentive_eur(
-        shared_wh=1_000_041,
-        premium_rate_eur_per_mwh=Decimal("110"),
-        valorisation_eur_per_mwh=Decimal("10.57"),
-    )
-
-    # 1.000041 MWh × 120.57 €/MWh = 120.57494... €
-    assert amount == Decimal("120.57")
-
-
-def test_incentive_estimate_rounds_a_half_cent_up():
-    amount = series.estimate_incentive_eur(
-        shared_wh=50,
-        premium_rate_eur_per_mwh=Decimal("100"),
-        valorisation_eur_per_mwh=Decimal("0"),
-    )
-
-    assert amount == Decimal("0.01")  # 0.005 €
 
 
 def test_ratio_is_none_when_nothing_was_withdrawn():

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from cer.billing.models import Statement, StatementStatus
-from cer.dashboards import services as dashboards
+from cer.dashboards import money as dashboards
 from cer.distribution.services import distribute_run, set_policy
 from cer.incentives.models import RegulatoryParameter
 from cer.plants.eligibility import Outcome, Rule
@@ -57,16 +57,20 @@ def small():
 
 def test_a_valorisation_change_reaches_the_dashboard_and_the_statements(small):
     period = periods.month(2025, 6)
-    before_rates = dashboards.indicative_rates(period)
+    estimate = dashboards.period_figures(community=small.community, period=period, now=NOW)
     before_total = _statement_total(small)
+    settled = dashboards.period_figures(community=small.community, period=period, now=NOW)
 
     _override("valorisation_eur_per_mwh", "20")
+    after_total = _statement_total(small)
 
-    assert before_rates[1] == Decimal("10.57")
-    assert dashboards.indicative_rates(period)[1] == Decimal("20")
-    data = dashboards.community_period_data(community=small.community, period=period, now=NOW)
-    assert dashboards.totals(data).valorisation_eur_per_mwh == Decimal("20")
-    assert _statement_total(small) > before_total
+    after = dashboards.period_figures(community=small.community, period=period, now=NOW)
+    # The dashboard shows the engine's figures: its estimate equals the settled month, and
+    # a new settlement under the new parameter moves both the dashboard and the statements.
+    assert estimate.valorisation_eur == settled.valorisation_eur
+    assert after.valorisation_eur > settled.valorisation_eur
+    assert after.amount_eur == after_total
+    assert after_total > before_total
 
 
 def test_a_power_limit_change_reaches_the_eligibility_result_and_the_statements(small):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,9 +21,11 @@ from cer.billing.invoices import (
     save_invoicing_profile,
 )
 from cer.billing.models import Invoice, InvoiceStatus, InvoicingProfile
+from cer.billing.resend import record_rejection, resend_invoice
 from cer.billing.totals import compute_totals
 from cer.communities.models import Community
 from cer.core.access import object_permission
+from cer.core.confirm import confirmation_page, is_confirmed
 from cer.core.downloads import attachment_response
 
 MANAGE = "communities.manage_community"
@@ -108,6 +111,7 @@ def invoice_detail(request: HttpRequest, invoice: Invoice) -> HttpResponse:
             "can_credit": invoice.status == InvoiceStatus.ISSUED
             and invoice.document_type == "TD01"
             and not invoice.credit_notes.exists(),
+            "transmissions": invoice.transmissions.order_by("created_at", "pk"),
         },
     )
 
@@ -159,4 +163,88 @@ def invoice_pdf(request: HttpRequest, invoice: Invoice) -> HttpResponse:
         content,
         filename_stem=f"invoice-{label}-{invoice.file_token}",
         content_type="application/pdf",
+    )
+
+
+@object_permission(MANAGE, Invoice)
+@require_POST
+def invoice_rejected(request: HttpRequest, invoice: Invoice) -> HttpResponse:
+    """Record SdI's rejection notice (NS) of the invoice's current file."""
+    notice = request.FILES.get("notice")
+    if notice is None:
+        messages.error(request, _("Choose the rejection notice (NS) to upload."))
+        return redirect("billing:invoice_detail", pk=invoice.pk)
+    try:
+        sent = record_rejection(
+            invoice=invoice, notice=notice.read(), actor=request.user, now=timezone.now()
+        )
+    except InvoiceError as error:
+        problems = [error.message, *(p for ps in error.fields.values() for p in ps)]
+        messages.error(request, " ".join(problems))
+    else:
+        messages.warning(
+            request,
+            _("SdI rejected %(file)s: correct the invoice and send it again.")
+            % {"file": sent.file_name},
+        )
+    return redirect("billing:invoice_detail", pk=invoice.pk)
+
+
+@object_permission(MANAGE, Invoice)
+def invoice_resend(request: HttpRequest, invoice: Invoice) -> HttpResponse:
+    """Correct a rejected invoice's customer data and send it again, same number and date."""
+    if invoice.status != InvoiceStatus.REJECTED:
+        messages.error(request, _("Only an invoice whose file SdI rejected can be sent again."))
+        return redirect("billing:invoice_detail", pk=invoice.pk)
+    form = CustomerForm(
+        request.POST or None, instance=invoice, community=invoice.community, prefix="customer"
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            if not is_confirmed(request):
+                return confirmation_page(
+                    request,
+                    title=_("Send invoice %(number)s again") % {"number": invoice.display_number},
+                    consequences=[
+                        _(
+                            "A corrected FatturaPA file of invoice %(number)s dated %(date)s, "
+                            "for %(total)s EUR, will be built under a new file name and sent "
+                            "to the outbox; the rejected file %(file)s stays on record."
+                        )
+                        % {
+                            "number": invoice.display_number,
+                            "date": invoice.issue_date,
+                            "total": invoice.total_eur,
+                            "file": invoice.file_name,
+                        }
+                    ],
+                    action_label=_("Send the corrected file"),
+                    cancel_url=reverse("billing:invoice_detail", kwargs={"pk": invoice.pk}),
+                )
+            try:
+                sent = resend_invoice(
+                    invoice=invoice,
+                    customer=form.customer(),
+                    actor=request.user,
+                    now=timezone.now(),
+                )
+            except InvoiceError as error:
+                form.add_error(None, error.message)
+                for name, problems in error.fields.items():
+                    if name in form.fields:
+                        form.add_error(name, problems)
+            else:
+                messages.success(
+                    request,
+                    _("Invoice %(number)s sent again as %(file)s.")
+                    % {"number": sent.display_number, "file": sent.file_name},
+                )
+                return redirect("billing:invoice_detail", pk=invoice.pk)
+        status = 400
+    return render(
+        request,
+        "billing/invoice_resend.html",
+        {"invoice": invoice, "community": invoice.community, "form": form},
+        status=status,
     )
