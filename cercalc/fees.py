@@ -5,6 +5,10 @@ Yearly fee for a plant with the tariff: 0 up to 3 kW, 15 EUR up to 20 kW, above 
 One-off fee for a plant with a PNRR grant, by power step: 50 EUR up to 20 kW, 450 up to 200,
 1,300 up to 600, 2,300 up to 1,000 (REGULATION.md §7 [V] decree, [S] amounts).
 The amounts are dated parameters; the plant_* functions read them and apply the formulas.
+GSE nets the yearly fee once a year (§7 [S]); the monthly shadow settlement provisions it:
+months 1 to 11 take the year's fee divided by 12, rounded half up to the cent, and December
+takes the year's fee minus what months 1 to 11 provisioned, so the twelve provisions add up
+to the fee to the cent (monthly_fee_provision_eur).
 """
 
 from collections.abc import Sequence
@@ -12,7 +16,10 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from cercalc.money import round_eur
 from cercalc.params import Parameters
+
+MONTHS_PER_YEAR = 12
 
 
 def gse_fee_eur_per_year(
@@ -150,3 +157,29 @@ def plant_pnrr_fee_eur(
         return None
     steps = parameters.value_on("pnrr_fee_eur_steps", start_day, warnings)
     return step_value(power_kw, steps)
+
+
+def monthly_fee_provision_eur(
+    *,
+    fee_eur_per_year: Decimal,
+    month: int,
+    provisioned_eur: Decimal | None = None,
+) -> Decimal:
+    """Return the month's provision [EUR] for a yearly GSE fee [EUR/year], trued up in December.
+
+    Months 1 to 11 take round_half_up(fee / 12) to the cent; December (month 12) takes the
+    fee minus `provisioned_eur`, what months 1 to 11 provisioned [EUR] (by default eleven
+    rounded twelfths of the same fee), so the year's provisions add up to the fee exactly:
+    215.00 gives 11 x 17.92 + 17.88. Source: DM MASE 106/2024, fees netted yearly
+    (REGULATION.md §7 [S], §10); the true-up in December is the project's rule (§14:
+    round once per line, parts add up to the whole).
+    Raises ValueError for a month outside 1..12.
+    """
+    if not 1 <= month <= MONTHS_PER_YEAR:
+        raise ValueError(f"month must be 1..12, not {month}")
+    twelfth = round_eur(Fraction(fee_eur_per_year) / MONTHS_PER_YEAR)
+    if month < MONTHS_PER_YEAR:
+        return twelfth
+    if provisioned_eur is None:
+        provisioned_eur = twelfth * (MONTHS_PER_YEAR - 1)
+    return round_eur(Fraction(fee_eur_per_year) - Fraction(provisioned_eur))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from cer.billing.models import Statement
 from cer.billing.positions import StatementLedger, statement_ledger
 from cer.core.safe_export import csv_writer
-from cer.distribution.models import DistributionBasis
-from cer.settlement.models import RunMember, SettlementHour
+from cer.distribution.models import AmountBasis, Distribution, DistributionBasis
+from cer.settlement.models import GseAmountKind, RunMember, SettlementHour
 from cercalc.money import format_kwh, round_half_up
 from cercalc.periods import ROME
 
@@ -43,6 +43,8 @@ class StatementFigures:
     lines: list[tuple[str, Decimal]]
     # Every line with its kind in words, the running position and what was paid.
     ledger: StatementLedger
+    # Where each part of the month's amount came from: (part, source, amount [EUR]).
+    amount_sources: list[tuple[str, str, Decimal]] = field(default_factory=list)
 
 
 def _eur(value: Decimal | Fraction) -> str:
@@ -72,9 +74,18 @@ def figures(statement: Statement) -> StatementFigures:
         else "-"
     )
     steps: list[str] = []
-    if distribution.amount_basis == "GSE":
+    if distribution.amount_basis == AmountBasis.GSE:
         steps.append(
             _("In %(month)s the community received %(amount)s EUR, as certified by GSE.")
+            % {"month": month_label, "amount": distribution.amount_eur}
+        )
+    elif distribution.amount_basis == AmountBasis.MIXED:
+        steps.append(
+            _(
+                "In %(month)s the community received %(amount)s EUR: GSE's certified figures "
+                "where GSE has certified them, our calculation from the hourly readings for "
+                "the rest (see where the month's amount comes from)."
+            )
             % {"month": month_label, "amount": distribution.amount_eur}
         )
     else:
@@ -191,7 +202,35 @@ def figures(statement: Statement) -> StatementFigures:
         steps=steps,
         lines=[(line.description, line.amount_eur) for line in statement.lines.all()],
         ledger=statement_ledger(statement),
+        amount_sources=amount_sources(distribution, statement.created_at),
     )
+
+
+def amount_sources(
+    distribution: Distribution, issued_at: dt.datetime
+) -> list[tuple[str, str, Decimal]]:
+    """Return, for each part of the month's amount, its label, its source and its amount.
+
+    The parts are those of the latest GSE adjustment issued by `issued_at`, else the
+    distribution's own (cer.distribution.services.month_amount).
+    """
+    adjustment = (
+        distribution.gse_adjustments.filter(created_at__lte=issued_at)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    parts = adjustment.amount_parts if adjustment is not None else distribution.amount_parts
+    kinds = dict(GseAmountKind.choices)
+    return [
+        (
+            str(kinds.get(part["kind"], part["kind"])),
+            str(_("certified by GSE"))
+            if part["source"] == AmountBasis.GSE
+            else str(_("our calculation from the hourly readings")),
+            Decimal(part["amount_eur"]),
+        )
+        for part in parts
+    ]
 
 
 def hourly_csv(statement: Statement) -> str:

@@ -132,7 +132,9 @@ class LineKind(models.TextChoices):
 
 # The lines that make up a member's share of the month's calculation: a new settlement
 # version replaces their sum and nothing else (dispute awards and later adjustments stay).
-SHARE_KINDS = frozenset({LineKind.SHARE, LineKind.CORRECTION, LineKind.VERSION})
+# GSE adjustments belong to it: a new version's share is computed on the month's amount with
+# every GSE amount already in it (cer.distribution.services.month_amount).
+SHARE_KINDS = frozenset({LineKind.SHARE, LineKind.CORRECTION, LineKind.VERSION, LineKind.GSE})
 
 
 class StatementLine(models.Model):

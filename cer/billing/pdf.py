@@ -95,8 +95,17 @@ def statement_pdf(data: StatementFigures) -> bytes:
             [120 * mm, 50 * mm],
         ),
         Spacer(1, 4 * mm),
-        Paragraph(_text(_("How your amount was computed")), _STYLES["Heading3"]),
     ]
+    if data.amount_sources:
+        story += [
+            _table(
+                [[_("Where the month's amount comes from"), "", "EUR"]]
+                + [[part, source, amount] for part, source, amount in data.amount_sources],
+                [60 * mm, 75 * mm, 35 * mm],
+            ),
+            Spacer(1, 4 * mm),
+        ]
+    story.append(Paragraph(_text(_("How your amount was computed")), _STYLES["Heading3"]))
     story += [
         Paragraph(_text(f"{n}. {step}"), _STYLES["BodyText"])
         for n, step in enumerate(data.steps, start=1)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 
 import numpy as np
 from django.core.cache import caches
@@ -33,8 +32,12 @@ from cer.distribution.models import Distribution
 from cer.distribution.services import amount_for
 from cer.settlement.inputs import load_inputs
 from cer.settlement.models import RunMember, SettlementRun
-from cer.settlement.services import SettlementError, member_rows, settle_inputs
-from cercalc.money import round_eur
+from cer.settlement.services import (
+    SettlementError,
+    member_rows,
+    month_fee_provision,
+    settle_inputs,
+)
 from cercalc.periods import Period
 
 cache = ConnectionProxy(caches, "local")
@@ -182,9 +185,7 @@ def _estimate(configuration: Configuration, month: Period) -> MonthFigures:
             warnings=(str(error),),
         )
     else:
-        # One twelfth of the plants' yearly GSE fees, as a run stores it (REGULATION.md §7).
-        fees_year = sum((plant.gse_fee_eur_per_year for plant in result.plants), Decimal(0))
-        fees = round_eur(Fraction(fees_year) / 12)
+        fees = month_fee_provision(configuration, month.start, result)
         figures = MonthFigures(
             configuration_id=configuration.pk,
             month=month.start,

@@ -169,6 +169,7 @@ class CustomWeight(models.Model):
 class AmountBasis(models.TextChoices):
     SHADOW = "SHADOW", _("Our shadow settlement")
     GSE = "GSE", _("Amounts certified by GSE")
+    MIXED = "MIXED", _("Amounts certified by GSE where they exist, our settlement otherwise")
 
 
 class Distribution(models.Model):
@@ -195,6 +196,9 @@ class Distribution(models.Model):
     pots = models.JSONField(_("pots"), default=list)
     # The plan as applied: {"pots": [...], "components": [...], ...}
     plan = models.JSONField(_("plan"), default=dict)
+    # Where each kind of the amount came from: [{"kind", "source", "amount_eur"}], signed
+    # (fees negative), source GSE or SHADOW (cer.distribution.services.month_amount).
+    amount_parts = models.JSONField(_("amount by kind and source"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:
@@ -231,3 +235,50 @@ class MemberShare(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["distribution", "member"], name="member_share_once"),
         ]
+
+
+class GseAdjustment(models.Model):
+    """A change of a distributed month's amount by GSE amounts imported afterwards.
+
+    The month's policy is applied again to the new amount with the same participants; each
+    member's difference from what the distribution and earlier adjustments gave became a GSE
+    line on the statement (cer.distribution.gse_adjustments). Never edited: a later import
+    adds another adjustment from this one's figures.
+    """
+
+    distribution = models.ForeignKey(
+        Distribution,
+        on_delete=models.PROTECT,
+        related_name="gse_adjustments",
+        verbose_name=_("distribution"),
+    )
+    amount_before_eur = amount_field(_("amount before [EUR]"))
+    amount_after_eur = amount_field(_("amount after [EUR]"))
+    # [{"kind", "source", "amount_eur"}] after the import, as Distribution.amount_parts.
+    amount_parts = models.JSONField(_("amount by kind and source"), default=list)
+    # [{"code", "label", "social", "before_eur", "after_eur"}]
+    pots = models.JSONField(_("pots"), default=list)
+    # [{"member_id", "before_eur", "after_eur", "difference_eur"}], in member id order.
+    shares = models.JSONField(_("members' shares"), default=list)
+    source_name = models.CharField(_("file"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        ordering = ["distribution", "created_at", "pk"]
+        verbose_name = _("adjustment from GSE amounts")
+        verbose_name_plural = _("adjustments from GSE amounts")
+
+    def __str__(self) -> str:
+        return f"{self.distribution.run}: {self.amount_before_eur} -> {self.amount_after_eur} EUR"
+
+    @property
+    def difference_eur(self) -> Decimal:
+        return self.amount_after_eur - self.amount_before_eur

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +41,9 @@ __all__ = [
     "NegativeAmount",
     "NoPolicy",
     "PolicyConflict",
+    "amount_for",
     "distribute_run",
+    "month_amount",
     "policy_on",
     "set_policy",
 ]
@@ -198,27 +201,85 @@ def set_policy(
     return policy
 
 
-def amount_for(run: SettlementRun) -> tuple[str, Decimal]:
-    """Return where the month's amount comes from and the amount [EUR].
+@dataclass(frozen=True)
+class AmountPart:
+    """One kind of a month's amount [EUR, signed: fees negative] and where it came from."""
 
-    GSE's certified figures win when they exist (REGULATION.md §10: the conguaglio is
-    authoritative): TIP + valorisation + conguaglio - fees. Otherwise our shadow figures:
-    TIP + valorisation - one twelfth of the year's GSE fees (REGULATION.md §7).
+    kind: str
+    source: str
+    amount_eur: Decimal
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "source": self.source, "amount_eur": str(self.amount_eur)}
+
+
+@dataclass(frozen=True)
+class MonthAmount:
+    """The amount a month can distribute, kind by kind, and the basis it adds up to."""
+
+    parts: tuple[AmountPart, ...]
+
+    @property
+    def total_eur(self) -> Decimal:
+        return sum((part.amount_eur for part in self.parts), Decimal(0))
+
+    @property
+    def basis(self) -> str:
+        sources = {part.source for part in self.parts}
+        if sources == {AmountBasis.GSE}:
+            return AmountBasis.GSE
+        return AmountBasis.MIXED if AmountBasis.GSE in sources else AmountBasis.SHADOW
+
+    def as_json(self) -> list[dict[str, str]]:
+        return [part.as_json() for part in self.parts]
+
+
+def month_amount(run: SettlementRun) -> MonthAmount:
+    """Return the month's distributable amount kind by kind, each from its best source [EUR].
+
+    For the tariff (TIP), the valorisation and the fees, GSE's certified amounts of that kind
+    win where they exist (REGULATION.md §10: GSE's figures are authoritative); a kind GSE has
+    not certified comes from our settlement: the run's TIP, its valorisation and its fee
+    provision (REGULATION.md §7, trued up in December). Certified conguaglio rows (GSE's
+    balance for the month, either sign) are added. Uncertified rows (estimates) and advances
+    (cash on account of the same amounts) never count. Fees are subtracted.
     """
-    rows = list(
-        GseAmount.objects.filter(
-            configuration_id=run.configuration_id, month=run.month, certified=True
+    certified: dict[str, Decimal] = {}
+    for kind, amount in GseAmount.objects.filter(
+        configuration_id=run.configuration_id, month=run.month, certified=True
+    ).values_list("kind", "amount_eur"):
+        # A fee is a charge whatever sign the file gave it (docs/settlement.md).
+        value = abs(amount) if kind == GseAmountKind.FEES else amount
+        certified[kind] = certified.get(kind, Decimal(0)) + value
+    ours = {
+        GseAmountKind.TIP: run.incentive_eur,
+        GseAmountKind.VALORISATION: run.valorisation_eur,
+        GseAmountKind.FEES: run.gse_fees_eur,
+    }
+    parts = []
+    for kind, shadow in ours.items():
+        source, value = (
+            (AmountBasis.GSE, certified[kind])
+            if kind in certified
+            else (AmountBasis.SHADOW, shadow)
         )
-    )
-    if any(row.kind in (GseAmountKind.TIP, GseAmountKind.VALORISATION) for row in rows):
-        total = Decimal(0)
-        for row in rows:
-            if row.kind == GseAmountKind.FEES:
-                total -= abs(row.amount_eur)
-            elif row.kind != GseAmountKind.ADVANCE:
-                total += row.amount_eur
-        return AmountBasis.GSE, total
-    return AmountBasis.SHADOW, run.incentive_eur + run.valorisation_eur - run.gse_fees_eur
+        parts.append(AmountPart(kind, source, -value if kind == GseAmountKind.FEES else value))
+    if GseAmountKind.CONGUAGLIO in certified:
+        parts.append(
+            AmountPart(
+                GseAmountKind.CONGUAGLIO, AmountBasis.GSE, certified[GseAmountKind.CONGUAGLIO]
+            )
+        )
+    return MonthAmount(parts=tuple(parts))
+
+
+def amount_for(run: SettlementRun) -> tuple[str, Decimal]:
+    """Return where the month's amount comes from (GSE, SHADOW or MIXED) and the amount [EUR].
+
+    See month_amount, which gives the same amount kind by kind.
+    """
+    amount = month_amount(run)
+    return amount.basis, amount.total_eur
 
 
 def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distribution:
@@ -234,7 +295,8 @@ def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distr
     policy = policy_on(run.configuration.community_id, run.month)
     if policy is None:
         raise NoPolicy(f"no distribution policy for {run.month:%Y-%m}")
-    basis, amount = amount_for(run)
+    month_total = month_amount(run)
+    basis, amount = month_total.basis, month_total.total_eur
     if amount < 0:
         raise NegativeAmount(f"the month's amount is {amount} EUR")
     plan = plan_of(policy)
@@ -280,6 +342,7 @@ def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distr
                 for code, value in outcome.pots.items()
             ],
             plan=_plan_json(plan),
+            amount_parts=month_total.as_json(),
             created_at=now,
         )
         MemberShare.objects.bulk_create(

@@ -61,8 +61,12 @@ def build_report(*, community: Community, period: Period) -> Report:
         for d in Distribution.objects.filter(run__in=runs).prefetch_related("shares__member")
     }
     gse: dict[tuple[int, dt.date], Decimal] = defaultdict(Decimal)
+    # Only certified amounts: estimates are never added to them (docs/settlement.md).
     for amount in GseAmount.objects.filter(
-        configuration__community=community, month__gte=period.start, month__lt=period.end
+        configuration__community=community,
+        month__gte=period.start,
+        month__lt=period.end,
+        certified=True,
     ):
         gse[(amount.configuration_id, amount.month)] += (
             -abs(amount.amount_eur) if amount.kind == GseAmountKind.FEES else amount.amount_eur

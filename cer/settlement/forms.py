@@ -36,7 +36,10 @@ class RunRequestForm(forms.Form):
 
 
 class GseFileForm(forms.Form):
-    file = forms.FileField(label=_("GSE CSV file"))
+    file = forms.FileField(label=_("GSE CSV file"), required=False)
+    # Carried by the page that asks to confirm second payments, which cannot re-send a file.
+    content = forms.CharField(widget=forms.HiddenInput, required=False)
+    source_name = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
     mapping = forms.CharField(
         label=_("Column names, if different"),
         required=False,
@@ -50,3 +53,16 @@ class GseFileForm(forms.Form):
                 ours, theirs = pair.split("=", 1)
                 mapping[ours.strip().lower()] = theirs.strip()
         return mapping
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        upload = cleaned.get("file")
+        if upload:
+            try:
+                cleaned["content"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                self.add_error("file", _("The file is not UTF-8 text."))
+            cleaned["source_name"] = upload.name
+        elif not (cleaned.get("content") and cleaned.get("source_name")):
+            self.add_error("file", _("Choose a GSE CSV file."))
+        return cleaned

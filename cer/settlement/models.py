@@ -292,7 +292,14 @@ class GseAmountKind(models.TextChoices):
 
 
 class GseAmount(models.Model):
-    """An amount GSE paid or certified for a configuration and a month (imported CSV)."""
+    """An amount GSE paid or certified for a configuration and a month (imported CSV).
+
+    A ledger row: never summed twice. A GSE reference is stored once per configuration,
+    month and kind; a row without a reference keeps `reference` blank, and one that repeats
+    the month, kind and amount of a row from another file is stored only when a person
+    confirmed it is a second payment (`second_payment`). FEES are stored as the positive
+    charge; only certified rows count towards what members receive.
+    """
 
     configuration = models.ForeignKey(
         "communities.Configuration",
@@ -306,6 +313,11 @@ class GseAmount(models.Model):
     certified = models.BooleanField(_("certified by GSE"), default=True)
     reference = models.CharField(_("GSE reference"), max_length=100, blank=True)
     source_name = models.CharField(_("file"), max_length=200, blank=True)
+    second_payment = models.BooleanField(
+        _("confirmed as a second payment"),
+        default=False,
+        help_text=_("Same month, type and amount as a row of another file, kept on purpose."),
+    )
     imported_at = models.DateTimeField(_("imported at"))
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -323,6 +335,7 @@ class GseAmount(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["configuration", "month", "kind", "reference"],
+                condition=~Q(reference=""),
                 name="gse_amount_once_per_reference",
             ),
         ]

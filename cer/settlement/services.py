@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -30,10 +29,9 @@ from cer.settlement.models import (
     SettlementRun,
     pack_series,
 )
-from cercalc import periods
+from cercalc import fees, periods
 from cercalc import settle as engine
 from cercalc.distribution import consumer_shares_wh
-from cercalc.money import round_eur
 
 
 class SettlementError(Exception):
@@ -142,8 +140,7 @@ def _store(
     actor: Any,
 ) -> SettlementRun:
     hours = inputs.hours
-    # GSE nets the yearly fees (REGULATION.md §7 [S]); a month carries one twelfth of them.
-    fees_year = sum((plant.gse_fee_eur_per_year for plant in result.plants), Decimal(0))
+    fee_provision = month_fee_provision(configuration, month, result)
     point_totals = {
         point.pod: [int(inputs.injected_wh[row].sum()), int(inputs.withdrawn_wh[row].sum())]
         for row, point in enumerate(inputs.points)
@@ -169,7 +166,7 @@ def _store(
         incentive_eur=result.incentive_eur,
         valorisation_eur=result.valorisation_eur,
         excess_eur=result.excess_eur,
-        gse_fees_eur=round_eur(Fraction(fees_year) / 12),
+        gse_fees_eur=fee_provision,
         created_at=now,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
@@ -217,6 +214,48 @@ def _store(
     )
     RunMember.objects.bulk_create(member_rows(run, inputs, result), batch_size=500)
     return run
+
+
+def month_fee_provision(
+    configuration: Configuration, month: dt.date, result: engine.SettlementResult
+) -> Decimal:
+    """Return the month's GSE fee provision [EUR], as a run stores it (and an estimate shows).
+
+    GSE nets the yearly fees (REGULATION.md §7 [S]); a month provisions a rounded twelfth of
+    them and December trues the year up (cercalc.fees.monthly_fee_provision_eur).
+    """
+    fees_year = sum((plant.gse_fee_eur_per_year for plant in result.plants), Decimal(0))
+    return fees.monthly_fee_provision_eur(
+        fee_eur_per_year=fees_year,
+        month=month.month,
+        provisioned_eur=_provisioned_before_december(configuration, month, fees_year),
+    )
+
+
+def _provisioned_before_december(
+    configuration: Configuration, month: dt.date, fees_year: Decimal
+) -> Decimal | None:
+    """Return what January to November provisioned for GSE fees [EUR], for December's true-up.
+
+    Each month counts its latest run's provision; a month never settled counts the rounded
+    twelfth of this year's fee, so December trues up rounding and the fee changes of the
+    months settled and charges nothing for months the configuration was not settled
+    (a working reading: docs/algorithms/fees.md). None outside December.
+    """
+    if month.month != fees.MONTHS_PER_YEAR:
+        return None
+    latest: dict[dt.date, Decimal] = {}
+    for run_month, provision in (
+        SettlementRun.objects.filter(
+            configuration=configuration, month__year=month.year, month__lt=month
+        )
+        .order_by("month", "version")
+        .values_list("month", "gse_fees_eur")
+    ):
+        latest[run_month] = provision
+    twelfth = fees.monthly_fee_provision_eur(fee_eur_per_year=fees_year, month=1)
+    unsettled = fees.MONTHS_PER_YEAR - 1 - len(latest)
+    return sum(latest.values(), Decimal(0)) + twelfth * unsettled
 
 
 def member_rows(

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from cer.communities.models import Configuration
 from cer.core.access import object_permission
+from cer.core.confirm import is_confirmed
 from cer.distribution import services as distribution_services
 from cer.distribution.models import Distribution
 from cer.settlement import reconciliation
@@ -62,6 +63,14 @@ def configuration_runs(request: HttpRequest, configuration: Configuration) -> Ht
 def run_detail(request: HttpRequest, run: SettlementRun) -> HttpResponse:
     distribution = Distribution.objects.filter(run=run).first()
     shares = distribution.shares.select_related("member") if distribution else []
+    names = {share.member_id: share.member.display_name for share in shares}
+    adjustments = [
+        (
+            adjustment,
+            [{**row, "name": names.get(row["member_id"], "")} for row in adjustment.shares],
+        )
+        for adjustment in (distribution.gse_adjustments.all() if distribution else [])
+    ]
     return render(
         request,
         "settlement/run_detail.html",
@@ -72,6 +81,7 @@ def run_detail(request: HttpRequest, run: SettlementRun) -> HttpResponse:
             "plants": run.plant_rows.select_related("plant"),
             "distribution": distribution,
             "shares": shares,
+            "gse_adjustments": adjustments,
             "can_run": request.user.has_perm("settlement.run_settlement", run),
         },
     )
@@ -132,29 +142,59 @@ def year_view(request: HttpRequest, configuration: Configuration, year: int) -> 
 @object_permission("settlement.run_settlement", Configuration)
 def gse_import(request: HttpRequest, configuration: Configuration) -> HttpResponse:
     form = GseFileForm(request.POST or None, request.FILES or None)
+    duplicates: list[reconciliation.Duplicate] = []
+    carried: dict[str, str] = {}
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
             outcome = reconciliation.import_gse_amounts(
                 configuration=configuration,
-                content=upload.read().decode("utf-8-sig"),
-                source_name=upload.name,
+                content=form.cleaned_data["content"],
+                source_name=form.cleaned_data["source_name"],
                 actor=request.user,
                 now=timezone.now(),
                 mapping=form.cleaned_data["mapping"],
+                second_payments=is_confirmed(request),
             )
             messages.info(
                 request,
-                _("%(created)s amounts imported, %(unchanged)s already known.")
-                % {"created": outcome.created, "unchanged": outcome.unchanged},
+                _(
+                    "%(created)s amounts imported (%(second)s confirmed as second payments), "
+                    "%(unchanged)s already known."
+                )
+                % {
+                    "created": outcome.created,
+                    "second": outcome.second_payments,
+                    "unchanged": outcome.unchanged,
+                },
             )
-            return redirect(
-                "settlement:reconciliation", pk=configuration.pk, year=timezone.localdate().year
-            )
-        except (reconciliation.GseFileError, UnicodeDecodeError) as error:
+            for month in outcome.adjusted_months:
+                messages.info(
+                    request,
+                    _("%(month)s was distributed already: its statements were adjusted.")
+                    % {"month": f"{month:%Y-%m}"},
+                )
+            year = min(outcome.months).year if outcome.months else timezone.localdate().year
+            return redirect("settlement:reconciliation", pk=configuration.pk, year=year)
+        except reconciliation.DuplicatesToConfirm as pending:
+            # Shown, not stored: the page asks whether they are second payments and re-posts
+            # the file's text, since a browser cannot send the same file again.
+            duplicates = pending.duplicates
+            carried = {
+                "content": form.cleaned_data["content"],
+                "source_name": form.cleaned_data["source_name"],
+                "mapping": request.POST.get("mapping", ""),
+            }
+        except reconciliation.GseFileError as error:
             form.add_error("file", str(error))
     return render(
-        request, "settlement/gse_import.html", {"configuration": configuration, "form": form}
+        request,
+        "settlement/gse_import.html",
+        {
+            "configuration": configuration,
+            "form": form,
+            "duplicates": duplicates,
+            "carried": carried,
+        },
     )
 
 

@@ -15,7 +15,8 @@ def test_english_columns_with_commas_are_read():
 
     assert rows[0]["month"] == dt.date(2025, 6, 1)
     assert rows[0]["kind"] == "FEES"
-    assert rows[0]["amount_eur"] == Decimal("-3.50")
+    # A fee is a charge whatever its sign in the file: stored as the amount GSE keeps.
+    assert rows[0]["amount_eur"] == Decimal("3.50")
 
 
 def test_other_headers_are_read_through_a_mapping():

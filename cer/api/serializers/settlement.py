@@ -107,7 +107,10 @@ class RunSummarySerializer(serializers.ModelSerializer):
     incentive_eur = _eur()
     valorisation_eur = _eur()
     excess_eur = _eur(help_text="Amount above the 55 %/45 % ceiling [EUR].")
-    gse_fees_eur = _eur(help_text="One twelfth of the plants' yearly GSE fees [EUR].")
+    gse_fees_eur = _eur(
+        help_text="Monthly provision for the plants' yearly GSE fees: a rounded twelfth, "
+        "December takes the rest of the year's fee [EUR]."
+    )
 
     class Meta:
         model = SettlementRun
