@@ -18,7 +18,7 @@ class DisputeAdmin(admin.ModelAdmin):
 
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(admin.ModelAdmin):
-    """Read-only: a batch is made and cancelled on the payouts page, which logs both.
+    """Read-only: a batch is made, issued, sent and voided on the payout pages, which log each step.
 
     Deleting one here would make its lines payable again with no trace.
     """

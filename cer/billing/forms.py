@@ -17,9 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from cer.billing.invoices import CUSTOMER_FIELDS, LineInput, line_problems
 from cer.billing.models import Invoice, InvoicingProfile, Natura
 from cer.communities.models import Community
-from cer.core.validators import normalise_code, validate_iban
+from cer.core.validators import normalise_code
 from cer.members.models import Member, Membership
-from cer.settlement.forms import MonthField
 
 RATE_CHOICES = [("22", "22 %"), ("10", "10 %"), ("5", "5 %"), ("4", "4 %"), ("0", "0 %")]
 
@@ -100,20 +99,6 @@ class InvoicingProfileForm(forms.ModelForm):
 
     def clean_iban(self) -> str:
         return normalise_code(self.cleaned_data.get("iban") or "")
-
-
-class PayoutForm(forms.Form):
-    period_start = MonthField(label=_("From month (YYYY-MM)"))
-    period_end = MonthField(label=_("To month, included (YYYY-MM)"))
-    debtor_name = forms.CharField(label=_("Account holder"), max_length=70)
-    debtor_iban = forms.CharField(
-        label=_("Debit account IBAN"), max_length=34, validators=[validate_iban]
-    )
-    debtor_bic = forms.CharField(label=_("BIC"), max_length=11)
-    execution_date = forms.DateField(label=_("Execution date"))
-
-    def clean_debtor_iban(self) -> str:
-        return normalise_code(self.cleaned_data["debtor_iban"])
 
 
 class DisputeOpenForm(forms.Form):

@@ -249,96 +249,6 @@ class DisputeEvent(models.Model):
         verbose_name_plural = _("dispute events")
 
 
-class PayoutStatus(models.TextChoices):
-    FINAL = "FINAL", _("Final (file issued)")
-    CANCELLED = "CANCELLED", _("Cancelled")
-
-
-class PayoutBatch(models.Model):
-    """A SEPA credit transfer of members' shares for a period; one final batch per period."""
-
-    configuration = models.ForeignKey(
-        "communities.Configuration",
-        on_delete=models.PROTECT,
-        related_name="payout_batches",
-        verbose_name=_("configuration"),
-    )
-    period_start = models.DateField(_("from"))
-    period_end = models.DateField(_("to (exclusive)"))
-    status = models.CharField(
-        _("status"), max_length=9, choices=PayoutStatus.choices, default=PayoutStatus.FINAL
-    )
-    debtor_name = models.CharField(_("account holder"), max_length=70)
-    debtor_iban = models.CharField(_("debit account IBAN"), max_length=34)
-    debtor_bic = models.CharField(_("BIC"), max_length=11)
-    execution_date = models.DateField(_("execution date"))
-    total_eur = amount_field(_("total [EUR]"))
-    message_id = models.CharField(_("message id"), max_length=35)
-    xml = models.TextField(_("pain.001 file"))
-    # [{"member_id", "name", "amount_eur", "reason"}]: not paid, listed for follow-up.
-    without_iban = models.JSONField(_("members without a valid IBAN"), default=list)
-    file_token = models.CharField(_("file token"), max_length=24, default=_token, editable=False)
-    created_at = models.DateTimeField(_("created at"))
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
-
-    class Meta:
-        ordering = ["-period_start", "-pk"]
-        verbose_name = _("payout batch")
-        verbose_name_plural = _("payout batches")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["configuration", "period_start", "period_end"],
-                condition=Q(status="FINAL"),
-                name="payout_batch_once_per_period",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.configuration} {self.period_start}–{self.period_end}: {self.total_eur}"
-
-
-class PayoutItem(models.Model):
-    """One credit transfer of a batch: a member, an IBAN, an amount."""
-
-    batch = models.ForeignKey(
-        PayoutBatch, on_delete=models.CASCADE, related_name="items", verbose_name=_("batch")
-    )
-    member = models.ForeignKey(
-        "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
-    )
-    name = models.CharField(_("name"), max_length=70)
-    iban = models.CharField(_("IBAN"), max_length=34)
-    amount_eur = amount_field(_("amount [EUR]"))
-    end_to_end_id = models.CharField(_("end-to-end id"), max_length=35)
-
-    class Meta:
-        ordering = ["batch", "name"]
-        verbose_name = _("payout item")
-        verbose_name_plural = _("payout items")
-
-
-class PaidLine(models.Model):
-    """A statement line (its first issue) paid by a payout item: each is paid once."""
-
-    item = models.ForeignKey(
-        PayoutItem, on_delete=models.CASCADE, related_name="lines", verbose_name=_("item")
-    )
-    line = models.OneToOneField(
-        StatementLine, on_delete=models.PROTECT, related_name="payment", verbose_name=_("line")
-    )
-
-    class Meta:
-        verbose_name = _("paid line")
-        verbose_name_plural = _("paid lines")
-
-
 # Invoices (FatturaPA) ---------------------------------------------------------------------
 
 
@@ -682,3 +592,30 @@ class InvoiceTransmission(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+# The payout models live in their own module (payout_models.py); they are imported here so
+# that Django registers them and `cer.billing.models.PayoutBatch` keeps working.
+from cer.billing.payout_models import (  # noqa: E402
+    LIVE_PAYOUT_STATUSES,
+    BankReport,
+    BankReportKind,
+    PaidLine,
+    PayoutBatch,
+    PayoutItem,
+    PayoutItemStatus,
+    PayoutSettings,
+    PayoutStatus,
+)
+
+__all__ = [
+    "LIVE_PAYOUT_STATUSES",
+    "BankReport",
+    "BankReportKind",
+    "PaidLine",
+    "PayoutBatch",
+    "PayoutItem",
+    "PayoutItemStatus",
+    "PayoutSettings",
+    "PayoutStatus",
+]

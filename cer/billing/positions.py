@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from cer.billing.models import PaidLine, PayoutStatus, Statement, StatementLine
+from cer.billing.models import PaidLine, Statement, StatementLine
 
 ZERO = Decimal("0.00")
 
@@ -141,12 +141,13 @@ def _position(rows: Sequence[LedgerRow]) -> Position:
 
 
 def _paid_roots(root_ids: Iterable[int]) -> set[int]:
-    """The first-issue lines a payout paid (a cancelled batch pays nothing)."""
+    """The first-issue lines a payout holds (a voided batch or a rejected transfer releases
+    its lines, which are to pay again: cer/billing/payouts.py)."""
     wanted = set(root_ids)
     if not wanted:
         return set()
     return set(
-        PaidLine.objects.filter(line_id__in=wanted)
-        .exclude(item__batch__status=PayoutStatus.CANCELLED)
-        .values_list("line_id", flat=True)
+        PaidLine.objects.filter(line_id__in=wanted, released_at__isnull=True).values_list(
+            "line_id", flat=True
+        )
     )

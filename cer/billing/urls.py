@@ -7,7 +7,7 @@ is in the `billing` namespace.
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from cer.billing.views import disputes, invoices, payouts, statements
+from cer.billing.views import bank_reports, disputes, invoices, payouts, statements
 from cer.core import converters  # noqa: F401 (registers <year:…>)
 
 app_name = "billing"
@@ -43,6 +43,12 @@ payout_patterns: list[URLPattern | URLResolver] = [
     path("configuration/<int:pk>/payouts/", payouts.payouts, name="payouts"),
     path("payouts/<int:pk>/", payouts.payout_detail, name="payout"),
     path("payouts/<int:pk>/pain001.xml", payouts.payout_xml, name="payout_xml"),
+    path(
+        "configuration/<int:pk>/bank-reports/",
+        bank_reports.bank_report_import,
+        name="bank_report_import",
+    ),
+    path("bank-reports/<int:pk>/", bank_reports.bank_report_detail, name="bank_report"),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [

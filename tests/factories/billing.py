@@ -4,19 +4,22 @@ small configuration, for the billing tests."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal
 
 from cer.communities.models import Configuration
 from cer.distribution.services import distribute_run, set_policy
 from cer.members.models import Member
-from cer.settlement.services import compute_month
+from cer.settlement.services import compute_month, finalise_run
 from tests.factories.settlement import settled_small
 
 NOW = dt.datetime(2025, 7, 3, 8, 0, tzinfo=dt.UTC)
 JUNE = dt.date(2025, 6, 1)
 
 
-def distributed_small():
+def distributed_small(*, final: bool = False):
+    """June 2025 of the small configuration, distributed; `final` finalises the run first
+    (payouts pay only final runs)."""
     small = settled_small()
     set_policy(
         community=small.community,
@@ -27,6 +30,8 @@ def distributed_small():
         now=NOW,
     )
     run = compute_month(configuration=small.configuration, month=JUNE, now=NOW).run
+    if final:
+        run = finalise_run(run=run, actor=None, now=NOW)
     return small, distribute_run(run=run, actor=None, now=NOW)
 
 
@@ -100,7 +105,57 @@ def make_payout_batch(configuration: Configuration):
         debtor_bic="BPPIITRRXXX",
         execution_date=dt.date(2025, 4, 10),
         total_eur=Decimal("0.00"),
-        message_id="M1",
+        message_id=f"M1-{secrets.token_hex(6)}",
         xml="<Document/>",
         created_at=dt.datetime(2025, 4, 2, tzinfo=dt.UTC),
     )
+
+
+def make_bank_report(configuration: Configuration):
+    """An imported (refused) bank status report, for pages and permissions."""
+    from cer.billing.models import BankReport
+
+    return BankReport.objects.create(
+        configuration=configuration,
+        kind="PAIN002",
+        file_name="status.xml",
+        sha256=secrets.token_hex(32),
+        refused=True,
+        result={"matched": [], "unmatched": [], "refused": []},
+        imported_at=dt.datetime(2025, 4, 3, tzinfo=dt.UTC),
+    )
+
+
+APRIL_NOW = dt.datetime(2025, 4, 2, 8, 0, tzinfo=dt.UTC)
+MARCH = dt.date(2025, 3, 1)
+DEBTOR = {
+    "debtor_name": "CER Piccola ETS",
+    "debtor_iban": "IT60X0542811101000000123456",
+    "debtor_bic": "BPPIITRRXXX",
+}
+
+
+def batch_of_three():
+    """A draft payout of March 2025 from a final run: the small configuration's household,
+    SME and producer paid 41.50, 25.00 and 12.34 EUR (EndToEndIds CERB<pk>-1, -2, -3)."""
+    from cer.billing.payouts import create_payout
+    from cer.settlement.services import finalise_run
+    from tests.factories.settlement import make_settlement_run, make_small
+
+    small = make_small()
+    run = finalise_run(run=make_settlement_run(small.configuration), actor=None, now=APRIL_NOW)
+    for member, amount in (
+        (small.household, "41.50"),
+        (small.sme, "25.00"),
+        (small.producer, "12.34"),
+    ):
+        make_statement(run, member, amount)
+    batch = create_payout(
+        configuration=small.configuration,
+        period_start=MARCH,
+        period_end=dt.date(2025, 4, 1),
+        actor=None,
+        now=APRIL_NOW,
+        **DEBTOR,
+    )
+    return small, batch

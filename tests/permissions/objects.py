@@ -108,8 +108,16 @@ def _payout(community: Community) -> Any:
     return existing or money_builders.make_payout_batch(community.configurations.first())
 
 
+def _bank_report(community: Community) -> Any:
+    from cer.billing.models import BankReport
+    from tests.factories import billing as money_builders
+
+    existing = BankReport.objects.filter(configuration__community=community).first()
+    return existing or money_builders.make_bank_report(community.configurations.first())
+
+
 def _register_money_builders() -> None:
-    from cer.billing.models import Dispute, PayoutBatch, Statement, StatementLine
+    from cer.billing.models import BankReport, Dispute, PayoutBatch, Statement, StatementLine
     from cer.settlement.models import SettlementRun
 
     BUILDERS[SettlementRun] = _run
@@ -117,6 +125,7 @@ def _register_money_builders() -> None:
     BUILDERS[StatementLine] = lambda community: _statement(community).lines.first()
     BUILDERS[Dispute] = _dispute
     BUILDERS[PayoutBatch] = _payout
+    BUILDERS[BankReport] = _bank_report
 
 
 _register_money_builders()

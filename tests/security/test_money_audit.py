@@ -302,7 +302,9 @@ def test_a_payout_logs_the_masked_debtor_and_each_download_of_its_file(
     community, referente, client
 ):
     configuration = community.configurations.get()
-    make_statement(make_settlement_run(configuration), referente.member, amount="25.00")
+    make_statement(
+        make_settlement_run(configuration, status="FINAL"), referente.member, amount="25.00"
+    )
     sign_in(client, referente)
 
     created = client.post(
@@ -313,7 +315,8 @@ def test_a_payout_logs_the_masked_debtor_and_each_download_of_its_file(
             "debtor_name": "CER Prova ETS",
             "debtor_iban": NEW_IBAN,
             "debtor_bic": "BPPIITRRXXX",
-            "execution_date": "2025-04-10",
+            "execution_date": "",
+            "confirmed": "yes",
         },
     )
     client.get(created["Location"] + "pain001.xml")

@@ -111,7 +111,9 @@ def test_the_other_communitys_payout_file_still_pays_the_iban_it_was_given(
     shared, client, django_capture_on_commit_callbacks
 ):
     configuration_b = shared.b.configurations.get()
-    make_statement(make_settlement_run(configuration_b), shared.person, amount="41.50")
+    make_statement(
+        make_settlement_run(configuration_b, status="FINAL"), shared.person, amount="41.50"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         _patch_member(shared.referente_a, shared.person, {"iban": NEW_IBAN})
 
@@ -124,7 +126,8 @@ def test_the_other_communitys_payout_file_still_pays_the_iban_it_was_given(
             "debtor_name": "CER Bosco ETS",
             "debtor_iban": IBAN_A,
             "debtor_bic": "BPPIITRRXXX",
-            "execution_date": "2025-04-10",
+            "execution_date": "",
+            "confirmed": "yes",
         },
     )
     assert created.status_code == 302, created.content

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from cer.billing import explain, pdf, positions
 from cer.billing.models import Dispute, Statement, StatementStatus
+from cer.billing.payouts import statement_payment
 from cer.billing.statements import pdf_file_stem
 from cer.core.access import login_only, object_permission
 from cer.core.downloads import attachment_response
@@ -55,6 +56,7 @@ def statement_detail(request: HttpRequest, statement: Statement) -> HttpResponse
             "can_contest": request.user.has_perm("settlement.contest_line", statement)
             and statement.status == StatementStatus.CURRENT,
             "disputes": Dispute.objects.filter(line__statement=statement),
+            "payment": statement_payment(statement),
         },
     )
 
