@@ -37,6 +37,7 @@ from cercalc.money import (
 from cercalc.params import (
     CONSUMER_CATEGORIES,
     REGIONS,
+    VOLTAGE_LEVELS,
     ParameterError,
     Parameters,
     default_parameters,
@@ -71,8 +72,10 @@ _PLANT_KEYS = {
     "obligation_kw",
     "regime",
     "pod",
+    "storage_power_kw",
+    "storage_capacity_kwh",
 }
-_CONSUMER_KEYS = {"id", "category", "pod"}
+_CONSUMER_KEYS = {"id", "category", "pod", "voltage_level"}
 _HOUR_KEYS = {"start", "zonal_price_eur_per_mwh", "injected_kwh", "withdrawn_kwh"}
 _PRICE_PLACES = 4
 _PRICE_COLUMN = "zonal_price_eur_per_mwh"
@@ -410,6 +413,12 @@ def _plants(value: Any, configuration: Configuration) -> list[Plant]:
                 superbonus_kw=superbonus_kw,
                 obligation_kw=obligation_kw,
                 regime=_text(raw.get("regime", "DM414"), f"{key}.regime", REGIMES),
+                storage_power_kw=_decimal(
+                    raw.get("storage_power_kw", "0"), f"{key}.storage_power_kw", 3
+                ),
+                storage_capacity_kwh=_decimal(
+                    raw.get("storage_capacity_kwh", "0"), f"{key}.storage_capacity_kwh", 3
+                ),
             )
         )
     _unique([plant.plant_id for plant in plants], "plants")
@@ -429,6 +438,9 @@ def _consumers(value: Any) -> list[Consumer]:
             Consumer(
                 consumer_id=_text(raw["id"], f"{key}.id"),
                 category=_text(raw["category"], f"{key}.category", CONSUMER_CATEGORIES),
+                voltage_level=_text(
+                    raw.get("voltage_level", "LV"), f"{key}.voltage_level", VOLTAGE_LEVELS
+                ),
             )
         )
     _unique([consumer.consumer_id for consumer in consumers], "consumers")

@@ -65,11 +65,17 @@ def eligibility_limits(
     )
 
 
-def is_existing_plant(entry_into_service_date: date, *, parameters: Parameters) -> bool:
+def is_existing_plant(
+    entry_into_service_date: date, *, parameters: Parameters, regime: str = "DM414"
+) -> bool:
     """Tell whether a plant entered service before D.Lgs. 199/2021 took effect.
 
+    A plant admitted under DM 16/9/2020 (`regime` "DM2020") is never existing: it keeps that
+    regime's terms, and the cut-off belongs to the new regime only (REGULATION.md §1 [V]).
     Source: REGULATION.md §3.6 [S] (in service before 16 Dec 2021).
     """
+    if regime == "DM2020":
+        return False
     cutoff = parameters.value_on("existing_plant_cutoff_date", entry_into_service_date, [])
     return bool(entry_into_service_date < cutoff)
 

@@ -16,7 +16,9 @@ from cercalc import buckets
 from cercalc.params import Parameters
 
 
-def excess_share(*, incentivised_wh: int, injected_wh: int, threshold: Decimal) -> Fraction:
+def excess_share(
+    *, incentivised_wh: int | Fraction, injected_wh: int, threshold: Decimal
+) -> Fraction:
     """Return max(0; incentivised / injected - threshold) for one set of plants [1, exact].
 
     `incentivised_wh` and `injected_wh` are the set's yearly sums [Wh]. A set that injected
@@ -24,11 +26,15 @@ def excess_share(*, incentivised_wh: int, injected_wh: int, threshold: Decimal) 
     """
     if injected_wh <= 0:
         return Fraction(0)
-    return max(Fraction(0), Fraction(incentivised_wh, injected_wh) - Fraction(threshold))
+    return max(Fraction(0), Fraction(incentivised_wh) / injected_wh - Fraction(threshold))
 
 
 def excess_eur(
-    *, incentivised_wh: int, injected_wh: int, threshold: Decimal, incentive_eur: Fraction
+    *,
+    incentivised_wh: int | Fraction,
+    injected_wh: int,
+    threshold: Decimal,
+    incentive_eur: Fraction,
 ) -> Fraction:
     """Return the excess amount [EUR, exact] of one set of plants over a settlement year.
 
@@ -46,7 +52,7 @@ def excess_of_plants_eur(
     under_rule: Sequence[bool],
     with_grant: Sequence[bool],
     injected_wh: Sequence[int],
-    incentivised_wh: Sequence[int],
+    incentivised_wh: Sequence[int | Fraction],
     incentive_eur: Sequence[Fraction],
     first_hour_utc_s: int,
     last_hour_utc_s: int,
@@ -62,8 +68,8 @@ def excess_of_plants_eur(
         Per plant: subject to the rule (the DM 414/2023 tariff; DM 2020 plants are not).
     with_grant : sequence of bool
         Per plant: has a capital grant (45 % set) or not (55 % set).
-    injected_wh, incentivised_wh : sequence of int
-        Per plant: the period's injected and incentivised energy [Wh].
+    injected_wh, incentivised_wh : sequence of int (Fraction for incentivised)
+        Per plant: the period's injected and exact incentivised energy [Wh].
     incentive_eur : sequence of Fraction
         Per plant: the period's tariff amount after F [EUR, exact].
     first_hour_utc_s, last_hour_utc_s : int
@@ -99,7 +105,7 @@ def excess_of_plants_eur(
         if not members:
             continue
         total += excess_eur(
-            incentivised_wh=sum(incentivised_wh[i] for i in members),
+            incentivised_wh=sum((Fraction(incentivised_wh[i]) for i in members), Fraction(0)),
             injected_wh=sum(injected_wh[i] for i in members),
             threshold=Decimal(str(parameters.value_on(threshold_name, start_day, warnings))),
             incentive_eur=sum((incentive_eur[i] for i in members), Fraction(0)),

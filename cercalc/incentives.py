@@ -7,10 +7,10 @@ the variable part has no cap of its own), FC is the regional correction for phot
 (§4.2 [V]) and F the capital-grant reduction (§4.3). Energy that goes to withdrawal points of
 exempt consumers keeps the tariff before F; the exempt part of each hour is proportional to the
 exempt consumers' share of the hour's withdrawals (§4.3, working reading [U]) and goes first to
-the plants with a grant. The tariff is paid on the incentivised energy: the attributed energy
-times the share of power not built under the Superbonus or the renewable-energy obligation
-(§3.3, proportional reading [U]), rounded half up to the Wh each hour. Plants under the DM 2020
-regime get a flat tariff.
+the plants with a grant (exempt.py). The tariff is paid on the incentivised energy: the
+attributed energy times the share of power not built under the Superbonus or the
+renewable-energy obligation (§3.3, proportional reading [U]), kept exact and rounded only where
+it is shown. Plants under the DM 2020 regime get a flat tariff.
 This module holds the formulas; tariff.py applies them to the plants and hours of a settlement.
 """
 
@@ -65,39 +65,20 @@ def incentivised_energy_wh(
     """Scale each plant's attributed energy [Wh] by its incentivised power / power [W / W].
 
     `attributed_wh` is plants x hours, the powers are per plant; each hour is rounded half up
-    to the Wh. Source: GSE FAQ on the Superbonus and obligation share (REGULATION.md §3.3
-    [V]); the proportional form is a working reading [U].
+    to the Wh, for display only (amounts and totals use the exact share). Source: GSE FAQ on
+    the Superbonus and obligation share (REGULATION.md §3.3 [V]); the proportional form is a
+    working reading [U].
     """
     kept_w = np.clip(incentivised_power_w, 0, power_w)
     scaled = checked_product(attributed_wh, kept_w[:, np.newaxis])
     return divide_round_half_up(scaled, power_w[:, np.newaxis]).astype(np.int64)
 
 
-def exempt_energy_by_hour(
-    *,
-    incentivised_by_hour_wh: IntArray,
-    exempt_withdrawn_wh: IntArray,
-    withdrawn_wh: IntArray,
-    rule: str,
-) -> IntArray:
-    """Return the part of each hour's incentivised energy that serves exempt consumers [Wh].
-
-    rule "proportional" (working reading): E x W_exempt / W_total, rounded half up to the Wh;
-    rule "exempt_first" (the alternative): min(E, W_exempt).
-    Source: RO §2.2.2.1.2 as quoted in REGULATION.md §4.3 [C]; the split is open [U].
-    Raises ValueError for an unknown rule.
-    """
-    if rule == "exempt_first":
-        return np.minimum(incentivised_by_hour_wh, exempt_withdrawn_wh)
-    if rule != "proportional":
-        raise ValueError(f"unknown exempt split rule {rule!r}")
-    numerator = checked_product(incentivised_by_hour_wh, exempt_withdrawn_wh)
-    denominator = np.maximum(withdrawn_wh, 1)
-    return divide_round_half_up(numerator, denominator).astype(np.int64)
-
-
 def incentive_money_units(
-    *, tariff_money_units: int, exempt_money_units: int, reduction_f: Fraction
+    *,
+    tariff_money_units: int | Fraction,
+    exempt_money_units: int | Fraction,
+    reduction_f: Fraction,
 ) -> Fraction:
     """Return a plant's incentive [1e-10 EUR] from its sums of energy x tariff before F.
 

@@ -13,6 +13,7 @@ float: `parse_scaled`, `parse_kwh` and the vectorised `parse_scaled_array` read 
 """
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from enum import IntEnum
 from fractions import Fraction
@@ -284,6 +285,32 @@ def exact_row_sums(values: IntArray) -> list[int]:
 def exact_sum(values: IntArray) -> int:
     """Sum a 1-D integer array exactly into a Python integer (see exact_row_sums)."""
     return exact_row_sums(values.reshape(1, -1))[0]
+
+
+QUOTIENT_PLACES = 10
+"""Decimal places of its unit to which sum_of_quotients takes each quotient."""
+
+
+def sum_of_quotients(
+    numerators: Sequence[int], denominators: Sequence[int], *, places: int = QUOTIENT_PLACES
+) -> Fraction:
+    """Return the sum of numerator / denominator, each quotient to 10**-places of its unit.
+
+    Each quotient is rounded half up (away from zero) to 10**-places, then the parts are added
+    exactly. Quotients over different denominators (one per hour) have no small common
+    denominator: their exact sum is a fraction of tens of thousands of digits over a year, too
+    slow to carry. At the default 10 places of the money unit (1e-10 EUR) the error is below
+    0.5e-20 EUR per term, far below any shown figure (ENGINE_IO.md: sums before rounding).
+    Denominators must be positive.
+    """
+    scale = 10**places
+    if len(numerators) == 0:
+        return Fraction(0)
+    scaled = np.asarray(numerators, dtype=object) * scale
+    divisor = np.asarray(denominators, dtype=object)
+    magnitude = (2 * np.abs(scaled) + divisor) // (2 * divisor)
+    parts = np.where(scaled < 0, -magnitude, magnitude)
+    return Fraction(int(parts.sum()), scale)
 
 
 def divide_round_half_up(numerator: IntArray, denominator: IntArray | int) -> IntArray:

@@ -5,7 +5,8 @@ exclusive, None for an open end), each with one value. An hourly quantity takes 
 period holds the hour's local date; a yearly or one-off quantity takes the value on the first day
 of the settled period. A date no period covers takes the nearest earlier value (else the nearest
 later one) and adds a warning. A caller may override any parameter with one value for the whole
-call (a case's `parameters` object); the override replaces the table, and a region map is merged.
+call (a case's `parameters` object); the override replaces the table, and a region map or a
+configuration-type map is merged.
 """
 
 import itertools
@@ -48,6 +49,13 @@ REGIONS = (
     "Valle d'Aosta",
     "Veneto",
 )
+CONFIGURATION_TYPES = ("CER", "CEC", "AUC", "AID")
+VOLTAGE_LEVELS = ("LV", "MV", "HV")
+VALORISATION_FORMULAS = (
+    "transmission",  # TRAS_E x E
+    "transmission_distribution",  # (TRAS_E + BTAU) x E
+    "transmission_distribution_losses",  # (TRAS_E + BTAU) x E + c_PR x Pz x E
+)
 CONSUMER_CATEGORIES = (
     "household",
     "enterprise",
@@ -68,7 +76,9 @@ class Kind(Enum):
     DATE = "a date string YYYY-MM-DD"
     CHOICE = "one of the listed strings"
     CATEGORIES = "a list of consumer categories"
+    CHOICE_LIST = "a list drawn from the listed strings"
     REGION_MAP = "an object mapping region names to decimal strings"
+    TYPE_MAP = "an object mapping configuration types to one of the listed strings"
     STEPS = 'a list of ["max_kw", "value"] pairs with increasing max_kw'
 
 
@@ -328,11 +338,37 @@ _TABLES: tuple[ParameterTable, ...] = (
         ),
     ),
     ParameterTable(
+        "valorisation_formula",
+        Kind.TYPE_MAP,
+        "formula",
+        "CU_Af per configuration type: TRAS_E only for CER, CEC and remote self-consumers, "
+        "TRAS_E + BTAU and avoided losses for a group in one building; REGULATION.md §6.1 [C] "
+        "(the E-R portal reads TRAS_E + BTAU for all: open point §13.1)",
+        _one(
+            {
+                "CER": "transmission",
+                "CEC": "transmission",
+                "AID": "transmission",
+                "AUC": "transmission_distribution_losses",
+            }
+        ),
+        VALORISATION_FORMULAS,
+    ),
+    ParameterTable(
         "loss_factor",
         Kind.DECIMAL,
         "1",
-        "c_PR avoided losses, LV value of ARERA 318/2020; REGULATION.md §6.1 [U]",
+        "c_PR avoided losses for a low-voltage (LV) point, value of ARERA 318/2020; "
+        "REGULATION.md §6.1 [U]",
         _one(Decimal("0.026")),
+    ),
+    ParameterTable(
+        "loss_factor_mv",
+        Kind.DECIMAL,
+        "1",
+        "c_PR avoided losses for a medium-voltage (MV) point, value of ARERA 318/2020; "
+        "REGULATION.md §6.1 [U] (high-voltage points take it too, with a warning)",
+        _one(Decimal("0.012")),
     ),
     ParameterTable(
         "dm2020_rate_cer_eur_per_mwh",
@@ -354,6 +390,14 @@ _TABLES: tuple[ParameterTable, ...] = (
         "kW",
         "DM MiSE 16 Sep 2020, plants up to 200 kW; REGULATION.md §1 [V]",
         _one(Decimal("200")),
+    ),
+    ParameterTable(
+        "dm2020_plants_from_date",
+        Kind.DATE,
+        "date",
+        "DM MiSE 16 Sep 2020 covers plants in service from 1 Mar 2020 (DL 162/2019 art. "
+        "42-bis, converted by L. 8/2020); REGULATION.md §1 [V] regime, start date [U]",
+        _one(date(2020, 3, 1)),
     ),
     ParameterTable(
         "dm2020_requests_until_date",
@@ -413,6 +457,23 @@ _TABLES: tuple[ParameterTable, ...] = (
         _one(Decimal("0.40")),
     ),
     ParameterTable(
+        "pnrr_entry_into_service_until_date",
+        Kind.DATE,
+        "date",
+        "DM 127/2025: a plant with a PNRR grant enters service by 31 Dec 2027 (that day "
+        "included); REGULATION.md §8 [S]",
+        _one(date(2027, 12, 31)),
+    ),
+    ParameterTable(
+        "pnrr_configuration_types",
+        Kind.CHOICE_LIST,
+        "types",
+        "the PNRR grant is for plants in a CER or a group of self-consumers, not a remote "
+        "self-consumer; REGULATION.md §8 [S] (CEC not stated [U])",
+        _one(("CER", "AUC")),
+        CONFIGURATION_TYPES,
+    ),
+    ParameterTable(
         "pnrr_advance_share",
         Kind.DECIMAL,
         "1",
@@ -467,7 +528,7 @@ class Parameters:
         for name in sorted(overrides):
             table = self.table(name)
             value = _parse_override(table, overrides[name])
-            if table.kind is Kind.REGION_MAP:
+            if table.kind in (Kind.REGION_MAP, Kind.TYPE_MAP):
                 periods = tuple(
                     replace(period, value={**period.value, **value}) for period in table.periods
                 )
@@ -577,7 +638,7 @@ def _gap_warning(table: ParameterTable, period: Validity, day: date) -> str:
 
 def _describe(value: Any) -> str:
     if isinstance(value, dict):
-        return "the region table"
+        return "the table"
     if isinstance(value, tuple):
         return ", ".join(str(item) for item in value)
     return str(value)
@@ -605,6 +666,23 @@ def _parse_override(table: ParameterTable, raw: Any) -> Any:
                 table.name, f"expected a list drawn from {', '.join(CONSUMER_CATEGORIES)}"
             )
         return tuple(raw)
+    if table.kind is Kind.CHOICE_LIST:
+        if not isinstance(raw, list) or any(item not in table.choices for item in raw):
+            raise ParameterError(
+                table.name, f"expected a list drawn from {', '.join(table.choices)}"
+            )
+        return tuple(raw)
+    if table.kind is Kind.TYPE_MAP:
+        if not isinstance(raw, dict):
+            return _bad(table, raw)
+        for key in sorted(raw):
+            if key not in CONFIGURATION_TYPES:
+                raise ParameterError(f"{table.name}.{key}", "not a configuration type")
+            if raw[key] not in table.choices:
+                raise ParameterError(
+                    f"{table.name}.{key}", f"expected one of {', '.join(table.choices)}"
+                )
+        return dict(raw)
     if table.kind is Kind.REGION_MAP:
         if not isinstance(raw, dict):
             return _bad(table, raw)

@@ -1,6 +1,8 @@
 """Settle one configuration over a run of hours: shared energy, tariff, valorisation, excess, fees.
 
-In words: each hour, shared energy = min(sum injected, sum withdrawn) (sharing.py); it is
+In words: declared facts that break a rule are flagged and injection before a plant's entry into
+service is left out (checks.py); each hour, shared energy = min(sum injected, sum withdrawn)
+(sharing.py); it is
 attributed to plants by entry into service (sharing.py); each plant's tariff, band, grant and
 fees are fixed for the period and its tariff applies to its incentivised energy (tariff.py, over
 the formulas of incentives.py, pnrr.py and fees.py); the valorisation applies to all shared
@@ -38,14 +40,20 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
-from cercalc import buckets, excess, pnrr, sharing, tariff, valorisation
-from cercalc.money import exact_row_sums, exact_sum, round_eur
-from cercalc.params import CONSUMER_CATEGORIES, REGIONS, Parameters, default_parameters
+from cercalc import buckets, checks, excess, pnrr, sharing, tariff, valorisation
+from cercalc.money import exact_row_sums, exact_sum, round_eur, round_half_up
+from cercalc.params import (
+    CONFIGURATION_TYPES,
+    CONSUMER_CATEGORIES,
+    REGIONS,
+    VOLTAGE_LEVELS,
+    Parameters,
+    default_parameters,
+)
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-CONFIGURATION_TYPES = ("CER", "CEC", "AUC", "AID")
 SOURCES = ("PV", "WIND", "HYDRO", "BIOGAS", "BIOMASS", "OTHER")
 REGIMES = (tariff.DM414, tariff.DM2020)
 
@@ -89,24 +97,31 @@ class Plant:
     superbonus_kw: Decimal = Decimal(0)
     obligation_kw: Decimal = Decimal(0)
     regime: str = tariff.DM414
+    storage_power_kw: Decimal = Decimal(0)
+    storage_capacity_kwh: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
 class Consumer:
-    """A withdrawal point and the category of its holder."""
+    """A withdrawal point, the category of its holder and its voltage level (LV, MV, HV)."""
 
     consumer_id: str
     category: str
+    voltage_level: str = "LV"
 
 
 @dataclass(frozen=True)
 class PlantResult:
-    """The settled figures of one plant (energies [Wh], money [EUR])."""
+    """The settled figures of one plant (energies [Wh], money [EUR]).
+
+    `incentivised_wh` is the exact `incentivised_exact_wh` rounded half up once.
+    """
 
     plant_id: str
     injected_wh: int
     shared_wh: int
     incentivised_wh: int
+    incentivised_exact_wh: Fraction
     incentive_exact_eur: Fraction
     incentive_eur: Decimal
     gse_fee_eur_per_year: Decimal
@@ -117,7 +132,11 @@ class PlantResult:
 
 @dataclass(frozen=True, eq=False)
 class SettlementResult:
-    """Hourly series (plants x hours where two-dimensional), plant figures and totals."""
+    """Hourly series (plants x hours where two-dimensional), plant figures and totals.
+
+    `incentivised_wh` holds each hour rounded half up to the Wh, for display only: the plant
+    figures and the amounts come from exact sums (ENGINE_IO.md, sums before rounding).
+    """
 
     hour_start_utc_s: IntArray
     shared_wh: IntArray
@@ -174,8 +193,18 @@ def settle(
     )
     hours = hour_start_utc_s
     start_day = buckets.local_date_of(int(hours[0]))
+    checks.check_declarations(
+        configuration_type=configuration.type,
+        plants=plants,
+        parameters=params,
+        start_day=start_day,
+        warnings=warnings,
+    )
     terms = tariff.terms_of_plants(
         plants, parameters=params, start_day=start_day, warnings=warnings
+    )
+    injected_wh = checks.injection_before_service(
+        plants=plants, hour_start_utc_s=hours, injected_wh=injected_wh, warnings=warnings
     )
 
     injected_by_hour = injected_wh.sum(axis=0)
@@ -217,9 +246,9 @@ def settle(
         parameters=params,
         warnings=warnings,
     )
-    incentivised, incentive = amounts.incentivised_wh, amounts.incentive_eur
+    incentive = amounts.incentive_eur
     injected_per_plant = exact_row_sums(injected_wh)
-    incentivised_per_plant = exact_row_sums(incentivised)
+    incentivised_per_plant = amounts.incentivised_exact_wh
     excess_eur = excess.excess_of_plants_eur(
         under_rule=[term.tariff == tariff.DM414 for term in terms],
         with_grant=[term.grant_share > 0 for term in terms],
@@ -235,6 +264,9 @@ def settle(
     valorisation_eur = valorisation.valorisation_eur(
         configuration_type=configuration.type,
         shared_wh=shared,
+        withdrawn_wh=withdrawn_wh,
+        withdrawn_by_hour_wh=withdrawn_by_hour,
+        voltage_levels=[consumer.voltage_level for consumer in consumers],
         hour_start_utc_s=hours,
         zonal_price_units=prices,
         parameters=params,
@@ -245,7 +277,8 @@ def settle(
             plant_id=plant.plant_id,
             injected_wh=injected_per_plant[i],
             shared_wh=shared_total,
-            incentivised_wh=incentivised_per_plant[i],
+            incentivised_wh=int(round_half_up(incentivised_per_plant[i], 0)),
+            incentivised_exact_wh=incentivised_per_plant[i],
             incentive_exact_eur=incentive[i],
             incentive_eur=round_eur(incentive[i]),
             gse_fee_eur_per_year=terms[i].gse_fee_eur_per_year,
@@ -261,7 +294,7 @@ def settle(
         hour_start_utc_s=hours,
         shared_wh=shared,
         allocation_wh=allocation,
-        incentivised_wh=incentivised,
+        incentivised_wh=amounts.incentivised_wh,
         premium_rate_cent_per_mwh=amounts.shown_rate_cent_per_mwh,
         plants=plant_results,
         injected_wh=exact_sum(injected_by_hour),
@@ -308,9 +341,13 @@ def _check_inputs(
             raise InvalidInput(f"plant {plant.plant_id}: unknown source or regime, or no power")
         if plant.region not in REGIONS:
             raise InvalidInput(f"plant {plant.plant_id}: unknown region {plant.region!r}")
+        if plant.storage_power_kw < 0 or plant.storage_capacity_kwh < 0:
+            raise InvalidInput(f"plant {plant.plant_id}: negative storage power or capacity")
     for consumer in consumers:
         if consumer.category not in CONSUMER_CATEGORIES:
             raise InvalidInput(f"consumer {consumer.consumer_id}: unknown category")
+        if consumer.voltage_level not in VOLTAGE_LEVELS:
+            raise InvalidInput(f"consumer {consumer.consumer_id}: unknown voltage level")
     # The consumer array is not checked: a second full pass over it would double the cost
     # of a settlement (the case reader and the metering import refuse negative readings).
     if injected_wh.size and injected_wh.min() < 0:
@@ -371,6 +408,7 @@ def _warn_on_ties(
 
 
 __all__ = [
+    "CONFIGURATION_TYPES",
     "Configuration",
     "Consumer",
     "InvalidInput",

@@ -1,18 +1,19 @@
 """The tariff applied to a configuration's plants: who gets which tariff, its rate, its amount.
 
-In words: each plant gets the DM 414/2023 tariff (TIP), the flat DM 2020 tariff or none, fixed
-for the whole period from its facts on the first day (REGULATION.md §3.6, §4.3): existing plants,
-plants above 1 MW and plants with a grant above 40 % get none. Each hour the TIP of a plant is the
-rate of its power band with the regional correction for photovoltaic plants (incentives.py, §4.1,
-§4.2), for 20 years from entry into service (§4.4); it applies to the plant's incentivised
-energy (attributed energy less the Superbonus and obligation share, §3.3). A plant's amount is
-(sum of E x rate - exempt part) x (1 - F) + exempt part, where the exempt part is the energy that
-serves consumers exempt from the grant factor F, given first to the plants with a grant (§4.3).
-The formula atoms live in incentives.py, pnrr.py and fees.py; this module applies them to the
-plants and hours of one settlement. Nothing here rounds money: amounts are exact fractions.
+In words: each plant gets the DM 414/2023 tariff (TIP), the flat DM 2020 tariff or none, fixed for
+the whole period from its facts on the first day (REGULATION.md §3.6, §4.3): existing plants, plants
+above 1 MW and plants with a grant above 40 % get none; a DM 2020 plant keeps its flat tariff
+whatever its entry into service (§1), and no DM 414 tariff is paid before 24 Jan 2024. Each hour the
+TIP of a plant is the rate of its power band with the regional correction for photovoltaic plants
+(incentives.py, §4.1, §4.2), for 20 years from entry into service (§4.4); it applies to the plant's
+incentivised energy (attributed energy less the Superbonus and obligation share, §3.3). A plant's
+amount is (sum of E x rate - exempt part) x (1 - F) + exempt part, where the exempt part is the
+energy that serves consumers exempt from the grant factor F, given first to the plants with a grant
+(§4.3). The formula atoms live in incentives.py, pnrr.py and fees.py; this module applies them to
+the plants and hours of one settlement. Nothing here rounds money: amounts are exact fractions.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,7 +23,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from cercalc import buckets, fees, incentives, pnrr, sharing
+from cercalc import buckets, exempt, fees, incentives, pnrr, sharing
 from cercalc.money import (
     W_PER_KW,
     checked_product,
@@ -92,11 +93,13 @@ class PlantTerms:
 class IncentiveAmounts:
     """The tariff's outcome per plant: energy [Wh], exact amounts [EUR], shown rates.
 
-    `incentivised_wh` and `shown_rate_cent_per_mwh` are plants x hours; `incentive_eur` has one
-    exact amount per plant, after F.
+    `incentivised_wh` and `shown_rate_cent_per_mwh` are plants x hours, each hour rounded for
+    display only; `incentivised_exact_wh` and `incentive_eur` have one exact figure per plant
+    (energy [Wh], amount [EUR] after F), from sums taken before any rounding.
     """
 
     incentivised_wh: IntArray
+    incentivised_exact_wh: list[Fraction]
     incentive_eur: list[Fraction]
     shown_rate_cent_per_mwh: IntArray
 
@@ -171,13 +174,16 @@ def plant_terms(
 
     Notes
     -----
-    No tariff for an existing plant or one in service before existing_plant_cutoff_date, or
-    a plant above tip_max_power_kw (REGULATION.md §3.6 [S]); none either for a DM 414 plant
-    whose grant share is above grant_share_for_f_max (§4.3 [S]), otherwise F grows with the
-    grant (pnrr.grant_reduction_factor, §4.3 [V]). The band follows the plant's own power
-    (incentives.power_band, §4.1 [V]). The incentivised power leaves out the Superbonus and
-    obligation power (§3.3 [U]). The tariff runs tip_duration_years from the local midnight
-    of entry into service (§4.4 [V] duration, [U] start). Fees: fees.py (§7).
+    No tariff for an existing plant or a DM 414 plant in service before existing_plant_cutoff_date,
+    or a plant above tip_max_power_kw (REGULATION.md §3.6 [S]); a DM 2020 plant keeps its flat
+    tariff whatever its entry into service (§1 [V]), with a warning above dm2020_max_power_kw or
+    before dm2020_plants_from_date; none either for a DM 414 plant whose grant share is above
+    grant_share_for_f_max (§4.3 [S]), otherwise F grows with the grant (pnrr.grant_reduction_factor,
+    §4.3 [V]). The band follows the plant's own power (incentives.power_band, §4.1 [V]). The
+    incentivised power leaves out the Superbonus and obligation power (§3.3 [U]). The tariff runs
+    tip_duration_years from the local midnight of entry into service (§4.4 [V] duration, [U] start);
+    a DM 414 tariff starts no earlier than tip_new_plant_from_date, the decree's entry into force
+    (§1 [S]). Fees: fees.py (§7).
     """
 
     def value(name: str) -> object:
@@ -189,6 +195,10 @@ def plant_terms(
     assert isinstance(cutoff, date)
     if plant.existing:
         tariff = NO_TARIFF
+    elif tariff == DM2020:
+        # A plant admitted under DM 16/9/2020 keeps that regime's flat tariff whatever its
+        # entry into service: the 16 Dec 2021 cut-off belongs to the new regime only (§1 [V]).
+        _warn_on_dm2020_plant(plant, value, warnings)
     elif plant.entry_into_service_date < cutoff:
         tariff = NO_TARIFF
         warnings.append(
@@ -234,12 +244,19 @@ def plant_terms(
         warnings.append(
             f"Plant {name}: the Superbonus and obligation power "
             f"({_kw(plant.superbonus_kw + plant.obligation_kw)} kW) "
-            "is removed from the tariff in proportion to power, each hour rounded to the Wh "
+            "is removed from the tariff in proportion to power, a working reading "
             "(REGULATION.md §3.3 [U])."
         )
     years = value("tip_duration_years")
     assert isinstance(years, int)
     tariff_to = buckets.add_years(plant.entry_into_service_date, years)
+    tariff_from = plant.entry_into_service_date
+    if tariff == DM414:
+        # No DM 414/2023 tariff before the decree entered into force (24 Jan 2024, §1 [S]),
+        # even for a plant in service since the 16 Dec 2021 cut-off (§9 [S]).
+        decree_from = value("tip_new_plant_from_date")
+        assert isinstance(decree_from, date)
+        tariff_from = max(tariff_from, decree_from)
     return PlantTerms(
         tariff=tariff,
         band=incentives.power_band(
@@ -249,7 +266,7 @@ def plant_terms(
         ),
         grant_share=grant_share,
         reduction_f=reduction_f,
-        tariff_from_s=buckets.local_midnight_utc_s(plant.entry_into_service_date),
+        tariff_from_s=buckets.local_midnight_utc_s(tariff_from),
         tariff_to_s=buckets.local_midnight_utc_s(tariff_to),
         power_w=power_w,
         incentivised_power_w=max(power_w - excluded_w, 0),
@@ -327,6 +344,7 @@ def tariff_rate_units(
     has_tariff = np.array([t.tariff != NO_TARIFF for t in terms], dtype=bool)[:, np.newaxis]
     in_tariff = has_tariff & (hours >= tariff_from) & (hours < tariff_to)
     paid = in_tariff & (allocation_wh > 0)
+    _warn_on_tariff_start(plants, terms, hours, allocation_wh, warnings)
     _warn_on_tariff_end(plants, terms, hours, warnings)
 
     n_hours = hours.shape[0]
@@ -432,45 +450,66 @@ def incentive_amounts(
     Notes
     -----
     The incentivised energy is the attributed energy inside the tariff years, times
-    incentivised power / power, rounded half up to the Wh each hour (REGULATION.md §3.3 [U]).
-    A plant's amount is (sum of E x rate - exempt part) x (1 - F) + exempt part, from two
-    exact integer sums (§4.3 [V]); the exempt energy goes first to the plants with a grant,
-    oldest first (§4.3 [C]). The shown rate is rate x (1 - F), rounded half up to the cent.
+    incentivised power / power (REGULATION.md §3.3 [U]). That share is constant per plant, so
+    it multiplies the plant's exact sums: nothing is rounded per hour (ENGINE_IO.md, sums
+    before rounding). A plant's amount is (sum of E x rate - exempt part) x (1 - F) + exempt
+    part (§4.3 [V]); the exempt part is exact too (exempt.py), the exempt energy going first
+    to the plants with a grant, oldest first (§4.3 [C]). The hourly incentivised energy in the
+    result is rounded half up to the Wh for display only. The shown rate is rate x (1 - F),
+    rounded half up to the cent.
     """
     rates = rate_units_by_hour
-    incentivised = np.where(in_tariff, allocation_wh, 0)
+    attributed = np.where(in_tariff, allocation_wh, 0)
+    kept = [
+        Fraction(t.incentivised_power_w, t.power_w) if t.incentivised_power_w < t.power_w else 1
+        for t in terms
+    ]
+    kept_share = [Fraction(share) for share in kept]
+    incentivised_exact = [
+        share * total for share, total in zip(kept_share, exact_row_sums(attributed), strict=True)
+    ]
+    tariff_money = [
+        share * total
+        for share, total in zip(
+            kept_share, exact_row_sums(checked_product(attributed, rates)), strict=True
+        )
+    ]
+    shown_energy = attributed.copy()
     scaled = [i for i, t in enumerate(terms) if t.incentivised_power_w < t.power_w]
     if scaled:
-        incentivised[scaled] = incentives.incentivised_energy_wh(
-            incentivised[scaled],
+        shown_energy[scaled] = incentives.incentivised_energy_wh(
+            attributed[scaled],
             incentivised_power_w=np.array([terms[i].incentivised_power_w for i in scaled]),
             power_w=np.array([terms[i].power_w for i in scaled]),
         )
-    tariff_money = exact_row_sums(checked_product(incentivised, rates))
 
-    exempt_money = [0] * len(plants)
+    exempt_money = [Fraction(0)] * len(plants)
     with_reduction = [i for i, t in enumerate(terms) if t.reduction_f > 0]
     if with_reduction:
-        exempt_energy = exempt_energy_wh(
+        exempt_withdrawn, rule = _exempt_withdrawals(
             terms=terms,
             consumer_categories=consumer_categories,
-            incentivised_wh=incentivised,
+            attributed_wh=attributed,
             withdrawn_wh=withdrawn_wh,
             withdrawn_by_hour_wh=withdrawn_by_hour_wh,
             hour_start_utc_s=hour_start_utc_s,
             parameters=parameters,
             warnings=warnings,
         )
-        # The exempt energy goes first to the plants with a grant, oldest first (§4.3 [C]).
-        exempt_allocation = sharing.attribute_chronologically(
-            energy_by_hour_wh=exempt_energy,
-            capacity_wh=incentivised[with_reduction],
-            order=sharing.chronological_order(
+        sums = exempt.exempt_money_units(
+            attributed_wh=attributed,
+            kept_share=kept_share,
+            under_tariff=[t.tariff == DM414 for t in terms],
+            with_grant=with_reduction,
+            grant_order=sharing.chronological_order(
                 [plants[i].entry_into_service_date for i in with_reduction],
                 [plants[i].plant_id for i in with_reduction],
             ),
+            rate_units=rates,
+            exempt_withdrawn_wh=exempt_withdrawn,
+            withdrawn_by_hour_wh=withdrawn_by_hour_wh,
+            rule=rule,
         )
-        sums = exact_row_sums(checked_product(exempt_allocation, rates[with_reduction]))
         for row, total in zip(with_reduction, sums, strict=True):
             exempt_money[row] = total
 
@@ -490,59 +529,34 @@ def incentive_amounts(
             rates[row], terms[row].reduction_f
         )
     return IncentiveAmounts(
-        incentivised_wh=incentivised,
+        incentivised_wh=shown_energy,
+        incentivised_exact_wh=incentivised_exact,
         incentive_eur=incentive,
         shown_rate_cent_per_mwh=shown_rates,
     )
 
 
-def exempt_energy_wh(
+def _exempt_withdrawals(
     *,
     terms: Sequence[PlantTerms],
     consumer_categories: Sequence[str],
-    incentivised_wh: IntArray,
+    attributed_wh: IntArray,
     withdrawn_wh: IntArray,
     withdrawn_by_hour_wh: IntArray,
     hour_start_utc_s: IntArray,
     parameters: Parameters,
     warnings: list[str],
-) -> IntArray:
-    """Return, for every hour, the incentivised energy that serves consumers exempt from F.
+) -> tuple[IntArray, str]:
+    """Return the hourly withdrawal of consumers exempt from F [Wh] and the split rule.
 
-    Parameters
-    ----------
-    terms : sequence of PlantTerms
-        From terms_of_plants, one per plant.
-    consumer_categories : sequence of str
-        Each consumer's category, in the order of the rows of `withdrawn_wh`.
-    incentivised_wh : int64 array [plants, hours]
-        Each plant's incentivised energy [Wh].
-    withdrawn_wh : int64 array [consumers, hours]
-        Energy withdrawn by each consumer [Wh].
-    withdrawn_by_hour_wh : int64 array [hours]
-        Its sum over consumers [Wh].
-    hour_start_utc_s : int64 array [hours]
-        Bucket starts [s since epoch, UTC].
-    parameters : Parameters
-        The dated parameter tables (f_exempt_categories by hour, f_exempt_split on the
-        first day).
-    warnings : list of str
-        Sentences about the readings applied are appended.
-
-    Returns
-    -------
-    int64 array [hours]
-        The exempt part of the DM 414 plants' incentivised energy [Wh].
-
-    Notes
-    -----
-    The split between exempt and other consumers follows f_exempt_split
-    (incentives.exempt_energy_by_hour; REGULATION.md §4.3 [C] rule, [U] split).
+    The exempt categories are read by hour (f_exempt_categories: natural persons from DM
+    127/2025), the rule on the first day (f_exempt_split); REGULATION.md §4.3 [C] rule, [U]
+    split. A warning states the reading when some exempt consumer withdrew.
     """
     hours = hour_start_utc_s
     categories = np.array(consumer_categories)
     exempt_withdrawn = np.zeros(hours.shape[0], dtype=np.int64)
-    used = _by_hour(incentivised_wh[[t.reduction_f > 0 for t in terms]] > 0)
+    used = _by_hour(attributed_wh[[t.reduction_f > 0 for t in terms]] > 0)
     segments = parameters.hourly_segments("f_exempt_categories", hours, warnings, used)
     for mask, exempt_categories in segments:
         if not (mask & used).any():
@@ -552,7 +566,7 @@ def exempt_energy_wh(
             withdrawn_wh=withdrawn_wh, in_group=in_group, withdrawn_by_hour_wh=withdrawn_by_hour_wh
         )[mask]
     start_day = buckets.local_date_of(int(hours[0]))
-    rule = parameters.value_on("f_exempt_split", start_day, warnings)
+    rule = str(parameters.value_on("f_exempt_split", start_day, warnings))
     if exempt_withdrawn.any():
         reading = (
             "in proportion to their share of the hour's withdrawals"
@@ -564,13 +578,7 @@ def exempt_energy_wh(
             f"{reading}, and given first to the plants with a grant, a working reading "
             "(REGULATION.md §4.3 [U], parameter f_exempt_split)."
         )
-    dm414 = np.array([t.tariff == DM414 for t in terms], dtype=bool)
-    return incentives.exempt_energy_by_hour(
-        incentivised_by_hour_wh=incentivised_wh[dm414].sum(axis=0),
-        exempt_withdrawn_wh=exempt_withdrawn,
-        withdrawn_wh=withdrawn_by_hour_wh,
-        rule=str(rule),
-    )
+    return exempt_withdrawn, rule
 
 
 def _by_hour(flags: BoolArray) -> BoolArray:
@@ -584,6 +592,53 @@ def _kw(power_kw: Decimal) -> str:
 
 def _percent(share: Fraction | Decimal) -> str:
     return format(round_half_up(Fraction(share) * 100, 2).normalize(), "f")
+
+
+def _warn_on_dm2020_plant(
+    plant: PlantFacts, value: Callable[[str], object], warnings: list[str]
+) -> None:
+    """Flag a DM 2020 plant outside that regime's limits; its declared tariff still applies."""
+    max_kw = value("dm2020_max_power_kw")
+    plants_from = value("dm2020_plants_from_date")
+    assert isinstance(max_kw, Decimal) and isinstance(plants_from, date)
+    if plant.power_kw > max_kw:
+        warnings.append(
+            f"Plant {plant.plant_id} is declared under DM 16/9/2020 with {_kw(plant.power_kw)} "
+            f"kW, but that regime admits plants up to {_kw(max_kw)} kW: its flat tariff is "
+            "applied as declared; check the regime (REGULATION.md §1 [V])."
+        )
+    if plant.entry_into_service_date < plants_from:
+        warnings.append(
+            f"Plant {plant.plant_id} is declared under DM 16/9/2020 but entered service on "
+            f"{plant.entry_into_service_date.isoformat()}, before {plants_from.isoformat()}, "
+            "when that regime starts: its flat tariff is applied as declared; check the "
+            "regime (REGULATION.md §1 [V], start date [U])."
+        )
+
+
+def _warn_on_tariff_start(
+    plants: Sequence[PlantFacts],
+    terms: Sequence[PlantTerms],
+    hours: IntArray,
+    allocation_wh: IntArray,
+    warnings: list[str],
+) -> None:
+    """Name the DM 414 plants that had shared energy before their tariff could start."""
+    for i in sorted(range(len(plants)), key=lambda k: plants[k].plant_id):
+        term, plant = terms[i], plants[i]
+        if term.tariff != DM414:
+            continue
+        early = (hours < term.tariff_from_s) & (allocation_wh[i] > 0)
+        if not early.any() or buckets.local_date_of(term.tariff_from_s) <= (
+            plant.entry_into_service_date
+        ):
+            continue
+        warnings.append(
+            f"Plant {plant.plant_id}: {int(early.sum())} hour(s) with shared energy before "
+            f"{buckets.local_date_of(term.tariff_from_s).isoformat()}, when DM 414/2023 "
+            "entered into force, get no DM 414 tariff (their shared energy still gets the "
+            "valorisation) (REGULATION.md §1 [S])."
+        )
 
 
 def _warn_on_tariff_end(

@@ -181,11 +181,12 @@ def check_entry_date(plant: PlantFacts, *, limits: EligibilityLimits | None = No
         "existing_before": limits.existing_before_date.isoformat(),
         "dm414_from": limits.new_plant_from_date.isoformat(),
     }
+    if plant.regime == "DM2020":
+        # The transitional regime has its own timing, checked by the regime rule: the
+        # 16 Dec 2021 cut-off belongs to the new regime only (REGULATION.md §1).
+        return CheckResult(Rule.ENTRY_DATE, Outcome.PASS, values, variant="dm2020")
     if day < limits.existing_before_date:
         return CheckResult(Rule.ENTRY_DATE, Outcome.LIMITED, values, variant="existing")
-    if plant.regime == "DM2020":
-        # The transitional regime has its own timing, checked by the regime rule.
-        return CheckResult(Rule.ENTRY_DATE, Outcome.PASS, values, variant="dm2020")
     if day < limits.new_plant_from_date:
         return CheckResult(Rule.ENTRY_DATE, Outcome.TO_CHECK, values, variant="between")
     return CheckResult(Rule.ENTRY_DATE, Outcome.PASS, values, variant="new")
@@ -267,7 +268,9 @@ def check_existing_share(
         total_power_kw=community.total_power_kw,
         share_max=limits.existing_share_max,
     )
-    is_existing = plant.entry_into_service_date < limits.existing_before_date
+    is_existing = (
+        plant.regime != "DM2020" and plant.entry_into_service_date < limits.existing_before_date
+    )
     if within:
         return CheckResult(Rule.EXISTING_SHARE, Outcome.PASS, values, variant="within")
     if is_existing:

@@ -206,9 +206,12 @@ class Plant(models.Model):
     def is_existing(self) -> bool:
         """True for a plant in service before D.Lgs. 199/2021 (valorisation only, no TIP).
 
-        The cutoff is the engine's `existing_plant_cutoff_date` (REGULATION.md §3.6).
+        The cutoff is the engine's `existing_plant_cutoff_date` (REGULATION.md §3.6); a plant
+        under DM 16/9/2020 keeps that regime and is never existing (§1).
         """
-        return is_existing_plant(self.entry_into_service_date, parameters=default_parameters())
+        return is_existing_plant(
+            self.entry_into_service_date, parameters=default_parameters(), regime=self.regime
+        )
 
     def is_active_on(self, day: dt.date) -> bool:
         return self.entry_into_service_date <= day

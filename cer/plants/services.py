@@ -68,9 +68,10 @@ def _community_power_kw(community: Community, parameters: Parameters) -> tuple[D
     """Return (existing, total) plant power of the community [kW]."""
     plants = Plant.objects.filter(connection_point__configuration__community=community)
     existing = total = Decimal(0)
-    for power_kw, entry_date in plants.values_list("power_kw", "entry_into_service_date"):
+    rows = plants.values_list("power_kw", "entry_into_service_date", "regime")
+    for power_kw, entry_date, regime in rows:
         total += power_kw
-        if is_existing_plant(entry_date, parameters=parameters):
+        if is_existing_plant(entry_date, parameters=parameters, regime=regime):
             existing += power_kw
     return existing, total
 

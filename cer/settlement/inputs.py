@@ -105,7 +105,7 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
         ConnectionPoint.objects.filter(configuration=configuration)
         .select_related("holder")
         # Only what the settlement needs: the holder's other fields are encrypted at rest.
-        .only("pk", "pod", "configuration_id", "holder_id", "holder__category")
+        .only("pk", "pod", "configuration_id", "holder_id", "holder__category", "voltage_level")
         .order_by("pod")
     )
     memberships = list(
@@ -201,7 +201,11 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
         plant_injected[index] = injected[row]
     engine_plants = [_engine_plant(plant, configuration) for plant in plants]
     consumers = [
-        engine.Consumer(consumer_id=point.pod, category=ENGINE_CATEGORY[point.holder.category])
+        engine.Consumer(
+            consumer_id=point.pod,
+            category=ENGINE_CATEGORY[point.holder.category],
+            voltage_level=point.voltage_level,
+        )
         for point in points
     ]
     parameters, versions = parameters_with_overrides(first_day, end_day)
@@ -291,6 +295,8 @@ def _engine_plant(plant: Plant, configuration: Configuration) -> engine.Plant:
         superbonus_kw=plant.superbonus_kw,
         obligation_kw=plant.obligation_kw,
         regime=plant.regime or IncentiveRegime.DM414,
+        storage_power_kw=plant.storage_power_kw,
+        storage_capacity_kwh=plant.storage_capacity_kwh,
     )
 
 

@@ -185,15 +185,23 @@ def test_the_superbonus_share_is_removed_in_proportion_to_power(run_case, exampl
     assert any("Superbonus" in warning for warning in output["warnings"])
 
 
-def test_a_non_round_superbonus_share_is_rounded_half_up_to_the_wh_each_hour(
-    run_case, example_case
-):
+def test_a_non_round_superbonus_share_is_summed_exactly_and_rounded_once(run_case, example_case):
     example_case["plants"][0]["obligation_kw"] = "7"
+    example_case["hours"][0]["withdrawn_kwh"]["C2"] = "14.995"
+    example_case["hours"][1]["injected_kwh"]["PV1"] = "10.025"
 
     result, _ = run_case(example_case)
 
-    # 22,000 x 38/45 = 18,577.8 -> 18,578 Wh; 10,000 x 38/45 = 8,444.4 -> 8,444 Wh
-    assert result.incentivised_wh.tolist() == [[18_578, 8_444]]
+    # 21,995 x 38/45 = 18,573.556 Wh and 10,025 x 38/45 = 8,465.556 Wh: 27,039.111 -> 27,039 Wh
+    # (rounding each hour first would give 18,574 + 8,466 = 27,040 Wh).
+    plant = result.plants[0]
+    assert plant.incentivised_exact_wh == Fraction(32_020 * 38, 45)
+    assert plant.incentivised_wh == 27_039
+    # (21,995 x 124 + 10,025 x 84) x 38/45 Wh.EUR/MWh = 3.014227556 EUR
+    assert plant.incentive_exact_eur == Fraction(3_569_480 * 38, 45 * 10**6)
+    assert plant.incentive_eur == Decimal("3.01")
+    # The hourly series is rounded for display only.
+    assert result.incentivised_wh.tolist() == [[18_574, 8_466]]
 
 
 def test_a_grant_reduces_only_the_energy_of_non_exempt_consumers(run_case, example_case):
@@ -202,9 +210,13 @@ def test_a_grant_reduces_only_the_energy_of_non_exempt_consumers(run_case, examp
 
     result, output = run_case(example_case)
 
-    # F = 0.5 x 0.30 / 0.40 = 0.375. Exempt energy: 22 x 7/22 = 7 kWh, 10 x 8/18 = 4.444 kWh.
-    # 7 x 124 + 15 x 124 x 0.625 + 4.444 x 84 + 5.556 x 84 x 0.625 = 2695.486 EUR/1000
-    assert result.plants[0].incentive_exact_eur == Fraction(Decimal("2.695486"))
+    # F = 0.5 x 0.30 / 0.40 = 0.375. Exempt energy: 22 x 7/22 = 7 kWh, 10 x 8/18 = 40/9 kWh,
+    # exact (not rounded to 4.444 kWh): 7 x 124 + 15 x 124 x 0.625 + 40/9 x 84
+    # + 50/9 x 84 x 0.625 = 868 + 1162.5 + (3360 + 2625)/9 = 2695.5 EUR/1000
+    # The exempt money of the hour is taken to 1e-20 EUR (money.sum_of_quotients).
+    assert abs(result.plants[0].incentive_exact_eur - Fraction(Decimal("2.6955"))) < Fraction(
+        1, 10**19
+    )
     assert output["plants"]["PV1"] == {
         "shared_kwh": "32.000",
         "incentive_eur": "2.70",
@@ -216,7 +228,7 @@ def test_a_grant_reduces_only_the_energy_of_non_exempt_consumers(run_case, examp
         "77.50",
         "52.50",
     ]
-    assert output["totals"]["excess_eur"] == "0.94"  # (80 % - 45 %) x 2.695486
+    assert output["totals"]["excess_eur"] == "0.94"  # (80 % - 45 %) x 2.6955 = 0.943425
     assert any("f_exempt_split" in warning for warning in output["warnings"])
 
 

@@ -105,6 +105,13 @@ def test_dm2020_plant_leaves_timing_to_the_regime_rule():
     assert result.outcome == Outcome.PASS
 
 
+def test_a_dm2020_plant_in_service_before_the_2021_cut_off_is_not_existing():
+    result = check_entry_date(plant(regime="DM2020", entry_into_service_date=dt.date(2021, 3, 15)))
+
+    # The 16 Dec 2021 cut-off belongs to the DM 414 regime only (REGULATION.md §1).
+    assert (result.outcome, result.variant) == (Outcome.PASS, "dm2020")
+
+
 @pytest.mark.parametrize(
     ("power_kw", "outcome"),
     [("200", Outcome.PASS), ("200.001", Outcome.FAIL)],

@@ -84,6 +84,13 @@ def test_a_plant_before_mid_december_2021_is_existing(point):
 
 
 @pytest.mark.django_db
+def test_a_dm2020_plant_before_mid_december_2021_is_not_existing(point):
+    old = factories.make_plant(point, entry_into_service_date=dt.date(2021, 3, 15), regime="DM2020")
+
+    assert not old.is_existing
+
+
+@pytest.mark.django_db
 def test_a_malformed_pod_is_refused_on_the_pod_field(community):
     holder = factories.make_member()
     data = {
