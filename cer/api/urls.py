@@ -118,6 +118,11 @@ v1: list[URLPattern | URLResolver] = [
         settlement.SettlementRunFinalise.as_view(),
         name="settlement-run-finalise",
     ),
+    path(
+        "settlement-runs/<int:pk>/distribute",
+        settlement.SettlementRunDistribute.as_view(),
+        name="settlement-run-distribute",
+    ),
     path("statements", settlement.StatementList.as_view(), name="statements"),
     path("statements/<int:pk>", settlement.StatementDetail.as_view(), name="statement"),
     path("statements/<int:pk>/pdf", settlement.StatementPdf.as_view(), name="statement-pdf"),

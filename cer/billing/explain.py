@@ -176,12 +176,22 @@ def figures(statement: Statement) -> StatementFigures:
             _("This is version %(version)s of the statement: %(reason)s.")
             % {"version": statement.version, "reason": statement.reason}
         )
-    if statement.provisional:
+    # Provisional follows the run: until it is final; a run made final despite missing data
+    # says why (SettlementRun.amounts_provisional, override_reason).
+    if run.provisional and run.amounts_provisional:
         steps.append(
             _(
                 "Some readings or prices were missing: the amounts are provisional and will be "
                 "recomputed when the data arrive."
             )
+        )
+    elif run.provisional and run.override_reason:
+        steps.append(
+            _(
+                "Some readings or prices were missing; the community made the month final "
+                "anyway, for this reason: %(reason)s"
+            )
+            % {"reason": run.override_reason}
         )
     return StatementFigures(
         statement=statement,

@@ -72,6 +72,20 @@ def statement_pdf(data: StatementFigures) -> bytes:
             ),
             _STYLES["Heading2"],
         ),
+    ]
+    if statement.distribution.run.amounts_provisional:
+        story.append(
+            Paragraph(
+                _text(
+                    _(
+                        "PROVISIONAL: the month's settlement is not final yet, so these "
+                        "amounts may still change."
+                    )
+                ),
+                _STYLES["Heading3"],
+            )
+        )
+    story += [
         Spacer(1, 4 * mm),
         _table(
             [

@@ -41,8 +41,10 @@ __all__ = [
     "NegativeAmount",
     "NoPolicy",
     "PolicyConflict",
+    "SupersededVersion",
     "amount_for",
     "distribute_run",
+    "ensure_latest_version",
     "month_amount",
     "policy_on",
     "set_policy",
@@ -59,6 +61,33 @@ class PolicyConflict(Exception):
 
 class NegativeAmount(Exception):
     """The month's fees exceed its incentives: nothing can be distributed."""
+
+
+class SupersededVersion(Exception):
+    """A newer settlement version of the month exists: only the latest is distributed."""
+
+    def __init__(self, run: SettlementRun, current_version: int) -> None:
+        super().__init__(
+            gettext(
+                "Version %(version)s of %(month)s has been replaced by version %(current)s: "
+                "only the latest version of a month can be distributed."
+            )
+            % {"version": run.version, "month": f"{run.month:%Y-%m}", "current": current_version}
+        )
+        self.run = run
+        self.current_version = current_version
+
+
+def ensure_latest_version(run: SettlementRun) -> None:
+    """Refuse a run that a newer version of its month replaces. Raises SupersededVersion."""
+    current = (
+        SettlementRun.objects.filter(configuration_id=run.configuration_id, month=run.month)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    if current is not None and current != run.version:
+        raise SupersededVersion(run, current)
 
 
 def policy_on(community_id: int, day: dt.date) -> DistributionPolicy | None:
@@ -287,8 +316,10 @@ def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distr
 
     A run is distributed once (the same run gives back its distribution). Raises NoPolicy,
     NegativeAmount, InvalidPlan, ExcessCeilingExceeded (the policy refuses and enterprises
-    would exceed the 55 %/45 % ceiling: nothing is stored).
+    would exceed the 55 %/45 % ceiling: nothing is stored) and SupersededVersion (a newer
+    version of the month exists: distributing an older one would revert the statements).
     """
+    ensure_latest_version(run)
     existing = Distribution.objects.filter(run=run).first()
     if existing is not None:
         return existing

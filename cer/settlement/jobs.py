@@ -3,6 +3,9 @@
 A job is a `SettlementJob` row; a partial unique constraint allows one queued or running job
 per configuration and month. In the embedded setup the request starts the job in a thread
 after commit; otherwise the `run_settlement_jobs` command claims and runs queued jobs.
+Whoever runs a job claims it first (QUEUED -> RUNNING in one UPDATE): only the claimant
+computes, so a thread and a command never settle the same month twice (on SQLite the second
+writer failed with "database is locked" and marked the job FAILED over a stored run).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +23,7 @@ from django.utils import timezone
 from cer.audit.services import record
 from cer.communities.models import Configuration
 from cer.settlement.models import JobStatus, SettlementJob
-from cer.settlement.services import SettlementError, compute_month
+from cer.settlement.services import SettlementError, check_month_over, compute_month
 from cercalc import periods
 
 logger = logging.getLogger(__name__)
@@ -30,13 +34,21 @@ class RunAlreadyInProgress(SettlementError):
 
 
 def request_run(
-    *, configuration: Configuration, month: dt.date, actor: Any, now: dt.datetime
+    *,
+    configuration: Configuration,
+    month: dt.date,
+    actor: Any,
+    now: dt.datetime,
+    background: bool | None = None,
 ) -> SettlementJob:
     """Queue a settlement of the month; in the embedded setup start it after commit.
 
-    Raises RunAlreadyInProgress when another job for the same month is queued or running
-    (a partial unique constraint in the database).
+    `background`: start the in-process thread (default: the SETTLEMENT_JOBS_IN_PROCESS
+    setting); a caller that runs the job itself passes False.
+    Raises MonthNotOver (the month has not ended at `now`) and RunAlreadyInProgress when
+    another job for the same month is queued or running (a partial unique constraint).
     """
+    check_month_over(month=month, now=now)
     try:
         with transaction.atomic():
             job = SettlementJob.objects.create(
@@ -55,7 +67,9 @@ def request_run(
             )
     except IntegrityError as error:
         raise RunAlreadyInProgress(f"{configuration} {month:%Y-%m}") from error
-    if getattr(settings, "SETTLEMENT_JOBS_IN_PROCESS", True):
+    if background is None:
+        background = getattr(settings, "SETTLEMENT_JOBS_IN_PROCESS", True)
+    if background:
         transaction.on_commit(lambda: _start_thread(job.pk))
     return job
 
@@ -85,11 +99,25 @@ def claim_next_job(*, now: dt.datetime) -> SettlementJob | None:
     return None
 
 
-def execute_job(*, job_id: int, now: dt.datetime) -> SettlementJob:
-    """Run a queued (or claimed) job to the end, recording its run or its error."""
-    SettlementJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=now
-    )
+def execute_job(
+    *,
+    job_id: int,
+    now: dt.datetime,
+    claimed: bool = False,
+    clock: Callable[[], dt.datetime] = timezone.now,
+) -> SettlementJob:
+    """Claim a queued job and run it to the end, recording its run or its error.
+
+    `claimed`: the caller claimed the job already (claim_next_job). A job someone else
+    claimed is returned as it is, not computed a second time. `now` is the start; the job's
+    `finished_at` is read from `clock` when the computation ends.
+    """
+    if not claimed:
+        won = SettlementJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING, started_at=now
+        )
+        if not won:
+            return SettlementJob.objects.get(pk=job_id)
     job = SettlementJob.objects.select_related("configuration__community").get(pk=job_id)
     if job.status != JobStatus.RUNNING:
         return job
@@ -98,18 +126,18 @@ def execute_job(*, job_id: int, now: dt.datetime) -> SettlementJob:
             configuration=job.configuration, month=job.month, now=now, actor=job.requested_by
         )
     except SettlementError as error:
-        job.status, job.error = JobStatus.FAILED, str(error)
-        job.finished_at = now
-        job.save(update_fields=["status", "error", "finished_at"])
-        logger.info("settlement job %s failed: %s", job.pk, error)
-        return job
+        return _failed(job, str(error), clock())
     except Exception as error:
-        job.status, job.error = JobStatus.FAILED, f"unexpected error: {error!r}"
-        job.finished_at = now
-        job.save(update_fields=["status", "error", "finished_at"])
         logger.exception("settlement job %s failed", job.pk)
-        return job
+        return _failed(job, f"unexpected error: {error!r}", clock())
     job.status, job.run, job.created_new_version = JobStatus.DONE, outcome.run, outcome.created
-    job.finished_at = timezone.now() if now is None else now
+    job.finished_at = clock()
     job.save(update_fields=["status", "run", "created_new_version", "finished_at"])
+    return job
+
+
+def _failed(job: SettlementJob, error: str, finished_at: dt.datetime) -> SettlementJob:
+    job.status, job.error, job.finished_at = JobStatus.FAILED, error, finished_at
+    job.save(update_fields=["status", "error", "finished_at"])
+    logger.info("settlement job %s failed: %s", job.pk, error)
     return job

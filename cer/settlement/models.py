@@ -108,6 +108,17 @@ class SettlementRun(models.Model):
         related_name="+",
         verbose_name=_("finalised by"),
     )
+    # A provisional run made final anyway: why, when and by whom (finalise_run).
+    override_reason = models.TextField(_("reason for finalising with missing data"), blank=True)
+    override_at = models.DateTimeField(_("overridden at"), null=True, blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("overridden by"),
+    )
 
     class Meta:
         ordering = ["configuration", "-month", "-version"]
@@ -125,6 +136,15 @@ class SettlementRun(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status == RunStatus.FINAL
+
+    @property
+    def amounts_provisional(self) -> bool:
+        """Whether the statements of this run are provisional: true until the run is final.
+
+        A provisional run (missing data) becomes final only with a recorded override, so a
+        final run's amounts are never provisional, and a run not yet final may still change.
+        """
+        return not self.is_final
 
     def _stored_status(self) -> str | None:
         if self.pk is None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cer.audit.services import record
 from cer.communities.models import Configuration
@@ -51,12 +52,70 @@ class IncompleteData(SettlementError):
         self.unpriced_hours = unpriced_hours
 
 
+class MonthNotOver(SettlementError):
+    """The month has not ended yet (Europe/Rome): its readings cannot be complete."""
+
+    def __init__(self, month: dt.date) -> None:
+        super().__init__(
+            _("%(month)s has not ended yet: a month can be settled from its last day on.")
+            % {"month": f"{month:%Y-%m}"}
+        )
+        self.month = month
+
+
+class NoReadings(SettlementError):
+    """Not one reading exists for the month: there is nothing to settle."""
+
+    def __init__(self, month: dt.date) -> None:
+        super().__init__(
+            _(
+                "No reading at all for %(month)s: import or record the month's readings "
+                "before settling it."
+            )
+            % {"month": f"{month:%Y-%m}"}
+        )
+        self.month = month
+
+
 class RunAlreadyFinal(SettlementError):
     """The run is final already."""
 
 
+class OverrideRequired(SettlementError):
+    """A provisional run (gaps or unpriced hours) becomes final only with a stated reason."""
+
+    def __init__(self, run: SettlementRun) -> None:
+        super().__init__(
+            _(
+                "Version %(version)s of %(month)s is provisional (%(gaps)s point(s) with "
+                "missing readings, %(unpriced)s hour(s) without a price): it can be made final "
+                "only with an override and its reason."
+            )
+            % {
+                "version": run.version,
+                "month": f"{run.month:%Y-%m}",
+                "gaps": len(run.gaps),
+                "unpriced": len(run.unpriced_hours),
+            }
+        )
+        self.run = run
+
+
 class NotLatestVersion(SettlementError):
     """Only the latest version of a month can be finalised."""
+
+
+def check_month_over(*, month: dt.date, now: dt.datetime) -> None:
+    """Refuse a month that has not ended in Europe/Rome at `now`.
+
+    A month's readings, prices and GSE figures exist only once it is over (REGULATION.md
+    §10: GSE settles a month from the operators' measurements of the whole month), so a
+    run of a running or future month would be a guess that could even be made final.
+    Raises MonthNotOver.
+    """
+    period = periods.month_of(month)
+    if now < period.utc_bounds()[1]:
+        raise MonthNotOver(period.start)
 
 
 @dataclass(frozen=True)
@@ -73,12 +132,16 @@ def compute_month(
     Returns the existing latest run when its inputs hash matches (no new version), otherwise
     a new version that records what changed. Sources: the engine (cercalc.settle) for every
     figure; REGULATION.md §10 for the monthly shadow statement.
-    Raises IncompleteData (gaps and a policy that refuses them) and SettlementError (inputs
-    the engine refuses).
+    Raises MonthNotOver (the month has not ended at `now`), NoReadings (not one reading in
+    the month), IncompleteData (gaps and a policy that refuses them) and SettlementError
+    (inputs the engine refuses).
     """
     period = periods.month_of(month)
     month = period.start
+    check_month_over(month=month, now=now)
     inputs = load_inputs(configuration=configuration, hours=period.hour_starts_s())
+    if _has_no_reading(inputs):
+        raise NoReadings(month)
     inputs_hash = inputs.inputs_hash()
     with transaction.atomic():
         Configuration.objects.select_for_update().filter(pk=configuration.pk).first()
@@ -104,6 +167,13 @@ def compute_month(
             changes={"version": run.version, "provisional": run.provisional},
         )
     return MonthOutcome(run=run, created=True)
+
+
+def _has_no_reading(inputs: Inputs) -> bool:
+    """Return whether every hour of membership of every point is a gap (no reading at all)."""
+    member_hours = int(inputs.active.sum())
+    missing_hours = sum(gap["count"] for gap in inputs.gaps)
+    return member_hours > 0 and missing_hours >= member_hours
 
 
 def settle_inputs(inputs: Inputs) -> engine.SettlementResult:
@@ -351,8 +421,17 @@ def run_hours(result: engine.SettlementResult) -> list[dt.datetime]:
     return [dt.datetime.fromtimestamp(s, tz=dt.UTC) for s in result.hour_start_utc_s.tolist()]
 
 
-def finalise_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> SettlementRun:
-    """Make a run final (immutable). Raises RunAlreadyFinal, NotLatestVersion."""
+def finalise_run(
+    *, run: SettlementRun, actor: Any, now: dt.datetime, override_reason: str = ""
+) -> SettlementRun:
+    """Make a run final (immutable); a provisional run needs `override_reason`.
+
+    A provisional run (missing readings or unpriced hours) would fix guessed amounts for
+    good, so it becomes final only when a person states why (recorded on the run with who
+    and when, and audited as `settlement.run.override`).
+    Raises RunAlreadyFinal, NotLatestVersion, OverrideRequired.
+    """
+    reason = override_reason.strip()
     with transaction.atomic():
         locked = SettlementRun.objects.select_for_update().get(pk=run.pk)
         if locked.is_final:
@@ -362,16 +441,40 @@ def finalise_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Settlem
         ).exists()
         if newer:
             raise NotLatestVersion(str(locked))
+        if locked.provisional and not reason:
+            raise OverrideRequired(locked)
+        person = actor if getattr(actor, "is_authenticated", False) else None
+        fields = ["status", "finalised_at", "finalised_by"]
         locked.status = RunStatus.FINAL
         locked.finalised_at = now
-        locked.finalised_by = actor if getattr(actor, "is_authenticated", False) else None
-        locked.save(update_fields=["status", "finalised_at", "finalised_by"])
+        locked.finalised_by = person
+        if locked.provisional:
+            locked.override_reason = reason
+            locked.override_at = now
+            locked.override_by = person
+            fields += ["override_reason", "override_at", "override_by"]
+        locked.save(update_fields=fields)
+        community = locked.configuration.community
+        if locked.provisional:
+            record(
+                actor=actor,
+                code="settlement.run.override",
+                now=now,
+                target=locked,
+                community=community,
+                changes={
+                    "version": locked.version,
+                    "reason": reason,
+                    "gaps": len(locked.gaps),
+                    "unpriced_hours": len(locked.unpriced_hours),
+                },
+            )
         record(
             actor=actor,
             code="settlement.run.finalised",
             now=now,
             target=locked,
-            community=locked.configuration.community,
+            community=community,
             changes={"version": locked.version, "inputs_hash": locked.inputs_hash},
         )
     return locked

@@ -9,20 +9,27 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cer.communities.models import Configuration
 from cer.core.access import object_permission
-from cer.core.confirm import is_confirmed
+from cer.core.confirm import confirmation_page, is_confirmed
 from cer.distribution import services as distribution_services
 from cer.distribution.models import Distribution
-from cer.settlement import reconciliation
+from cer.settlement import confirmations, reconciliation
 from cer.settlement.forms import GseFileForm, RunRequestForm
 from cer.settlement.jobs import RunAlreadyInProgress, request_run
 from cer.settlement.models import SettlementJob, SettlementRun
-from cer.settlement.services import SettlementError, finalise_run
+from cer.settlement.services import (
+    MonthNotOver,
+    OverrideRequired,
+    SettlementError,
+    finalise_run,
+)
 from cer.settlement.year import year_summary
 
 # Runs -----------------------------------------------------------------------------------
@@ -42,6 +49,8 @@ def configuration_runs(request: HttpRequest, configuration: Configuration) -> Ht
             messages.info(request, _("The settlement was queued; refresh in a few seconds."))
         except RunAlreadyInProgress:
             messages.error(request, _("A settlement of that month is already in progress."))
+        except MonthNotOver as error:
+            messages.error(request, str(error))
         return redirect("settlement:configuration_runs", pk=configuration.pk)
     runs = SettlementRun.objects.filter(configuration=configuration).order_by("-month", "-version")
     jobs = SettlementJob.objects.filter(configuration=configuration)[:10]
@@ -71,6 +80,12 @@ def run_detail(request: HttpRequest, run: SettlementRun) -> HttpResponse:
         )
         for adjustment in (distribution.gse_adjustments.all() if distribution else [])
     ]
+    latest_version = (
+        SettlementRun.objects.filter(configuration_id=run.configuration_id, month=run.month)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
     return render(
         request,
         "settlement/run_detail.html",
@@ -83,6 +98,8 @@ def run_detail(request: HttpRequest, run: SettlementRun) -> HttpResponse:
             "shares": shares,
             "gse_adjustments": adjustments,
             "can_run": request.user.has_perm("settlement.run_settlement", run),
+            "latest_version": latest_version,
+            "superseded": latest_version != run.version,
         },
     )
 
@@ -90,18 +107,41 @@ def run_detail(request: HttpRequest, run: SettlementRun) -> HttpResponse:
 @object_permission("settlement.run_settlement", SettlementRun)
 @require_POST
 def run_finalise(request: HttpRequest, run: SettlementRun) -> HttpResponse:
+    back = reverse("settlement:run_detail", kwargs={"pk": run.pk})
+    reason = request.POST.get("override_reason", "").strip()
+    if run.provisional and not reason and not run.is_final:
+        messages.error(request, str(OverrideRequired(run)))
+        return redirect(back)
+    if not is_confirmed(request):
+        return confirmation_page(
+            request,
+            title=_("Make %(month)s final?") % {"month": confirmations.month_label(run)},
+            consequences=confirmations.finalise_consequences(run, override_reason=reason),
+            action_label=_("Make it final"),
+            cancel_url=back,
+        )
     try:
-        finalise_run(run=run, actor=request.user, now=timezone.now())
+        finalise_run(run=run, actor=request.user, now=timezone.now(), override_reason=reason)
         messages.info(request, _("The run is final."))
     except SettlementError as error:
         messages.error(request, str(error))
-    return redirect("settlement:run_detail", pk=run.pk)
+    return redirect(back)
 
 
 @object_permission("settlement.run_settlement", SettlementRun)
 @require_POST
 def run_distribute(request: HttpRequest, run: SettlementRun) -> HttpResponse:
+    back = reverse("settlement:run_detail", kwargs={"pk": run.pk})
     try:
+        distribution_services.ensure_latest_version(run)
+        if not is_confirmed(request):
+            return confirmation_page(
+                request,
+                title=_("Distribute %(month)s?") % {"month": confirmations.month_label(run)},
+                consequences=confirmations.distribute_consequences(run),
+                action_label=_("Distribute and issue statements"),
+                cancel_url=back,
+            )
         distribution_services.distribute_run(run=run, actor=request.user, now=timezone.now())
         messages.info(request, _("The amount was distributed and the statements issued."))
     except distribution_services.ExcessCeilingExceeded as error:
@@ -117,13 +157,30 @@ def run_distribute(request: HttpRequest, run: SettlementRun) -> HttpResponse:
                 "excess": error.excess_eur,
             },
         )
+    except distribution_services.NoPolicy:
+        messages.error(request, no_policy_message(run))
     except (
+        distribution_services.SupersededVersion,
         distribution_services.InvalidPlan,
-        distribution_services.NoPolicy,
         distribution_services.NegativeAmount,
     ) as error:
         messages.error(request, str(error))
-    return redirect("settlement:run_detail", pk=run.pk)
+    return redirect(back)
+
+
+def no_policy_message(run: SettlementRun) -> str:
+    """Say that the month has no distribution policy and link to the page that sets one."""
+    return format_html(
+        '{} <a href="{}">{}</a>',
+        _(
+            "No distribution policy is valid in %(month)s, so the amount cannot be shared "
+            "out. Set the community's policy, valid from %(month)s or earlier, then "
+            "distribute again:"
+        )
+        % {"month": confirmations.month_label(run)},
+        reverse("distribution:policy", kwargs={"pk": run.configuration.community_id}),
+        _("distribution policy"),
+    )
 
 
 @object_permission("settlement.view_run", Configuration)

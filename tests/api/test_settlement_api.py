@@ -35,6 +35,8 @@ from tests.factories.settlement import make_settlement_run
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2025, 7, 5, 9, 0, tzinfo=dt.UTC)
+# Finalising cannot be undone: the API asks the caller to say so.
+CONFIRM = {"confirm": True}
 
 
 @pytest.fixture(autouse=True)
@@ -236,8 +238,8 @@ def test_a_manager_finalises_the_latest_version_once(distributed, referente):
     run = _run(distributed)
     client = client_for(referente)
 
-    done = client.post(f"/api/v1/settlement-runs/{run.pk}/finalise")
-    again = client.post(f"/api/v1/settlement-runs/{run.pk}/finalise")
+    done = client.post(f"/api/v1/settlement-runs/{run.pk}/finalise", CONFIRM, format="json")
+    again = client.post(f"/api/v1/settlement-runs/{run.pk}/finalise", CONFIRM, format="json")
 
     assert done.status_code == 200
     assert done.json()["status"] == RunStatus.FINAL
@@ -254,7 +256,9 @@ def test_an_older_version_cannot_be_finalised(distributed, referente):
     )
     newer = compute_month(configuration=small.configuration, month=first.month, now=NOW).run
 
-    response = client_for(referente).post(f"/api/v1/settlement-runs/{first.pk}/finalise")
+    response = client_for(referente).post(
+        f"/api/v1/settlement-runs/{first.pk}/finalise", CONFIRM, format="json"
+    )
 
     assert newer.version == 2
     assert_error(response, 409, "conflict")
@@ -270,9 +274,11 @@ def test_writes_need_the_settlement_scope_on_a_personal_token(distributed, refer
 
     listed = reader.get(url)
     refused = reader.post(url, {"month": "2025-07"}, format="json")
-    refused_final = reader.post(f"/api/v1/settlement-runs/{run.pk}/finalise")
+    refused_final = reader.post(
+        f"/api/v1/settlement-runs/{run.pk}/finalise", CONFIRM, format="json"
+    )
     queued = writer.post(url, {"month": "2025-07"}, format="json")
-    final = writer.post(f"/api/v1/settlement-runs/{run.pk}/finalise")
+    final = writer.post(f"/api/v1/settlement-runs/{run.pk}/finalise", CONFIRM, format="json")
 
     assert listed.status_code == 200
     assert_error(refused, 403, "missing_scope")

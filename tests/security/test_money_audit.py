@@ -347,7 +347,7 @@ def test_a_finalised_run_is_logged_for_its_community(community, referente, clien
     run = make_settlement_run(community.configurations.get())
     sign_in(client, referente)
 
-    client.post(reverse("settlement:run_finalise", args=[run.pk]))
+    client.post(reverse("settlement:run_finalise", args=[run.pk]), {"confirmed": "yes"})
 
     [entry] = _entries("settlement.run.finalised")
     assert (entry.community, entry.actor) == (community, referente)

@@ -322,11 +322,13 @@ def test_a_settled_december_takes_the_rest_of_the_yearly_fee():
     add_readings(small, dt.date(2025, 12, 1))
     add_prices(dt.date(2025, 12, 1))
 
+    # Both months must have ended to be settled.
+    after_the_year = dt.datetime(2026, 1, 10, 8, 0, tzinfo=dt.UTC)
     november = compute_month(
-        configuration=small.configuration, month=dt.date(2025, 11, 1), now=NOW
+        configuration=small.configuration, month=dt.date(2025, 11, 1), now=after_the_year
     ).run
     december = compute_month(
-        configuration=small.configuration, month=dt.date(2025, 12, 1), now=NOW
+        configuration=small.configuration, month=dt.date(2025, 12, 1), now=after_the_year
     ).run
 
     # 45 kW plant: 15 + 25 x 1 = 40.00 EUR a year; 40 / 12 = 3.33; December 40 - 11 x 3.33.

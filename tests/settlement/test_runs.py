@@ -25,6 +25,7 @@ from cercalc import periods
 from tests.factories.settlement import add_prices, add_readings, make_small, settled_small
 
 NOW = dt.datetime(2025, 7, 3, 8, 0, tzinfo=dt.UTC)
+LATER = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
 JUNE = dt.date(2025, 6, 1)
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,8 @@ def test_a_dst_month_settles_its_743_or_745_hours(month, hours):
     add_readings(small, month)
     add_prices(month)
 
-    run = compute_month(configuration=small.configuration, month=month, now=NOW).run
+    # The month must have ended before it can be settled.
+    run = compute_month(configuration=small.configuration, month=month, now=LATER).run
 
     assert run.hours == hours
     assert SettlementHour.objects.filter(run=run).count() == hours
@@ -236,7 +238,7 @@ def test_quarter_hour_prices_give_the_hourly_mean():
                 source=PriceSource.CSV,
             )
 
-    run = compute_month(configuration=small.configuration, month=month, now=NOW).run
+    run = compute_month(configuration=small.configuration, month=month, now=LATER).run
 
     assert run.hour_rows.first().price_eur_per_mwh == Decimal("115.2500")
     assert not run.unpriced_hours

@@ -74,6 +74,69 @@ class RunRequestSerializer(StrictFieldsMixin, serializers.Serializer):
     month = MonthField(help_text="The month to settle, YYYY-MM (Europe/Rome calendar).")
 
 
+class ConfirmField(serializers.BooleanField):
+    """`"confirm": true`, required: the caller states it knows the step cannot be undone."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(required=True, **options)
+
+
+class FinaliseRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    confirm = ConfirmField(
+        help_text="Must be true: a final run can no longer be recomputed or deleted."
+    )
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=(
+            "Why a provisional run (missing readings or prices) is made final anyway; "
+            "required for such a run, recorded with the caller's name and audited."
+        ),
+    )
+
+
+class DistributeRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    confirm = ConfirmField(
+        help_text="Must be true: the run's amount is shared out and statements are issued."
+    )
+
+
+class DistributionSerializer(serializers.Serializer):
+    """A run's distribution: where the amount comes from, the amount, the members' shares."""
+
+    id = serializers.IntegerField()
+    run = serializers.IntegerField(source="run_id")
+    policy = serializers.IntegerField(source="policy_id")
+    amount_basis = serializers.CharField(help_text="GSE (certified) or SHADOW (our figures).")
+    amount_eur = _eur()
+    excess_eur = _eur()
+    enterprise_eur = _eur()
+    enterprise_ceiling_eur = _eur()
+    members = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "member": {"type": "integer"},
+                    "amount_eur": {"type": "string", "format": "decimal"},
+                },
+            },
+        }
+    )
+    def get_members(self, distribution: Any) -> list[dict[str, Any]]:
+        return [
+            {"member": member_id, "amount_eur": f"{amount:.2f}"}
+            for member_id, amount in distribution.shares.order_by("member_id").values_list(
+                "member_id", "amount_eur"
+            )
+        ]
+
+
 class SettlementJobSerializer(serializers.ModelSerializer):
     month = MonthField()
     status = _codes(JobStatus)

@@ -1,4 +1,8 @@
-"""Settlement runs (list, detail, hours, computing, finalising), member statements, the report.
+"""Settlement runs (list, detail, hours, computing, finalising, distributing), member
+statements, the report.
+
+Finalising and distributing cannot be undone: each takes `"confirm": true` in its body and
+refuses without it (400 naming `confirm`), as the web pages ask for a confirmation.
 
 The rules are the web app's (cer/settlement/permissions.py): runs and the community report
 are for the community's managers; a statement is for its member and the managers. An object
@@ -12,6 +16,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -32,10 +37,18 @@ from cer.billing.models import Statement, StatementStatus
 from cer.billing.statements import pdf_file_stem
 from cer.communities.models import Community, Configuration
 from cer.core.downloads import XLSX, attachment_response
+from cer.distribution import services as distribution_services
+from cer.distribution.models import Distribution
 from cer.reports.builders import build_report, report_csv, report_pdf, report_xlsx
 from cer.settlement.jobs import RunAlreadyInProgress, request_run
 from cer.settlement.models import SettlementHour, SettlementRun
-from cer.settlement.services import NotLatestVersion, RunAlreadyFinal, finalise_run
+from cer.settlement.services import (
+    MonthNotOver,
+    NotLatestVersion,
+    OverrideRequired,
+    RunAlreadyFinal,
+    finalise_run,
+)
 from cercalc import periods
 
 VIEW_RUN = "settlement.view_run"
@@ -109,8 +122,9 @@ class ConfigurationSettlementRuns(ScopedDetail):
         request=s.RunRequestSerializer,
         responses={202: s.SettlementJobSerializer},
         description=(
-            "Queue the settlement of a month (Europe/Rome calendar); it runs in the "
-            "background and the job names the run when done. A month whose latest run is "
+            "Queue the settlement of a month (Europe/Rome calendar) that has ended; it runs "
+            "in the background and the job names the run when done (FAILED with the reason "
+            "when the month has no reading at all). A month whose latest run is "
             "final gets a new version that lists its changes (a correction), as in the web "
             "app. 409 when a settlement of that month is already queued or running."
         ),
@@ -126,6 +140,8 @@ class ConfigurationSettlementRuns(ScopedDetail):
             )
         except RunAlreadyInProgress as error:
             raise Conflict(_("A settlement of that month is already in progress.")) from error
+        except MonthNotOver as error:
+            raise exceptions.ValidationError({"month": [str(error)]}) from error
         return Response(s.SettlementJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -162,13 +178,26 @@ class SettlementRunHours(_OneRun):
         return self.get_paginated_response(s.SettlementHourSerializer(page, many=True).data)
 
 
+def _confirmed(request: Request, serializer_class: type) -> dict[str, Any]:
+    """Validate the body and refuse it unless it says `"confirm": true` (400 naming it)."""
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    if body.validated_data["confirm"] is not True:
+        raise exceptions.ValidationError(
+            {"confirm": [_('This step cannot be undone: send "confirm": true to perform it.')]}
+        )
+    return body.validated_data
+
+
 @extend_schema(
     tags=["settlement"],
-    request=None,
+    request=s.FinaliseRequestSerializer,
     responses={200: s.RunDetailSerializer},
     description=(
-        "Make the run final: it can no longer change. 409 when it is final already or a "
-        "newer version of the month exists."
+        'Make the run final: it can no longer change. The body must say `"confirm": true`. '
+        "A provisional run (missing readings or prices) also needs `override_reason`, "
+        "recorded and audited (400 naming the field without it). 409 when it is final "
+        "already or a newer version of the month exists."
     ),
 )
 class SettlementRunFinalise(_OneRun):
@@ -176,13 +205,79 @@ class SettlementRunFinalise(_OneRun):
 
     def post(self, request: Request, pk: int) -> Response:
         run = self.get_object()
+        body = _confirmed(request, s.FinaliseRequestSerializer)
         try:
-            finalised = finalise_run(run=run, actor=request.user, now=self.now())
+            finalised = finalise_run(
+                run=run,
+                actor=request.user,
+                now=self.now(),
+                override_reason=body.get("override_reason", ""),
+            )
         except RunAlreadyFinal as error:
             raise Conflict(_("The run is final already.")) from error
         except NotLatestVersion as error:
             raise Conflict(_("Only the latest version of a month can be finalised.")) from error
+        except OverrideRequired as error:
+            raise exceptions.ValidationError({"override_reason": [str(error)]}) from error
         return Response(s.RunDetailSerializer(finalised).data)
+
+
+@extend_schema(
+    tags=["settlement"],
+    request=s.DistributeRequestSerializer,
+    responses={201: s.DistributionSerializer, 200: s.DistributionSerializer},
+    description=(
+        "Share out the run's amount by the community's policy valid in its month and issue "
+        'the members\' statements. The body must say `"confirm": true`. 201 with the '
+        "distribution; 200 with it when the run was distributed already. 409 when a newer "
+        "version of the month exists (the message names it), when no policy is valid in "
+        "the month, or when the policy refuses the split."
+    ),
+)
+class SettlementRunDistribute(_OneRun):
+    token_scope = TokenScope.SETTLEMENT_WRITE
+
+    def post(self, request: Request, pk: int) -> Response:
+        run = self.get_object()
+        _confirmed(request, s.DistributeRequestSerializer)
+        existed = Distribution.objects.filter(run=run).exists()
+        try:
+            distribution = distribution_services.distribute_run(
+                run=run, actor=request.user, now=self.now()
+            )
+        except distribution_services.NoPolicy as error:
+            policy_url = reverse(
+                "distribution:policy", kwargs={"pk": run.configuration.community_id}
+            )
+            raise Conflict(
+                _(
+                    "No distribution policy is valid in %(month)s: set the community's policy "
+                    "(%(url)s), valid from that month or earlier, then distribute again."
+                )
+                % {"month": f"{run.month:%Y-%m}", "url": policy_url}
+            ) from error
+        except distribution_services.ExcessCeilingExceeded as error:
+            raise Conflict(
+                _(
+                    "Refused: enterprises would receive %(enterprise)s EUR, above the ceiling "
+                    "of %(ceiling)s EUR (excess %(excess)s EUR)."
+                )
+                % {
+                    "enterprise": error.enterprise_eur,
+                    "ceiling": error.ceiling_eur,
+                    "excess": error.excess_eur,
+                }
+            ) from error
+        except (
+            distribution_services.SupersededVersion,
+            distribution_services.InvalidPlan,
+            distribution_services.NegativeAmount,
+        ) as error:
+            raise Conflict(str(error)) from error
+        return Response(
+            s.DistributionSerializer(distribution).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
 
 
 # --- statements -------------------------------------------------------------------------

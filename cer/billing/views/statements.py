@@ -30,7 +30,7 @@ def my_statements(request: HttpRequest) -> HttpResponse:
         Statement.objects.filter(
             member__user_id=request.user.pk or 0, status=StatementStatus.CURRENT
         )
-        .select_related("configuration__community")
+        .select_related("configuration__community", "distribution__run")
         .order_by("-month")
     )
     return render(request, "billing/my_statements.html", {"statements": statements})
@@ -85,14 +85,15 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
     visible = Statement.objects.visible_to(request.user, today=timezone.localdate())
     statements = list(
         visible.filter(member=member, status=StatementStatus.CURRENT, month__year=year)
-        .select_related("configuration__community")
+        .select_related("configuration__community", "distribution__run")
         .prefetch_related("lines")
         .order_by("configuration_id", "month")
     )
     # Each monthly amount is already rounded to the cent on its statement: the year is
     # their sum, so the yearly figure always matches the monthly documents.
     total_eur = sum((s.amount_eur for s in statements), Decimal("0.00"))
-    provisional = any(s.provisional for s in statements)
+    # Provisional until the month's run is final (SettlementRun.amounts_provisional).
+    provisional = any(s.distribution.run.amounts_provisional for s in statements)
     # Every line of every month with what was paid: a month whose share was withdrawn by a
     # new settlement version shows its negative line, and the year what is owed back.
     ledgers = positions.ledgers(statements)
@@ -114,7 +115,7 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
                         row.line.description,
                         row.line.kind,
                         row.line.amount_eur,
-                        s.provisional,
+                        s.distribution.run.amounts_provisional,
                     ]
                 )
         writer.writerow(["total", "", "", "", total_eur, provisional])

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cer.communities.models import Configuration, ConfigurationStatus
 from cer.settlement.jobs import RunAlreadyInProgress, execute_job, request_run
 from cer.settlement.models import JobStatus
+from cer.settlement.services import MonthNotOver, check_month_over
 from cercalc import periods
 
 
@@ -28,6 +29,10 @@ class Command(BaseCommand):
         if not period.is_month:
             raise CommandError("--month must be YYYY-MM")
         month = period.start
+        try:
+            check_month_over(month=month, now=timezone.now())
+        except MonthNotOver as error:
+            raise CommandError(str(error)) from None
         configurations = Configuration.objects.select_related("community")
         if options["configuration"]:
             configurations = configurations.filter(pk=options["configuration"])
@@ -38,8 +43,13 @@ class Command(BaseCommand):
         failed = False
         for configuration in configurations:
             try:
+                # This command runs the job itself, now: no background thread as well.
                 job = request_run(
-                    configuration=configuration, month=month, actor=None, now=timezone.now()
+                    configuration=configuration,
+                    month=month,
+                    actor=None,
+                    now=timezone.now(),
+                    background=False,
                 )
             except RunAlreadyInProgress:
                 self.stderr.write(f"{configuration}: a settlement of {month:%Y-%m} is running")

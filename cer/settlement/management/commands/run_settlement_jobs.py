@@ -33,7 +33,9 @@ class Command(BaseCommand):
                         return
                     time.sleep(options["poll"])
                     continue
-                done = execute_job(job_id=job.pk, now=timezone.now())
+                done = execute_job(
+                    job_id=job.pk, now=job.started_at or timezone.now(), claimed=True
+                )
                 self.stdout.write(f"job {done.pk}: {done.status} {done.error}".rstrip())
         except KeyboardInterrupt:
             return
