@@ -8,9 +8,11 @@ plants, consumers by their pro rata part of each hour's shared energy), equal pa
 membership, a producers/consumers split by percentage, or custom weights. The 55 %/45 % rule
 (DM 414/2023 art. 3 c. 2 lett. g; REGULATION.md §5) requires the excess amount to go only to
 members that are not enterprises or to social purposes: enterprises may receive at most
-amount - excess - the pots that are not social. Every part is kept exact (Fraction) until the
-end, then all parts are rounded to the cent together with the largest-remainder rule, so that
-the parts always add up to the amount (STYLE.md, Money).
+amount - excess - the pots that are not social. GSE checks it on the year, so a month only
+reports that ceiling as an indication; the yearly true-up (cercalc.true_up) enforces it. Every
+part is kept exact (Fraction) until the end, then all parts are rounded to the cent together
+with the largest-remainder rule, so that the parts always add up to the amount (STYLE.md,
+Money); ties go to the pots in their order, then to members in numeric id order.
 
 Hourly consumer parts are integers [Wh]: each hour's shared energy is split among consumers in
 proportion to their withdrawal with the largest-remainder rule, so that the parts of an hour add
@@ -93,7 +95,11 @@ class Component:
 
 @dataclass(frozen=True)
 class Plan:
-    """Pots, components and what to do when enterprises would exceed the 55 %/45 % ceiling."""
+    """Pots, components and what the yearly true-up does when enterprises exceed the ceiling.
+
+    `excess_policy` and `excess_to_social_percent` are read by cercalc.true_up only: a month
+    is never cut nor refused for its indicative excess.
+    """
 
     pots: tuple[Pot, ...]
     components: tuple[Component, ...]
@@ -145,9 +151,22 @@ class Outcome:
     enterprise_ceiling_eur: Decimal
     enterprise_before_eur: Decimal
     enterprise_eur: Decimal
+    # A month moves nothing (the rule is yearly, cercalc.true_up): these stay zero and empty,
+    # kept so that distributions stored before the change read the same way.
     moved_to_members_eur: Decimal = Decimal(0)
     moved_to_social_eur: Decimal = Decimal(0)
     corrections: dict[str, Decimal] = field(default_factory=dict)
+
+
+def member_order_key(member_id: str) -> tuple[int, int, str]:
+    """Return the key that orders member ids numerically when they are digits ("2" < "10").
+
+    Ids that are not all digits (names in examples) follow, in text order. Ties of the
+    largest-remainder rule go to the earlier member in this order.
+    """
+    if member_id.isdigit():
+        return (0, int(member_id), "")
+    return (1, 0, member_id)
 
 
 def largest_remainder_cents(total_cents: int, exact_eur: Sequence[Fraction]) -> list[int]:
@@ -282,10 +301,11 @@ def distribute(
 ) -> Outcome:
     """Split `amount_eur` [EUR, to the cent, not negative] into pots and members' shares.
 
-    `excess_eur` is the tariff above the 55 %/45 % thresholds [EUR] (REGULATION.md §5).
-    Raises InvalidPlan for a plan that does not add up (check_plan), fixed pots above the
-    amount, a component with nobody to give to; ExcessCeilingExceeded when enterprises would
-    exceed the ceiling and the plan refuses rather than corrects.
+    `excess_eur` is the period's tariff above the 55 %/45 % thresholds [EUR]
+    (REGULATION.md §5), reported with the enterprises' ceiling as an indication: no share is
+    cut for it (the rule is checked on the year, cercalc.true_up). Members are ordered by
+    member_order_key. Raises InvalidPlan for a plan that does not add up (check_plan), fixed
+    pots above the amount, a component with nobody to give to.
     """
     check_plan(plan)
     if amount_eur < 0 or amount_eur != amount_eur.quantize(Decimal("0.01")):
@@ -306,7 +326,7 @@ def distribute(
     if rest < 0:
         raise InvalidPlan("pots", f"the pots take {round_eur(amount - rest)} EUR of {amount_eur}")
 
-    ordered = sorted(participants, key=lambda p: p.member_id)
+    ordered = sorted(participants, key=lambda p: member_order_key(p.member_id))
     parts: dict[str, list[ComponentPart]] = {p.member_id: [] for p in ordered}
     for index, component in enumerate(plan.components):
         component_eur = rest * Fraction(component.percent) / _HUNDRED
@@ -339,8 +359,7 @@ def distribute(
     cents = largest_remainder_cents(total_cents, [*pots_exact.values(), *shares_exact.values()])
     pot_cents = dict(zip(pots_exact, cents[: len(pots_exact)], strict=True))
     share_cents = dict(zip(shares_exact, cents[len(pots_exact) :], strict=True))
-    return _enforce_excess(
-        plan=plan,
+    return _indicative_check(
         amount_eur=amount_eur,
         excess_eur=round_eur(excess_eur),
         ordered=ordered,
@@ -350,6 +369,7 @@ def distribute(
         share_cents=share_cents,
         parts={k: tuple(v) for k, v in parts.items()},
         rest=rest,
+        social={pot.code for pot in plan.pots if pot.social},
     )
 
 
@@ -384,9 +404,8 @@ def enterprise_ceiling_cents(
     return max(0, amount_cents - excess_cents - other_pots)
 
 
-def _enforce_excess(
+def _indicative_check(
     *,
-    plan: Plan,
     amount_eur: Decimal,
     excess_eur: Decimal,
     ordered: Sequence[Participant],
@@ -396,51 +415,21 @@ def _enforce_excess(
     share_cents: dict[str, int],
     parts: dict[str, tuple[ComponentPart, ...]],
     rest: Fraction,
+    social: set[str],
 ) -> Outcome:
-    social = {pot.code for pot in plan.pots if pot.social}
+    """Report the month's 55 %/45 % figures without changing any part.
+
+    GSE checks the rule on the year (REGULATION.md §5 [V]), so a month's excess is an
+    indication only: enterprises are never cut and a month is never refused for it. The
+    yearly true-up (cercalc.true_up) applies the community's policy to the year's excess.
+    """
     ceiling = enterprise_ceiling_cents(
         amount_cents=int(amount_eur * 100),
         excess_cents=int(excess_eur * 100),
         pot_cents=pot_cents,
         social=social,
     )
-    enterprises = [p.member_id for p in ordered if p.enterprise]
-    others = [p.member_id for p in ordered if not p.enterprise]
-    before = sum(share_cents[m] for m in enterprises)
-    moved_members = moved_social = 0
-    corrections: dict[str, int] = {}
-    if before > ceiling:
-        if plan.excess_policy == REFUSE:
-            raise ExcessCeilingExceeded(
-                enterprise_eur=_eur(before), ceiling_eur=_eur(ceiling), excess_eur=excess_eur
-            )
-        shortfall = before - ceiling
-        reduced = split_cents(ceiling, [share_cents[m] for m in enterprises]) if ceiling else []
-        for member_id, new in zip(enterprises, reduced or [0] * len(enterprises), strict=True):
-            corrections[member_id] = new - share_cents[member_id]
-            share_cents[member_id] = new
-        social_code = next(iter(sorted(social)), None)
-        receiving = [m for m in others if share_cents[m] > 0] or others
-        to_social_percent = plan.excess_to_social_percent if social_code else Decimal(0)
-        if not receiving:
-            to_social_percent = Decimal(100)
-        if social_code is None and not receiving:
-            raise ExcessCeilingExceeded(
-                enterprise_eur=_eur(before), ceiling_eur=_eur(ceiling), excess_eur=excess_eur
-            )
-        moved_social, moved_members = split_cents(
-            shortfall, [Fraction(to_social_percent), _HUNDRED - Fraction(to_social_percent)]
-        )
-        if moved_social:
-            assert social_code is not None
-            pot_cents[social_code] += moved_social
-        if moved_members:
-            weights = [share_cents[m] for m in receiving]
-            gains = split_cents(moved_members, weights if any(weights) else [1] * len(weights))
-            for member_id, gain in zip(receiving, gains, strict=True):
-                corrections[member_id] = corrections.get(member_id, 0) + gain
-                share_cents[member_id] += gain
-    after = sum(share_cents[m] for m in enterprises)
+    enterprise = sum(share_cents[p.member_id] for p in ordered if p.enterprise)
     return Outcome(
         amount_eur=amount_eur,
         pots={code: _eur(cents) for code, cents in pot_cents.items()},
@@ -451,11 +440,8 @@ def _enforce_excess(
         rest_exact_eur=rest,
         excess_eur=excess_eur,
         enterprise_ceiling_eur=_eur(ceiling),
-        enterprise_before_eur=_eur(before),
-        enterprise_eur=_eur(after),
-        moved_to_members_eur=_eur(moved_members),
-        moved_to_social_eur=_eur(moved_social),
-        corrections={member_id: _eur(cents) for member_id, cents in corrections.items()},
+        enterprise_before_eur=_eur(enterprise),
+        enterprise_eur=_eur(enterprise),
     )
 
 
@@ -485,5 +471,6 @@ __all__ = [
     "distribute",
     "enterprise_ceiling_cents",
     "largest_remainder_cents",
+    "member_order_key",
     "split_cents",
 ]

@@ -2,7 +2,8 @@
 
 A policy is valid from a date (history kept: a change closes the previous one with valid_to).
 Its pots and components are rows, checked together by cercalc.distribution.check_plan before
-anything is stored. A Distribution applies the policy valid at a run's month to that run.
+anything is stored. A Distribution applies the policy valid at a run's month to that run. A
+YearTrueUp applies the 55 %/45 % rule to a settlement year, once its months are distributed.
 """
 
 from __future__ import annotations
@@ -27,8 +28,14 @@ def amount_field(verbose_name: Any, **options: Any) -> models.DecimalField:
 
 
 class ExcessPolicy(models.TextChoices):
-    REFUSE = "REFUSE", _("Refuse a distribution that breaks the 55 %/45 % rule")
-    CORRECT = "CORRECT", _("Correct it automatically towards households and the social pot")
+    """What the yearly true-up does when enterprises received more than the 55 %/45 % rule
+    allows (docs/algorithms/excess.md); months are never cut nor refused for it."""
+
+    REFUSE = "REFUSE", _("Refuse the yearly true-up and let the assembly decide")
+    CORRECT = (
+        "CORRECT",
+        _("At the yearly true-up, move the excess to households and the social pot"),
+    )
 
 
 class MissingDataPolicy(models.TextChoices):
@@ -282,3 +289,90 @@ class GseAdjustment(models.Model):
     @property
     def difference_eur(self) -> Decimal:
         return self.amount_after_eur - self.amount_before_eur
+
+
+class YearTrueUp(models.Model):
+    """The 55 %/45 % rule applied to a settlement year: who lost and who gained what.
+
+    Its lines are added to the members' December statements (kind YEAR_EXCESS), so the next
+    payout nets them. A later true-up of the same year, after a month changed, records only
+    the difference (docs/algorithms/excess.md).
+    """
+
+    configuration = models.ForeignKey(
+        "communities.Configuration",
+        on_delete=models.PROTECT,
+        related_name="year_true_ups",
+        verbose_name=_("configuration"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    sequence = models.PositiveSmallIntegerField(_("true-up number in the year"), default=1)
+    policy = models.ForeignKey(
+        DistributionPolicy, on_delete=models.PROTECT, related_name="+", verbose_name=_("policy")
+    )
+    excess_policy = models.CharField(
+        _("55 %/45 % rule"), max_length=7, choices=ExcessPolicy.choices
+    )
+    december = models.ForeignKey(
+        Distribution,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("December distribution the lines were added to"),
+    )
+    amount_eur = amount_field(_("amounts distributed in the year [EUR]"))
+    excess_eur = amount_field(_("excess of the year [EUR]"))
+    ceiling_eur = amount_field(_("ceiling for enterprises [EUR]"))
+    enterprise_eur = amount_field(_("enterprises received [EUR]"))
+    moved_eur = amount_field(_("moved from enterprises [EUR]"))
+    moved_to_social_eur = amount_field(_("moved to the social pot [EUR]"))
+    moved_to_members_eur = amount_field(_("moved to households [EUR]"))
+    social_pot = models.CharField(_("social pot"), max_length=30, blank=True)
+    # The engine's inputs over the whole year and the runs whose distributions were read:
+    # {"2025-01": {"run": id, "version": n, "distribution": id}, ...}.
+    inputs_hash = models.CharField(_("inputs hash of the year"), max_length=64)
+    runs = models.JSONField(_("runs of the year"), default=dict)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        ordering = ["configuration", "-year", "-sequence"]
+        verbose_name = _("yearly true-up")
+        verbose_name_plural = _("yearly true-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["configuration", "year", "sequence"], name="year_true_up_sequence_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.configuration} {self.year} #{self.sequence}: {self.moved_eur} EUR"
+
+
+class YearTrueUpLine(models.Model):
+    """A member's part of a yearly true-up: the year's change and what this true-up added."""
+
+    true_up = models.ForeignKey(
+        YearTrueUp, on_delete=models.CASCADE, related_name="lines", verbose_name=_("true-up")
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    enterprise = models.BooleanField(_("enterprise"))
+    received_eur = amount_field(_("received in the year [EUR]"))
+    year_change_eur = amount_field(_("change for the year [EUR]"))
+    added_eur = amount_field(_("added by this true-up [EUR]"))
+
+    class Meta:
+        ordering = ["true_up", "member"]
+        verbose_name = _("yearly true-up line")
+        verbose_name_plural = _("yearly true-up lines")
+        constraints = [
+            models.UniqueConstraint(fields=["true_up", "member"], name="year_true_up_line_once"),
+        ]

@@ -314,10 +314,12 @@ def amount_for(run: SettlementRun) -> tuple[str, Decimal]:
 def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distribution:
     """Share out a run's amount by the policy valid in its month and issue the statements.
 
-    A run is distributed once (the same run gives back its distribution). Raises NoPolicy,
-    NegativeAmount, InvalidPlan, ExcessCeilingExceeded (the policy refuses and enterprises
-    would exceed the 55 %/45 % ceiling: nothing is stored) and SupersededVersion (a newer
-    version of the month exists: distributing an older one would revert the statements).
+    A run is distributed once (the same run gives back its distribution). The month's
+    55 %/45 % excess is passed as an indication: it is stored with the enterprises' ceiling,
+    but no share is cut and the month is never refused for it; the rule is applied to the
+    year by cer.distribution.true_up. Raises NoPolicy, NegativeAmount,
+    InvalidPlan and SupersededVersion (a newer version of the month exists: distributing an
+    older one would revert the statements).
     """
     ensure_latest_version(run)
     existing = Distribution.objects.filter(run=run).first()
@@ -345,6 +347,7 @@ def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distr
         )
         for row in members
     ]
+    # The month's excess is indicative only (GSE checks the rule on the year).
     outcome = split.distribute(
         amount_eur=amount, excess_eur=run.excess_eur, participants=participants, plan=plan
     )

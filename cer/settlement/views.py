@@ -144,19 +144,6 @@ def run_distribute(request: HttpRequest, run: SettlementRun) -> HttpResponse:
             )
         distribution_services.distribute_run(run=run, actor=request.user, now=timezone.now())
         messages.info(request, _("The amount was distributed and the statements issued."))
-    except distribution_services.ExcessCeilingExceeded as error:
-        messages.error(
-            request,
-            _(
-                "Refused: enterprises would receive %(enterprise)s EUR, above the ceiling of "
-                "%(ceiling)s EUR (excess %(excess)s EUR)."
-            )
-            % {
-                "enterprise": error.enterprise_eur,
-                "ceiling": error.ceiling_eur,
-                "excess": error.excess_eur,
-            },
-        )
     except distribution_services.NoPolicy:
         messages.error(request, no_policy_message(run))
     except (
@@ -189,7 +176,12 @@ def year_view(request: HttpRequest, configuration: Configuration, year: int) -> 
     return render(
         request,
         "settlement/year.html",
-        {"configuration": configuration, "summary": summary, "year": year},
+        {
+            "configuration": configuration,
+            "summary": summary,
+            "year": year,
+            "can_true_up": request.user.has_perm("settlement.run_settlement", configuration),
+        },
     )
 
 

@@ -1,5 +1,8 @@
 """The settlement year: the latest run of each month rolled up, and the 55 %/45 % rule.
 
+The year's true-up (cer.distribution.true_up) reads this summary: it needs every month
+settled and its latest version distributed.
+
 GSE checks the rule over the calendar year (REGULATION.md §5), so the year's excess is the
 engine's, settled over the whole Europe/Rome year; the enterprises' ceiling is the engine's
 too (cercalc.distribution.enterprise_ceiling_cents), over the year's distributions.
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cer.communities.models import Configuration
-from cer.distribution.models import Distribution
+from cer.distribution.models import Distribution, YearTrueUp
 from cer.distribution.services import enterprise_total
 from cer.settlement.inputs import load_inputs
 from cer.settlement.models import SettlementRun
@@ -36,6 +39,18 @@ class YearSummary:
     year_warnings: list[str]
     enterprise_eur: Decimal
     enterprise_ceiling_eur: Decimal | None
+    undistributed_months: list[dt.date]
+    inputs_hash: str | None
+    true_ups: list[YearTrueUp]
+
+    @property
+    def ready_for_true_up(self) -> bool:
+        """Every month settled, its latest version distributed, the year's excess known."""
+        return (
+            not self.missing_months
+            and not self.undistributed_months
+            and self.year_excess_eur is not None
+        )
 
     @property
     def enterprises_above_ceiling(self) -> bool:
@@ -66,11 +81,14 @@ def year_summary(*, configuration: Configuration, year: int) -> YearSummary:
         else:
             runs.append(run)
     excess: Decimal | None = None
+    inputs_hash: str | None = None
     warnings: list[str] = []
     if runs:
         hours = whole_year.hour_starts_s()
         try:
-            result = settle_inputs(load_inputs(configuration=configuration, hours=hours))
+            inputs = load_inputs(configuration=configuration, hours=hours)
+            inputs_hash = inputs.inputs_hash()
+            result = settle_inputs(inputs)
             excess = result.excess_eur
             warnings = list(result.warnings)
         except SettlementError as error:
@@ -96,6 +114,13 @@ def year_summary(*, configuration: Configuration, year: int) -> YearSummary:
         year_warnings=warnings,
         enterprise_eur=enterprise,
         enterprise_ceiling_eur=ceiling,
+        undistributed_months=[
+            run.month for run, d in zip(runs, distributions, strict=True) if d is None
+        ],
+        inputs_hash=inputs_hash,
+        true_ups=list(
+            YearTrueUp.objects.filter(configuration=configuration, year=year).order_by("sequence")
+        ),
     )
 
 

@@ -16,7 +16,6 @@ from cercalc.distribution import (
     PRODUCERS_CONSUMERS,
     REFUSE,
     Component,
-    ExcessCeilingExceeded,
     InvalidPlan,
     Participant,
     Plan,
@@ -25,6 +24,7 @@ from cercalc.distribution import (
     consumer_shares_wh,
     distribute,
     largest_remainder_cents,
+    member_order_key,
     split_cents,
 )
 
@@ -72,42 +72,44 @@ def test_the_worked_table_gives_the_pots_and_shares_of_the_documentation():
     assert outcome.corrections == {}
 
 
-def test_the_worked_correction_moves_the_shortfall_to_the_social_pot_and_households():
-    outcome = distribute(
-        amount_eur=Decimal("1000.00"),
-        excess_eur=Decimal("600.00"),
-        participants=WORKED_MEMBERS,
-        plan=WORKED_PLAN,
-    )
+def test_a_month_above_the_ceiling_is_neither_cut_nor_refused_whatever_the_policy():
+    for policy in (CORRECT, REFUSE):
+        plan = Plan(pots=POTS, components=WORKED_PLAN.components, excess_policy=policy)
 
-    assert outcome.enterprise_before_eur == Decimal("325.07")
-    assert outcome.enterprise_ceiling_eur == Decimal("320.00")
-    assert outcome.shares == {
-        "A": Decimal("186.92"),
-        "B": Decimal("243.60"),
-        "C": Decimal("310.54"),
-        "D": Decimal("76.40"),
-    }
-    assert outcome.pots["SOCIAL"] == Decimal("102.54")
-    assert outcome.moved_to_social_eur == Decimal("2.54")
-    assert outcome.moved_to_members_eur == Decimal("2.53")
-    assert sum(outcome.shares.values()) + sum(outcome.pots.values()) == Decimal("1000.00")
-
-
-def test_a_plan_that_refuses_names_the_enterprise_amount_and_the_ceiling():
-    plan = Plan(pots=POTS, components=WORKED_PLAN.components, excess_policy=REFUSE)
-
-    with pytest.raises(ExcessCeilingExceeded) as refused:
-        distribute(
+        outcome = distribute(
             amount_eur=Decimal("1000.00"),
             excess_eur=Decimal("600.00"),
             participants=WORKED_MEMBERS,
             plan=plan,
         )
 
-    assert refused.value.enterprise_eur == Decimal("325.07")
-    assert refused.value.ceiling_eur == Decimal("320.00")
-    assert "325.07" in str(refused.value)
+        # The ceiling is reported (1,000.00 - 600.00 - 80.00) but the shares are those of
+        # the worked table: the rule is applied to the year (cercalc.true_up).
+        assert outcome.enterprise_ceiling_eur == Decimal("320.00")
+        assert outcome.enterprise_eur == Decimal("325.07")
+        assert outcome.shares["B"] == Decimal("247.46")
+        assert outcome.pots["SOCIAL"] == Decimal("100.00")
+        assert outcome.corrections == {}
+
+
+def test_a_rounding_tie_goes_to_member_2_before_member_10():
+    plan = Plan(pots=(), components=(Component(EQUAL, Decimal(100)),))
+    members = [
+        Participant("10", False, active_hours=744),
+        Participant("2", False, active_hours=744),
+    ]
+
+    outcome = distribute(amount_eur=Decimal("0.01"), excess_eur=0, participants=members, plan=plan)
+
+    # As text "10" sorts before "2"; as numbers 2 comes first and takes the spare cent.
+    assert outcome.shares == {"2": Decimal("0.01"), "10": Decimal("0.00")}
+    assert list(outcome.shares) == ["2", "10"]
+
+
+def test_member_ids_order_by_number_when_they_are_digits():
+    ids = ["10", "2", "B", "1", "A"]
+
+    assert sorted(ids, key=member_order_key) == ["1", "2", "10", "A", "B"]
 
 
 def test_pots_above_one_hundred_percent_are_refused_naming_the_pots():

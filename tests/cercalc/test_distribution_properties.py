@@ -88,16 +88,15 @@ def test_pots_and_shares_always_add_up_to_the_amount_to_the_cent(amount, excess,
 
 @settings(max_examples=300, deadline=None)
 @given(cents, cents, participants(), plans())
-def test_no_enterprise_total_stays_above_the_ceiling_after_correction(
-    amount, excess, members, plan
-):
+def test_a_month_never_cuts_enterprises_for_its_indicative_excess(amount, excess, members, plan):
     outcome = _distribute(amount, min(excess, amount), members, plan)
 
     if outcome is not None:
         enterprises = {m.member_id for m in members if m.enterprise}
         total = sum(value for key, value in outcome.shares.items() if key in enterprises)
-        assert total <= outcome.enterprise_ceiling_eur
-        assert outcome.enterprise_eur == total
+        assert outcome.enterprise_eur == outcome.enterprise_before_eur == total
+        assert outcome.corrections == {}
+        assert outcome.moved_to_members_eur == outcome.moved_to_social_eur == 0
 
 
 @settings(max_examples=200, deadline=None)

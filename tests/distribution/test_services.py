@@ -9,9 +9,8 @@ import pytest
 
 from cer.audit.models import AuditEntry
 from cer.billing.models import Statement
-from cer.distribution.models import Distribution, DistributionPolicy, MemberShare
+from cer.distribution.models import DistributionPolicy, MemberShare
 from cer.distribution.services import (
-    ExcessCeilingExceeded,
     InvalidPlan,
     PolicyConflict,
     distribute_run,
@@ -99,43 +98,29 @@ def test_a_distribution_adds_up_to_the_amount_and_issues_a_statement_per_member(
     assert distribute_run(run=run, actor=None, now=NOW) == distribution
 
 
-def test_a_refusing_policy_names_the_enterprise_amount_and_stores_nothing():
-    small = settled_small()
-    _policy(
-        small,
-        pots=[],
-        components=[{"basis": "CUSTOM", "percent": Decimal(100)}],
-        custom_weights={small.sme.pk: Decimal(1)},
-        excess_policy="REFUSE",
-    )
-    run = compute_month(configuration=small.configuration, month=JUNE, now=NOW).run
-    assert run.excess_eur > 0
-
-    with pytest.raises(ExcessCeilingExceeded) as refused:
-        distribute_run(run=run, actor=None, now=NOW)
-
-    assert refused.value.enterprise_eur > refused.value.ceiling_eur
-    assert Distribution.objects.count() == 0
-    assert Statement.objects.count() == 0
-
-
-def test_a_correcting_policy_keeps_enterprises_within_the_ceiling():
+def test_a_month_above_the_indicative_ceiling_is_distributed_uncut_whatever_the_policy():
     small = settled_small()
     _policy(
         small,
         pots=POTS[1:],
         components=[{"basis": "CUSTOM", "percent": Decimal(100)}],
         custom_weights={small.sme.pk: Decimal(9), small.household.pk: Decimal(1)},
+        excess_policy="REFUSE",
         excess_to_social_percent=Decimal(50),
     )
     run = compute_month(configuration=small.configuration, month=JUNE, now=NOW).run
+    assert run.excess_eur > 0
 
     distribution = distribute_run(run=run, actor=None, now=NOW)
 
+    # The month's ceiling is shown as an indication; the rule is applied to the year.
     sme = distribution.shares.get(member=small.sme)
-    assert sme.amount_eur <= distribution.enterprise_ceiling_eur
-    assert sme.correction_eur < 0
-    assert distribution.moved_to_social_eur > 0
+    assert sme.amount_eur > distribution.enterprise_ceiling_eur
+    assert sme.correction_eur == 0
+    assert distribution.enterprise_eur == distribution.enterprise_before_eur == sme.amount_eur
+    assert distribution.moved_to_social_eur == distribution.moved_to_members_eur == 0
+    statement = Statement.objects.get(member=small.sme)
+    assert [line.kind for line in statement.lines.all()] == ["SHARE"]
 
 
 def test_the_amount_certified_by_gse_replaces_the_shadow_amount():
