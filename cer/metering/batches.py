@@ -92,6 +92,7 @@ class IngestOutcome:
     ignored: int = 0
     new_readings: int = 0
     duplicate_readings: int = 0
+    quarantined: int = 0
     rejections: list[RejectedMessage] = field(default_factory=list)
 
     def add(self, other: IngestOutcome) -> None:
@@ -100,6 +101,7 @@ class IngestOutcome:
         self.ignored += other.ignored
         self.new_readings += other.new_readings
         self.duplicate_readings += other.duplicate_readings
+        self.quarantined += other.quarantined
         self.rejections.extend(other.rejections)
 
 

@@ -84,3 +84,19 @@ class RejectedFilterForm(forms.Form):
         device_field.queryset = Device.objects.filter(
             connection_point__configuration__community=community
         ).select_related("connection_point")
+
+
+class MeterReplacementForm(forms.Form):
+    """When a device's meter was replaced, and the new meter's start readings [Wh]."""
+
+    replaced_at = forms.DateTimeField(
+        label=_("Replaced at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Local time (Europe/Rome)."),
+    )
+    withdrawn_start_wh = forms.IntegerField(
+        label=_("New meter's withdrawn counter [Wh]"), min_value=0, required=False
+    )
+    injected_start_wh = forms.IntegerField(
+        label=_("New meter's injected counter [Wh]"), min_value=0, required=False
+    )

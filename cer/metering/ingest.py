@@ -113,11 +113,16 @@ class IntervalReading:
 
 @dataclass(frozen=True)
 class CounterReading:
-    """Cumulative counters at one instant (UTC) [Wh]; None where the device has no counter."""
+    """Cumulative counters at one instant (UTC) [Wh]; None where the device has no counter.
+
+    `epoch` is what the device says about when its counters started (Tasmota's
+    `TotalStartTime`): when it changes, a lower value is a reset the device declared.
+    """
 
     measured_at: dt.datetime
     injected_total_wh: int | None
     withdrawn_total_wh: int | None
+    epoch: str = ""
 
 
 @dataclass(frozen=True)
@@ -283,7 +288,7 @@ def check_plausible(message: ParsedMessage, *, limits: PowerLimits) -> None:
     """Refuse interval energy the point cannot physically exchange in the interval.
 
     The bound is power [W] × 1.1 × duration [h], plus 1 Wh. Counters are checked
-    later, pair by pair, by counter_delta_wh. Raises Rejection naming the reading.
+    later, pair by pair, by cer.metering.counter_rules. Raises Rejection naming the reading.
     """
     many = len(message.intervals) > 1
     for index, reading in enumerate(message.intervals):
@@ -305,29 +310,6 @@ def check_plausible(message: ParsedMessage, *, limits: PowerLimits) -> None:
 def max_energy_wh(*, power_w: int, seconds: float) -> int:
     """Return the most energy [Wh] a power [W] can deliver in `seconds`, with tolerance."""
     return math.ceil(Decimal(power_w) * POWER_TOLERANCE * Decimal(seconds) / 3600) + 1
-
-
-def counter_delta_wh(
-    *, previous_wh: int, value_wh: int, seconds: float, power_w: int, rollover_wh: int | None
-) -> int:
-    """Return the energy [Wh] between two readings of a cumulative counter.
-
-    A counter lower than before either wrapped at `rollover_wh` (when the wrap is
-    plausible) or was reset to zero, in which case only `value_wh` is counted. A
-    jump the point's power [W] cannot explain (meter replaced, counter set by hand)
-    counts as 0: the next pair continues from the new value.
-    """
-    if value_wh >= previous_wh:
-        delta = value_wh - previous_wh
-    elif rollover_wh and previous_wh < rollover_wh:
-        wrapped = rollover_wh - previous_wh + value_wh
-        limit = max_energy_wh(power_w=power_w, seconds=seconds)
-        delta = wrapped if wrapped <= limit else value_wh
-    else:
-        delta = value_wh
-    if delta > max_energy_wh(power_w=power_w, seconds=seconds):
-        return 0
-    return delta
 
 
 def split_over_hours(
@@ -583,8 +565,11 @@ def _parse_tasmota(suffix: str, payload: bytes, window: _Window) -> ParsedMessag
         )
     if not found:
         raise _no_counter("ENERGY.Total", _keys_seen(document, nested=True, skip=("Time",)))
-    ((injected, withdrawn),) = found.values()
-    return ParsedMessage(counters=(CounterReading(measured_at, injected, withdrawn),))
+    ((meter, (injected, withdrawn)),) = found.items()
+    # TotalStartTime changes when the energy counters are reset (EnergyTotal 0).
+    started = document[meter].get("TotalStartTime") if meter == "ENERGY" else None
+    epoch = started[:40] if isinstance(started, str) else ""
+    return ParsedMessage(counters=(CounterReading(measured_at, injected, withdrawn, epoch),))
 
 
 def _first_present(values: dict[str, Any], keys: tuple[str, ...], prefix: str) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -222,11 +223,23 @@ class CounterChannel(models.TextChoices):
     WITHDRAWN = "WDR", pgettext_lazy("energy", "Withdrawn")
 
 
+class CounterState(models.TextChoices):
+    """What the counter rules made of a value (cer.metering.counter_rules); codes equal theirs."""
+
+    ACCEPTED = "OK", _("Accepted")
+    QUARANTINED = "QUA", _("In quarantine")
+    RELEASED = "REL", _("Released")
+    DISCARDED = "DIS", _("Discarded")
+    START = "NEW", _("New meter's start reading")
+
+
 class CounterSample(models.Model):
     """One value of a device's cumulative energy counter [Wh], the baseline of the next delta.
 
-    `delta_wh` is the energy attributed to (previous sample, this sample]; keeping it
-    lets a late sample that lands between two others split that interval exactly.
+    `delta_wh` is the energy booked over [booked_from, measured_at); keeping it lets a
+    late sample that lands between two others split that interval exactly. A value the
+    counter rules refuse stays here in quarantine (state QUA, with its reason), so that a
+    value arriving later can still change the verdict; a person releases or discards it.
     """
 
     device = models.ForeignKey(
@@ -237,6 +250,31 @@ class CounterSample(models.Model):
     value_wh = models.BigIntegerField(_("counter [Wh]"))
     delta_wh = models.BigIntegerField(_("energy since previous sample [Wh]"), default=0)
     received_at = models.DateTimeField(_("received at"))
+    state = models.CharField(
+        _("state"), max_length=3, choices=CounterState.choices, default=CounterState.ACCEPTED
+    )
+    booked_from = models.DateTimeField(_("energy booked from (UTC)"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    stamped_on_arrival = models.BooleanField(
+        _("stamped on arrival"),
+        default=False,
+        help_text=_("The message carried no time: the value is dated by its arrival."),
+    )
+    epoch = models.CharField(
+        _("counter epoch"),
+        max_length=40,
+        blank=True,
+        help_text=_("What the device says about when its counter started (e.g. TotalStartTime)."),
+    )
+    resolved_at = models.DateTimeField(_("released or discarded at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released or discarded by"),
+    )
 
     class Meta:
         verbose_name = _("counter sample")
@@ -244,6 +282,14 @@ class CounterSample(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["device", "channel", "measured_at"], name="counter_sample_one_per_instant"
+            ),
+        ]
+        indexes = [
+            # The quarantine list of a device, and its retention, read only these rows.
+            models.Index(
+                fields=["device", "measured_at"],
+                condition=~models.Q(state="OK"),
+                name="counter_sample_not_accepted",
             ),
         ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cer.metering.models import Device
-from cer.metering.retention import delete_expired_rejections
+from cer.metering.retention import delete_expired_quarantine, delete_expired_rejections
 from cer.metering.series import holder_readings
 from cer.privacy.contributions import (
     RetentionRule,
@@ -43,5 +43,13 @@ def register() -> None:
             "Rejected metering messages: deleted after REJECTED_MESSAGE_RETENTION_DAYS "
             "(default 365, at least 30)",
             lambda now: delete_expired_rejections(now=now),
+        )
+    )
+    register_retention_rule(
+        RetentionRule(
+            "counter_quarantine",
+            "Counter values in quarantine or discarded: deleted after "
+            "COUNTER_QUARANTINE_RETENTION_DAYS (default 365, at least 30)",
+            lambda now: delete_expired_quarantine(now=now),
         )
     )

@@ -225,6 +225,48 @@ GROUPS: tuple[ReasonGroup, ...] = (
     ),
 )
 
+# Why a counter value is in quarantine (cer.metering.counter_rules); not a rejection group.
+COUNTER_PATTERNS: tuple[ReasonPattern, ...] = (
+    _shaped(
+        r"^the counter jumped by (?P<delta>[0-9]+) Wh in (?P<seconds>[^ ]+) s, more than the "
+        r"(?P<limit>[0-9]+) Wh that (?P<power>[0-9]+) W allow$",
+        _(
+            "the counter jumped by %(delta)s Wh in %(seconds)s s, more than the %(limit)s Wh "
+            "that %(power)s W allow"
+        ),
+    ),
+    _shaped(
+        r"^the counter went back from (?P<before>[0-9]+) Wh to (?P<value>[0-9]+) Wh; not a "
+        r"reset, since [0-9]+ Wh is more than the (?P<limit>[0-9]+) Wh that (?P<power>[0-9]+) "
+        r"W allow in (?P<seconds>[^ ]+) s$",
+        _(
+            "the counter went back from %(before)s Wh to %(value)s Wh; not a reset, since "
+            "%(value)s Wh is more than the %(limit)s Wh that %(power)s W allow in %(seconds)s s"
+        ),
+    ),
+    _shaped(
+        r"^the device reports a new counter \((?P<epoch>.*)\) showing (?P<value>[0-9]+) Wh, "
+        r"more than the (?P<limit>[0-9]+) Wh that (?P<power>[0-9]+) W allow in "
+        r"(?P<seconds>[^ ]+) s$",
+        _(
+            "the device reports a new counter (%(epoch)s) showing %(value)s Wh, more than the "
+            "%(limit)s Wh that %(power)s W allow in %(seconds)s s"
+        ),
+    ),
+    _shaped(
+        r"^the value (?P<value>[0-9]+) Wh does not fit the next one \((?P<next>[0-9]+) Wh\), "
+        r"which continues from (?P<before>[0-9]+) Wh$",
+        _(
+            "the value %(value)s Wh does not fit the next one (%(next)s Wh), which continues "
+            "from %(before)s Wh"
+        ),
+    ),
+    _exact(
+        "the value does not fit the values that follow it",
+        _("the value does not fit the values that follow it"),
+    ),
+)
+
 GROUP_CHOICES: list[tuple[str, Promise]] = [(group.code, group.label) for group in GROUPS] + [
     (OTHER, _("Other"))
 ]
@@ -232,11 +274,11 @@ GROUP_CHOICES: list[tuple[str, Promise]] = [(group.code, group.label) for group 
 
 def translate_reason(reason: str) -> str:
     """Return a stored English reason in the active language (unchanged when unknown)."""
-    for group in GROUPS:
-        for pattern in group.patterns:
-            match = pattern.regex.match(reason)
-            if match:
-                return str(pattern.text) % match.groupdict()
+    patterns = [pattern for group in GROUPS for pattern in group.patterns]
+    for pattern in [*patterns, *COUNTER_PATTERNS]:
+        match = pattern.regex.match(reason)
+        if match:
+            return str(pattern.text) % match.groupdict()
     return reason
 
 

@@ -486,6 +486,11 @@ def _record(accepted: list[AcceptedMessage], outcome: IngestOutcome, *, now: dt.
     hourly: counters.Hourly = defaultdict(lambda: [0, 0])
     _record_intervals(fresh, hourly, outcome)
     counters.record_counters(fresh, hourly, outcome)
+    book_device_hours(hourly, now=now)
+
+
+def book_device_hours(hourly: counters.Hourly, *, now: dt.datetime) -> None:
+    """Add device energy [Wh] per (point, UTC hour), possibly negative, to the hourly rows."""
     if not hourly:
         return
     keys = list(hourly)

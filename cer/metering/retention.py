@@ -1,4 +1,4 @@
-"""How long rejected messages are kept: the evidence behind every refused reading."""
+"""How long rejected messages and quarantined counter values are kept."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 from django.conf import settings
 
-from cer.metering.models import RejectedMessage
+from cer.metering.models import CounterSample, CounterState, RejectedMessage
 
 logger = logging.getLogger(__name__)
 
@@ -27,4 +27,28 @@ def delete_expired_rejections(*, now: dt.datetime) -> int:
     deleted, _detail = RejectedMessage.objects.filter(received_at__lt=horizon).delete()
     if deleted:
         logger.info("metering.rejections.expired %s received before %s", deleted, horizon)
+    return deleted
+
+
+def quarantine_retention_days() -> int:
+    """Return the days a quarantined counter value is kept: COUNTER_QUARANTINE_RETENTION_DAYS.
+
+    At least 30, like rejected messages.
+    """
+    days = int(getattr(settings, "COUNTER_QUARANTINE_RETENTION_DAYS", 365))
+    return max(days, MIN_RETENTION_DAYS)
+
+
+def delete_expired_quarantine(*, now: dt.datetime) -> int:
+    """Delete counter values in quarantine or discarded, received before the period.
+
+    Released values and meters' start readings are links of a chain and stay. Returns how
+    many were deleted.
+    """
+    horizon = now - dt.timedelta(days=quarantine_retention_days())
+    deleted, _detail = CounterSample.objects.filter(
+        state__in=[CounterState.QUARANTINED, CounterState.DISCARDED], received_at__lt=horizon
+    ).delete()
+    if deleted:
+        logger.info("metering.quarantine.expired %s received before %s", deleted, horizon)
     return deleted

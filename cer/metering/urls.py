@@ -28,6 +28,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("devices/<int:device_id>/", views.device_detail, name="device_detail"),
     path(
+        "devices/<int:device_id>/counter-values/",
+        views.counter_action,
+        name="counter_action",
+    ),
+    path(
+        "devices/<int:device_id>/meter-replacement/",
+        views.meter_replacement,
+        name="meter_replacement",
+    ),
+    path(
         "devices/<int:device_id>/connection/",
         views.device_connection,
         name="device_connection",

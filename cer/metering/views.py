@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -21,12 +22,14 @@ from django.views.decorators.http import require_POST
 from cer.audit.services import record
 from cer.communities.models import Community
 from cer.core.access import object_permission
-from cer.metering import broker
+from cer.core.confirm import confirmation_page, is_confirmed
+from cer.metering import broker, quarantine
 from cer.metering import devices as device_accounts
-from cer.metering.forms import DeviceForm, RejectedFilterForm
+from cer.metering.forms import DeviceForm, MeterReplacementForm, RejectedFilterForm
 from cer.metering.models import (
     CounterChannel,
     CounterSample,
+    CounterState,
     Device,
     DeviceKind,
     DeviceStatus,
@@ -34,11 +37,13 @@ from cer.metering.models import (
     RejectedMessage,
 )
 from cer.metering.reasons import reason_filter, translate_reason
-from cer.metering.retention import rejected_message_retention_days
+from cer.metering.retention import quarantine_retention_days, rejected_message_retention_days
 
 # The devices page previews the newest rejections; the full list is paged.
 REJECTED_PREVIEW = 10
 REJECTED_PER_PAGE = 50
+# The device page lists the newest quarantined values.
+QUARANTINE_SHOWN = 100
 # Port of a TLS listener when none is configured for installers (MQTT over TLS, IANA).
 MQTT_TLS_PORT = 8883
 
@@ -178,10 +183,113 @@ def _show_secret(
 
 @object_permission("communities.manage_community", Device, url_kwarg="device_id")
 def device_detail(request: HttpRequest, device: Device) -> HttpResponse:
-    """One device: how to connect it (without its secret) and whether it has connected."""
+    """One device: how to connect it, whether it has connected, its quarantined values."""
     community = device.connection_point.configuration.community
-    context = {"community": community, "device": device} | _installer(device)
+    context = {
+        "community": community,
+        "device": device,
+        "quarantined": _quarantined(device),
+        "replacement_form": MeterReplacementForm(),
+        "quarantine_retention_days": quarantine_retention_days(),
+    } | _installer(device)
     return render(request, "metering/device_detail.html", context)
+
+
+def _quarantined(device: Device) -> list[CounterSample]:
+    samples = list(
+        CounterSample.objects.filter(device=device, state=CounterState.QUARANTINED).order_by(
+            "-measured_at"
+        )[:QUARANTINE_SHOWN]
+    )
+    _translate_reasons(samples)
+    return samples
+
+
+@object_permission("communities.manage_community", Device, url_kwarg="device_id")
+@require_POST
+def counter_action(request: HttpRequest, device: Device) -> HttpResponse:
+    """Release (book) or discard a quarantined value of the device, after confirmation."""
+    sample = get_object_or_404(CounterSample, pk=request.POST.get("sample") or 0, device=device)
+    release = request.POST.get("action") == "release"
+    back = reverse("metering:device_detail", args=[device.pk])
+    if not is_confirmed(request):
+        moment = timezone.localtime(sample.measured_at).strftime("%Y-%m-%d %H:%M:%S %z")
+        values = {"value": sample.value_wh, "moment": moment}
+        if release:
+            consequence = _(
+                "The counter value %(value)s Wh of %(moment)s joins the chain: the energy since "
+                "the previous value is booked, and the next value continues from this one."
+            )
+        else:
+            consequence = _(
+                "The counter value %(value)s Wh of %(moment)s is discarded: it never counts."
+            )
+        return confirmation_page(
+            request,
+            title=_("Release the value") if release else _("Discard the value"),
+            consequences=[consequence % values, _("This cannot be undone.")],
+            action_label=_("Release") if release else _("Discard"),
+            cancel_url=back,
+        )
+    try:
+        quarantine.resolve_sample(
+            sample=sample, release=release, actor=request.user, now=timezone.now()
+        )
+    except quarantine.NotInQuarantine:
+        messages.error(request, _("The value is no longer in quarantine."))
+    else:
+        messages.success(request, _("Value released.") if release else _("Value discarded."))
+    return redirect(back)
+
+
+@object_permission("communities.manage_community", Device, url_kwarg="device_id")
+@require_POST
+def meter_replacement(request: HttpRequest, device: Device) -> HttpResponse:
+    """Record a replacement of the device's meter, with its start readings, after confirmation."""
+    form = MeterReplacementForm(request.POST)
+    back = reverse("metering:device_detail", args=[device.pk])
+    if form.is_valid():
+        data = form.cleaned_data
+        if not is_confirmed(request):
+            return confirmation_page(
+                request,
+                title=_("Record a meter replacement"),
+                consequences=[
+                    _(
+                        "From %(moment)s the device's counters restart from the new meter's "
+                        "start readings; the start readings themselves book no energy."
+                    )
+                    % {
+                        "moment": timezone.localtime(data["replaced_at"]).strftime("%Y-%m-%d %H:%M")
+                    },
+                    _("This cannot be undone."),
+                ],
+                action_label=_("Record the replacement"),
+                cancel_url=back,
+            )
+        try:
+            quarantine.record_replacement(
+                device=device,
+                replaced_at=data["replaced_at"],
+                withdrawn_start_wh=data["withdrawn_start_wh"],
+                injected_start_wh=data["injected_start_wh"],
+                actor=request.user,
+                now=timezone.now(),
+            )
+        except quarantine.ReplacementRefused as refused:
+            form.add_error(refused.field, refused.message)
+        else:
+            messages.success(request, _("Meter replacement recorded."))
+            return redirect(back)
+    community = device.connection_point.configuration.community
+    context = {
+        "community": community,
+        "device": device,
+        "quarantined": _quarantined(device),
+        "replacement_form": form,
+        "quarantine_retention_days": quarantine_retention_days(),
+    } | _installer(device)
+    return render(request, "metering/device_detail.html", context, status=400)
 
 
 @object_permission("communities.manage_community", Device, url_kwarg="device_id")

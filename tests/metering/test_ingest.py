@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cer.metering import ingest
+from cer.metering import counter_rules, ingest
 from cer.metering.models import DeviceKind
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mqtt"
@@ -284,39 +284,36 @@ def test_split_over_hours_always_adds_up_to_the_whole(start, length, energy):
     assert all(wh >= 0 for _, wh in parts)
 
 
+def _judge(previous_wh, value_wh, *, seconds, rollover_wh=None):
+    start = dt.datetime(2025, 6, 1, 9, tzinfo=UTC)
+    return counter_rules.judge(
+        counter_rules.ChainSample(start, previous_wh),
+        counter_rules.ChainSample(start + dt.timedelta(seconds=seconds), value_wh),
+        power_w=4500,
+        rollover_wh=rollover_wh,
+    )
+
+
 def test_a_counter_that_grows_gives_the_difference():
-    assert (
-        ingest.counter_delta_wh(
-            previous_wh=1000, value_wh=1100, seconds=600, power_w=4500, rollover_wh=None
-        )
-        == 100
-    )
+    assert _judge(1000, 1100, seconds=600).delta_wh == 100
 
 
-def test_a_counter_reset_counts_only_what_was_measured_since_zero():
-    assert (
-        ingest.counter_delta_wh(
-            previous_wh=1_000_000, value_wh=40, seconds=600, power_w=4500, rollover_wh=None
-        )
-        == 40
-    )
+def test_a_plausibly_small_counter_after_a_drop_is_a_reset_counted_from_zero():
+    verdict = _judge(1_000_000, 40, seconds=600)
+
+    assert (verdict.fits, verdict.reset, verdict.delta_wh) == (True, True, 40)
 
 
 def test_a_counter_rollover_counts_across_the_wrap():
-    assert (
-        ingest.counter_delta_wh(
-            previous_wh=99_990, value_wh=15, seconds=600, power_w=4500, rollover_wh=100_000
-        )
-        == 25
-    )
+    assert _judge(99_990, 15, seconds=600, rollover_wh=100_000).delta_wh == 25
 
 
-def test_an_implausible_counter_jump_counts_as_nothing():
-    assert (
-        ingest.counter_delta_wh(
-            previous_wh=1000, value_wh=900_000, seconds=60, power_w=4500, rollover_wh=None
-        )
-        == 0
+def test_an_implausible_counter_jump_is_a_glitch_with_its_reason():
+    verdict = _judge(1000, 900_000, seconds=60)
+
+    assert not verdict.fits
+    assert verdict.reason == (
+        "the counter jumped by 899000 Wh in 60 s, more than the 84 Wh that 4500 W allow"
     )
 
 
