@@ -294,6 +294,8 @@ MQTT_PUBLIC_PORT = int(
 REJECTED_MESSAGE_RETENTION_DAYS = int(os.environ.get("REJECTED_MESSAGE_RETENTION_DAYS", "365"))
 # Days a counter value in quarantine (or discarded) is kept before `apply_retention` deletes it.
 COUNTER_QUARANTINE_RETENTION_DAYS = int(os.environ.get("COUNTER_QUARANTINE_RETENTION_DAYS", "365"))
+# Days the digest of an accepted status message is kept (redeliveries come within days).
+INGESTED_MESSAGE_RETENTION_DAYS = int(os.environ.get("INGESTED_MESSAGE_RETENTION_DAYS", "30"))
 # Readings posted over HTTP (cer.metering.limits): requests per minute per client address
 # and per device username; wrong secrets per username and per address before a lockout
 # of METERING_HTTP_LOCKOUT_SECONDS, during which no secret is hashed.

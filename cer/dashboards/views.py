@@ -281,6 +281,8 @@ def point_readings_context(
             for code in readings.order_of_community(point.configuration.community_id)
         ),
         "present_hours": present_hours,
+        # Winning readings estimated or interpolated across a gap (docs/metering.md, Gaps).
+        "not_measured_hours": int(point_series.not_measured[:expected].sum()),
         "expected_hours": expected,
         "completeness_pct": ratio_pct(present_hours, expected),
     }

@@ -1,8 +1,13 @@
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cer.audit.services import record
 from cer.core.admin_mixins import SaneDateHierarchy
 from cer.metering import broker, devices
 from cer.metering.models import Device, HourlyReading, RejectedMessage
@@ -44,6 +49,21 @@ def _broker_guard(modeladmin, request, call) -> bool:
         )
         return False
     return True
+
+
+def _audited(request, device: Device, code: str, change: Callable[[Any], Any]) -> Any:
+    """Run a device change and record it as the web pages and the API do, in one transaction."""
+    with transaction.atomic():
+        now = timezone.now()
+        outcome = change(now)
+        record(
+            actor=request.user,
+            code=code,
+            now=now,
+            target=device,
+            community=device.connection_point.configuration.community,
+        )
+    return outcome
 
 
 @admin.register(Device)
@@ -90,15 +110,25 @@ class DeviceAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         data = form.cleaned_data
-        created = devices.register_device(
-            point=data["connection_point"],
-            name=data["name"],
-            kind=data["kind"],
-            serial_number=data["serial_number"],
-            meter_channel=data["meter_channel"],
-            counter_rollover_wh=data["counter_rollover_wh"],
-            now=timezone.now(),
-        )
+        with transaction.atomic():
+            now = timezone.now()
+            created = devices.register_device(
+                point=data["connection_point"],
+                name=data["name"],
+                kind=data["kind"],
+                serial_number=data["serial_number"],
+                meter_channel=data["meter_channel"],
+                counter_rollover_wh=data["counter_rollover_wh"],
+                now=now,
+            )
+            record(
+                actor=request.user,
+                code="metering.device.created",
+                now=now,
+                target=created.device,
+                community=data["connection_point"].configuration.community,
+                changes={"name": ["", created.device.name], "kind": ["", created.device.kind]},
+            )
         obj.pk = created.device.pk
         self.message_user(request, self._secret_message(created), messages.WARNING)
 
@@ -114,7 +144,12 @@ class DeviceAdmin(admin.ModelAdmin):
         for device in queryset:
 
             def rotate(device=device):
-                created = devices.rotate_device_secret(device=device, now=timezone.now())
+                created = _audited(
+                    request,
+                    device,
+                    "metering.device.rotated",
+                    lambda now: devices.rotate_device_secret(device=device, now=now),
+                )
                 self.message_user(request, self._secret_message(created), messages.WARNING)
 
             _broker_guard(self, request, rotate)
@@ -125,21 +160,40 @@ class DeviceAdmin(admin.ModelAdmin):
             _broker_guard(
                 self,
                 request,
-                lambda d=device: devices.disable_device(device=d, now=timezone.now()),
+                lambda d=device: _audited(
+                    request,
+                    d,
+                    "metering.device.disabled",
+                    lambda now: devices.disable_device(device=d, now=now),
+                ),
             )
 
     @admin.action(description=_("Enable"))
     def enable(self, request, queryset) -> None:
         for device in queryset:
             _broker_guard(
-                self, request, lambda d=device: devices.enable_device(device=d, now=timezone.now())
+                self,
+                request,
+                lambda d=device: _audited(
+                    request,
+                    d,
+                    "metering.device.enabled",
+                    lambda now: devices.enable_device(device=d, now=now),
+                ),
             )
 
     @admin.action(description=_("Delete the MQTT account (readings are kept)"))
     def delete_accounts(self, request, queryset) -> None:
         for device in queryset:
             _broker_guard(
-                self, request, lambda d=device: devices.delete_device(device=d, now=timezone.now())
+                self,
+                request,
+                lambda d=device: _audited(
+                    request,
+                    d,
+                    "metering.device.deleted",
+                    lambda now: devices.delete_device(device=d, now=now),
+                ),
             )
 
 

@@ -30,6 +30,7 @@ _PG_EPOCH_S = 946_684_800  # 2000-01-01T00:00Z, the origin of PostgreSQL timesta
 # Numbering of the quality codes in the stage; NO_QUALITY: the row carries none.
 QUALITY_CODES: tuple[str, ...] = tuple(ReadingQuality.values)
 NO_QUALITY = -1
+_INTERPOLATED = ReadingQuality.INTERPOLATED.value
 
 
 # --- atomic increments ------------------------------------------------------------------
@@ -42,21 +43,27 @@ def add_to_hourly(rows: HourlyRows, *, source: str) -> None:
     constraint on the proposed row of an upsert before it sees the conflict, so a
     negative delta cannot ride on INSERT … ON CONFLICT even when the sum stays >= 0.
     Rows are written in (point, hour) order, so concurrent workers lock in the same order.
+    A row whose quality is INTERPOLATED marks its hour so; other rows leave the stored
+    quality as it is (an hour with energy spread across a gap stays interpolated).
     """
     table = HourlyReading._meta.db_table
-    additions: list[tuple[int, Any, int, int]] = []
-    corrections: list[tuple[int, Any, int, int]] = []
+    additions: list[tuple[int, Any, int, int, str]] = []
+    corrections: list[tuple[int, Any, int, int, str]] = []
     order = np.lexsort((rows.hour_start_s, rows.point_id))
-    for point_id, hour_s, injected, withdrawn in zip(
+    valid = ReadingQuality.VALID.value
+    qualities = [valid] * len(rows) if rows.quality is None else rows.quality[order].tolist()
+    for point_id, hour_s, injected, withdrawn, quality in zip(
         rows.point_id[order].tolist(),
         rows.hour_start_s[order].tolist(),
         rows.injected_wh[order].tolist(),
         rows.withdrawn_wh[order].tolist(),
+        qualities,
         strict=True,
     ):
         if not (injected or withdrawn):
             continue
-        row = (point_id, db_time(dt.datetime.fromtimestamp(hour_s, tz=dt.UTC)), injected, withdrawn)
+        hour = db_time(dt.datetime.fromtimestamp(hour_s, tz=dt.UTC))
+        row = (point_id, hour, injected, withdrawn, str(quality))
         (corrections if injected < 0 or withdrawn < 0 else additions).append(row)
     columns = {
         "connection_point_id": "bigint",
@@ -71,10 +78,14 @@ def add_to_hourly(rows: HourlyRows, *, source: str) -> None:
     tail = (
         " ON CONFLICT (connection_point_id, hour_start, source) DO UPDATE SET "
         f"injected_wh = {table}.injected_wh + excluded.injected_wh, "
-        f"withdrawn_wh = {table}.withdrawn_wh + excluded.withdrawn_wh"
+        f"withdrawn_wh = {table}.withdrawn_wh + excluded.withdrawn_wh, "
+        f"quality = CASE WHEN excluded.quality = '{_INTERPOLATED}' THEN excluded.quality "
+        f"ELSE {table}.quality END"
     )
-    quality = ReadingQuality.VALID.value
-    values = [(point_id, hour, source, quality, inj, wdr) for point_id, hour, inj, wdr in additions]
+    values = [
+        (point_id, hour, source, quality, inj, wdr)
+        for point_id, hour, inj, wdr, quality in additions
+    ]
     with connection.cursor() as cursor:
         if values:
             for sql, params in _row_statements(head, tail, columns, values):
@@ -82,9 +93,13 @@ def add_to_hourly(rows: HourlyRows, *, source: str) -> None:
         if corrections:
             cursor.executemany(
                 f"UPDATE {table} SET injected_wh = injected_wh + %s, "  # noqa: S608 - fixed names
-                "withdrawn_wh = withdrawn_wh + %s "
+                "withdrawn_wh = withdrawn_wh + %s, "
+                f"quality = CASE WHEN %s = '{_INTERPOLATED}' THEN %s ELSE quality END "
                 "WHERE connection_point_id = %s AND hour_start = %s AND source = %s",
-                [(inj, wdr, point_id, hour, source) for point_id, hour, inj, wdr in corrections],
+                [
+                    (inj, wdr, quality, quality, point_id, hour, source)
+                    for point_id, hour, inj, wdr, quality in corrections
+                ],
             )
 
 

@@ -35,13 +35,18 @@ from cercalc.periods import ROME
 
 # The payload formats; the values equal the codes of metering.models.DeviceKind.
 OWN_JSON = "OWN_JSON"
-SHELLY_EM = "SHELLY_EM"
+SHELLY_EM = "SHELLY_EM"  # Shelly Gen2/Gen3 read from its RPC notifications (events/rpc)
+SHELLY_STATUS = "SHELLY_STS"  # Shelly Gen2/Gen3 read from its generic status (status/...)
 TASMOTA = "TASMOTA"
 
 TOPIC_ROOT = "cer"
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_READINGS_PER_MESSAGE = 1000
 MAX_INTERVAL = dt.timedelta(days=1)
+# The longest span whose energy counts as measured in the hours it covers. Devices report
+# every minute (Shelly, Tasmota TelePeriod 60) and at least hourly (TelePeriod <= 3600 s):
+# energy across a longer span is a gap's, and its split over the hours is interpolated.
+MAX_MEASURED_SPAN = dt.timedelta(hours=1)
 # Device clocks drift; a reading further ahead of its arrival than this is refused.
 MAX_CLOCK_AHEAD = dt.timedelta(minutes=10)
 # Defaults of the settings METERING_MAX_SAMPLE_AGE_DAYS and METERING_MAX_HOURS_PER_MESSAGE.
@@ -58,7 +63,7 @@ _TOPIC_PATTERN = re.compile(
     r"^cer/(?P<configuration>[1-9][0-9]{0,17})/(?P<pod>IT[0-9]{3}E[0-9]{8})"
     r"/(?P<device>[a-z0-9][a-z0-9_-]{0,39})/(?P<suffix>.+)$"
 )
-_OWN_INTERVAL_FIELDS = frozenset({"start", "end", "injected_wh", "withdrawn_wh"})
+_OWN_INTERVAL_FIELDS = frozenset({"start", "end", "injected_wh", "withdrawn_wh", "correction"})
 _OWN_COUNTER_FIELDS = frozenset({"at", "injected_total_wh", "withdrawn_total_wh"})
 _OWN_TOP_FIELDS = frozenset({"v", "readings"})
 _SHELLY_STATUS_METHODS = frozenset({"NotifyStatus", "NotifyFullStatus"})
@@ -103,12 +108,16 @@ class TopicAddress:
 
 @dataclass(frozen=True)
 class IntervalReading:
-    """Energy exchanged in [start_at, end_at) (UTC) [Wh]."""
+    """Energy exchanged in [start_at, end_at) (UTC) [Wh].
+
+    `correction`: the sender replaces the energy it sent before for the same span.
+    """
 
     start_at: dt.datetime
     end_at: dt.datetime
     injected_wh: int
     withdrawn_wh: int
+    correction: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,8 +215,8 @@ def parse_payload(
     window = _Window(received_at, registered_at, bounds.max_age)
     if kind == OWN_JSON:
         parsed = _parse_own(suffix, payload, window)
-    elif kind == SHELLY_EM:
-        parsed = _parse_shelly(suffix, payload, window, meter_channel)
+    elif kind in (SHELLY_EM, SHELLY_STATUS):
+        parsed = _parse_shelly(kind, suffix, payload, window, meter_channel)
     elif kind == TASMOTA:
         parsed = _parse_tasmota(suffix, payload, window)
     else:
@@ -312,6 +321,19 @@ def max_energy_wh(*, power_w: int, seconds: float) -> int:
     return math.ceil(Decimal(power_w) * POWER_TOLERANCE * Decimal(seconds) / 3600) + 1
 
 
+def spans_a_gap(start_at: dt.datetime, end_at: dt.datetime) -> bool:
+    """Tell whether energy over [start_at, end_at) crosses a gap (longer than MAX_MEASURED_SPAN)."""
+    return end_at - start_at > MAX_MEASURED_SPAN
+
+
+def hours_covered(start_at: dt.datetime, end_at: dt.datetime) -> list[dt.datetime]:
+    """Return the start of every UTC hour that [start_at, end_at) overlaps."""
+    start_us = (start_at - _EPOCH) // _ONE_US
+    end_us = (end_at - _EPOCH) // _ONE_US
+    first = start_us - start_us % _HOUR_US
+    return [_EPOCH + dt.timedelta(microseconds=us) for us in range(first, end_us, _HOUR_US)]
+
+
 def split_over_hours(
     start_at: dt.datetime,
     end_at: dt.datetime,
@@ -394,7 +416,10 @@ def _own_reading(prefix: str, item: Any, window: _Window) -> IntervalReading | C
     withdrawn = _optional_wh(item, "withdrawn_wh", prefix)
     if injected is None and withdrawn is None:
         raise Rejection(prefix + "withdrawn_wh", "an interval needs injected_wh or withdrawn_wh")
-    return IntervalReading(start_at, end_at, injected or 0, withdrawn or 0)
+    correction = item.get("correction", False)
+    if not isinstance(correction, bool):
+        raise Rejection(prefix + "correction", f"must be true or false, got {correction!r}")
+    return IntervalReading(start_at, end_at, injected or 0, withdrawn or 0, correction)
 
 
 def _optional_wh(item: dict[str, Any], field: str, prefix: str) -> int | None:
@@ -412,10 +437,17 @@ def _optional_wh(item: dict[str, Any], field: str, prefix: str) -> int | None:
 
 
 def _parse_shelly(
-    suffix: str, payload: bytes, window: _Window, meter_channel: int
+    kind: str, suffix: str, payload: bytes, window: _Window, meter_channel: int
 ) -> ParsedMessage:
     if suffix == "online":
         return ParsedMessage(ignored="Shelly online flag")
+    # One ingestion path per device: a Shelly publishes the same counters as RPC
+    # notifications and as generic status, and counting both books an outage's energy
+    # twice. The device's kind says which one counts; the other is ignored.
+    if (kind == SHELLY_EM and suffix.startswith("status/")) or (
+        kind == SHELLY_STATUS and suffix == "events/rpc"
+    ):
+        return ParsedMessage(ignored=f"Shelly {suffix}: ignored for this device kind")
     if suffix.startswith("status/"):
         component = suffix.removeprefix("status/")
         if component.partition(":")[0] not in _SHELLY_ENERGY_COMPONENTS:

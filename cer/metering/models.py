@@ -21,9 +21,18 @@ class ReadingSource(models.TextChoices):
 
 
 class ReadingQuality(models.TextChoices):
+    """How far an hour's energy was measured; EST and INT make a settlement provisional."""
+
     VALID = "OK", _("Valid")
     ESTIMATED = "EST", _("Estimated")
     SUSPECT = "SUS", _("Suspect")
+    # Device energy spread across a gap longer than one reporting interval: the total is
+    # measured, its split over the hours is not (docs/metering.md, Gaps).
+    INTERPOLATED = "INT", _("Interpolated across a gap")
+
+
+# Qualities whose hours are not measured hour by hour: a settlement using them is provisional.
+NOT_MEASURED_QUALITIES = (ReadingQuality.ESTIMATED.value, ReadingQuality.INTERPOLATED.value)
 
 
 class HourlyReadingQuerySet(models.QuerySet["HourlyReading"]):
@@ -105,7 +114,9 @@ class DeviceKind(models.TextChoices):
     """Payload format a device speaks; see docs/metering.md."""
 
     OWN_JSON = "OWN_JSON", _("CerCollettiva JSON")
-    SHELLY_EM = "SHELLY_EM", _("Shelly Pro 3EM / Pro EM (Gen2)")
+    # One ingestion path per device: the kind decides which Shelly topics count.
+    SHELLY_EM = "SHELLY_EM", _("Shelly Gen2/Gen3, RPC notifications (events/rpc)")
+    SHELLY_STATUS = "SHELLY_STS", _("Shelly Gen2/Gen3, generic status only (status/...)")
     TASMOTA = "TASMOTA", _("Tasmota (energy or SML)")
 
 
@@ -188,8 +199,10 @@ class Device(models.Model):
 class IntervalEnergy(models.Model):
     """Energy of one connection point in one reported interval [start_at, end_at) [Wh].
 
-    The unique (point, start) pair is the idempotency key of interval readings:
-    a replayed or re-posted interval is recognised and adds nothing.
+    An interval is keyed by its span: a replayed one (same span, same energy) adds
+    nothing, one overlapping an accepted span is rejected, and one with the same span and
+    other energy replaces it only when it says `"correction": true`
+    (cer.metering.intervals). Accepted spans never overlap, so (point, start) stays unique.
     """
 
     connection_point = models.ForeignKey(
@@ -313,6 +326,8 @@ class IngestedMessage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["device", "digest"], name="ingested_message_once"),
         ]
+        # The daily retention run deletes by age (cer.metering.retention).
+        indexes = [models.Index(fields=["received_at"], name="ingested_message_received")]
 
 
 class IngestChannel(models.TextChoices):

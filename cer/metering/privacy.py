@@ -9,7 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from cer.metering.models import Device
-from cer.metering.retention import delete_expired_quarantine, delete_expired_rejections
+from cer.metering.retention import (
+    delete_expired_ingested,
+    delete_expired_quarantine,
+    delete_expired_rejections,
+)
 from cer.metering.series import holder_readings
 from cer.privacy.contributions import (
     RetentionRule,
@@ -51,5 +55,13 @@ def register() -> None:
             "Counter values in quarantine or discarded: deleted after "
             "COUNTER_QUARANTINE_RETENTION_DAYS (default 365, at least 30)",
             lambda now: delete_expired_quarantine(now=now),
+        )
+    )
+    register_retention_rule(
+        RetentionRule(
+            "ingested_messages",
+            "Digests of accepted metering status messages: deleted after "
+            "INGESTED_MESSAGE_RETENTION_DAYS (default 30, at least 7)",
+            lambda now: delete_expired_ingested(now=now),
         )
     )

@@ -29,7 +29,7 @@ from django.db.models import Sum
 
 from cer.audit.services import record
 from cer.communities.models import Configuration
-from cer.metering import bulk_writes, counters, ingest
+from cer.metering import bulk_writes, counters, gaps, ingest, intervals
 from cer.metering.batches import (
     AcceptedMessage,
     AuditNote,
@@ -45,6 +45,7 @@ from cer.metering.models import (
     IngestChannel,
     IngestedMessage,
     IntervalEnergy,
+    ReadingQuality,
     ReadingSource,
     RejectedMessage,
 )
@@ -238,6 +239,8 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
         ).values_list("pk", flat=True)
     )
     accepted: list[AcceptedMessage] = []
+    # The message and configuration of each accepted one, should its intervals be refused.
+    origins: list[tuple[IncomingMessage, int | None]] = []
     rejected: list[RejectedMessage] = []
     redelivered: list[RejectedMessage] = []
     bounds = time_bounds()
@@ -306,14 +309,22 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
                 point_limits,
             )
         )
+        origins.append((message, configuration_id))
     with transaction.atomic():
+        plan = intervals.screen(accepted)
+        for index, overlap in plan.rejections.items():
+            message, configuration_id = origins[index]
+            reject(message, overlap, configuration_id, accepted[index].device_id)
+        if plan.rejections:
+            accepted = [item for i, item in enumerate(accepted) if i not in plan.rejections]
         if redelivered:
             stored_before = _rejected_before(redelivered)
             rejected = [item for item in rejected if id(item) not in stored_before]
         if rejected:
             RejectedMessage.objects.bulk_create(rejected)
         if messages:
-            _record(accepted, outcome, now=max(message.received_at for message in messages))
+            now = max(message.received_at for message in messages)
+            _record(accepted, outcome, now=now, plan=plan)
     outcome.rejected = len(rejected)
     outcome.rejections = rejected
     for stored in rejected:
@@ -358,12 +369,7 @@ def ingest_http_readings(
             # A counter's baseline belongs to one meter: counters need the device that sent them.
             raise ingest.Rejection("at", "counter readings must be sent by a device, not a user")
     except ingest.Rejection as rejection:
-        message = IncomingMessage(topic=path, payload=body, received_at=received_at)
-        stored = _rejection(
-            message, rejection, point.configuration_id, device.pk if device else None
-        )
-        stored.channel = IngestChannel.HTTP
-        stored.save()
+        _store_http_rejection(point, device, path, body, received_at, rejection)
         raise ReadingsRejected(rejection) from rejection
     outcome = IngestOutcome(messages=1)
     digest = hashlib.sha256(path.encode() + b"\n" + body).hexdigest()
@@ -373,8 +379,29 @@ def ingest_http_readings(
         accepted = AcceptedMessage(
             device_id, point.pk, rollover_wh, parsed, digest, received_at, limits
         )
-        _record([accepted], outcome, now=received_at)
+        plan = intervals.screen([accepted])
+        if not plan.rejections:
+            _record([accepted], outcome, now=received_at, plan=plan)
+    if plan.rejections:
+        # Stored after the readings' transaction, which recorded nothing of the body.
+        overlap = plan.rejections[0]
+        _store_http_rejection(point, device, path, body, received_at, overlap)
+        raise ReadingsRejected(overlap)
     return outcome
+
+
+def _store_http_rejection(
+    point: ConnectionPoint,
+    device: Device | None,
+    path: str,
+    body: bytes,
+    received_at: dt.datetime,
+    rejection: ingest.Rejection,
+) -> None:
+    message = IncomingMessage(topic=path, payload=body, received_at=received_at)
+    stored = _rejection(message, rejection, point.configuration_id, device.pk if device else None)
+    stored.channel = IngestChannel.HTTP
+    stored.save()
 
 
 def _rejected_before(redelivered: list[RejectedMessage]) -> set[int]:
@@ -480,26 +507,49 @@ def _rejection(
     )
 
 
-def _record(accepted: list[AcceptedMessage], outcome: IngestOutcome, *, now: dt.datetime) -> None:
-    """Write the readings of accepted messages; only readings seen for the first time count."""
+def _record(
+    accepted: list[AcceptedMessage],
+    outcome: IngestOutcome,
+    *,
+    now: dt.datetime,
+    plan: intervals.IntervalPlan,
+) -> None:
+    """Write the readings of accepted messages; only readings seen for the first time count.
+
+    Hours that receive energy spread across a gap are written as INTERPOLATED
+    (cer.metering.gaps); the others keep their quality.
+    """
     fresh = _first_time_stamped_on_arrival(accepted)
     hourly: counters.Hourly = defaultdict(lambda: [0, 0])
-    _record_intervals(fresh, hourly, outcome)
+    # Read before the counters are merged: the gaps are those of the chain as it was.
+    interpolated = gaps.counter_gap_hours(fresh)
+    _record_intervals(plan, hourly, outcome, interpolated)
     counters.record_counters(fresh, hourly, outcome)
-    book_device_hours(hourly, now=now)
+    book_device_hours(hourly, now=now, interpolated=interpolated)
 
 
-def book_device_hours(hourly: counters.Hourly, *, now: dt.datetime) -> None:
-    """Add device energy [Wh] per (point, UTC hour), possibly negative, to the hourly rows."""
+def book_device_hours(
+    hourly: counters.Hourly, *, now: dt.datetime, interpolated: set[gaps.Key] | None = None
+) -> None:
+    """Add device energy [Wh] per (point, UTC hour), possibly negative, to the hourly rows.
+
+    The hours in `interpolated` received energy spread across a gap and are written as
+    INTERPOLATED; the others keep their quality.
+    """
     if not hourly:
         return
     keys = list(hourly)
     energies = np.array(list(hourly.values()), dtype=np.int64).reshape(-1, 2)
+    quality = None
+    if interpolated:
+        marked, valid = ReadingQuality.INTERPOLATED.value, ReadingQuality.VALID.value
+        quality = np.array([marked if key in interpolated else valid for key in keys], dtype=str)
     rows = HourlyRows(
         point_id=np.array([point_id for point_id, _ in keys], dtype=np.int64),
         hour_start_s=np.array([int(hour.timestamp()) for _, hour in keys], dtype=np.int64),
         injected_wh=energies[:, 0],
         withdrawn_wh=energies[:, 1],
+        quality=quality,
     )
     write_hourly(rows=rows, source=ReadingSource.DEVICE, mode=WriteMode.ADD, now=now)
 
@@ -538,49 +588,77 @@ def _first_time_stamped_on_arrival(accepted: list[AcceptedMessage]) -> list[Acce
 
 
 def _record_intervals(
-    accepted: list[AcceptedMessage], hourly: counters.Hourly, outcome: IngestOutcome
+    plan: intervals.IntervalPlan,
+    hourly: counters.Hourly,
+    outcome: IngestOutcome,
+    interpolated: set[gaps.Key],
 ) -> None:
-    wanted: dict[tuple[int, dt.datetime], tuple[AcceptedMessage, ingest.IntervalReading]] = {}
-    for item in accepted:
-        for reading in item.parsed.intervals:
-            key = (item.point_id, reading.start_at)
-            if key in wanted:
-                outcome.duplicate_readings += 1
-            else:
-                wanted[key] = (item, reading)
-    if not wanted:
-        return
-    rows = [
-        (
-            point_id,
-            item.device_id,
-            bulk_writes.db_time(reading.start_at),
-            bulk_writes.db_time(reading.end_at),
-            reading.injected_wh,
-            reading.withdrawn_wh,
-            bulk_writes.db_time(item.received_at),
+    """Insert the batch's new intervals, apply its corrections, book both in `hourly`.
+
+    `plan` comes from intervals.screen, which refused overlaps and unasked corrections. The
+    insert still skips a (point, start) already stored, should another worker have stored
+    it since. A correction takes the old energy back from its hours and books the new.
+    """
+    outcome.duplicate_readings += plan.duplicates
+    wanted = plan.new
+    inserted = []
+    if wanted:
+        rows = [
+            (
+                point_id,
+                item.device_id,
+                bulk_writes.db_time(reading.start_at),
+                bulk_writes.db_time(reading.end_at),
+                reading.injected_wh,
+                reading.withdrawn_wh,
+                bulk_writes.db_time(item.received_at),
+            )
+            for (point_id, _), (item, reading) in wanted.items()
+        ]
+        inserted = bulk_writes.insert_returning(
+            IntervalEnergy._meta.db_table,
+            {
+                "connection_point_id": "bigint",
+                "device_id": "bigint",
+                "start_at": "timestamptz",
+                "end_at": "timestamptz",
+                "injected_wh": "bigint",
+                "withdrawn_wh": "bigint",
+                "received_at": "timestamptz",
+            },
+            rows,
+            conflict=["connection_point_id", "start_at"],
+            returning=["connection_point_id", "start_at"],
         )
-        for (point_id, _), (item, reading) in wanted.items()
-    ]
-    inserted = bulk_writes.insert_returning(
-        IntervalEnergy._meta.db_table,
-        {
-            "connection_point_id": "bigint",
-            "device_id": "bigint",
-            "start_at": "timestamptz",
-            "end_at": "timestamptz",
-            "injected_wh": "bigint",
-            "withdrawn_wh": "bigint",
-            "received_at": "timestamptz",
-        },
-        rows,
-        conflict=["connection_point_id", "start_at"],
-        returning=["connection_point_id", "start_at"],
-    )
     new_keys = {(point_id, bulk_writes.from_db_time(start_at)) for point_id, start_at in inserted}
     outcome.duplicate_readings += len(wanted) - len(new_keys)
     outcome.new_readings += len(new_keys)
     for key in new_keys:
         _, reading = wanted[key]
-        counters.spread(hourly, key[0], reading.start_at, reading.end_at, reading.injected_wh, 0)
-        counters.spread(hourly, key[0], reading.start_at, reading.end_at, reading.withdrawn_wh, 1)
+        _book_interval(hourly, key[0], reading, interpolated)
+    for correction in plan.corrections:
+        reading = correction.reading
+        IntervalEnergy.objects.filter(
+            connection_point_id=correction.point_id, start_at=reading.start_at
+        ).update(injected_wh=reading.injected_wh, withdrawn_wh=reading.withdrawn_wh)
+        start, end = reading.start_at, reading.end_at
+        counters.spread(
+            hourly, correction.point_id, start, end, correction.old_injected_wh, 0, sign=-1
+        )
+        counters.spread(
+            hourly, correction.point_id, start, end, correction.old_withdrawn_wh, 1, sign=-1
+        )
+        _book_interval(hourly, correction.point_id, reading, interpolated)
+        outcome.new_readings += 1
+
+
+def _book_interval(
+    hourly: counters.Hourly,
+    point_id: int,
+    reading: ingest.IntervalReading,
+    interpolated: set[gaps.Key],
+) -> None:
+    start, end = reading.start_at, reading.end_at
+    counters.spread(hourly, point_id, start, end, reading.injected_wh, 0)
+    counters.spread(hourly, point_id, start, end, reading.withdrawn_wh, 1)
+    interpolated |= gaps.interval_gap_hours(point_id, reading)

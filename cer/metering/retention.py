@@ -1,4 +1,10 @@
-"""How long rejected messages and quarantined counter values are kept."""
+"""How long rejected messages, quarantined counter values and the digests of accepted
+status messages are kept.
+
+Rejected messages are the evidence behind every refused reading; the digests of accepted
+messages stamped on arrival (IngestedMessage) recognise a copy the broker redelivers,
+which happens within the worker's session, never weeks later.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,17 @@ import logging
 
 from django.conf import settings
 
-from cer.metering.models import CounterSample, CounterState, RejectedMessage
+from cer.metering.models import CounterSample, CounterState, IngestedMessage, RejectedMessage
 
 logger = logging.getLogger(__name__)
 
 # A floor under the setting: a period set too short by mistake must not wipe messages
 # that the community's managers have had no chance to look at yet.
 MIN_RETENTION_DAYS = 30
+# Digests of accepted messages: kept as long as a rejected copy is looked for
+# (recording.REDELIVERY_WINDOW, 7 days) at least; the broker queues about a day.
+DEFAULT_INGESTED_RETENTION_DAYS = 30
+MIN_INGESTED_RETENTION_DAYS = 7
 
 
 def rejected_message_retention_days() -> int:
@@ -51,4 +61,19 @@ def delete_expired_quarantine(*, now: dt.datetime) -> int:
     ).delete()
     if deleted:
         logger.info("metering.quarantine.expired %s received before %s", deleted, horizon)
+    return deleted
+
+
+def ingested_message_retention_days() -> int:
+    """Return the days a digest is kept: INGESTED_MESSAGE_RETENTION_DAYS (30), at least 7."""
+    days = getattr(settings, "INGESTED_MESSAGE_RETENTION_DAYS", DEFAULT_INGESTED_RETENTION_DAYS)
+    return max(int(days), MIN_INGESTED_RETENTION_DAYS)
+
+
+def delete_expired_ingested(*, now: dt.datetime) -> int:
+    """Delete the digests of accepted messages received before their period; return how many."""
+    horizon = now - dt.timedelta(days=ingested_message_retention_days())
+    deleted, _detail = IngestedMessage.objects.filter(received_at__lt=horizon).delete()
+    if deleted:
+        logger.info("metering.ingested.expired %s received before %s", deleted, horizon)
     return deleted

@@ -26,7 +26,7 @@ from django.db import connection
 from django.db.models import Count, Max, QuerySet, Sum
 
 from cer.metering import precedence
-from cer.metering.models import HourlyReading
+from cer.metering.models import NOT_MEASURED_QUALITIES, HourlyReading, ReadingSource
 from cercalc.periods import HOUR_S, ROME, Period
 
 if TYPE_CHECKING:
@@ -84,11 +84,16 @@ def order_of_community(community_id: int) -> precedence.SourceOrder:
 
 @dataclass(frozen=True)
 class ReadingsGrid:
-    """Points x hours of winning readings [Wh], and which source won each cell."""
+    """Points x hours of winning readings [Wh], and which source won each cell.
+
+    `not_measured` marks the cells whose winning reading is an estimate (source or
+    quality) or was interpolated across a gap: a settlement using them is provisional.
+    """
 
     injected_wh: Wh
     withdrawn_wh: Wh
     source_index: npt.NDArray[np.int8]  # index in SOURCE_CODES, or NO_SOURCE
+    not_measured: npt.NDArray[np.bool_]
 
     @property
     def present(self) -> npt.NDArray[np.bool_]:
@@ -112,7 +117,8 @@ def winning_readings(
     injected = np.zeros((len(ids), hour_count), dtype=np.int64)
     withdrawn = np.zeros((len(ids), hour_count), dtype=np.int64)
     source_index = np.full((len(ids), hour_count), NO_SOURCE, dtype=np.int8)
-    grid = ReadingsGrid(injected, withdrawn, source_index)
+    not_measured = np.zeros((len(ids), hour_count), dtype=bool)
+    grid = ReadingsGrid(injected, withdrawn, source_index, not_measured)
     if not ids or not hour_count:
         return grid
     start = dt.datetime.fromtimestamp(first_hour_s, tz=dt.UTC)
@@ -142,6 +148,7 @@ def winning_readings(
     injected[cells] = flat[won, 3]
     withdrawn[cells] = flat[won, 4]
     source_index[cells] = sources[won]
+    not_measured[cells] = flat[won, 5] != 0
     return grid
 
 
@@ -164,8 +171,18 @@ def _source_case() -> str:
     return f"CASE source {whens} ELSE {_OTHER} END"
 
 
+def _not_measured_case() -> str:
+    """SQL: 1 for an estimate or an interpolated reading, else 0 (fixed codes, no user input)."""
+    qualities = ", ".join(f"'{code}'" for code in NOT_MEASURED_QUALITIES)
+    return (
+        f"CASE WHEN quality IN ({qualities}) OR source = '{ReadingSource.ESTIMATED.value}' "
+        "THEN 1 ELSE 0 END"
+    )
+
+
 def _fetch(ids: list[int], start: dt.datetime, end: dt.datetime) -> npt.NDArray[np.int64]:
-    """Return (point, hour start [unix s], source index, injected, withdrawn) rows (n x 5)."""
+    """Return (point, hour start [unix s], source index, injected, withdrawn, not measured)
+    rows (n x 6)."""
     if connection.vendor == "postgresql":
         return _fetch_packed_postgresql(ids, start, end)
     adapt = connection.ops.adapt_datetimefield_value
@@ -177,7 +194,7 @@ def _fetch(ids: list[int], start: dt.datetime, end: dt.datetime) -> npt.NDArray[
             "SELECT CAST(connection_point_id AS BIGINT), "  # noqa: S608 (fixed names)
             "CAST(strftime('%%s', hour_start) AS INTEGER), "
             f"CAST({_source_case()} AS BIGINT), CAST(injected_wh AS BIGINT), "
-            f"CAST(withdrawn_wh AS BIGINT) FROM {table} "
+            f"CAST(withdrawn_wh AS BIGINT), CAST({_not_measured_case()} AS BIGINT) FROM {table} "
             f"WHERE connection_point_id IN ({', '.join(['%s'] * len(chunk))}) "
             "AND hour_start >= %s AND hour_start < %s"
         )
@@ -186,7 +203,7 @@ def _fetch(ids: list[int], start: dt.datetime, end: dt.datetime) -> npt.NDArray[
             blocks.append(
                 np.fromiter(
                     itertools.chain.from_iterable(cursor.fetchall()), dtype=np.int64
-                ).reshape(-1, 5)
+                ).reshape(-1, 6)
             )
     return np.concatenate(blocks)
 
@@ -202,24 +219,25 @@ def _fetch_packed_postgresql(
     table = HourlyReading._meta.db_table
     sql = (
         "SELECT CAST(connection_point_id AS BIGINT), "  # noqa: S608 (fixed names)
-        f"CAST({_source_case()} AS BIGINT), "
+        f"CAST({_source_case()} AS BIGINT), CAST({_not_measured_case()} AS BIGINT), "
         "string_agg(int8send(CAST(EXTRACT(EPOCH FROM hour_start) AS BIGINT)) "
         "|| int8send(injected_wh) || int8send(withdrawn_wh), ''::bytea) "
         f"FROM {table} WHERE connection_point_id = ANY(%s::bigint[]) "
-        "AND hour_start >= %s AND hour_start < %s GROUP BY 1, 2"
+        "AND hour_start >= %s AND hour_start < %s GROUP BY 1, 2, 3"
     )
     blocks = []
     with connection.cursor() as cursor:
         cursor.execute(sql, [ids, start, end])
-        for point_id, source, packed in cursor.fetchall():
+        for point_id, source, flag, packed in cursor.fetchall():
             series = np.frombuffer(bytes(packed), dtype=">i8").reshape(-1, 3)
-            block = np.empty((series.shape[0], 5), dtype=np.int64)
+            block = np.empty((series.shape[0], 6), dtype=np.int64)
             block[:, 0] = point_id
             block[:, 1] = series[:, 0]
             block[:, 2] = source
-            block[:, 3:] = series[:, 1:]
+            block[:, 3:5] = series[:, 1:]
+            block[:, 5] = flag
             blocks.append(block)
-    return np.concatenate(blocks) if blocks else np.empty((0, 5), dtype=np.int64)
+    return np.concatenate(blocks) if blocks else np.empty((0, 6), dtype=np.int64)
 
 
 # --- per point ---------------------------------------------------------------------------
@@ -232,6 +250,7 @@ class PointSeries:
     injected_wh: Wh
     withdrawn_wh: Wh
     source_index: npt.NDArray[np.int8]  # winning source's index in SOURCE_CODES, or NO_SOURCE
+    not_measured: npt.NDArray[np.bool_]  # estimated or interpolated across a gap
 
     @property
     def present(self) -> npt.NDArray[np.bool_]:
@@ -254,6 +273,7 @@ def point_series(*, point_ids: Sequence[int], period: Period) -> dict[int, Point
             injected_wh=grid.injected_wh[row],
             withdrawn_wh=grid.withdrawn_wh[row],
             source_index=grid.source_index[row],
+            not_measured=grid.not_measured[row],
         )
         for row, point_id in enumerate(ids)
     }

@@ -425,7 +425,9 @@ def _installer(device: Device, secret: str = "") -> dict[str, Any]:
     ]
     return {
         "broker": address,
-        "is_shelly": device.kind == DeviceKind.SHELLY_EM,
+        "is_shelly": device.kind in (DeviceKind.SHELLY_EM, DeviceKind.SHELLY_STATUS),
+        # One ingestion path per device: the kind says which of the two Shelly topics count.
+        "shelly_status_only": device.kind == DeviceKind.SHELLY_STATUS,
         "is_tasmota": device.kind == DeviceKind.TASMOTA,
         "is_own_json": device.kind == DeviceKind.OWN_JSON,
         "password": password,

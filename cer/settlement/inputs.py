@@ -69,12 +69,24 @@ class Inputs:
     unpriced_hours: list[str]
     warnings: list[str] = field(default_factory=list)
     source_order: precedence.SourceOrder = precedence.DEFAULT_ORDER
+    # Hours whose winning reading is estimated or interpolated across a gap, per point
+    # (same shape as `gaps`): like missing hours, they make the settlement provisional.
+    not_measured: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def provisional(self) -> bool:
+        """Readings missing, estimated or interpolated, or hours without a price."""
+        return bool(self.gaps or self.not_measured or self.unpriced_hours)
 
     def readings_hash(self) -> str:
         digest = hashlib.sha256()
         for array in (self.hours, self.injected_wh, self.withdrawn_wh, self.active):
             digest.update(np.ascontiguousarray(array).tobytes())
         digest.update(",".join(p.pod for p in self.points).encode())
+        if self.not_measured:
+            # Only when some hour is not measured, so that the hashes of runs made before
+            # the quality was read stay as they were.
+            digest.update(json.dumps(self.not_measured, sort_keys=True).encode())
         return digest.hexdigest()
 
     def inputs_hash(self) -> str:
@@ -173,6 +185,7 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
     injected *= active
     withdrawn *= active
     gaps = _gaps(points, hours, active & ~have)
+    not_measured = _gaps(points, hours, active & have & readings.not_measured)
 
     price_units, price_known, price_warnings = _prices(configuration.market_zone, hours)
     warnings += price_warnings
@@ -232,11 +245,16 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
         unpriced_hours=unpriced_hours,
         warnings=warnings,
         source_order=source_order,
+        not_measured=not_measured,
     )
 
 
 def _gaps(points: list[ConnectionPoint], hours: np.ndarray, missing: np.ndarray) -> list[dict]:
-    """List, per point, the runs of hours without any reading while its holder was a member."""
+    """List, per point, the runs of hours marked in `missing` (n points x hours).
+
+    Used for the hours without any reading while the holder was a member, and for those
+    whose reading is estimated or interpolated.
+    """
     gaps = []
     for row in np.flatnonzero(missing.any(axis=1)):
         indices = np.flatnonzero(missing[row])

@@ -199,6 +199,17 @@ def settle_inputs(inputs: Inputs) -> engine.SettlementResult:
         raise SettlementError(str(error)) from error
 
 
+def _not_measured_warnings(inputs: Inputs) -> list[str]:
+    """Name the points whose winning readings are estimated or interpolated across a gap."""
+    if not inputs.not_measured:
+        return []
+    points = ", ".join(f"{item['pod']} ({item['count']} h)" for item in inputs.not_measured[:10])
+    return [
+        "provisional: estimated or interpolated readings (not measured hour by hour) at "
+        f"{len(inputs.not_measured)} point(s): {points}"
+    ]
+
+
 def _store(
     inputs: Inputs,
     result: engine.SettlementResult,
@@ -219,7 +230,7 @@ def _store(
         configuration=configuration,
         month=month,
         version=(latest.version + 1) if latest else 1,
-        provisional=bool(inputs.gaps or inputs.unpriced_hours),
+        provisional=inputs.provisional,
         previous=latest,
         inputs_hash=inputs_hash,
         readings_hash=inputs.readings_hash(),
@@ -228,7 +239,7 @@ def _store(
         point_totals=point_totals,
         gaps=inputs.gaps,
         unpriced_hours=inputs.unpriced_hours,
-        warnings=[*inputs.warnings, *result.warnings],
+        warnings=[*inputs.warnings, *_not_measured_warnings(inputs), *result.warnings],
         hours=int(hours.size),
         injected_wh=result.injected_wh,
         withdrawn_wh=result.withdrawn_wh,

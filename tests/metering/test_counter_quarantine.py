@@ -52,7 +52,7 @@ def _hourly(point) -> dict[dt.datetime, int]:
 def test_a_backlog_of_status_messages_after_an_outage_books_all_its_energy(point):
     # A Shelly Pro 3EM publishes status/emdata:0 every minute; the worker is away for
     # 8 minutes and the broker delivers the queued messages microseconds apart.
-    device = make_device(point, kind=DeviceKind.SHELLY_EM)
+    device = make_device(point, kind=DeviceKind.SHELLY_STATUS)
     ingest_messages(messages=[_status(device, 10_000, T0)])
     restart = T0 + dt.timedelta(minutes=8, seconds=30)
     backlog = [
@@ -72,7 +72,7 @@ def test_a_backlog_of_status_messages_after_an_outage_books_all_its_energy(point
 
 
 def test_a_backlog_split_over_two_batches_books_all_its_energy(point):
-    device = make_device(point, kind=DeviceKind.SHELLY_EM)
+    device = make_device(point, kind=DeviceKind.SHELLY_STATUS)
     ingest_messages(messages=[_status(device, 10_000, T0)])
     restart = T0 + dt.timedelta(minutes=8, seconds=30)
     backlog = [

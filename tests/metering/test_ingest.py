@@ -77,7 +77,9 @@ def test_each_bad_fixture_is_rejected_naming_the_field(name):
 
 
 def test_format_codes_match_the_device_kinds():
-    assert {ingest.OWN_JSON, ingest.SHELLY_EM, ingest.TASMOTA} == set(DeviceKind.values)
+    assert {ingest.OWN_JSON, ingest.SHELLY_EM, ingest.SHELLY_STATUS, ingest.TASMOTA} == set(
+        DeviceKind.values
+    )
 
 
 def test_a_device_topic_splits_into_configuration_pod_device_and_suffix():
@@ -195,7 +197,7 @@ def test_an_unexpected_suffix_is_rejected_but_device_chatter_is_ignored():
 
 def test_shelly_pro_em_ignores_the_channel_that_is_not_at_the_pod():
     parsed = ingest.parse_payload(
-        kind=ingest.SHELLY_EM,
+        kind=ingest.SHELLY_STATUS,
         suffix="status/em1data:1",
         payload=b'{"id": 1, "total_act_energy": 5.0, "total_act_ret_energy": 0}',
         received_at=NOW,

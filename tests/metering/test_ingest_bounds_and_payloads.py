@@ -250,7 +250,9 @@ def test_each_part_is_within_one_wh_of_its_exact_share_and_the_parts_add_up(
 
 def test_a_shelly_plus_switch_status_gives_its_aenergy_and_ret_aenergy_in_wh():
     parsed = _parse(
-        ingest.SHELLY_EM, "status/switch:0", _fixture_payload("shelly_plus1pm_switch_status.json")
+        ingest.SHELLY_STATUS,
+        "status/switch:0",
+        _fixture_payload("shelly_plus1pm_switch_status.json"),
     )
 
     assert parsed.counters == (ingest.CounterReading(ARRIVAL, 812, 15234),)
@@ -260,8 +262,8 @@ def test_a_shelly_plus_switch_status_gives_its_aenergy_and_ret_aenergy_in_wh():
 def test_a_switch_of_another_channel_is_ignored_and_the_meter_channel_is_read():
     payload = _fixture_payload("shelly_plus1pm_switch_status.json")
 
-    other = _parse(ingest.SHELLY_EM, "status/switch:1", payload)
-    mine = _parse(ingest.SHELLY_EM, "status/switch:1", payload, meter_channel=1)
+    other = _parse(ingest.SHELLY_STATUS, "status/switch:1", payload)
+    mine = _parse(ingest.SHELLY_STATUS, "status/switch:1", payload, meter_channel=1)
 
     assert other.ignored and not other.counters
     assert mine.counters[0].withdrawn_total_wh == 15234
@@ -370,7 +372,7 @@ def test_a_1970_message_is_stored_as_rejected_and_creates_no_rows(point):
 
 
 def test_switch_aenergy_and_ret_aenergy_are_booked_in_wh(point):
-    device = make_device(point, kind=DeviceKind.SHELLY_EM, created_at=REGISTERED_AT)
+    device = make_device(point, kind=DeviceKind.SHELLY_STATUS, created_at=REGISTERED_AT)
     first = json.dumps(
         {"id": 0, "aenergy": {"total": 1000.4}, "ret_aenergy": {"total": 500.0}}
     ).encode()
@@ -396,7 +398,7 @@ def test_switch_aenergy_and_ret_aenergy_are_booked_in_wh(point):
 
 
 def test_a_status_without_energy_is_stored_as_rejected_with_the_keys_seen(point):
-    device = make_device(point, kind=DeviceKind.SHELLY_EM, created_at=REGISTERED_AT)
+    device = make_device(point, kind=DeviceKind.SHELLY_STATUS, created_at=REGISTERED_AT)
     payload = b'{"id": 0, "apower": 0.0, "voltage": 231.2, "current": 0.0}'
 
     ingest_messages(messages=[_message(device, "status/pm1:0", payload)])

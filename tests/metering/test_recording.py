@@ -215,7 +215,7 @@ def test_a_counter_rollover_counts_across_the_wrap(point):
 
 
 def test_shelly_status_stamped_on_arrival_is_counted_once_when_redelivered(point):
-    device = make_device(point, kind=DeviceKind.SHELLY_EM)
+    device = make_device(point, kind=DeviceKind.SHELLY_STATUS)
     first = b'{"id": 0, "total_act": 1000.4, "total_act_ret": 0}'
     second = b'{"id": 0, "total_act": 1250.9, "total_act_ret": 0}'
     at = dt.datetime(2025, 6, 1, 9, 0, tzinfo=UTC)

@@ -215,12 +215,28 @@ def test_a_device_reading_fills_an_hour_the_grid_operator_has_not_sent():
     add_prices(JUNE)
     hour = dt.datetime.fromtimestamp(int(periods.month_of(JUNE).hour_starts_s()[50]), tz=dt.UTC)
     HourlyReading.objects.create(
-        connection_point=small.points["household"], hour_start=hour, withdrawn_wh=1, source="EST"
+        connection_point=small.points["household"], hour_start=hour, withdrawn_wh=1, source="DEV"
     )
 
     run = compute_month(configuration=small.configuration, month=JUNE, now=NOW).run
 
     assert not run.provisional
+    assert run.withdrawn_wh == 720 * 2300 - 700 + 1
+
+
+def test_an_estimate_that_fills_an_hour_makes_the_month_provisional():
+    small = make_small()
+    add_readings(small, JUNE, skip={"household": {50}})
+    add_prices(JUNE)
+    hour = dt.datetime.fromtimestamp(int(periods.month_of(JUNE).hour_starts_s()[50]), tz=dt.UTC)
+    HourlyReading.objects.create(
+        connection_point=small.points["household"], hour_start=hour, withdrawn_wh=1, source="EST"
+    )
+
+    run = compute_month(configuration=small.configuration, month=JUNE, now=NOW).run
+
+    assert run.provisional
+    assert not run.gaps
     assert run.withdrawn_wh == 720 * 2300 - 700 + 1
 
 
