@@ -1,9 +1,15 @@
-"""Constituting a community: every object of the wizard saved in one transaction, or none."""
+"""Constituting a community: every object of the wizard saved in one transaction, or none.
+
+Apps on higher floors that must act on a new community (distribution turns the wizard's
+split into the first distribution policy) register a callback with `on_constituted` from
+their AppConfig.ready; it runs inside the same transaction, so a refusal undoes everything.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +23,16 @@ from cer.documents.services import draft_founding_documents
 from cer.members.models import Member, Membership, MembershipKind, MembershipRole
 
 logger = logging.getLogger(__name__)
+
+# Called as callback(community=, distribution=, actor=, now=, today=) once the community,
+# its members and its distribution rule are saved.
+_CONSTITUTED: list[Callable[..., None]] = []
+
+
+def on_constituted(callback: Callable[..., None]) -> None:
+    """Run `callback` for every community the wizard constitutes (once per callback)."""
+    if callback not in _CONSTITUTED:
+        _CONSTITUTED.append(callback)
 
 
 class ConstitutionFailed(Exception):
@@ -109,6 +125,10 @@ def _constitute(
     plan.distribution.community = community
     plan.distribution.full_clean()
     plan.distribution.save()
+    for callback in _CONSTITUTED:
+        callback(
+            community=community, distribution=plan.distribution, actor=user, now=now, today=today
+        )
 
     draft_founding_documents(
         community=community,

@@ -6,3 +6,10 @@ class DistributionConfig(AppConfig):
     name = "cer.distribution"
     label = "distribution"
     verbose_name = _("Distribution")
+
+    def ready(self) -> None:
+        # The wizard's split becomes the new community's first policy (wizard_policy.py).
+        from cer.constitution.services import on_constituted
+        from cer.distribution.wizard_policy import policy_from_wizard
+
+        on_constituted(policy_from_wizard)

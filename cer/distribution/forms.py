@@ -71,11 +71,28 @@ class PotForm(forms.Form):
 
 
 class ComponentForm(forms.Form):
-    basis = forms.ChoiceField(label=_("Basis"), choices=DistributionBasis.choices)
-    percent = forms.DecimalField(label=_("Share of the rest [%]"), decimal_places=2)
+    """One way of sharing the rest; a row left blank (no basis, no percentage) is unused."""
+
+    # The blank first choice lets an unused row stay blank: a select without one always
+    # sends its first basis, which made every spare row count as filled in.
+    basis = forms.ChoiceField(
+        label=_("Basis"),
+        choices=[("", "—"), *DistributionBasis.choices],
+        required=False,
+    )
+    percent = forms.DecimalField(label=_("Share of the rest [%]"), required=False, decimal_places=2)
     producers_percent = forms.DecimalField(
         label=_("Producers' side [%]"), required=False, decimal_places=2
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        basis, percent = data.get("basis"), data.get("percent")
+        if basis and percent is None:
+            self.add_error("percent", _("Give the share of the rest for this basis."))
+        elif not basis and (percent is not None or data.get("producers_percent") is not None):
+            self.add_error("basis", _("Choose a basis for this share, or clear the row."))
+        return data
 
 
 PotFormSet = forms.formset_factory(PotForm, extra=4)

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cer.core import formatting
 from cer.distribution.models import AmountBasis, Distribution
 from cer.distribution.services import NoPolicy, amount_for, policy_on
 from cer.settlement.models import RunMember, SettlementRun
 
 
 def month_label(run: SettlementRun) -> str:
-    """Return the run's month as people write it ("June 2025", localised)."""
-    return formats.date_format(run.month, "F Y")
+    """Return the run's month in words ("giugno 2025", "June 2025")."""
+    return formatting.month(run.month)
 
 
 def eur(amount: Decimal) -> str:
     """Return an amount as people read it ("164,52 €" in Italian), two decimals."""
-    return f"{formats.number_format(amount, 2, force_grouping=True)} €"
+    return formatting.eur(amount)
 
 
 def finalise_consequences(run: SettlementRun, *, override_reason: str = "") -> list[str]:
@@ -97,7 +97,7 @@ def distribute_consequences(run: SettlementRun) -> list[str]:
         % {
             "amount": eur(amount),
             "count": members,
-            "valid_from": formats.date_format(policy.valid_from, "SHORT_DATE_FORMAT"),
+            "valid_from": formatting.day(policy.valid_from),
         },
         _("%(month)s, version %(version)s; the amount is %(basis)s.")
         % {

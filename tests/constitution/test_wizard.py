@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community, ConstitutionDraft, IncentiveDistribution
+from cer.distribution.models import DistributionPolicy
 from cer.documents.models import Document
 from cer.members.models import Member, Membership
 from cer.plants.models import ConnectionPoint, Plant
@@ -248,3 +251,28 @@ def test_a_failure_while_saving_rolls_everything_back_and_removes_the_files(
     assert not AuditEntry.objects.filter(code="communities.community.constituted").exists()
     stored = list((settings.MEDIA_ROOT / "documents").glob("*"))
     assert stored == []
+
+
+def test_the_split_chosen_in_the_wizard_becomes_the_first_distribution_policy(client, founder):
+    fill_until_review(client)
+
+    fill(client, "review", wizard_data.review_step())
+
+    community = Community.objects.get(name="CER Sole di Spinea")
+    split = IncentiveDistribution.objects.get(community=community)
+    policy = DistributionPolicy.objects.get(community=community)
+    assert policy.valid_from == community.founding_date
+    assert policy.valid_to is None
+    pots = list(policy.pots.all())
+    fund = [pot for pot in pots if pot.social]
+    assert sum(pot.percent for pot in pots) == split.community_fund_pct
+    assert (len(fund) == 1) == bool(split.community_fund_pct)
+    components = list(policy.components.order_by("position"))
+    assert sum(component.percent for component in components) == 100
+    # 20 % producers, 70 % consumers, 10 % fund: the fund is a social pot of 10 %, and the
+    # remaining 90 % goes 20/90 = 22.22 % to producers, the rest to consumers.
+    assert [(pot.percent, pot.social) for pot in pots] == [(Decimal("10.00"), True)]
+    assert [(c.basis, c.percent, c.producers_percent) for c in components] == [
+        ("PRODUCERS_CONSUMERS", Decimal("100.00"), Decimal("22.22"))
+    ]
+    assert AuditEntry.objects.filter(community=community, code__startswith="distribution.").exists()

@@ -217,8 +217,8 @@ def test_the_year_page_names_the_months_missing_and_the_true_up_is_refused(clien
     refused = client.post(_true_up_url(small), {"confirmed": "yes"}, follow=True)
 
     content = page.content.decode()
-    assert "Not settled: 2025-12" in content
-    assert "Not distributed: 2025-11" in content
+    assert "Not settled: December 2025" in content
+    assert "Not distributed: November 2025" in content
     assert _true_up_url(small) not in content
     assert "2025-12" in refused.content.decode() and "2025-11" in refused.content.decode()
     assert YearTrueUp.objects.count() == 0

@@ -60,10 +60,9 @@ def test_injection_before_entry_into_service_is_excluded_and_the_run_page_says_s
     # Only 16-30 June share: 15 days x 10 hours x 2.3 kWh = 345 kWh. The 15 days before
     # injected 15 x 10 x 3 kWh = 450 kWh.
     assert run.shared_wh == 345_000
-    message = (
-        f"Plant {small.plant.pk} injected 450.000 kWh before its entry into service on 2025-06-16"
-    )
-    assert message in response.content.decode()
+    text = response.content.decode()
+    assert f"«{small.plant.name}» fed 450.000\u00a0kWh into the grid before its entry" in text
+    assert "on 16 June 2025" in text
 
 
 def test_declared_storage_reaches_the_engine_and_the_run_page_shows_the_reading(client):
@@ -76,8 +75,8 @@ def test_declared_storage_reaches_the_engine_and_the_run_page_shows_the_reading(
     response = client.get(reverse("settlement:run_detail", kwargs={"pk": run.pk}))
 
     text = response.content.decode()
-    assert f"Plant {small.plant.pk} declares storage (10 kW, 20.5 kWh)" in text
-    assert "REGULATION.md §3.4 [U]" in text
+    assert f"«{small.plant.name}» has a storage battery (10\u00a0kW, 20.500\u00a0kWh)" in text
+    assert "REGULATION.md" not in text
 
 
 def test_each_points_voltage_level_reaches_the_losses_term():

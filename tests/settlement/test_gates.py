@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from cer.audit.models import AuditEntry
 from cer.billing import explain, pdf
 from cer.billing.models import Statement, StatementStatus
+from cer.core import formatting
 from cer.distribution.models import Distribution
 from cer.distribution.services import SupersededVersion, distribute_run, set_policy
 from cer.settlement import jobs
@@ -118,7 +119,10 @@ def test_the_runs_page_refuses_the_current_month_and_queues_nothing(client):
 
     response = client.post(url, {"month": f"{this_month:%Y-%m}"}, follow=True)
 
-    assert f"{this_month:%Y-%m} has not ended yet" in " ".join(_messages(response))
+    text = " ".join(_messages(response))
+    next_month = periods.month_of(this_month).end
+    assert f"{formatting.month(this_month)} is not over yet" in text
+    assert f"Settle it from {formatting.day(next_month)} on." in text
     assert not SettlementJob.objects.exists()
 
 
@@ -172,7 +176,9 @@ def test_a_provisional_month_is_not_made_final_without_a_reason(client):
 
     run.refresh_from_db()
     assert run.status == RunStatus.DRAFT
-    assert "can be made final only with an override and its reason" in " ".join(_messages(response))
+    text = " ".join(_messages(response))
+    assert "June 2025 is provisional: 1 point(s) have missing readings" in text
+    assert "write in the box why the month should be final anyway" in text
     with pytest.raises(OverrideRequired):
         finalise_run(run=run, actor=None, now=NOW, override_reason="   ")
 
@@ -261,7 +267,7 @@ def test_distributing_asks_for_confirmation_naming_amount_members_and_policy(cli
 
     assert asked.status_code == 200
     page = asked.content.decode()
-    assert f"Distribute {amount:,.2f} € among 3 members by the policy valid from" in page
+    assert f"Distribute {formatting.eur(amount)} among 3 members by the policy valid from" in page
     assert "statements are issued" in page
     assert not Distribution.objects.exists()
 
@@ -289,7 +295,10 @@ def test_an_older_version_cannot_be_distributed_after_a_newer_one(client):
         follow=True,
     )
 
-    assert "Version 1 of 2025-06 has been replaced by version 2" in " ".join(_messages(response))
+    text = " ".join(_messages(response))
+    assert "Version 1 of June 2025 has been replaced by version 2" in text
+    second_url = reverse("settlement:run_detail", kwargs={"pk": second.pk})
+    assert f'href="{second_url}"' in response.content.decode()
     assert not Distribution.objects.filter(run=first).exists()
     current = Statement.objects.filter(status=StatementStatus.CURRENT)
     assert {statement.distribution.run_id for statement in current} == {second.pk}
