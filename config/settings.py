@@ -40,6 +40,8 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", _DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# A refused form gets the site's styled, translated page, not Django's bare English one.
+CSRF_FAILURE_VIEW = "cer.core.error_views.csrf_failure"
 
 if not DEBUG:
     # Production must say what it wants: no default key, explicit hosts.

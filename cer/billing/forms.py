@@ -6,6 +6,7 @@ period and the debit account. Disputes: opening one and moving it on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from cer.billing.disputes import STEPS
 from cer.billing.invoices import CUSTOMER_FIELDS, LineInput, line_problems
 from cer.billing.models import Invoice, InvoicingProfile, Natura
 from cer.communities.models import Community
@@ -111,10 +113,18 @@ class MediatorField(forms.ModelChoiceField):
 
 
 class DisputeActionForm(forms.Form):
-    """A step of a dispute; the mediator is picked from `mediators`, never typed."""
+    """A step of a dispute, offering only the steps of the user's role (`actions`).
+
+    The field accepts every known step, so that a step outside the role reaches the service
+    and is refused there in words; the widget lists only the user's own. The mediator is
+    picked from `mediators`, never typed; the mediator and award fields are there only for
+    those who may escalate or resolve.
+    """
 
     action = forms.ChoiceField(
-        choices=[(a, a) for a in ("answer", "escalate", "reopen", "resolve", "reject")]
+        label=_("What do you want to do?"),
+        choices=[(code, step.label) for code, step in STEPS.items()],
+        widget=forms.RadioSelect,
     )
     message = forms.CharField(label=_("Message"), widget=forms.Textarea, required=False)
     mediator = MediatorField(
@@ -131,16 +141,39 @@ class DisputeActionForm(forms.Form):
         },
     )
     amount_eur = forms.DecimalField(
-        label=_("Correction in the member's favour [EUR]"), required=False, decimal_places=2
+        label=_("Award in the member's favour [EUR]"),
+        required=False,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text=_(
+            "Only when resolving in the member's favour: a new version of the statement adds "
+            "this amount as an adjustment line. Leave empty to resolve without an award."
+        ),
     )
 
-    def __init__(self, *args: Any, mediators: QuerySet[User], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, actions: Sequence[str], mediators: QuerySet[User], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mediator"].queryset = mediators  # type: ignore[attr-defined]
+        self.fields["action"].widget.choices = [(code, STEPS[code].label) for code in actions]
+        if len(actions) == 1:
+            self.fields["action"].initial = actions[0]
+        if "escalate" in actions:
+            self.fields["mediator"].queryset = mediators  # type: ignore[attr-defined]
+        else:
+            del self.fields["mediator"]
+        if "resolve" not in actions:
+            del self.fields["amount_eur"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        wanted = data.get("action") == "escalate" and "mediator" not in self.errors
-        if wanted and not data.get("mediator"):
-            self.add_error("mediator", _("Choose the mediator to invite."))
+        action = data.get("action")
+        if "mediator" in self.fields:
+            wanted = action == "escalate" and "mediator" not in self.errors
+            if wanted and not data.get("mediator"):
+                self.add_error("mediator", _("Choose the mediator to invite."))
+        if data.get("amount_eur") and action != "resolve":
+            self.add_error("amount_eur", _("An award goes only with “Resolve”."))
+        if action in ("reply", "answer", "recommend") and not data.get("message", "").strip():
+            self.add_error("message", _("Write your message."))
         return data

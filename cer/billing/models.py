@@ -179,6 +179,8 @@ class DisputeState(models.TextChoices):
     ESCALATED = "ESCALATED", _("With the mediator")
     RESOLVED = "RESOLVED", _("Resolved")
     REJECTED = "REJECTED", _("Rejected")
+    # The member closed it themselves; nothing is decided, no money moves.
+    WITHDRAWN = "WITHDRAWN", _("Withdrawn")
 
 
 class Dispute(models.Model):

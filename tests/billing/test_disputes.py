@@ -69,6 +69,7 @@ def test_a_dispute_resolved_in_the_members_favour_issues_a_corrected_version(
 def test_an_escalated_dispute_gives_the_mediator_access_to_that_dispute_only():
     small, _ = distributed_small()
     member_user = _member_user(small.household)
+    referente = factories.make_user_with_role(small.community, role="REFERENTE", username="ref")
     mediator = User.objects.create_user("mediatore", email="m@example.org")
     line = Statement.objects.get(member=small.household).lines.get()
     other_line = Statement.objects.get(member=small.sme).lines.get()
@@ -78,7 +79,7 @@ def test_an_escalated_dispute_gives_the_mediator_access_to_that_dispute_only():
     act_on_dispute(
         dispute=dispute,
         action="escalate",
-        actor=member_user,
+        actor=referente,
         message="Mediate",
         now=NOW,
         mediator=mediator,

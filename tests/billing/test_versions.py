@@ -153,7 +153,7 @@ def test_an_award_stays_when_the_month_is_recomputed_worked_example(client):
 
     client.post(
         reverse("billing:dispute", kwargs={"pk": dispute.pk}),
-        {"action": "resolve", "message": "You are right", "amount_eur": "1.00"},
+        {"action": "resolve", "message": "You are right", "amount_eur": "1.00", "confirmed": "yes"},
     )
     awarded = _current(small.household)
     _distribute(small.configuration, 2, {small.household.pk: ("4.00", "0.00")})
@@ -188,7 +188,7 @@ def test_an_award_stays_when_new_readings_give_a_new_settlement_version(client):
     client.force_login(referente)
     client.post(
         reverse("billing:dispute", kwargs={"pk": dispute.pk}),
-        {"action": "resolve", "message": "Agreed", "amount_eur": "1.00"},
+        {"action": "resolve", "message": "Agreed", "amount_eur": "1.00", "confirmed": "yes"},
     )
     HourlyReading.objects.filter(connection_point=small.points["household"]).update(
         withdrawn_wh=900

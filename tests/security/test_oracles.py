@@ -330,23 +330,26 @@ def _escalate(client, dispute, mediator):
 def test_the_mediator_is_chosen_from_a_list_and_strangers_get_one_answer(
     client, community, referente, member_user, outsider, contested
 ):
-    client.force_login(member_user)
+    # Escalating is the referente's step; the member only replies or withdraws.
+    administrator = factories.make_user_with_role(community, role="ADMINISTRATOR", username="amm")
+    client.force_login(referente)
 
     page = client.get(reverse("billing:dispute", args=[contested.pk])).content.decode()
     answers = [_escalate(client, contested, pk) for pk in (999_999, outsider.pk, member_user.pk)]
-    chosen = _escalate(client, contested, referente.pk)
+    chosen = _escalate(client, contested, administrator.pk)
 
     assert 'name="mediator_username"' not in page
     assert '<select name="mediator"' in page
-    assert f'<option value="{referente.pk}">' in page
+    assert f'<option value="{administrator.pk}">' in page
     assert f'value="{outsider.pk}"' not in page
+    assert f'value="{member_user.pk}"' not in page
     assert [a.status_code for a in answers] == [400, 400, 400]
     errors = [a.context["form"].errors["mediator"] for a in answers]
     assert errors[0] == errors[1] == errors[2]
     assert chosen.status_code == 302
     contested.refresh_from_db()
     assert contested.state == DisputeState.ESCALATED
-    assert contested.mediator == referente
+    assert contested.mediator == administrator
 
 
 def test_a_manager_cannot_mediate_a_dispute_on_their_own_statement(
