@@ -14,6 +14,8 @@ SAME_WORKER = {
     "tests/metering/test_broker.py": "mosquitto",
     "tests/metering/test_reconcile_broker.py": "mosquitto",
     "tests/metering/test_worker_restart.py": "mosquitto",
+    "tests/metering/test_device_matrix.py": "mosquitto",
+    "tests/e2e/test_device_installer.py": "mosquitto",
     "tests/demo/test_loader.py": "demo",
 }
 
