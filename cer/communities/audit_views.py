@@ -5,7 +5,10 @@ records and labels entries."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
+from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -16,6 +19,7 @@ from django.views.decorators.http import require_safe
 from cer.audit.labels import action_label
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community
+from cer.core import formatting
 from cer.core.access import object_permission
 
 PAGE_SIZE = 50
@@ -52,9 +56,26 @@ def describe(changes: Any) -> list[str]:
     return lines
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
 def _text(value: Any) -> str:
+    """One recorded value for a reader: dates in words and numbers with the reader's
+    separators ("1 giugno 2024", "274,8"), codes and names as recorded."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else json.dumps(value)
+    if isinstance(value, int):
+        return formatting.number(value)
     if isinstance(value, str):
+        if _ISO_DATE.fullmatch(value):
+            try:
+                return formatting.day(dt.date.fromisoformat(value))
+            except ValueError:
+                return value
+        if _DECIMAL.fullmatch(value):
+            # Every recorded decimal kept, trailing zeros dropped: "274.800000000000" -> "274,8".
+            places = len(value.partition(".")[2])
+            return formatting.number(Decimal(value), places, trim=True)
         return value
-    if value is None:
-        return ""
     return json.dumps(value, ensure_ascii=False)

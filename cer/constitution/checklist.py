@@ -21,6 +21,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from cer.core import formatting
 from cercalc.eligibility import EligibilityLimits, eligibility_limits, existing_share_within_limit
 from cercalc.params import Parameters, default_parameters
 
@@ -305,7 +306,11 @@ def _existing_share(facts: ConstitutionFacts, *, parameters: Parameters) -> Requ
         Decimal(0),
     )
     share = existing / total
-    values = {"existing": existing, "total": total, "percent": round(share * 100, 1)}
+    values = {
+        "existing": formatting.number(existing, 3, trim=True),
+        "total": formatting.number(total, 3, trim=True),
+        "percent": formatting.number(share * 100, 1),
+    }
     within = existing_share_within_limit(
         existing_power_kw=existing, total_power_kw=total, share_max=limits.existing_share_max
     )

@@ -9,6 +9,7 @@ nothing of readings. Their paths and URL names are the ones they always had
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Sum
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from cer.communities.models import Community
 from cer.core.access import object_permission
+from cer.dashboards import charts
 from cer.dashboards.views import period_context, period_from_query, point_readings_context
 from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Membership
@@ -66,8 +68,10 @@ def community_detail(request: HttpRequest, community: Community) -> HttpResponse
             "t": period.hour_starts_s().tolist(),
             "injected_kwh": (injected_wh / 1000).round(3).tolist(),
             "withdrawn_kwh": (withdrawn_wh / 1000).round(3).tolist(),
-            "injected_total_kwh": int(injected_wh.sum()) // 1000,
-            "withdrawn_total_kwh": int(withdrawn_wh.sum()) // 1000,
+            # Exact kWh, shown through cer/core/formatting.py.
+            "injected_total_kwh": Decimal(int(injected_wh.sum())).scaleb(-3),
+            "withdrawn_total_kwh": Decimal(int(withdrawn_wh.sum())).scaleb(-3),
+            "locale": charts.locale(),
         }
     zones = community.configurations.values_list("market_zone", flat=True)
     synthetic_prices = ZonalPrice.objects.filter(

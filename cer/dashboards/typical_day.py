@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from cer.dashboards.charts import locale
 from cer.dashboards.services import CommunityPeriodData
 from cer.metering.profiles import point_profiles
 from cer.plants.models import ConnectionPoint
@@ -45,6 +46,7 @@ def typical_day_chart(profiles: Profiles, *, year: int, month: int) -> dict[str,
             _("Injected, weekends and holidays [kWh]"),
             _("Withdrawn, weekends and holidays [kWh]"),
         ],
+        "locale": locale(),
         "days": {
             "weekday": int(weekday.days.max()) if weekday is not None else 0,
             "weekend": int(weekend.days.max()) if weekend is not None else 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -82,13 +83,18 @@ def _kwh(value_wh: int) -> float:
     return round(value_wh / 1000, 3)
 
 
+def _exact_kwh(value_wh: int) -> Decimal:
+    """Integer Wh as exact kWh, for the pages to format with cer/core/formatting.py."""
+    return Decimal(value_wh).scaleb(-3)
+
+
 def _rows(buckets: services.Bucketed) -> list[dict[str, Any]]:
     return [
         {
             "start": dt.datetime.fromtimestamp(int(start), tz=dt.UTC).astimezone(ROME).date(),
-            "injected_kwh": _kwh(int(inj)),
-            "withdrawn_kwh": _kwh(int(wdr)),
-            "shared_kwh": _kwh(int(shr)),
+            "injected_kwh": _exact_kwh(int(inj)),
+            "withdrawn_kwh": _exact_kwh(int(wdr)),
+            "shared_kwh": _exact_kwh(int(shr)),
         }
         for start, inj, wdr, shr in zip(
             buckets.label_starts_s,
@@ -134,11 +140,11 @@ def _community_body_context(
         "totals": services.totals(data),
         "figures": figures,
         "totals_kwh": {
-            "injected": _kwh(int(data.injected_wh.sum())),
-            "withdrawn": _kwh(int(data.withdrawn_wh.sum())),
+            "injected": _exact_kwh(int(data.injected_wh.sum())),
+            "withdrawn": _exact_kwh(int(data.withdrawn_wh.sum())),
             # The settlement's shared energy (membership dates, plants in service), not the
             # readings' sum: the figure the statements print.
-            "shared": _kwh(figures.shared_wh),
+            "shared": _exact_kwh(figures.shared_wh),
         },
         "completeness": completeness,
         "worst_points": worst_points,
@@ -269,10 +275,11 @@ def point_readings_context(
                 charts.kwh_with_gaps(point_series.withdrawn_wh, point_series.present),
             ],
             "labels": [_("Injected [kWh]"), _("Withdrawn [kWh]")],
+            "locale": charts.locale(),
         },
         "point_totals_kwh": {
-            "injected": _kwh(int(point_series.injected_wh.sum())),
-            "withdrawn": _kwh(int(point_series.withdrawn_wh.sum())),
+            "injected": _exact_kwh(int(point_series.injected_wh.sum())),
+            "withdrawn": _exact_kwh(int(point_series.withdrawn_wh.sum())),
         },
         "gaps": _gaps(point_series.present[:expected], hour_starts[:expected]),
         "sources": _source_counts(point_series),

@@ -29,6 +29,8 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cer.core import formatting
+from cer.core.choices import Region
 from cercalc.eligibility import (
     EligibilityLimits,
     eligibility_limits,
@@ -490,6 +492,31 @@ _EXPLAINERS: Mapping[Rule, Callable[[CheckResult], str]] = MappingProxyType(
 )
 
 
+# The stored figures are plain machine strings ("274.800000000000", "2021-12-16"); a reader
+# gets them through the one formatting helper: "274,8", "16 dicembre 2021" in Italian.
+_DATE_KEYS = frozenset({"date", "existing_before", "dm414_from", "until", "request_date"})
+
+
+def _readable(key: str, value: str) -> str:
+    """Format one stored figure of a result for a reader, by what its key says it holds."""
+    if not value:
+        return value
+    try:
+        if key in _DATE_KEYS:
+            return formatting.day(dt.date.fromisoformat(value))
+        if key.endswith("_kw") or key == "correction_eur_per_mwh":
+            return formatting.number(Decimal(value), 3, trim=True)
+        if key.endswith("_pct"):
+            return formatting.number(Decimal(value), 2, trim=True)
+    except (ValueError, ArithmeticError):
+        # A result stored by an older version with a figure we cannot read: show it as is.
+        return value
+    if key in {"region", "configuration_region"}:
+        return str(Region(value).label) if value in Region.values else value
+    return value
+
+
 def explain(result: CheckResult) -> str:
-    """Return the result as one plain sentence in the active language."""
-    return _EXPLAINERS[result.rule](result) % dict(result.values)
+    """Return the result as one plain sentence in the active language, figures formatted."""
+    values = {key: _readable(key, str(value)) for key, value in result.values.items()}
+    return _EXPLAINERS[result.rule](result) % values

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cer.core import formatting
 from cer.core.choices import Region
 from cer.core.validators import (
     normalise_code,
@@ -200,7 +201,7 @@ class Plant(models.Model):
         verbose_name_plural = _("plants")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.power_kw} kW)"
+        return f"{self.name} ({_power(self.power_kw)})"
 
     @property
     def is_existing(self) -> bool:
@@ -233,6 +234,11 @@ class Plant(models.Model):
             raise ValidationError(errors)
 
 
+def _power(power_kw: Decimal | None) -> str:
+    """A power for a reader ("150 kW", "4,5 kW"); an unsaved form may not have one yet."""
+    return "—" if power_kw is None else formatting.kw(power_kw)
+
+
 class PlantSection(models.Model):
     """A section of a plant, e.g. an upgrade: only the added section counts as new."""
 
@@ -249,7 +255,7 @@ class PlantSection(models.Model):
         verbose_name_plural = _("plant sections")
 
     def __str__(self) -> str:
-        return f"{self.plant.name}: {self.power_kw} kW"
+        return f"{self.plant.name}: {_power(self.power_kw)}"
 
     def clean(self) -> None:
         if self.power_kw is not None and self.power_kw <= 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
@@ -164,7 +165,7 @@ def test_year_view_sums_per_day_and_lists_months(client, referente, community, r
     assert response.context["chart"]["step"] == "day"
     assert len(response.context["chart"]["t"]) == 365
     assert len(response.context["table"]) == 12
-    assert response.context["table"][2]["shared_kwh"] == 0.9
+    assert response.context["table"][2]["shared_kwh"] == Decimal("0.9")
 
 
 def test_an_unreadable_period_falls_back_to_the_default(client, referente, community, readings):

@@ -69,7 +69,7 @@ def test_the_dashboard_year_shows_the_settled_amounts_and_shared_energy(
     assert figures.estimated_months == 0
     assert figures.incentive_eur == sum((r.incentive_eur for r in runs), Decimal(0))
     assert figures.shared_wh == sum(r.shared_wh for r in runs)
-    assert response.context["totals_kwh"]["shared"] == round(figures.shared_wh / 1000, 3)
+    assert response.context["totals_kwh"]["shared"] == Decimal(figures.shared_wh) / 1000
     page = response.content.decode()
     assert "is an estimate" not in page
     assert "when monthly settlement is enabled" not in page

@@ -86,7 +86,7 @@ def test_plant_above_one_megawatt_is_kept_and_flagged_with_the_reason(
     plant = Plant.objects.get(name="FV palestra")
     page = response.content.decode()
     assert plant.eligibility_status == EligibilityStatus.NOT_ELIGIBLE
-    assert "1000.001 kW" in page
+    assert "1.000,001 kW" in page  # Italian by default: decimal comma, thousands dot
     assert "GSE Regole Operative" in page
 
 
