@@ -22,14 +22,14 @@ from cer.core.access import object_permission
 from cer.dashboards import charts
 from cer.dashboards.views import period_context, period_from_query, point_readings_context
 from cer.incentives.models import PriceSource, ZonalPrice
-from cer.members.models import Membership
+from cer.members.models import ApplicationStatus, Membership, MembershipApplication
 from cer.metering.series import (
     configuration_hourly_wh,
     latest_reading_at,
     latest_year_with_readings,
 )
 from cer.plants import eligibility, services
-from cer.plants.models import ConnectionPoint, Plant
+from cer.plants.models import ConnectionPoint, EligibilityStatus, Plant
 from cer.plants.visibility import plant_rows
 from cercalc import periods
 
@@ -94,6 +94,18 @@ def community_detail(request: HttpRequest, community: Community) -> HttpResponse
             today=today,
         ),
         "plant_power_kw": plants.aggregate(total=Sum("power_kw"))["total"],
+        # The managers' summary: the records themselves are the members' and plants' lists.
+        "point_count": points.count() if manager else None,
+        "pending_applications": MembershipApplication.objects.filter(
+            community=community, status=ApplicationStatus.SUBMITTED
+        ).count()
+        if manager
+        else 0,
+        "plants_to_check": plants.filter(
+            eligibility_status__in=[EligibilityStatus.TO_CHECK, EligibilityStatus.NOT_ELIGIBLE]
+        ).count()
+        if manager
+        else 0,
         "chart": chart,
         "synthetic_prices": synthetic_prices,
     }
@@ -124,6 +136,7 @@ def plant_detail(request: HttpRequest, plant: Plant) -> HttpResponse:
         "checks": checks,
         "can_check": request.user.has_perm("plants.register_plant", plant),
         "can_verify": request.user.has_perm("plants.verify_plant", plant),
+        "can_edit": request.user.has_perm("plants.change_plant", plant),
         "can_see_owner": request.user.has_perm("members.view_member_details", plant.owner),
         "can_see_readings": request.user.has_perm("plants.view_point_readings", point),
     }

@@ -333,6 +333,8 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(_("created at"))
     expires_at = models.DateTimeField(_("expires at"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # A revoked link stops working at once; the row stays for the record.
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -343,7 +345,19 @@ class Invitation(models.Model):
         return f"{self.email} → {self.community}"
 
     def is_usable_at(self, moment: object) -> bool:
-        return self.used_at is None and moment < self.expires_at  # type: ignore[operator]
+        return (
+            self.used_at is None and self.revoked_at is None and moment < self.expires_at  # type: ignore[operator]
+        )
+
+    def status_at(self, moment: object) -> str:
+        """Return `used`, `revoked`, `expired` or `waiting`: what a manager may still do."""
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        if moment >= self.expires_at:  # type: ignore[operator]
+            return "expired"
+        return "waiting"
 
 
 class ApplicationStatus(models.TextChoices):

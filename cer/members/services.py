@@ -59,6 +59,29 @@ class MembershipAlreadyEnded(Exception):
     """Raised when ending a membership that already has an end date."""
 
 
+class AlreadyInvited(Exception):
+    """Raised when the address already holds a usable invitation to the community.
+
+    `invitation` is that invitation: the manager is offered to resend it instead.
+    """
+
+    def __init__(self, invitation: Invitation) -> None:
+        super().__init__(invitation.email)
+        self.invitation = invitation
+
+
+def pending_invitation(*, community: Any, email: str, now: dt.datetime) -> Invitation | None:
+    """Return the address's invitation to the community that still works, if any."""
+    candidates = Invitation.objects.filter(
+        community=community,
+        email__iexact=email.strip(),
+        used_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+    )
+    return candidates.order_by("-created_at").first()
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -78,9 +101,16 @@ def invite(
     now: dt.datetime,
     url_for_token: Callable[[str], str],
 ) -> Invitation:
-    """Create an invitation and email its single-use link once the transaction commits."""
+    """Create an invitation and email its single-use link once the transaction commits.
+
+    Raises AlreadyInvited when the address holds a usable invitation to the community:
+    two live links for one person would let either be used (resend that one instead).
+    """
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
+        existing = pending_invitation(community=community, email=email, now=now)
+        if existing is not None:
+            raise AlreadyInvited(existing)
         invitation = Invitation.objects.create(
             community=community,
             email=email,
@@ -99,11 +129,12 @@ def invite(
         )
         url = url_for_token(token)
         language = translation.get_language()
-        transaction.on_commit(lambda: _send_invitation(invitation, url, language))
+        transaction.on_commit(lambda: send_invitation(invitation, url, language))
     return invitation
 
 
-def _send_invitation(invitation: Invitation, url: str, language: str | None) -> None:
+def send_invitation(invitation: Invitation, url: str, language: str | None) -> None:
+    """E-mail the invitation's link in `language` (called on commit)."""
     context = {
         "community": invitation.community,
         "url": url,

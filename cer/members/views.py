@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cer.communities.models import Community
+from cer.communities.uniqueness import pod_problem
 from cer.core.access import login_only, object_permission, public
+from cer.core.confirm import confirmation_page, is_confirmed
 from cer.core.validators import (
     validate_fiscal_code,
     validate_iban,
@@ -43,6 +45,7 @@ from cer.members.models import (
     MembershipApplication,
 )
 from cer.privacy.forms import ConsentForm
+from cer.privacy.models import Consent
 from cer.privacy.services import NoPublishedNotice, current_notice, give_consents
 
 FIELD_CHECKS: dict[str, Callable[[str], None]] = {
@@ -76,29 +79,50 @@ def check_field(request: HttpRequest) -> HttpResponse:
 def invite(request: HttpRequest, community: Community) -> HttpResponse:
     form = InviteForm(request.POST or None)
     status = 200
+    duplicate = None
     if request.method == "POST":
         if form.is_valid():
             email = form.cleaned_data["email"]
-            services.invite(
-                community=community,
-                email=email,
-                actor=request.user,
-                now=timezone.now(),
-                url_for_token=lambda token: request.build_absolute_uri(
-                    reverse("members:join", args=[token])
-                ),
-            )
-            messages.success(request, _("An invitation was sent to %(email)s.") % {"email": email})
-            return redirect("members:invite", community.pk)
+            try:
+                services.invite(
+                    community=community,
+                    email=email,
+                    actor=request.user,
+                    now=timezone.now(),
+                    url_for_token=lambda token: request.build_absolute_uri(
+                        reverse("members:join", args=[token])
+                    ),
+                )
+            except services.AlreadyInvited as already:
+                # Offer the existing invitation's resend button rather than a second link.
+                form.add_error(
+                    "email",
+                    _(
+                        "%(email)s already has an invitation that still works: resend it "
+                        "from the list below instead."
+                    )
+                    % {"email": already.invitation.email},
+                )
+                duplicate = already.invitation
+            else:
+                messages.success(
+                    request, _("An invitation was sent to %(email)s.") % {"email": email}
+                )
+                return redirect("members:invite", community.pk)
         status = 400
+    now = timezone.now()
     context = {
         "community": community,
         "form": form,
-        "invitations": community.invitations.select_related("application")[:50],
+        "duplicate": duplicate,
+        "invitations": [
+            (invitation, invitation.status_at(now))
+            for invitation in community.invitations.select_related("application")[:50]
+        ],
         "applications": MembershipApplication.objects.filter(
             community=community, status=ApplicationStatus.SUBMITTED
         ).select_related("member"),
-        "now": timezone.now(),
+        "now": now,
     }
     return render(request, "members/invite.html", context, status=status)
 
@@ -132,10 +156,22 @@ def application_detail(request: HttpRequest, application: MembershipApplication)
     points = []
     configurations = {c.pk: c for c in application.community.configurations.all()}
     for declared in application.declared_points:
+        # What would stop the approval, said before the referente presses the button.
+        problem = pod_problem(declared["pod"], user=request.user, community=application.community)
         points.append(
-            {**declared, "configuration": configurations.get(declared["configuration_id"])}
+            {
+                **declared,
+                "configuration": configurations.get(declared["configuration_id"]),
+                "problem": " ".join(problem.messages) if problem is not None else "",
+            }
         )
-    context = {"application": application, "form": form, "points": points}
+    context = {
+        "application": application,
+        "form": form,
+        "points": points,
+        "iban": changes.mask_iban(application.iban),
+        "consents": Consent.objects.filter(user_id=application.user_id).order_by("purpose"),
+    }
     return render(request, "members/application.html", context, status=status)
 
 
@@ -198,12 +234,35 @@ def membership_edit(request: HttpRequest, membership: Membership) -> HttpRespons
     status = 200
     if request.method == "POST":
         if _all_valid([form, iban_form]):
+            if iban_form.has_new_iban() and not is_confirmed(request):
+                # Payouts will go elsewhere: the manager reads where before it happens.
+                return _iban_confirmation(request, membership, iban_form.cleaned_data["iban"])
             _save_changes(request, form, [iban_form])
             messages.success(request, _("The changes were saved."))
-            return redirect("members:history", membership.community_id)
+            return redirect("member_record", membership.pk)
         status = 400
     context = {"membership": membership, "form": form, "iban_form": iban_form, "locked": locked}
     return render(request, "members/membership_edit.html", context, status=status)
+
+
+def _iban_confirmation(request: HttpRequest, membership: Membership, iban: str) -> HttpResponse:
+    names = {
+        "name": membership.member.display_name,
+        "community": membership.community.name,
+        "old": changes.mask_iban(membership.iban) or _("no account"),
+        "new": changes.mask_iban(iban) or _("no account"),
+    }
+    return confirmation_page(
+        request,
+        title=_("Change the IBAN of %(name)s") % names,
+        consequences=[
+            _("From now on %(community)s pays %(name)s to %(new)s instead of %(old)s.") % names,
+            _("%(name)s receives an e-mail saying who changed it and when.") % names,
+            _("The change is recorded in the community's audit log."),
+        ],
+        action_label=_("Change the IBAN"),
+        cancel_url=reverse("member_record", args=[membership.pk]),
+    )
 
 
 @login_only

@@ -65,3 +65,62 @@ class PlantRegistrationForm(forms.ModelForm):
 
     def clean_primary_substation(self) -> str:
         return "".join(self.cleaned_data["primary_substation"].split()).upper()
+
+
+class PlantEditForm(forms.ModelForm):
+    """What a referente may correct on a registered plant; point and owner stay.
+
+    Build it on a copy of the plant: a ModelForm writes the cleaned values onto its
+    instance, and change_plant compares them with the plant as stored.
+    """
+
+    class Meta:
+        model = Plant
+        fields = [
+            "name",
+            "source",
+            "power_kw",
+            "entry_into_service_date",
+            "regime",
+            "primary_substation",
+            "region",
+            "superbonus_kw",
+            "obligation_kw",
+            "capital_grant_pct",
+            "investment_eur",
+            "storage_power_kw",
+            "storage_capacity_kwh",
+            "censimp_code",
+            "cadastral_sheet",
+            "cadastral_parcel",
+            "cadastral_subunit",
+        ]
+        widgets = {
+            "entry_into_service_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["primary_substation"].help_text = _(
+            "The cabina primaria of the plant's connection point on the GSE map, e.g. "
+            "AC001E01234. The checks compare it with the configuration's."
+        )
+
+    def clean_primary_substation(self) -> str:
+        return "".join(self.cleaned_data["primary_substation"].split()).upper()
+
+    def values(self) -> dict[str, Any]:
+        """The cleaned values, by field name, for change_plant."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class PodChangeForm(forms.Form):
+    """A connection point's new POD code and the first day the distributor uses it."""
+
+    new_pod = forms.CharField(label=_("new POD code"), max_length=20)
+    valid_from = forms.DateField(
+        label=_("valid from"),
+        help_text=_("First day the distributor uses the new code."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    reason = forms.CharField(label=_("reason"), max_length=200, required=False)

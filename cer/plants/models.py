@@ -264,3 +264,42 @@ class PlantSection(models.Model):
             validate_not_in_future(self.entry_into_service_date, today=timezone.localdate())
         except ValidationError as error:
             raise ValidationError({"entry_into_service_date": error}) from error
+
+
+class PodChange(models.Model):
+    """A connection point's POD code replaced by another, from a date: the point's history.
+
+    The point keeps its readings, plants and devices (they hang on the point, not on the
+    code); this row says which code the distributor used before `valid_from`, so files
+    and letters naming the old code can still be matched to the point.
+    """
+
+    connection_point = models.ForeignKey(
+        ConnectionPoint,
+        on_delete=models.CASCADE,
+        related_name="pod_changes",
+        verbose_name=_("connection point"),
+    )
+    old_pod = models.CharField(_("previous POD code"), max_length=15)
+    new_pod = models.CharField(_("new POD code"), max_length=15)
+    valid_from = models.DateField(
+        _("valid from"), help_text=_("First day the distributor uses the new code.")
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    changed_at = models.DateTimeField(_("changed at"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+
+    class Meta:
+        ordering = ["connection_point", "-valid_from", "-pk"]
+        verbose_name = _("POD change")
+        verbose_name_plural = _("POD changes")
+
+    def __str__(self) -> str:
+        return f"{self.old_pod} → {self.new_pod} ({self.valid_from})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cer.plants import views
+from cer.plants import record_views, views
 
 app_name = "plants"
 urlpatterns = [
@@ -8,4 +8,6 @@ urlpatterns = [
     path("communities/<int:pk>/new/", views.register, name="register"),
     path("<int:pk>/check/", views.check_again, name="check"),
     path("<int:pk>/verify/", views.verify, name="verify"),
+    path("<int:pk>/edit/", record_views.plant_edit, name="edit"),
+    path("points/<int:pk>/pod/", record_views.pod_change, name="pod_change"),
 ]

@@ -6,22 +6,30 @@ One plant's page, which draws its point's readings, is cer.dashboards.overviews.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from cer.communities.models import Community
 from cer.core.access import object_permission
-from cer.plants import services
+from cer.core.table_export import EXPORT_FORMATS, export_response
+from cer.plants import records, services
 from cer.plants.forms import PlantRegistrationForm
-from cer.plants.models import Plant
-from cer.plants.visibility import plant_rows
+from cer.plants.models import EligibilityStatus, EnergySource, IncentiveRegime, Plant
+from cer.plants.visibility import PlantRow, plant_rows
 
 
 @object_permission("communities.view_community", Community)
+@require_safe
 def plant_list(request: HttpRequest, community: Community) -> HttpResponse:
+    """The community's plants: records with search, filters and export for those who see
+    them all (managers, staff, back office), neutral labels for a plain member."""
+    can_register = request.user.has_perm("plants.register_plant", community)
+    if can_register:
+        return _plant_records(request, community)
     plants = (
         Plant.objects.filter(connection_point__configuration__community=community)
         .select_related("connection_point", "owner")
@@ -34,10 +42,40 @@ def plant_list(request: HttpRequest, community: Community) -> HttpResponse:
     )
     if not all(row.visible for row in rows):
         rows.sort(key=lambda row: (row.plant.entry_into_service_date, row.plant.pk))
+    context = {"community": community, "plants": rows, "can_register": False}
+    return render(request, "plants/plant_list.html", context)
+
+
+def _plant_records(request: HttpRequest, community: Community) -> HttpResponse:
+    filters = records.PlantFilters.from_query(request.GET, community=community)
+    rows = records.plant_records(community=community, filters=filters)
+    kind = request.GET.get("export", "")
+    if kind in EXPORT_FORMATS:
+        return export_response(
+            kind=kind,
+            title=_("Plants"),
+            filename_stem=f"plants-{community.pk}-{timezone.localdate():%Y%m%d}",
+            header=records.export_header(),
+            csv_rows=records.export_rows(rows, for_people=True),
+            xlsx_rows=records.export_rows(rows, for_people=False),
+        )
+    page = Paginator(rows, records.PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
     context = {
         "community": community,
-        "plants": rows,
-        "can_register": request.user.has_perm("plants.register_plant", community),
+        "records": True,
+        "filters": filters,
+        "page": page,
+        "plants": [PlantRow(plant, plant.name, plant.connection_point.pod, True) for plant in page],
+        "query": query.urlencode(),
+        "sources": EnergySource.choices,
+        "statuses": EligibilityStatus.choices,
+        "regimes": IncentiveRegime.choices,
+        "sorts": records.SORT_CHOICES,
+        "configurations": community.configurations.order_by("name"),
+        "can_register": True,
     }
     return render(request, "plants/plant_list.html", context)
 

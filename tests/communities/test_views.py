@@ -66,8 +66,13 @@ def test_referente_sees_members_points_plants_and_chart(client, referente, commu
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "FV Municipio" in page
-    assert point.pod in page
+    # The records are on their own lists now; the page summarises and links to them.
+    assert reverse("members:member_list", args=[community.pk]) in page
+    assert reverse("plants:plant_list", args=[community.pk]) in page
+    assert response.context["point_count"] == 1
+    plants_page = client.get(reverse("plants:plant_list", args=[community.pk])).content.decode()
+    assert "FV Municipio" in plants_page
+    assert point.pod in plants_page
     assert 'id="energy-data"' in page
     chart = response.context["chart"]
     assert chart["year"] == 2025

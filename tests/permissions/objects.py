@@ -14,7 +14,7 @@ from django.db import models
 
 from cer.communities.models import Community, Configuration
 from cer.documents.models import DocumentVersion
-from cer.members.models import Member, Membership, MembershipApplication
+from cer.members.models import Invitation, Member, Membership, MembershipApplication
 from cer.plants.models import ConnectionPoint, Plant
 from tests import factories
 
@@ -53,6 +53,9 @@ BUILDERS: dict[type[models.Model], Callable[[Community], Any]] = {
     DocumentVersion: _document_version,
     MembershipApplication: _application,
     Membership: lambda community: factories.make_membership(community),
+    Invitation: lambda community: factories.make_invitation(
+        community, email=f"matrix-{next(_usernames)}@example.org"
+    )[0],
 }
 
 
