@@ -1,12 +1,13 @@
 """A statement's figures and the arithmetic behind the member's amount, in plain words.
 
-The same explanation feeds the page, the PDF and the CSV, so the three always agree.
+The same explanation feeds the page, the PDF and the CSV, so the three always agree. Energies
+are kept in Wh and rates as Decimal, and formatted where they are shown; the sentences are
+written in the reader's language, numbers through cer.core.formatting ("1.234,56" in Italian).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -15,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from cer.billing.models import Statement
 from cer.billing.positions import StatementLedger, statement_ledger
-from cer.core.safe_export import csv_writer
+from cer.core import formatting
+from cer.core.csv_export import CsvDialect, DialectCsv
 from cer.distribution.models import AmountBasis, Distribution, DistributionBasis
 from cer.settlement.models import GseAmountKind, RunMember, SettlementHour
 from cercalc.money import format_kwh, round_half_up
@@ -25,20 +27,22 @@ from cercalc.periods import ROME
 @dataclass(frozen=True)
 class StatementFigures:
     statement: Statement
+    # The month in words ("giugno 2025"), in the language active when the figures were built.
     month_label: str
-    injected_kwh: str
-    withdrawn_kwh: str
-    consumer_shared_kwh: str
-    producer_shared_kwh: str
-    community_shared_kwh: str
+    injected_wh: int
+    withdrawn_wh: int
+    consumer_shared_wh: int
+    producer_shared_wh: int
+    community_shared_wh: int
     active_hours: int
     hours: int
     incentive_eur: Decimal
     valorisation_eur: Decimal
     fees_eur: Decimal
     amount_eur: Decimal
-    average_tariff_eur_per_mwh: str
-    valorisation_eur_per_mwh: str
+    # None when the month had no incentivised (or no shared) energy to divide by.
+    average_tariff_eur_per_mwh: Decimal | None
+    valorisation_eur_per_mwh: Decimal | None
     steps: list[str]
     lines: list[tuple[str, Decimal]]
     # Every line with its kind in words, the running position and what was paid.
@@ -47,12 +51,18 @@ class StatementFigures:
     amount_sources: list[tuple[str, str, Decimal]] = field(default_factory=list)
 
 
-def _eur(value: Decimal | Fraction) -> str:
-    return f"{round_half_up(Fraction(value), 2)}"
+def _eur(value: Decimal | Fraction | str) -> str:
+    # The sentences keep their "EUR" after the figure: only the figure is formatted here.
+    return formatting.number(round_half_up(Fraction(value), 2), 2)
 
 
 def _exact(value: Fraction) -> str:
-    return f"{round_half_up(value, 6)}"
+    return formatting.number(round_half_up(value, 6), 6)
+
+
+def _kwh_figure(energy_wh: int) -> str:
+    # The unit follows in the sentence ("%(weight)s %(unit)s"): the figure alone, in kWh.
+    return formatting.number(Fraction(int(energy_wh), 1000), 3)
 
 
 def figures(statement: Statement) -> StatementFigures:
@@ -61,23 +71,24 @@ def figures(statement: Statement) -> StatementFigures:
     run = distribution.run
     row = RunMember.objects.filter(run=run, member_id=statement.member_id).first()
     share = distribution.shares.filter(member_id=statement.member_id).first()
-    month_label = f"{run.month:%m/%Y}"
+    month_label = formatting.month(run.month)
     incentivised = sum(p.incentivised_wh for p in run.plant_rows.all())
+    # [EUR] ÷ [Wh] × 1 000 000 = [EUR/MWh]
     average = (
-        f"{round_half_up(Fraction(run.incentive_eur) * 1_000_000 / incentivised, 2)}"
+        round_half_up(Fraction(run.incentive_eur) * 1_000_000 / incentivised, 2)
         if incentivised
-        else "-"
+        else None
     )
     valorisation_rate = (
-        f"{round_half_up(Fraction(run.valorisation_eur) * 1_000_000 / run.shared_wh, 2)}"
+        round_half_up(Fraction(run.valorisation_eur) * 1_000_000 / run.shared_wh, 2)
         if run.shared_wh
-        else "-"
+        else None
     )
     steps: list[str] = []
     if distribution.amount_basis == AmountBasis.GSE:
         steps.append(
             _("In %(month)s the community received %(amount)s EUR, as certified by GSE.")
-            % {"month": month_label, "amount": distribution.amount_eur}
+            % {"month": month_label, "amount": _eur(distribution.amount_eur)}
         )
     elif distribution.amount_basis == AmountBasis.MIXED:
         steps.append(
@@ -86,7 +97,7 @@ def figures(statement: Statement) -> StatementFigures:
                 "where GSE has certified them, our calculation from the hourly readings for "
                 "the rest (see where the month's amount comes from)."
             )
-            % {"month": month_label, "amount": distribution.amount_eur}
+            % {"month": month_label, "amount": _eur(distribution.amount_eur)}
         )
     else:
         steps.append(
@@ -98,10 +109,10 @@ def figures(statement: Statement) -> StatementFigures:
             )
             % {
                 "month": month_label,
-                "amount": distribution.amount_eur,
-                "incentive": run.incentive_eur,
-                "valorisation": run.valorisation_eur,
-                "fees": run.gse_fees_eur,
+                "amount": _eur(distribution.amount_eur),
+                "incentive": _eur(run.incentive_eur),
+                "valorisation": _eur(run.valorisation_eur),
+                "fees": _eur(run.gse_fees_eur),
             }
         )
     pots_total = Decimal(0)
@@ -109,7 +120,7 @@ def figures(statement: Statement) -> StatementFigures:
         pots_total += Decimal(pot["amount_eur"])
         steps.append(
             _("The statute sets aside for “%(label)s”: %(amount)s EUR.")
-            % {"label": pot["label"], "amount": pot["amount_eur"]}
+            % {"label": pot["label"], "amount": _eur(pot["amount_eur"])}
         )
     steps.append(
         _("What remains is shared among the members: %(rest)s EUR.")
@@ -121,13 +132,13 @@ def figures(statement: Statement) -> StatementFigures:
         basis = part["basis"]
         if basis == DistributionBasis.EQUAL:
             unit = _("hours of membership")
-            shown_weight, shown_total = str(weight), str(total)
+            shown_weight, shown_total = formatting.number(weight), formatting.number(total)
         elif basis == DistributionBasis.CUSTOM:
             unit = _("weighted hours")
             shown_weight, shown_total = _exact(weight), _exact(total)
         else:
             unit = "kWh"
-            shown_weight, shown_total = format_kwh(int(weight)), format_kwh(int(total))
+            shown_weight, shown_total = _kwh_figure(int(weight)), _kwh_figure(int(total))
         steps.append(
             _(
                 "%(basis)s: %(component)s EUR × your %(weight)s %(unit)s ÷ %(total)s %(unit)s "
@@ -149,7 +160,7 @@ def figures(statement: Statement) -> StatementFigures:
                 "Rounded to the cent: %(amount)s EUR. Cents left over by rounding go to the "
                 "largest remainders, so that all shares and pots add up exactly to the total."
             )
-            % {"amount": share.amount_eur - share.correction_eur}
+            % {"amount": _eur(share.amount_eur - share.correction_eur)}
         )
         if share.correction_eur:
             steps.append(
@@ -158,8 +169,8 @@ def figures(statement: Statement) -> StatementFigures:
                     "month; your share changes by %(correction)s EUR."
                 )
                 % {
-                    "ceiling": distribution.enterprise_ceiling_eur,
-                    "correction": share.correction_eur,
+                    "ceiling": _eur(distribution.enterprise_ceiling_eur),
+                    "correction": _eur(share.correction_eur),
                 }
             )
     if share is None:
@@ -196,11 +207,11 @@ def figures(statement: Statement) -> StatementFigures:
     return StatementFigures(
         statement=statement,
         month_label=month_label,
-        injected_kwh=format_kwh(row.injected_wh if row else 0),
-        withdrawn_kwh=format_kwh(row.withdrawn_wh if row else 0),
-        consumer_shared_kwh=format_kwh(row.consumer_shared_wh if row else 0),
-        producer_shared_kwh=format_kwh(row.producer_shared_wh if row else 0),
-        community_shared_kwh=format_kwh(run.shared_wh),
+        injected_wh=row.injected_wh if row else 0,
+        withdrawn_wh=row.withdrawn_wh if row else 0,
+        consumer_shared_wh=row.consumer_shared_wh if row else 0,
+        producer_shared_wh=row.producer_shared_wh if row else 0,
+        community_shared_wh=run.shared_wh,
         active_hours=row.active_hours if row else 0,
         hours=run.hours,
         incentive_eur=run.incentive_eur,
@@ -243,8 +254,13 @@ def amount_sources(
     ]
 
 
-def hourly_csv(statement: Statement) -> str:
-    """Return the member's hour-by-hour energies and part of shared energy as CSV [kWh]."""
+def hourly_csv(statement: Statement, dialect: CsvDialect = CsvDialect.EXCEL) -> str:
+    """Return the member's hour-by-hour energies and part of shared energy as CSV [kWh].
+
+    The Italian Excel dialect (default) writes each hour's local start as "01/06/2025 00:00"
+    beside its UTC start; the repeated October hour is told apart by its UTC column. The
+    plain dialect writes ISO 8601 instants (cer.core.csv_export).
+    """
     run = statement.distribution.run
     row = RunMember.objects.filter(run=run, member_id=statement.member_id).first()
     hours = list(
@@ -253,9 +269,8 @@ def hourly_csv(statement: Statement) -> str:
         .values_list("hour_start", "shared_wh", "price_eur_per_mwh")
     )
     series = row.hourly() if row is not None else None
-    out = io.StringIO()
-    writer = csv_writer(out)
-    writer.writerow(
+    out = DialectCsv(dialect)
+    out.header(
         [
             "hour_start_local",
             "hour_start_utc",
@@ -265,18 +280,32 @@ def hourly_csv(statement: Statement) -> str:
             "your_plants_shared_kwh",
             "community_shared_kwh",
             "zonal_price_eur_per_mwh",
-        ]
+        ],
+        [
+            _("Hour (Italian time)"),
+            _("Hour (UTC)"),
+            _("Injected [kWh]"),
+            _("Withdrawn [kWh]"),
+            _("Your shared energy as a consumer [kWh]"),
+            _("Shared energy from your plants [kWh]"),
+            _("Shared energy of the community [kWh]"),
+            _("Zonal price [EUR/MWh]"),
+        ],
     )
+    excel = dialect == CsvDialect.EXCEL
     for index, (start, shared, price) in enumerate(hours):
         values = series[:, index].tolist() if series is not None else [0, 0, 0, 0]
-        writer.writerow(
+        local = start.astimezone(ROME)
+        out.writerow(
             [
-                start.astimezone(ROME).isoformat(),
-                start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                local.strftime("%d/%m/%Y %H:%M") if excel else local.isoformat(),
+                start.astimezone(dt.UTC).strftime(
+                    "%d/%m/%Y %H:%M" if excel else "%Y-%m-%dT%H:%M:%SZ"
+                ),
                 # Numbers stay numbers: only text is neutralised; a negative price is no formula.
                 *[Decimal(format_kwh(v)) for v in values],
                 Decimal(format_kwh(shared)),
-                "" if price is None else price,
+                price,
             ]
         )
-    return out.getvalue()
+    return out.content()

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cer.core.csv_export import cell_text
 from cer.core.validators import validate_iban
 from cercalc.money import format_fixed
 
@@ -537,11 +538,13 @@ class InvoiceLine(models.Model):
 
     @property
     def quantity_text(self) -> str:
-        return format_fixed(self.quantity, max_places=8)
+        """The quantity as a person reads it, with 2 to 8 decimals: "1,50" in Italian."""
+        return cell_text(Decimal(format_fixed(self.quantity, max_places=8)))
 
     @property
     def unit_price_text(self) -> str:
-        return format_fixed(self.unit_price_eur, max_places=8)
+        """The unit price as a person reads it, with 2 to 8 decimals: "0,118" in Italian."""
+        return cell_text(Decimal(format_fixed(self.unit_price_eur, max_places=8)))
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         _refuse_unless_draft(self.invoice_id)

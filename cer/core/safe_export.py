@@ -14,7 +14,7 @@ these helpers, never a number already formatted as text.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils.functional import Promise
@@ -42,14 +42,22 @@ def safe_row(values: Iterable[Any]) -> list[Any]:
 
 
 class SafeCsvWriter:
-    """A `csv.writer` lookalike that writes only safe cells (see `safe_cell`)."""
+    """A `csv.writer` lookalike that writes only safe cells (see `safe_cell`).
 
-    def __init__(self, out: Any, **fmtparams: Any) -> None:
+    `render`, when given, turns each cell into its written form after the cell was made
+    safe: a negative number written "-1,23" by cer.core.csv_export is never mistaken for
+    a formula, since only text typed by users is neutralised.
+    """
+
+    def __init__(self, out: Any, render: Callable[[Any], Any] | None = None, **fmtparams: Any):
         self._plain = csv.writer(out, **fmtparams)
         self._quoted = csv.writer(out, **{**fmtparams, "quoting": csv.QUOTE_NONNUMERIC})
+        self._render = render
 
     def writerow(self, values: Iterable[Any]) -> Any:
         row = safe_row(values)
+        if self._render is not None:
+            row = [self._render(cell) for cell in row]
         foreign = any(
             isinstance(cell, str) and any(mark in cell for mark in _FOREIGN_SEPARATORS)
             for cell in row
@@ -61,6 +69,12 @@ class SafeCsvWriter:
             self.writerow(row)
 
 
-def csv_writer(out: Any, **fmtparams: Any) -> SafeCsvWriter:
-    """Return a CSV writer on `out` that neutralises formulas in text cells."""
-    return SafeCsvWriter(out, **fmtparams)
+def csv_writer(
+    out: Any, render: Callable[[Any], Any] | None = None, **fmtparams: Any
+) -> SafeCsvWriter:
+    """Return a CSV writer on `out` that neutralises formulas in text cells.
+
+    `render` writes each safe cell (see SafeCsvWriter); cer.core.csv_export uses it for
+    the Italian Excel and plain dialects.
+    """
+    return SafeCsvWriter(out, render, **fmtparams)

@@ -10,26 +10,25 @@ Decimals as values, which the spreadsheet formats itself.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Sequence
 
 from django.http import HttpResponse
 
-from cer.core.safe_export import csv_writer
+from cer.core.csv_export import CsvDialect, DialectCsv
 from cer.core.xlsx import workbook_bytes
 
 EXPORT_FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BOM = "\ufeff"
 
 
 def italian_csv(rows: Sequence[Sequence[object]]) -> str:
-    """Return the rows as CSV in the Italian Excel dialect (`;`, CRLF), BOM first."""
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerows(rows)
-    return out.getvalue()
+    """Return the rows as CSV in the Italian Excel dialect (`;`, CRLF), BOM first.
+
+    The one CSV writer of cer.core.csv_export, in its Excel dialect.
+    """
+    table = DialectCsv(CsvDialect.EXCEL)
+    table.writerows(rows)
+    return table.content()
 
 
 def export_response(

@@ -4,12 +4,15 @@ One report per period (a month, a quarter or a year: cercalc.periods) and config
 from the latest settlement run of each month and its distribution; written as rows once and
 rendered as a page, CSV, XLSX (cer.core.xlsx: amounts as exact decimals) or PDF (reportlab)
 from those same rows. Members' shares are summed per member id: two members may share a name.
+
+The rows hold values, not text: amounts and energies [kWh, three decimals] as Decimal, months
+as cercalc.periods.Period. The page and the PDF write them in the reader's language
+(cer.core.csv_export.cell_text), the CSV in the Italian Excel or the plain dialect.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,10 +21,11 @@ from django.utils.translation import gettext as _
 
 from cer.billing.pdf import table_pdf
 from cer.communities.models import Community
-from cer.core.safe_export import csv_writer
+from cer.core.csv_export import CsvDialect, DialectCsv, period_text
 from cer.core.xlsx import workbook_bytes
 from cer.distribution.models import Distribution
 from cer.settlement.models import GseAmount, GseAmountKind, SettlementRun
+from cercalc import periods
 from cercalc.money import format_kwh
 from cercalc.periods import Period
 
@@ -94,10 +98,10 @@ def build_report(*, community: Community, period: Period) -> Report:
         gse_net = gse.get((run.configuration_id, run.month))
         month_rows.append(
             [
-                f"{run.month:%Y-%m}",
+                periods.month(run.month.year, run.month.month),
                 run.configuration.name,
                 run.version,
-                format_kwh(run.shared_wh),
+                Decimal(format_kwh(run.shared_wh)),
                 run.incentive_eur,
                 run.valorisation_eur,
                 run.gse_fees_eur,
@@ -150,25 +154,37 @@ def build_report(*, community: Community, period: Period) -> Report:
     )
 
 
-def report_csv(report: Report) -> str:
-    """Write the report as CSV; names typed by users cannot become formulas (safe_export)."""
-    out = io.StringIO()
-    writer = csv_writer(out)
+def report_csv(report: Report, dialect: CsvDialect = CsvDialect.EXCEL) -> str:
+    """Write the report as CSV in `dialect`; names typed by users cannot become formulas."""
+    out = DialectCsv(dialect)
     for heading, rows in report.sections():
-        writer.writerow([heading])
-        writer.writerows(rows)
-        writer.writerow([])
-    return out.getvalue()
+        out.writerow([heading])
+        out.writerows(rows)
+        out.writerow([])
+    return out.content()
 
 
 def report_xlsx(report: Report) -> bytes:
     """Write the report as XLSX: amounts exact decimal numbers, texts never formulas."""
-    return workbook_bytes(report.sections())
+    # A spreadsheet sorts and filters months as their key ("2025-06"), not as words.
+    sections = [
+        (heading, [[_xlsx_cell(cell) for cell in row] for row in rows])
+        for heading, rows in report.sections()
+    ]
+    return workbook_bytes(sections)
+
+
+def _xlsx_cell(value: object) -> object:
+    return value.key if isinstance(value, Period) else value
+
+
+def report_title(report: Report) -> str:
+    """The report's title in the reader's language: "CER Bari — report giugno 2025"."""
+    return _("%(community)s — report %(period)s") % {
+        "community": report.community.name,
+        "period": period_text(report.period),
+    }
 
 
 def report_pdf(report: Report) -> bytes:
-    title = _("%(community)s — report %(period)s") % {
-        "community": report.community.name,
-        "period": report.period.key,
-    }
-    return table_pdf(title, report.sections())
+    return table_pdf(report_title(report), report.sections())

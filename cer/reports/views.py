@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -9,8 +10,9 @@ from django.utils.translation import gettext as _
 
 from cer.communities.models import Community
 from cer.core.access import object_permission
+from cer.core.csv_export import UnknownDialect, csv_dialect
 from cer.core.downloads import XLSX, attachment_response
-from cer.reports.builders import build_report, report_csv, report_pdf, report_xlsx
+from cer.reports.builders import build_report, report_csv, report_pdf, report_title, report_xlsx
 from cercalc import periods
 
 
@@ -25,7 +27,13 @@ def community_report(request: HttpRequest, community: Community) -> HttpResponse
     kind = request.GET.get("format", "html")
     stem = f"report-{community.pk}-{period.key}"
     if kind == "csv":
-        return attachment_response(report_csv(report), filename_stem=stem, content_type="text/csv")
+        try:
+            dialect = csv_dialect(request.GET.get("dialect"))
+        except UnknownDialect as error:
+            raise BadRequest(str(error)) from None
+        return attachment_response(
+            report_csv(report, dialect), filename_stem=stem, content_type="text/csv"
+        )
     if kind == "xlsx":
         return attachment_response(report_xlsx(report), filename_stem=stem, content_type=XLSX)
     if kind == "pdf":
@@ -33,5 +41,7 @@ def community_report(request: HttpRequest, community: Community) -> HttpResponse
             report_pdf(report), filename_stem=stem, content_type="application/pdf"
         )
     return render(
-        request, "reports/community_report.html", {"report": report, "community": community}
+        request,
+        "reports/community_report.html",
+        {"report": report, "community": community, "title": report_title(report)},
     )

@@ -393,11 +393,16 @@ def test_the_community_report_comes_as_csv_xlsx_and_pdf(distributed, referente, 
 
     assert csv["Content-Type"] == "text/csv; charset=utf-8"
     client.force_login(referente)
-    web = client.get(
-        reverse("reports:report", kwargs={"pk": small.community.pk}),
-        {"period": "2025", "format": "csv"},
-    )
+    web_url = reverse("reports:report", kwargs={"pk": small.community.pk})
+    web = client.get(web_url, {"period": "2025", "format": "csv", "dialect": "plain"})
+    web_excel = client.get(web_url, {"period": "2025", "format": "csv"})
+    excel = api.get(url, {"year": "2025", "format": "csv", "dialect": "excel"})
+    wrong = api.get(url, {"year": "2025", "format": "csv", "dialect": "tsv"})
+    # Programs get the plain dialect by default; the Italian Excel one when they ask for it.
     assert csv.content == web.content
+    assert excel.content == web_excel.content
+    assert excel.content.startswith(b"\xef\xbb\xbf")
+    assert wrong.status_code == 400 and "dialect" in wrong.content.decode()
     rows = [row for row in csv_module.reader(io.StringIO(csv.content.decode())) if row]
     # The balance section: amount distributed, pots, shares, and a balance of zero.
     assert [row[1] for row in rows[-4:]] == [

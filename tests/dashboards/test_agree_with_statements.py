@@ -22,7 +22,6 @@ from cer.distribution.services import distribute_run, set_policy
 from cer.settlement.models import RunMember
 from cer.settlement.services import compute_month
 from cercalc import periods
-from cercalc.money import parse_kwh
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -80,9 +79,9 @@ def test_member_portal_figures_equal_each_statement(demo_year, month):
         shown = figures(statement)
         own = portal.member_hourly(statement.member_id)
 
-        assert int(own[money.AS_CONSUMER].sum()) == parse_kwh(shown.consumer_shared_kwh)
-        assert int(own[money.AS_PRODUCER].sum()) == parse_kwh(shown.producer_shared_kwh)
-        assert portal.shared_wh == parse_kwh(shown.community_shared_kwh)
+        assert int(own[money.AS_CONSUMER].sum()) == shown.consumer_shared_wh
+        assert int(own[money.AS_PRODUCER].sum()) == shown.producer_shared_wh
+        assert portal.shared_wh == shown.community_shared_wh
         compared += 1
 
     assert compared == RunMember.objects.filter(run__in=runs[month]).count() > 0

@@ -25,7 +25,8 @@ from tests.factories.billing import distributed_small
 PAYLOADS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(1)", "-2+3"]
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 # A negative amount is a number, not a formula: the only cell allowed to start with "-".
-NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+# A number in the plain dialect ("-1.23") or in the Italian Excel one ("-1.234,56").
+NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$|^-?[0-9]{1,3}(\.[0-9]{3})*(,[0-9]+)?$")
 
 
 # --- the helper --------------------------------------------------------------------------
@@ -97,7 +98,10 @@ def hostile(request):
 
 
 def _csv_cells(text: str) -> list[str]:
-    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    # The Italian Excel dialect starts with a byte-order mark and splits on ";".
+    delimiter = ";" if text.startswith("\ufeff") else ","
+    rows = csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=delimiter)
+    return [cell for row in rows for cell in row]
 
 
 def _assert_no_formula_in_csv(text: str, payload: str | None) -> None:
@@ -106,9 +110,10 @@ def _assert_no_formula_in_csv(text: str, payload: str | None) -> None:
     assert risky == []
     if payload is not None:
         assert "'" + payload in cells
-    # The same file read by Excel in Italian, which splits on ";".
-    for row in csv.reader(io.StringIO(text), delimiter=";"):
-        assert not [c for c in row if c.startswith(DANGEROUS) and not NUMBER.match(c)]
+    # The same file read by Excel with either separator.
+    for delimiter in (",", ";"):
+        for row in csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=delimiter):
+            assert not [c for c in row if c.startswith(DANGEROUS) and not NUMBER.match(c)]
 
 
 def _assert_no_formula_in_xlsx(content: bytes, payload: str) -> None:
@@ -133,12 +138,14 @@ def test_the_web_exports_hold_no_formula(client, hostile):
     report = _web("reports:report", small.community.pk)
 
     report_csv = client.get(report, {"period": "2025", "format": "csv"})
+    plain_csv = client.get(report, {"period": "2025", "format": "csv", "dialect": "plain"})
     report_xlsx = client.get(report, {"period": "2025", "format": "xlsx"})
     year = _web("billing:year_statement", small.household.pk, 2025)
     year_csv = client.get(year, {"format": "csv"})
     hours_csv = client.get(_web("billing:statement_csv", statement.pk))
 
     _assert_no_formula_in_csv(report_csv.content.decode(), payload)
+    _assert_no_formula_in_csv(plain_csv.content.decode(), payload)
     _assert_no_formula_in_xlsx(report_xlsx.content, payload)
     _assert_no_formula_in_csv(year_csv.content.decode(), payload)
     _assert_no_formula_in_csv(hours_csv.content.decode(), None)
@@ -184,4 +191,6 @@ def test_a_negative_amount_stays_a_number_in_the_report(client):
     fees = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "GSE fees (provision)")
     assert fees[1].data_type == "n"
     assert Decimal(str(fees[1].value)) == -distribution.run.gse_fees_eur
-    assert f"GSE fees (provision),{-distribution.run.gse_fees_eur}" in text
+    plain = client.get(report, {"period": "2025", "format": "csv", "dialect": "plain"})
+    assert f"GSE fees (provision);{-distribution.run.gse_fees_eur}".replace(".", ",") in text
+    assert f"GSE fees (provision),{-distribution.run.gse_fees_eur}" in plain.content.decode()

@@ -387,8 +387,9 @@ def test_the_yearly_statement_csv_shows_a_manager_only_their_communitys_amounts(
 
     text = response.content.decode()
     assert response.status_code == 200
-    assert "11.11" in text and paid_by_both.a.name in text
-    assert "77.77" not in text and paid_by_both.b.name not in text
+    # The Italian Excel dialect: decimal comma.
+    assert "11,11" in text and paid_by_both.a.name in text
+    assert "77,77" not in text and paid_by_both.b.name not in text
 
 
 def test_the_yearly_statement_page_shows_a_manager_only_their_communitys_amounts(
@@ -401,6 +402,8 @@ def test_the_yearly_statement_page_shows_a_manager_only_their_communitys_amounts
         (paid_by_both.b, "77.77")
     ]
     assert str(response.context["total_eur"]) == "77.77"
+    # The page is in Italian: look for the amount in either form.
+    assert "11,11" not in response.content.decode()
     assert "11.11" not in response.content.decode()
 
 
@@ -408,8 +411,8 @@ def test_the_person_sees_both_communities_on_their_yearly_statement(paid_by_both
     response = _yearly(client, paid_by_both.user, paid_by_both.person, "csv")
 
     text = response.content.decode()
-    assert "11.11" in text and "77.77" in text
-    assert "88.88" in text
+    assert "11,11" in text and "77,77" in text
+    assert "88,88" in text
 
 
 # A new membership ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from django.utils import translation
 from cer.billing import explain, pdf
 from cer.billing.models import Statement
 from cer.billing.payouts import create_payout
+from cer.core import formatting
 from cer.demo.loader import load_demo
 from cer.distribution.services import distribute_run, set_policy
 from cer.settlement.services import compute_month, finalise_run
@@ -107,10 +109,11 @@ def test_the_demo_month_goes_from_readings_to_a_statement_pdf_and_a_sepa_file(tm
     data = explain.figures(statement)
     for figure in (
         statement.member_name,
-        "06/2025",
+        "June 2025",
         str(statement.amount_eur),
-        data.withdrawn_kwh,
-        data.consumer_shared_kwh,
+        # The PDF writes kWh with three decimals in the reader's language (English here).
+        formatting.number(Fraction(data.withdrawn_wh, 1000), 3),
+        formatting.number(Fraction(data.consumer_shared_wh, 1000), 3),
         str(distribution.amount_eur),
     ):
         assert figure in text, figure

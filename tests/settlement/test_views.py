@@ -63,7 +63,9 @@ def test_a_member_reads_their_statement_with_the_arithmetic_and_downloads_it(cli
 
     page = client.get(reverse("billing:statement", kwargs={"pk": statement.pk}))
     document = client.get(reverse("billing:statement_pdf", kwargs={"pk": statement.pk}))
-    hours = client.get(reverse("billing:statement_csv", kwargs={"pk": statement.pk}))
+    hours = client.get(
+        reverse("billing:statement_csv", kwargs={"pk": statement.pk}), {"dialect": "plain"}
+    )
     other = Statement.objects.get(member=small.sme)
     refused = client.get(reverse("billing:statement", kwargs={"pk": other.pk}))
 
@@ -116,7 +118,7 @@ def test_the_community_report_comes_as_a_page_csv_xlsx_and_pdf(referente_client,
     pdf = referente_client.get(url, {"period": "2025", "format": "pdf"})
 
     assert ["Amount distributed", distribution.amount_eur] in page.context["report"].balance_rows
-    assert "Balance (distributed − pots − shares),0.00" in csv.content.decode()
+    assert "Balance (distributed − pots − shares);0,00" in csv.content.decode()
     sheet = load_workbook(io.BytesIO(xlsx.content))["Balance"]
     rows = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert Decimal(str(rows["Amount distributed"])) == distribution.amount_eur

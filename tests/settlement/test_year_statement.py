@@ -44,22 +44,45 @@ def test_the_year_is_the_sum_of_the_current_monthly_statements(client, member_us
     assert [s.month.month for s in response.context["statements"]] == [4, 10]
 
 
-def test_the_yearly_statement_downloads_as_csv_with_its_total(client, member_user, three_months):
+def test_the_yearly_statement_downloads_as_plain_csv_with_its_total(
+    client, member_user, three_months
+):
     client.force_login(member_user)
 
-    response = client.get(year_url(member_user.member) + "?format=csv")
+    response = client.get(year_url(member_user.member) + "?format=csv&dialect=plain")
 
     rows = response.content.decode().strip().splitlines()
     assert response["Content-Type"].startswith("text/csv")
     assert rows[0] == "month,community,line,kind,amount_eur,provisional"
     assert rows[1].startswith("2025-03,")
     # The months' runs are not final: their statements are provisional until they are.
-    assert rows[1].endswith(",Share,SHARE,12.34,True")
+    assert rows[1].endswith(",Share,SHARE,12.34,true")
     assert rows[-4:] == [
-        "total,,,,20.00,True",
+        "total,,,,20.00,true",
         "paid,,,,0.00,",
         "to_pay,,,,20.00,",
         "owed_back,,,,0.00,",
+    ]
+
+
+def test_the_yearly_statement_downloads_for_italian_excel_by_default(
+    client, member_user, three_months
+):
+    client.force_login(member_user)
+
+    response = client.get(year_url(member_user.member) + "?format=csv")
+
+    content = response.content
+    rows = content.decode("utf-8-sig").split("\r\n")
+    assert content.startswith(b"\xef\xbb\xbf")
+    assert rows[0] == "Month;Community;Line;Kind;Amount [EUR];Provisional"
+    assert rows[1].startswith("March 2025;")
+    assert rows[1].endswith(";Share;Share of the month's amount;12,34;yes")
+    assert rows[-5:-1] == [
+        "Total for the year;;;;20,00;yes",
+        "Paid;;;;0,00;",
+        "Still to pay to you;;;;20,00;",
+        "You owe back;;;;0,00;",
     ]
 
 

@@ -36,6 +36,7 @@ from cer.billing import explain, pdf
 from cer.billing.models import Statement, StatementStatus
 from cer.billing.statements import pdf_file_stem
 from cer.communities.models import Community, Configuration
+from cer.core.csv_export import CsvDialect, UnknownDialect, csv_dialect
 from cer.core.downloads import XLSX, attachment_response
 from cer.distribution import services as distribution_services
 from cer.distribution.models import Distribution
@@ -363,6 +364,17 @@ class StatementPdf(_OneStatement):
         OpenApiParameter(
             "format", OpenApiTypes.STR, required=False, enum=list(REPORT_FORMATS), default="csv"
         ),
+        OpenApiParameter(
+            "dialect",
+            OpenApiTypes.STR,
+            required=False,
+            enum=[d.value for d in CsvDialect],
+            default=CsvDialect.PLAIN.value,
+            description=(
+                "CSV only: plain (comma, decimal point, ISO dates) or excel (Italian Excel: "
+                "semicolon, decimal comma, UTF-8 with BOM)."
+            ),
+        ),
     ],
     responses={
         (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
@@ -402,7 +414,12 @@ class CommunityReport(ApiView):
         elif kind == "xlsx":
             content = report_xlsx(report)
         else:
-            content = report_csv(report)
+            # Programs call the API: plain CSV unless the Italian Excel dialect is asked for.
+            try:
+                dialect = csv_dialect(request.query_params.get("dialect") or CsvDialect.PLAIN)
+            except UnknownDialect as error:
+                raise exceptions.ValidationError({"dialect": [str(error)]}) from None
+            content = report_csv(report, dialect)
         return attachment_response(
             content,
             filename_stem=f"report-{community.pk}-{raw_year}",

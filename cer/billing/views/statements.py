@@ -5,10 +5,10 @@ Each view parses its input, calls one service and renders; the clock is read her
 
 from __future__ import annotations
 
-import io
 import secrets
 from decimal import Decimal
 
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,10 +18,12 @@ from cer.billing import explain, pdf, positions
 from cer.billing.models import Dispute, Statement, StatementStatus
 from cer.billing.payouts import statement_payment
 from cer.billing.statements import pdf_file_stem
+from cer.core import formatting
 from cer.core.access import login_only, object_permission
+from cer.core.csv_export import CsvDialect, DialectCsv, UnknownDialect, csv_dialect
 from cer.core.downloads import attachment_response
-from cer.core.safe_export import csv_writer
 from cer.members.models import Member
+from cercalc import periods
 
 
 @login_only
@@ -69,11 +71,20 @@ def statement_pdf(request: HttpRequest, statement: Statement) -> HttpResponse:
     )
 
 
+def _dialect(request: HttpRequest) -> CsvDialect:
+    try:
+        return csv_dialect(request.GET.get("dialect"))
+    except UnknownDialect as error:
+        raise BadRequest(str(error)) from None
+
+
 @object_permission("settlement.view_statement", Statement)
 def statement_csv(request: HttpRequest, statement: Statement) -> HttpResponse:
     stem = f"hours-{statement.month:%Y-%m}-{statement.file_token}"
     return attachment_response(
-        explain.hourly_csv(statement), filename_stem=stem, content_type="text/csv"
+        explain.hourly_csv(statement, _dialect(request)),
+        filename_stem=stem,
+        content_type="text/csv",
     )
 
 
@@ -103,27 +114,37 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
     )
     wanted = request.GET.get("format")
     if wanted == "csv":
-        out = io.StringIO()
-        writer = csv_writer(out)
-        writer.writerow(["month", "community", "line", "kind", "amount_eur", "provisional"])
+        dialect = _dialect(request)
+        human = dialect == CsvDialect.EXCEL
+        out = DialectCsv(dialect)
+        out.header(
+            ["month", "community", "line", "kind", "amount_eur", "provisional"],
+            [_("Month"), _("Community"), _("Line"), _("Kind"), _("Amount [EUR]"), _("Provisional")],
+        )
         for s, rows, _position in months:
             for row in rows:
-                writer.writerow(
+                out.writerow(
                     [
-                        s.month.strftime("%Y-%m"),
+                        periods.month(s.month.year, s.month.month),
                         s.configuration.community.name,
                         row.line.description,
-                        row.line.kind,
+                        # People read the kind in words, programs its stable code.
+                        row.kind_label if human else row.line.kind,
                         row.line.amount_eur,
                         s.distribution.run.amounts_provisional,
                     ]
                 )
-        writer.writerow(["total", "", "", "", total_eur, provisional])
-        writer.writerow(["paid", "", "", "", year_position.paid_eur, ""])
-        writer.writerow(["to_pay", "", "", "", year_position.to_pay_eur, ""])
-        writer.writerow(["owed_back", "", "", "", year_position.owed_eur, ""])
+        # The closing rows: a code for programs, words for people.
+        closing = [
+            ("total", _("Total for the year"), total_eur, provisional),
+            ("paid", _("Paid"), year_position.paid_eur, None),
+            ("to_pay", _("Still to pay to you"), year_position.to_pay_eur, None),
+            ("owed_back", _("You owe back"), year_position.owed_eur, None),
+        ]
+        for code, label, amount, flag in closing:
+            out.writerow([label if human else code, "", "", "", amount, flag])
         return attachment_response(
-            out.getvalue(), filename_stem=f"statement-{year}", content_type="text/csv"
+            out.content(), filename_stem=f"statement-{year}", content_type="text/csv"
         )
     if wanted == "pdf":
         title = _("Yearly statement %(year)s: %(name)s") % {
@@ -134,9 +155,10 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
             [_("Month"), _("Community"), _("Line"), _("Amount [EUR]"), _("Paid [EUR]")]
         ]
         for s, rows, position in months:
+            month = formatting.month(s.month)
             table += [
                 [
-                    s.month.strftime("%m/%Y"),
+                    month,
                     s.configuration.community.name,
                     # The kind in words: a description would not fit the page's width.
                     row.kind_label,
@@ -145,9 +167,7 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
                 ]
                 for row in rows
             ]
-            table.append(
-                [s.month.strftime("%m/%Y"), "", _("Month total"), s.amount_eur, position.paid_eur]
-            )
+            table.append([month, "", _("Month total"), s.amount_eur, position.paid_eur])
         table.append([_("Total for the year"), "", "", total_eur, year_position.paid_eur])
         balance: list[list[object]] = [
             [_("Position for the year"), total_eur],
