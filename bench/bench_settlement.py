@@ -6,8 +6,13 @@ all written with COPY, and a distribution policy. Then times, from the database 
 results, distribution and members' statements:
 
 - settle_month_1000_members_s: one month (June 2025: load, settle, store, distribute, issue
-  statements), target <= 5 s;
-- settle_year_1000_members_s: the twelve months of 2025 in a row, target <= 30 s.
+  statements, with compute_month), target <= 1 s;
+- settle_year_1000_members_s: the twelve months of 2025 (compute_year: one read of the
+  year's readings, twelve monthly runs stored, each distributed with its statements),
+  target <= 5 s.
+
+The month is timed after an untimed warm-up month (May), as a process that has settled
+before; its results are then removed so that the year stores all twelve months anew.
 
 Runs in its own database, created next to the one named by DATABASE_URL and dropped at the
 end. Prints `bench: NAME VALUE UNIT` lines.
@@ -53,20 +58,40 @@ def _run(n_members: int, n_plants: int) -> None:
     call_command("migrate", verbosity=0)
     configuration = _make_data(n_members, n_plants)
     from cer.distribution.services import distribute_run
-    from cer.settlement.services import compute_month
+    from cer.settlement.services import compute_month, compute_year
 
-    timings = {}
-    started = time.perf_counter()
-    for month_number in range(1, 13):
-        month_start = time.perf_counter()
-        run = compute_month(
-            configuration=configuration, month=dt.date(YEAR, month_number, 1), now=NOW
-        ).run
+    def settle_month(month_number: int) -> None:
+        month = dt.date(YEAR, month_number, 1)
+        run = compute_month(configuration=configuration, month=month, now=NOW).run
         distribute_run(run=run, actor=None, now=NOW)
-        timings[month_number] = time.perf_counter() - month_start
+
+    settle_month(5)
+    started = time.perf_counter()
+    settle_month(6)
+    month_s = time.perf_counter() - started
+    _clear_results()
+
+    started = time.perf_counter()
+    for outcome in compute_year(configuration=configuration, year=YEAR, now=NOW):
+        distribute_run(run=outcome.run, actor=None, now=NOW)
     year_s = time.perf_counter() - started
-    print(f"bench: settle_month_1000_members_s {timings[6]:.2f} s")
+    print(f"bench: settle_month_1000_members_s {month_s:.2f} s")
     print(f"bench: settle_year_1000_members_s {year_s:.2f} s")
+
+
+def _clear_results() -> None:
+    """Remove every run, distribution and statement (untimed), as before the first month."""
+    from django.db import connection
+
+    from cer.billing.models import Statement, StatementLine
+    from cer.distribution.models import Distribution, MemberShare
+    from cer.settlement.models import RunMember, RunPlant, SettlementHour, SettlementRun
+
+    models = (StatementLine, Statement, MemberShare, Distribution)
+    models += (RunMember, RunPlant, SettlementHour, SettlementRun)
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
 
 
 def _make_data(n_members: int, n_plants: int):

@@ -22,6 +22,7 @@ from cer.billing.models import (
     StatementLine,
     StatementStatus,
 )
+from cer.core.bulk import bulk_insert
 from cer.distribution.models import Distribution, MemberShare
 
 
@@ -132,8 +133,8 @@ def _issue(distribution: Distribution, now: dt.datetime) -> list[Statement]:
                     )
                 )
         statements.append(statement)
-    Statement.objects.bulk_create(statements, batch_size=1000)
-    StatementLine.objects.bulk_create(lines, batch_size=2000)
+    bulk_insert(Statement, statements)
+    bulk_insert(StatementLine, lines, batch_size=2000)
     return statements
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from cer.audit.services import record
 from cer.communities.models import Community
+from cer.core.bulk import bulk_insert
 from cer.distribution.models import (
     AmountBasis,
     CustomWeight,
@@ -334,18 +335,21 @@ def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distr
         raise NegativeAmount(f"the month's amount is {amount} EUR")
     plan = plan_of(policy)
     weights = dict(policy.weights.values_list("member_id", "weight"))
-    members = list(RunMember.objects.filter(run=run).defer("series"))
+    # Plain values, not model instances: a run has a thousand members.
+    members = RunMember.objects.filter(run=run).values_list(
+        "member_id", "category", "producer_shared_wh", "consumer_shared_wh", "active_hours"
+    )
     enterprises = MemberCategory.enterprises()
     participants = [
         split.Participant(
-            member_id=str(row.member_id),
-            enterprise=row.category in enterprises,
-            producer_wh=row.producer_shared_wh,
-            consumer_wh=row.consumer_shared_wh,
-            active_hours=row.active_hours,
-            custom_weight=weights.get(row.member_id, Decimal(0)),
+            member_id=str(member_id),
+            enterprise=category in enterprises,
+            producer_wh=producer_wh,
+            consumer_wh=consumer_wh,
+            active_hours=active_hours,
+            custom_weight=weights.get(member_id, Decimal(0)),
         )
-        for row in members
+        for member_id, category, producer_wh, consumer_wh, active_hours in members
     ]
     # The month's excess is indicative only (GSE checks the rule on the year).
     outcome = split.distribute(
@@ -379,8 +383,9 @@ def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distr
             amount_parts=month_total.as_json(),
             created_at=now,
         )
-        MemberShare.objects.bulk_create(
-            (
+        bulk_insert(
+            MemberShare,
+            [
                 MemberShare(
                     distribution=distribution,
                     member_id=int(member_id),
@@ -401,8 +406,7 @@ def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distr
                     ],
                 )
                 for member_id, value in outcome.shares.items()
-            ),
-            batch_size=1000,
+            ],
         )
         issue_statements(distribution=distribution, now=now)
         record(

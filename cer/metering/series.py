@@ -7,7 +7,8 @@ settlement sums from it, the dashboards place from it, so a statement and a dash
 never disagree on which reading counted.
 
 The rows come in one SQL query of plain integers (never ORM objects per row); PostgreSQL
-packs each point's and source's series into one bytea, its fast path. The dashboards' sums
+packs each point's series into binary arrays, its fast path. `readings_window` reads a long
+span once (a year) and serves its periods (months) without reading again. The dashboards' sums
 per hour are computed by the database and fall back to `winning_readings` only for the
 hours where several sources meet.
 """
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+import struct
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +42,10 @@ NO_SOURCE = -1
 # The index of a code stored behind the model's back: it ranks after every known source.
 _OTHER = len(SOURCE_CODES)
 _SQLITE_IDS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
+# Points x hours per PostgreSQL read: a month of 1,000 points in one query, a year in nine.
+_CELLS_PER_QUERY = 1_000_000
+_PG_EPOCH_S = 946_684_800  # 2000-01-01T00:00Z, the origin of PostgreSQL timestamps
+_ARRAY_HEADER_BYTES = 20  # array_send of a one-dimensional array, before its elements
 
 
 # --- the community's order ---------------------------------------------------------------
@@ -123,33 +129,100 @@ def winning_readings(
         return grid
     start = dt.datetime.fromtimestamp(first_hour_s, tz=dt.UTC)
     end = start + dt.timedelta(hours=hour_count)
-    flat = _fetch(ids, start, end)
-    if flat.size == 0:
-        return grid
     row_of_id = {point_id: row for row, point_id in enumerate(ids)}
-    known_ids = np.array(sorted(row_of_id), dtype=np.int64)
-    position = np.searchsorted(known_ids, flat[:, 0])
-    known = (position < known_ids.size) & (
-        known_ids[np.minimum(position, known_ids.size - 1)] == flat[:, 0]
-    )
-    flat = flat[known]
-    row_of_known = np.array([row_of_id[int(i)] for i in known_ids], dtype=np.int64)
-    rows = row_of_known[position[known]]
-    columns = (flat[:, 1] - first_hour_s) // HOUR_S
-    sources = flat[:, 2]
-    rank = _ranks(ids, order)[rows, sources]
-    # Most trusted source first, then keep the first row of each (point, hour).
-    by_rank = np.lexsort((rank, columns, rows))
-    keys = rows[by_rank] * hour_count + columns[by_rank]
-    first = np.ones(keys.size, dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
-    won = by_rank[first]
-    cells = (rows[won], columns[won])
-    injected[cells] = flat[won, 3]
-    withdrawn[cells] = flat[won, 4]
-    source_index[cells] = sources[won]
-    not_measured[cells] = flat[won, 5] != 0
+    rank: npt.NDArray[np.int64] | None = None
+    for block in _fetch(ids, start, end):
+        row_of_point = [row_of_id.get(point_id, -1) for point_id in block.point_ids]
+        rows = np.array(row_of_point, dtype=np.int64)[block.point_of_row]
+        known = rows >= 0
+        columns = (block.hour_s - first_hour_s) // HOUR_S
+        if not known.all():
+            rows, columns = rows[known], columns[known]
+            block = block.masked(known)
+        if block.sources.size and (block.sources == block.sources[0]).all():
+            # One source in the block, which holds every row of its points: the unique
+            # (point, hour, source) index leaves one row per cell, nothing to choose.
+            cells: tuple[npt.NDArray[np.int64], ...] = (rows, columns)
+            injected[cells] = block.injected_wh
+            withdrawn[cells] = block.withdrawn_wh
+            source_index[cells] = block.sources
+            not_measured[cells] = block.not_measured != 0
+            continue
+        if rank is None:
+            rank = _ranks(ids, order)
+        # Most trusted source first, then keep the first row of each (point, hour).
+        by_rank = np.lexsort((rank[rows, block.sources], columns, rows))
+        keys = rows[by_rank] * hour_count + columns[by_rank]
+        first = np.ones(keys.size, dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        won = by_rank[first]
+        cells = (rows[won], columns[won])
+        injected[cells] = block.injected_wh[won]
+        withdrawn[cells] = block.withdrawn_wh[won]
+        source_index[cells] = block.sources[won]
+        not_measured[cells] = block.not_measured[won] != 0
     return grid
+
+
+@dataclass(frozen=True)
+class ReadingsWindow:
+    """Winning readings read once over a span of hours, served for any period inside it.
+
+    Settling a year month by month reads the year once (one packed read per point) and
+    slices each month out of it; the winner of a point's hour does not depend on the span
+    it was read with, so a slice equals what `winning_readings` returns for the month.
+    """
+
+    point_ids: tuple[int, ...]
+    first_hour_s: int
+    order: precedence.SourceOrder | None
+    grid: ReadingsGrid
+
+    def covers(
+        self,
+        *,
+        point_ids: Sequence[int],
+        first_hour_s: int,
+        hour_count: int,
+        order: precedence.SourceOrder | None,
+    ) -> bool:
+        """Tell whether the window holds these points and hours, read in the same order."""
+        offset = first_hour_s - self.first_hour_s
+        return (
+            order == self.order
+            and offset >= 0
+            and offset % HOUR_S == 0
+            and offset // HOUR_S + hour_count <= self.grid.injected_wh.shape[1]
+            and set(point_ids) <= set(self.point_ids)
+        )
+
+    def part(self, *, point_ids: Sequence[int], first_hour_s: int, hour_count: int) -> ReadingsGrid:
+        """Return the points' rows and the hours asked for, as a new grid (a copy)."""
+        row_of_id = {point_id: row for row, point_id in enumerate(self.point_ids)}
+        rows = np.array([row_of_id[point_id] for point_id in point_ids], dtype=np.intp)
+        first = (first_hour_s - self.first_hour_s) // HOUR_S
+        hours = slice(first, first + hour_count)
+        return ReadingsGrid(
+            injected_wh=self.grid.injected_wh[rows, hours],
+            withdrawn_wh=self.grid.withdrawn_wh[rows, hours],
+            source_index=self.grid.source_index[rows, hours],
+            not_measured=self.grid.not_measured[rows, hours],
+        )
+
+
+def readings_window(
+    *,
+    point_ids: Sequence[int],
+    first_hour_s: int,
+    hour_count: int,
+    order: precedence.SourceOrder | None = None,
+) -> ReadingsWindow:
+    """Read the winning readings of the points over the hours once, to slice later."""
+    ids = tuple(point_ids)
+    grid = winning_readings(
+        point_ids=ids, first_hour_s=first_hour_s, hour_count=hour_count, order=order
+    )
+    return ReadingsWindow(point_ids=ids, first_hour_s=first_hour_s, order=order, grid=grid)
 
 
 def _ranks(ids: list[int], order: precedence.SourceOrder | None) -> npt.NDArray[np.int64]:
@@ -180,14 +253,41 @@ def _not_measured_case() -> str:
     )
 
 
-def _fetch(ids: list[int], start: dt.datetime, end: dt.datetime) -> npt.NDArray[np.int64]:
-    """Return (point, hour start [unix s], source index, injected, withdrawn, not measured)
-    rows (n x 6)."""
+@dataclass(frozen=True)
+class _Block:
+    """Readings rows as columns; row i is a reading of point `point_ids[point_of_row[i]]`.
+
+    A block holds every row its points have in the hours read, so the winner of each
+    (point, hour) can be chosen inside it.
+    """
+
+    point_ids: list[int]
+    point_of_row: npt.NDArray[np.int64]
+    hour_s: npt.NDArray[np.int64]
+    sources: npt.NDArray[np.int64]
+    injected_wh: Wh
+    withdrawn_wh: Wh
+    not_measured: npt.NDArray[np.int64]  # 1 for an estimate or an interpolated reading
+
+    def masked(self, keep: npt.NDArray[np.bool_]) -> _Block:
+        return _Block(
+            self.point_ids,
+            self.point_of_row[keep],
+            self.hour_s[keep],
+            self.sources[keep],
+            self.injected_wh[keep],
+            self.withdrawn_wh[keep],
+            self.not_measured[keep],
+        )
+
+
+def _fetch(ids: list[int], start: dt.datetime, end: dt.datetime) -> Iterator[_Block]:
+    """Yield the stored rows of the points in [start, end), in blocks of whole points."""
     if connection.vendor == "postgresql":
-        return _fetch_packed_postgresql(ids, start, end)
+        yield from _fetch_packed_postgresql(ids, start, end)
+        return
     adapt = connection.ops.adapt_datetimefield_value
     table = HourlyReading._meta.db_table
-    blocks = []
     for first in range(0, len(ids), _SQLITE_IDS_PER_QUERY):
         chunk = ids[first : first + _SQLITE_IDS_PER_QUERY]
         sql = (
@@ -200,44 +300,81 @@ def _fetch(ids: list[int], start: dt.datetime, end: dt.datetime) -> npt.NDArray[
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*chunk, adapt(start), adapt(end)])
-            blocks.append(
-                np.fromiter(
-                    itertools.chain.from_iterable(cursor.fetchall()), dtype=np.int64
-                ).reshape(-1, 6)
-            )
-    return np.concatenate(blocks)
+            flat = np.fromiter(
+                itertools.chain.from_iterable(cursor.fetchall()), dtype=np.int64
+            ).reshape(-1, 6)
+        if flat.size:
+            point_ids, point_of_row = np.unique(flat[:, 0], return_inverse=True)
+            yield _Block(point_ids.tolist(), point_of_row, *flat[:, 1:].T)
 
 
 def _fetch_packed_postgresql(
     ids: list[int], start: dt.datetime, end: dt.datetime
-) -> npt.NDArray[np.int64]:
-    """The same rows, each point's and source's series packed into one big-endian bytea.
+) -> Iterator[_Block]:
+    """The same rows, packed into binary arrays: one result row per point and source.
 
     A month of 1,000 points crosses the wire as 1,000 rows instead of 720,000, and NumPy
-    reads each one without a Python object per value.
+    reads each array without a Python object per value. Each point is read by its own
+    index range scan (LATERAL), so the server aggregates one point at a time and keeps no
+    hash table of every point's series; the aggregates of one group see its rows in the
+    same order, so the arrays line up. Each array costs the server about as much as the
+    scan, so the source is grouped on rather than aggregated. Results come in binary, which
+    Django's cursors (client-side binding) cannot ask for, hence a plain psycopg cursor on
+    its connection.
+    Points are read in slices of about _CELLS_PER_QUERY cells to bound memory.
     """
+    import psycopg  # the PostgreSQL driver, present whenever this path runs
+
     table = HourlyReading._meta.db_table
     sql = (
-        "SELECT CAST(connection_point_id AS BIGINT), "  # noqa: S608 (fixed names)
-        f"CAST({_source_case()} AS BIGINT), CAST({_not_measured_case()} AS BIGINT), "
-        "string_agg(int8send(CAST(EXTRACT(EPOCH FROM hour_start) AS BIGINT)) "
-        "|| int8send(injected_wh) || int8send(withdrawn_wh), ''::bytea) "
-        f"FROM {table} WHERE connection_point_id = ANY(%s::bigint[]) "
-        "AND hour_start >= %s AND hour_start < %s GROUP BY 1, 2, 3"
+        "SELECT p.id, r.source, r.hours, r.injected, r.withdrawn, r.not_measured "  # noqa: S608
+        "FROM unnest(%s::bigint[]) AS p(id), LATERAL ("
+        f"SELECT CAST({_source_case()} AS SMALLINT) AS source, "
+        "array_send(array_agg(hour_start)) AS hours, "
+        "array_send(array_agg(injected_wh)) AS injected, "
+        "array_send(array_agg(withdrawn_wh)) AS withdrawn, "
+        f"array_send(array_agg(CAST({_not_measured_case()} AS BIGINT))) AS not_measured "
+        f"FROM {table} WHERE connection_point_id = p.id "
+        # The range as row comparisons: only the (point, hour, source) index can serve
+        # them, so the planner never scans the hour index once per point (a table just
+        # loaded has no statistics to warn it).
+        "AND (connection_point_id, hour_start) >= (p.id, %s) "
+        "AND (connection_point_id, hour_start) < (p.id, %s) GROUP BY source) AS r"
     )
-    blocks = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ids, start, end])
-        for point_id, source, flag, packed in cursor.fetchall():
-            series = np.frombuffer(bytes(packed), dtype=">i8").reshape(-1, 3)
-            block = np.empty((series.shape[0], 6), dtype=np.int64)
-            block[:, 0] = point_id
-            block[:, 1] = series[:, 0]
-            block[:, 2] = source
-            block[:, 3:5] = series[:, 1:]
-            block[:, 5] = flag
-            blocks.append(block)
-    return np.concatenate(blocks) if blocks else np.empty((0, 6), dtype=np.int64)
+    hours = max(1, int((end - start).total_seconds()) // HOUR_S)
+    step = max(1, _CELLS_PER_QUERY // hours)
+    connection.ensure_connection()
+    for first in range(0, len(ids), step):
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, [ids[first : first + step], start, end], binary=True)
+            rows = cursor.fetchall()
+        if not rows:
+            continue
+        stamps = [_array_values(row[2]) for row in rows]
+        counts = [values.size for values in stamps]
+        yield _Block(
+            point_ids=[int(row[0]) for row in rows],  # a point once per source it has
+            point_of_row=np.repeat(np.arange(len(rows), dtype=np.int64), counts),
+            hour_s=np.concatenate(stamps) // 1_000_000 + _PG_EPOCH_S,
+            sources=np.repeat(np.array([row[1] for row in rows], dtype=np.int64), counts),
+            injected_wh=np.concatenate([_array_values(row[3]) for row in rows]),
+            withdrawn_wh=np.concatenate([_array_values(row[4]) for row in rows]),
+            not_measured=np.concatenate([_array_values(row[5]) for row in rows]),
+        )
+
+
+def _array_values(packed: bytes) -> npt.NDArray[np.int64]:
+    """Return the values of a one-dimensional int8 or timestamp array packed by array_send.
+
+    The packing: number of dimensions, NULL flag and element type (three int32), the
+    dimension's size and lower bound (two int32), then each element as its length (int32)
+    and its big-endian value. A timestamp is microseconds since 2000-01-01 UTC.
+    """
+    dimensions, has_null = struct.unpack_from(">ii", packed)
+    if dimensions != 1 or has_null:
+        raise ValueError("expected a one-dimensional array without NULLs")
+    layout = np.dtype([("length", ">i4"), ("value", ">i8")])
+    return np.frombuffer(packed, dtype=layout, offset=_ARRAY_HEADER_BYTES)["value"].astype(np.int64)
 
 
 # --- per point ---------------------------------------------------------------------------

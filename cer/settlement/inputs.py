@@ -30,6 +30,7 @@ from cercalc import buckets
 from cercalc import settle as engine
 from cercalc.distribution import active_hours_mask
 from cercalc.params import Parameters
+from cercalc.periods import year as year_period
 from cercalc.prices import hourly_price_units
 
 ENGINE_CATEGORY: dict[str, str] = {
@@ -109,8 +110,17 @@ class Inputs:
         return digest.hexdigest()
 
 
-def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
-    """Read points, memberships, readings, plants, prices and parameters for the hours."""
+def load_inputs(
+    *,
+    configuration: Configuration,
+    hours: np.ndarray,
+    readings: series.ReadingsWindow | None = None,
+) -> Inputs:
+    """Read points, memberships, readings, plants, prices and parameters for the hours.
+
+    `readings`, when it covers the hours and points (read_year_readings), serves the
+    readings instead of the database: the same winners, read once for a whole year.
+    """
     first_day = buckets.local_date_of(int(hours[0]))
     end_day = buckets.local_date_of(int(hours[-1])) + dt.timedelta(days=1)
     points = list(
@@ -166,13 +176,16 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
 
     n_points, n_hours = len(points), hours.size
     source_order = series.order_of_community(configuration.community_id)
-    readings = series.winning_readings(
-        point_ids=[point.pk for point in points],
-        first_hour_s=int(hours[0]),
-        hour_count=n_hours,
-        order=source_order,
-    )
-    injected, withdrawn, have = readings.injected_wh, readings.withdrawn_wh, readings.present
+    point_ids, first_hour_s = [point.pk for point in points], int(hours[0])
+    if readings is not None and readings.covers(
+        point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours, order=source_order
+    ):
+        grid = readings.part(point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours)
+    else:
+        grid = series.winning_readings(
+            point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours, order=source_order
+        )
+    injected, withdrawn, have = grid.injected_wh, grid.withdrawn_wh, grid.present
     active = np.zeros((n_points, n_hours), dtype=bool)
     masks: dict[int, np.ndarray] = {}
     for row, point in enumerate(points):
@@ -185,7 +198,7 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
     injected *= active
     withdrawn *= active
     gaps = _gaps(points, hours, active & ~have)
-    not_measured = _gaps(points, hours, active & have & readings.not_measured)
+    not_measured = _gaps(points, hours, active & have & grid.not_measured)
 
     price_units, price_known, price_warnings = _prices(configuration.market_zone, hours)
     warnings += price_warnings
@@ -246,6 +259,33 @@ def load_inputs(*, configuration: Configuration, hours: np.ndarray) -> Inputs:
         warnings=warnings,
         source_order=source_order,
         not_measured=not_measured,
+    )
+
+
+def read_year_readings(*, configuration: Configuration, year: int) -> series.ReadingsWindow:
+    """Read a Europe/Rome year of winning readings of the configuration's points, once.
+
+    The points are those whose holder was a member at some time in the year, a superset of
+    every month's; load_inputs slices each month out of the result.
+    """
+    whole_year = year_period(year)
+    first_day, end_day = whole_year.start, whole_year.end
+    members = Membership.objects.filter(
+        community_id=configuration.community_id, valid_from__lt=end_day
+    ).exclude(valid_to__lte=first_day)
+    point_ids = list(
+        ConnectionPoint.objects.filter(
+            configuration=configuration, holder_id__in=members.values("member_id")
+        )
+        .order_by("pod")
+        .values_list("pk", flat=True)
+    )
+    hours = whole_year.hour_starts_s()
+    return series.readings_window(
+        point_ids=point_ids,
+        first_hour_s=int(hours[0]),
+        hour_count=int(hours.size),
+        order=series.order_of_community(configuration.community_id),
     )
 
 

@@ -29,8 +29,12 @@ class RunIsFinal(Exception):
 
 def pack_series(*series: np.ndarray) -> bytes:
     """Pack int64 hourly series of equal length into compressed bytes (rows in order)."""
-    stacked = np.ascontiguousarray(np.stack(series).astype("<i8"))
-    return zlib.compress(stacked.tobytes(), 1)
+    return pack_rows(np.stack(series))
+
+
+def pack_rows(rows: np.ndarray) -> bytes:
+    """Pack a rows x hours array as pack_series packs its rows (little-endian int64)."""
+    return zlib.compress(np.ascontiguousarray(rows, dtype="<i8").tobytes(), 1)
 
 
 def unpack_series(blob: bytes | memoryview, rows: int) -> np.ndarray:

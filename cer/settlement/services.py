@@ -19,15 +19,23 @@ from django.utils.translation import gettext as _
 
 from cer.audit.services import record
 from cer.communities.models import Configuration
+from cer.core.bulk import bulk_insert
 from cer.distribution.models import MissingDataPolicy
 from cer.distribution.services import policy_on
-from cer.settlement.inputs import Inputs, engine_configuration, load_inputs
+from cer.metering.series import ReadingsWindow
+from cer.settlement.inputs import (
+    Inputs,
+    engine_configuration,
+    load_inputs,
+    read_year_readings,
+)
 from cer.settlement.models import (
     RunMember,
     RunPlant,
     RunStatus,
     SettlementHour,
     SettlementRun,
+    pack_rows,
     pack_series,
 )
 from cercalc import fees, periods
@@ -125,7 +133,12 @@ class MonthOutcome:
 
 
 def compute_month(
-    *, configuration: Configuration, month: dt.date, now: dt.datetime, actor: Any = None
+    *,
+    configuration: Configuration,
+    month: dt.date,
+    now: dt.datetime,
+    actor: Any = None,
+    readings: ReadingsWindow | None = None,
 ) -> MonthOutcome:
     """Settle a Europe/Rome calendar month and store it, unless the same inputs gave a run.
 
@@ -134,12 +147,15 @@ def compute_month(
     figure; REGULATION.md §10 for the monthly shadow statement.
     Raises MonthNotOver (the month has not ended at `now`), NoReadings (not one reading in
     the month), IncompleteData (gaps and a policy that refuses them) and SettlementError
-    (inputs the engine refuses).
+    (inputs the engine refuses). `readings` (read_year_readings) spares the read of the
+    month's readings when a year is settled (compute_year); the figures are the same.
     """
     period = periods.month_of(month)
     month = period.start
     check_month_over(month=month, now=now)
-    inputs = load_inputs(configuration=configuration, hours=period.hour_starts_s())
+    inputs = load_inputs(
+        configuration=configuration, hours=period.hour_starts_s(), readings=readings
+    )
     if _has_no_reading(inputs):
         raise NoReadings(month)
     inputs_hash = inputs.inputs_hash()
@@ -174,6 +190,29 @@ def _has_no_reading(inputs: Inputs) -> bool:
     member_hours = int(inputs.active.sum())
     missing_hours = sum(gap["count"] for gap in inputs.gaps)
     return member_hours > 0 and missing_hours >= member_hours
+
+
+def compute_year(
+    *, configuration: Configuration, year: int, now: dt.datetime, actor: Any = None
+) -> list[MonthOutcome]:
+    """Settle the twelve Europe/Rome months of a year, reading the year's readings once.
+
+    Each month is stored exactly as compute_month stores it (its own transaction, version
+    rules, inputs hash): the year's readings are read in one pass and each month is sliced
+    out of them. Returns the twelve outcomes, January first. Raises what compute_month
+    raises, at the first month that cannot be settled (the months before it stay stored).
+    """
+    readings = read_year_readings(configuration=configuration, year=year)
+    return [
+        compute_month(
+            configuration=configuration,
+            month=month.start,
+            now=now,
+            actor=actor,
+            readings=readings,
+        )
+        for month in periods.year(year).months()
+    ]
 
 
 def settle_inputs(inputs: Inputs) -> engine.SettlementResult:
@@ -255,8 +294,9 @@ def _store(
         run.changes = _changes(latest, run, result)
     run.save()
 
-    SettlementHour.objects.bulk_create(
-        (
+    bulk_insert(
+        SettlementHour,
+        [
             SettlementHour(
                 run=run,
                 hour_start=dt.datetime.fromtimestamp(start, tz=dt.UTC),
@@ -274,7 +314,7 @@ def _store(
                 inputs.price_known.tolist(),
                 strict=True,
             )
-        ),
+        ],
         batch_size=2000,
     )
     RunPlant.objects.bulk_create(
@@ -293,7 +333,7 @@ def _store(
         )
         for index, (plant, figures) in enumerate(zip(inputs.plants, result.plants, strict=True))
     )
-    RunMember.objects.bulk_create(member_rows(run, inputs, result), batch_size=500)
+    bulk_insert(RunMember, member_rows(run, inputs, result), batch_size=500)
     return run
 
 
@@ -356,7 +396,11 @@ def member_rows(
 
     def by_member(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
         out = np.zeros((len(members), n_hours), dtype=np.int64)
-        if array.size:
+        if not array.size:
+            return out
+        if np.unique(rows).size == rows.size:
+            out[rows] = array  # one row per member (the common case): nothing to add up
+        else:
             np.add.at(out, rows, array)
         return out
 
@@ -371,19 +415,33 @@ def member_rows(
     active = np.zeros((len(members), n_hours), dtype=bool)
     for row, member_index in enumerate(point_rows.tolist()):
         active[member_index] |= inputs.active[row]
+    # members x 4 x hours, laid out as pack_series lays out each member's four rows.
+    series = np.ascontiguousarray(
+        np.stack((injected, withdrawn, consumer, producer), axis=1).astype("<i8")
+    )
+    totals = zip(
+        active.sum(axis=1).tolist(),
+        injected.sum(axis=1).tolist(),
+        withdrawn.sum(axis=1).tolist(),
+        producer.sum(axis=1).tolist(),
+        consumer.sum(axis=1).tolist(),
+        strict=True,
+    )
     return [
         RunMember(
             run=run,
             member_id=member_id,
             category=inputs.member_categories.get(member_id, ""),
-            active_hours=int(active[i].sum()),
-            injected_wh=int(injected[i].sum()),
-            withdrawn_wh=int(withdrawn[i].sum()),
-            producer_shared_wh=int(producer[i].sum()),
-            consumer_shared_wh=int(consumer[i].sum()),
-            series=pack_series(injected[i], withdrawn[i], consumer[i], producer[i]),
+            active_hours=hours,
+            injected_wh=injected_wh,
+            withdrawn_wh=withdrawn_wh,
+            producer_shared_wh=producer_wh,
+            consumer_shared_wh=consumer_wh,
+            series=pack_rows(series[i]),
         )
-        for i, member_id in enumerate(members)
+        for i, (member_id, (hours, injected_wh, withdrawn_wh, producer_wh, consumer_wh)) in (
+            enumerate(zip(members, totals, strict=True))
+        )
     ]
 
 
