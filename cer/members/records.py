@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cer.communities.models import Community
-from cer.core import formatting
+from cer.core import formatting, list_filters
 from cer.members.models import (
     MemberCategory,
     Membership,
@@ -67,21 +67,13 @@ class MemberFilters:
     @classmethod
     def from_query(cls, query: Mapping[str, str], *, community: Community) -> MemberFilters:
         """Read the filters from a query string, dropping values that are not choices."""
-        category = query.get("category", "")
-        role = query.get("role", "")
-        status = query.get("status", "active")
-        sort = query.get("sort", "name")
-        configuration: int | None = None
-        raw = query.get("configuration", "")
-        if raw.isdigit() and community.configurations.filter(pk=int(raw)).exists():
-            configuration = int(raw)
         return cls(
-            q=query.get("q", "").strip()[:100],
-            category=category if category in MemberCategory.values else "",
-            role=role if role in MembershipRole.values else "",
-            status=status if status in dict(STATUS_CHOICES) else "active",
-            configuration=configuration,
-            sort=sort if sort in SORTS else "name",
+            q=list_filters.search_text(query),
+            category=list_filters.choice(query, "category", MemberCategory.values),
+            role=list_filters.choice(query, "role", MembershipRole.values),
+            status=list_filters.choice(query, "status", dict(STATUS_CHOICES), "active"),
+            configuration=list_filters.configuration_id(query, community.configurations),
+            sort=list_filters.choice(query, "sort", SORTS, "name"),
         )
 
 

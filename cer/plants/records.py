@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cer.communities.models import Community
-from cer.core import formatting
+from cer.core import formatting, list_filters
 from cer.plants.models import EligibilityStatus, EnergySource, IncentiveRegime, Plant
 
 PAGE_SIZE = 25
@@ -54,21 +54,13 @@ class PlantFilters:
     @classmethod
     def from_query(cls, query: Mapping[str, str], *, community: Community) -> PlantFilters:
         """Read the filters from a query string, dropping values that are not choices."""
-        source = query.get("source", "")
-        status = query.get("status", "")
-        regime = query.get("regime", "")
-        sort = query.get("sort", "name")
-        configuration: int | None = None
-        raw = query.get("configuration", "")
-        if raw.isdigit() and community.configurations.filter(pk=int(raw)).exists():
-            configuration = int(raw)
         return cls(
-            q=query.get("q", "").strip()[:100],
-            source=source if source in EnergySource.values else "",
-            status=status if status in EligibilityStatus.values else "",
-            regime=regime if regime in IncentiveRegime.values else "",
-            configuration=configuration,
-            sort=sort if sort in SORTS else "name",
+            q=list_filters.search_text(query),
+            source=list_filters.choice(query, "source", EnergySource.values),
+            status=list_filters.choice(query, "status", EligibilityStatus.values),
+            regime=list_filters.choice(query, "regime", IncentiveRegime.values),
+            configuration=list_filters.configuration_id(query, community.configurations),
+            sort=list_filters.choice(query, "sort", SORTS, "name"),
         )
 
 
