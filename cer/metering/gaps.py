@@ -22,7 +22,7 @@ from django.db import connection
 
 from cer.metering import ingest
 from cer.metering.batches import AcceptedMessage
-from cer.metering.bulk_writes import db_time, from_db_time
+from cer.metering.bulk_writes import array_literals, from_db_time, time_adapter
 from cer.metering.models import CounterChannel, CounterSample
 
 Key = tuple[int, dt.datetime]  # (connection point, UTC hour start)
@@ -115,6 +115,7 @@ def _stored_neighbours(
         for column in ("measured_at", "value_wh")
     )
     select = f"SELECT g.device_id, g.channel, {columns} FROM g"  # noqa: S608 - fixed names
+    db_time = time_adapter()
     rows = [
         (device, channel, db_time(first), db_time(last)) for device, channel, first, last in groups
     ]
@@ -124,7 +125,7 @@ def _stored_neighbours(
             cursor.execute(
                 "WITH g(device_id, channel, first_at, last_at) AS (SELECT * FROM unnest("  # noqa: S608
                 "%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[])) " + select,
-                [list(column) for column in zip(*rows, strict=True)],
+                array_literals(rows),
             )
             found += cursor.fetchall()
         else:

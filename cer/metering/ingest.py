@@ -24,6 +24,7 @@ Energy leaves this module as integer Wh; instants leave it as UTC datetimes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -56,6 +57,9 @@ DEFAULT_MAX_HOURS_PER_MESSAGE = 48
 # at 110 %); the extra watt-hour absorbs the rounding of counters to whole Wh.
 POWER_TOLERANCE = Decimal("1.1")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# One decoder for every message (json.loads with options builds a new one per call);
+# Decimal keeps counters such as 1234.567 kWh exact when scaled to Wh.
+_JSON = json.JSONDecoder(parse_float=Decimal)
 _ONE_US = dt.timedelta(microseconds=1)
 _HOUR_US = dt.timedelta(hours=1) // _ONE_US
 
@@ -639,8 +643,9 @@ def decode_json(payload: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise Rejection("payload", f"not UTF-8 text (byte {error.start})") from error
     try:
-        # Decimal keeps counters such as 1234.567 kWh exact when scaled to Wh.
-        return json.loads(text, parse_float=Decimal)
+        if text.startswith("\ufeff"):  # as json.loads does
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _JSON.decode(text)
     except json.JSONDecodeError as error:
         raise Rejection(
             "payload", f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"
@@ -717,8 +722,8 @@ def _within(moment: dt.datetime, field: str, window: _Window) -> dt.datetime:
     if window.registered_at is not None:
         # The whole day of registration counts: an installer often registers the device
         # after mounting it, and its first readings may precede the account by hours.
-        day = window.registered_at.astimezone(ROME).date()
-        if moment < dt.datetime.combine(day, dt.time(), tzinfo=ROME):
+        day, day_start = _registration_day(window.registered_at)
+        if moment < day_start:
             raise Rejection(
                 field,
                 f"{_iso(moment)} is before the device was registered ({day.isoformat()}); "
@@ -731,6 +736,13 @@ def _within(moment: dt.datetime, field: str, window: _Window) -> dt.datetime:
             f"({_iso(received_at)}); set the device's clock (NTP)",
         )
     return moment
+
+
+@functools.lru_cache(maxsize=4096)
+def _registration_day(registered_at: dt.datetime) -> tuple[dt.date, dt.datetime]:
+    """The Europe/Rome day of a registration and its first instant (one per device)."""
+    day = registered_at.astimezone(ROME).date()
+    return day, dt.datetime.combine(day, dt.time(), tzinfo=ROME)
 
 
 def _iso(moment: dt.datetime) -> str:

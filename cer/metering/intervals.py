@@ -26,7 +26,7 @@ from django.db import connection
 
 from cer.metering import ingest
 from cer.metering.batches import AcceptedMessage
-from cer.metering.bulk_writes import db_time, from_db_time
+from cer.metering.bulk_writes import array_literals, from_db_time, time_adapter
 from cer.metering.models import IntervalEnergy
 
 _CANDIDATES_PER_QUERY = 200  # rows of the VALUES list on SQLite (4 parameters each)
@@ -201,6 +201,7 @@ def _stored_meeting(
     the candidate's start minus that can reach into it: the (point, start) index serves.
     """
     table = IntervalEnergy._meta.db_table
+    db_time = time_adapter()
     rows = [
         (
             point_id,
@@ -221,7 +222,7 @@ def _stored_meeting(
             cursor.execute(
                 "WITH c(point_id, low_at, start_at, end_at) AS (SELECT * FROM unnest("  # noqa: S608
                 "%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])) " + select,
-                [list(column) for column in zip(*rows, strict=True)],
+                array_literals(rows),
             )
             found += cursor.fetchall()
         else:

@@ -563,8 +563,9 @@ def _first_time_stamped_on_arrival(accepted: list[AcceptedMessage]) -> list[Acce
     if not stamped:
         return accepted
     table = IngestedMessage._meta.db_table
+    db_time = bulk_writes.time_adapter()
     rows = [
-        (device_id, digest, bulk_writes.db_time(item.received_at))
+        (device_id, digest, db_time(item.received_at))
         for (device_id, digest), item in stamped.items()
     ]
     inserted = {
@@ -603,15 +604,16 @@ def _record_intervals(
     wanted = plan.new
     inserted = []
     if wanted:
+        db_time = bulk_writes.time_adapter()
         rows = [
             (
                 point_id,
                 item.device_id,
-                bulk_writes.db_time(reading.start_at),
-                bulk_writes.db_time(reading.end_at),
+                db_time(reading.start_at),
+                db_time(reading.end_at),
                 reading.injected_wh,
                 reading.withdrawn_wh,
-                bulk_writes.db_time(item.received_at),
+                db_time(item.received_at),
             )
             for (point_id, _), (item, reading) in wanted.items()
         ]

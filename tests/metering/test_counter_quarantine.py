@@ -159,7 +159,7 @@ def test_the_device_page_lists_a_quarantined_value_with_its_reason(client, point
     assert response.status_code == 200
     page = response.content.decode()
     assert "209000" in page
-    assert "the counter jumped by 9000 Wh in 600 s" in page
+    assert "il contatore è salito di 9000 Wh in 600 s" in page  # the page is Italian
 
 
 def test_releasing_a_value_asks_for_confirmation_then_books_it_and_audits(client, point, referente):
@@ -289,7 +289,7 @@ def test_a_replacement_without_any_reading_names_the_field(client, point, refere
     )
 
     assert response.status_code == 400
-    assert "Give at least one start reading." in response.content.decode()
+    assert "Indica almeno una lettura iniziale." in response.content.decode()
 
 
 def test_quarantined_values_expire_with_the_retention_period(point, settings):
