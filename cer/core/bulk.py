@@ -67,7 +67,7 @@ def bulk_insert(
     for obj in objs:
         # As bulk_create does: a foreign key to an instance saved after this one was built
         # takes that instance's primary key now (statement lines built with their statement).
-        obj._prepare_related_fields_for_save(operation_name="bulk_insert")
+        obj._prepare_related_fields_for_save(operation_name="bulk_insert")  # type: ignore[attr-defined]
     prepare = [_preparer(field) for field in fields]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     table = connection.ops.quote_name(meta.db_table)
