@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from cer.communities.models import Community
 from cer.core.access import login_only, object_permission
-from cer.dashboards import charts, money, services
+from cer.dashboards import charts, money, portal, services
 from cer.dashboards.series import ratio_pct
 from cer.dashboards.typical_day import community_typical_day_context, typical_day_context
 from cer.members.models import Member, Membership
@@ -312,6 +312,8 @@ def member_portal(request: HttpRequest) -> HttpResponse:
     )
     context: dict[str, Any] = {"member": member, "memberships": memberships}
     if not memberships:
+        # An applicant waiting for approval reads where their application stands.
+        context["applications"] = portal.pending_applications(request.user.pk or 0)
         return render(request, "dashboards/member_portal.html", context)
     chosen = request.GET.get("community", "")
     membership = next((m for m in memberships if str(m.community_id) == chosen), memberships[0])
@@ -348,6 +350,13 @@ def member_portal(request: HttpRequest) -> HttpResponse:
         present |= point_series.present
     own_shared = as_consumer + as_producer
     community_shared = money.period_figures(community=community, period=period, now=now)
+    own_money = portal.member_money(
+        community=community,
+        member_id=membership.member_id,
+        configuration_ids=configuration_ids,
+        period=period,
+        now=now,
+    )
     context.update(
         {
             "membership": membership,
@@ -360,7 +369,18 @@ def member_portal(request: HttpRequest) -> HttpResponse:
                 "as_producer": _kwh(int(as_producer.sum())),
                 "community_shared": _kwh(community_shared.shared_wh),
             },
-            "own_share_pct": ratio_pct(int(own_shared.sum()), community_shared.shared_wh),
+            "own_wh": {
+                "injected": int(own_injected.sum()),
+                "withdrawn": int(own_withdrawn.sum()),
+                "as_consumer": int(as_consumer.sum()),
+                "as_producer": int(as_producer.sum()),
+                "community_shared": community_shared.shared_wh,
+            },
+            # Each side on its own: the shared energy is counted once for the consumers and
+            # once for the producers, so the two sides added would be twice the community's.
+            "own_consumer_pct": ratio_pct(int(as_consumer.sum()), community_shared.shared_wh),
+            "own_producer_pct": ratio_pct(int(as_producer.sum()), community_shared.shared_wh),
+            "money": own_money,
             "estimated_months": figures.estimated_months,
             "is_producer": any(p.has_injection for p in points),
             "chart": {
@@ -376,6 +396,7 @@ def member_portal(request: HttpRequest) -> HttpResponse:
                     _("Your withdrawal [kWh]"),
                     _("Your shared energy [kWh]"),
                 ],
+                "locale": charts.locale(),
             },
             **period_context(period, now=now),
         }
