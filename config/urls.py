@@ -5,11 +5,13 @@ from django.urls import URLPattern, URLResolver, include, path
 from cer.accounts import admin_site, password_reset
 from cer.accounts import urls as accounts_urls
 from cer.accounts import views as accounts_views
+from cer.core.favicon import favicon
 
 admin_site.guard(admin.site)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("favicon.ico", favicon, name="favicon"),
     # The API speaks JSON and has no language prefix. Readings posted by devices first.
     path("api/", include("cer.api.device_urls")),
     path("api/", include("cer.api.urls")),

@@ -43,6 +43,13 @@ def people():
     return small, member, referente, mediator, line
 
 
+# The refusal in each language (the Italian is the catalogue's translation).
+NOT_YOUR_STEP = {
+    "it": "non è tra i passaggi che puoi fare su questa contestazione",
+    "en": "is not one of your steps on this dispute",
+}
+
+
 def _url(name: str, lang: str, pk: int) -> str:
     with translation.override(lang):
         return reverse(name, kwargs={"pk": pk})
@@ -116,7 +123,7 @@ def test_a_member_posting_a_referente_step_gets_a_styled_refusal_in_their_langua
         assert response.status_code == 403
         assert f'<html lang="{lang}">' in html
         assert 'class="topbar"' in html  # the site's frame, not a bare "403 Forbidden"
-        assert "is not one of your steps on this dispute" in html
+        assert NOT_YOUR_STEP[lang] in html
         assert _url("billing:dispute", lang, dispute.pk) in html  # the way back
     dispute.refresh_from_db()
     assert dispute.state == DisputeState.OPEN
