@@ -12,6 +12,8 @@ from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
+from cer.core.access import public
+
 ICON_NAME = "favicon.ico"
 
 
@@ -24,6 +26,7 @@ def _icon_bytes() -> bytes | None:
         return icon.read()
 
 
+@public
 @require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     icon = _icon_bytes()

@@ -26,6 +26,8 @@ NOW = dt.datetime(2025, 7, 3, 8, 0, tzinfo=dt.UTC)
 CONFIRM = {"confirm": True}
 
 
+# The API's addresses carry no language prefix, so it answers in the platform's language,
+# Italian: the refusals below are read in Italian.
 @pytest.fixture(autouse=True)
 def _english():
     with translation.override("en"):
@@ -65,7 +67,7 @@ def test_the_api_refuses_to_queue_a_month_that_has_not_ended():
     )
 
     error = assert_error(response, 400)
-    assert "has not ended yet" in error["fields"]["month"][0]
+    assert "non è ancora finito" in error["fields"]["month"][0]
     assert not SettlementJob.objects.exists()
 
 
@@ -82,7 +84,7 @@ def test_finalising_through_the_api_needs_confirm_true():
     done = client.post(url, CONFIRM, format="json")
 
     assert "confirm" in assert_error(missing, 400)["fields"]
-    assert "cannot be undone" in assert_error(false, 400)["fields"]["confirm"][0]
+    assert "non può essere annullato" in assert_error(false, 400)["fields"]["confirm"][0]
     assert status_before == RunStatus.DRAFT
     assert done.status_code == 200, done.content
     assert done.json()["status"] == RunStatus.FINAL
@@ -104,7 +106,7 @@ def test_a_provisional_run_needs_an_override_reason_through_the_api():
     )
 
     error = assert_error(refused, 400)
-    assert "override" in error["fields"]["override_reason"][0]
+    assert "forzandola e indicandone il motivo" in error["fields"]["override_reason"][0]
     assert refused_status == RunStatus.DRAFT
     assert done.status_code == 200, done.content
     run.refresh_from_db()
@@ -147,7 +149,7 @@ def test_the_api_refuses_to_distribute_a_superseded_version_naming_the_current_o
     )
 
     error = assert_error(response, 409, "conflict")
-    assert "replaced by version 2" in error["message"]
+    assert "sostituita dalla versione 2" in error["message"]
     assert not Distribution.objects.exists()
     assert SettlementRun.objects.filter(month=JUNE).count() == 2
 
@@ -161,5 +163,5 @@ def test_the_api_says_how_to_fix_a_month_without_a_policy():
     )
 
     error = assert_error(response, 409, "conflict")
-    assert "No distribution policy is valid in 2025-06" in error["message"]
+    assert "Nessun criterio di ripartizione è valido in 2025-06" in error["message"]
     assert reverse("distribution:policy", kwargs={"pk": small.community.pk}) in error["message"]

@@ -6,9 +6,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from cer.settlement.reconciliation import GseFileError, parse_gse_csv
 
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The file errors are translated; these tests read the English ones."""
+    with translation.override("en"):
+        yield
 
 def test_english_columns_with_commas_are_read():
     rows = parse_gse_csv("period,type,amount,reference\n2025-06,FEES,-3.50,F1\n")
