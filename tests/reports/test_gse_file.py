@@ -17,6 +17,7 @@ def _english():
     with translation.override("en"):
         yield
 
+
 def test_english_columns_with_commas_are_read():
     rows = parse_gse_csv("period,type,amount,reference\n2025-06,FEES,-3.50,F1\n")
 
