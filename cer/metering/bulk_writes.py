@@ -328,6 +328,35 @@ def _row_statements(
         yield f"{head}VALUES {values}{tail}", [value for row in chunk for value in row]
 
 
+def select_with_rows(
+    name: str, columns: dict[str, str], rows: Sequence[Sequence[Any]], select: str
+) -> list[tuple[Any, ...]]:
+    """Run `select` with `rows` as a table `name(columns)` and return what it finds.
+
+    `columns` maps each column to its PostgreSQL type. On PostgreSQL the rows travel as one
+    array per column (unnest) in one statement; SQLite gets VALUES lists in chunks, under
+    its limit on bound parameters (so `select` must not aggregate across the rows).
+    """
+    if not rows:
+        return []
+    head = f"WITH {name}({', '.join(columns)}) AS "
+    found: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{kind}[]" for kind in columns.values())
+            statement = f"{head}(SELECT * FROM unnest({arrays})) {select}"  # noqa: S608
+            cursor.execute(statement, array_literals(rows))
+            return cursor.fetchall()
+        placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for chunk in _chunks(list(rows), max(1, 800 // len(columns))):
+            values = ", ".join([placeholder] * len(chunk))
+            cursor.execute(
+                f"{head}(VALUES {values}) {select}", [value for row in chunk for value in row]
+            )
+            found += cursor.fetchall()
+    return found
+
+
 def _chunks(rows: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]

@@ -18,15 +18,12 @@ import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db import connection
-
 from cer.metering import ingest
 from cer.metering.batches import AcceptedMessage
-from cer.metering.bulk_writes import array_literals, from_db_time, time_adapter
+from cer.metering.bulk_writes import from_db_time, select_with_rows, time_adapter
 from cer.metering.models import CounterChannel, CounterSample
 
 Key = tuple[int, dt.datetime]  # (connection point, UTC hour start)
-_GROUPS_PER_QUERY = 200  # rows of the VALUES list on SQLite (4 parameters each)
 
 
 def interval_gap_hours(point_id: int, reading: ingest.IntervalReading) -> set[Key]:
@@ -119,24 +116,17 @@ def _stored_neighbours(
     rows = [
         (device, channel, db_time(first), db_time(last)) for device, channel, first, last in groups
     ]
-    found: list[tuple] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "WITH g(device_id, channel, first_at, last_at) AS (SELECT * FROM unnest("  # noqa: S608
-                "%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[])) " + select,
-                array_literals(rows),
-            )
-            found += cursor.fetchall()
-        else:
-            for first in range(0, len(rows), _GROUPS_PER_QUERY):
-                chunk = rows[first : first + _GROUPS_PER_QUERY]
-                values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-                cursor.execute(
-                    f"WITH g(device_id, channel, first_at, last_at) AS (VALUES {values}) " + select,
-                    [value for row in chunk for value in row],
-                )
-                found += cursor.fetchall()
+    found = select_with_rows(
+        "g",
+        {
+            "device_id": "bigint",
+            "channel": "varchar",
+            "first_at": "timestamptz",
+            "last_at": "timestamptz",
+        },
+        rows,
+        select,
+    )
     result: dict = defaultdict(lambda: (None, None))
     for device_id, channel, before_at, before_wh, after_at, after_wh in found:
         result[(device_id, channel)] = (

@@ -320,6 +320,7 @@ def check_plausible(message: ParsedMessage, *, limits: PowerLimits) -> None:
                 )
 
 
+@functools.lru_cache(maxsize=1024)  # a batch repeats a few (power, duration) pairs
 def max_energy_wh(*, power_w: int, seconds: float) -> int:
     """Return the most energy [Wh] a power [W] can deliver in `seconds`, with tolerance."""
     return math.ceil(Decimal(power_w) * POWER_TOLERANCE * Decimal(seconds) / 3600) + 1

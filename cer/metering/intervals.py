@@ -22,14 +22,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from django.db import connection
-
 from cer.metering import ingest
 from cer.metering.batches import AcceptedMessage
-from cer.metering.bulk_writes import array_literals, from_db_time, time_adapter
+from cer.metering.bulk_writes import from_db_time, select_with_rows, time_adapter
 from cer.metering.models import IntervalEnergy
-
-_CANDIDATES_PER_QUERY = 200  # rows of the VALUES list on SQLite (4 parameters each)
 
 
 @dataclass(frozen=True)
@@ -216,24 +212,17 @@ def _stored_meeting(
         f"e.withdrawn_wh FROM c JOIN {table} e ON e.connection_point_id = c.point_id "
         "AND e.start_at >= c.low_at AND e.start_at < c.end_at AND e.end_at > c.start_at"
     )
-    found: list[tuple[int, dt.datetime, dt.datetime, int, int]] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "WITH c(point_id, low_at, start_at, end_at) AS (SELECT * FROM unnest("  # noqa: S608
-                "%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])) " + select,
-                array_literals(rows),
-            )
-            found += cursor.fetchall()
-        else:
-            for first in range(0, len(rows), _CANDIDATES_PER_QUERY):
-                chunk = rows[first : first + _CANDIDATES_PER_QUERY]
-                values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-                cursor.execute(
-                    f"WITH c(point_id, low_at, start_at, end_at) AS (VALUES {values}) " + select,
-                    [value for row in chunk for value in row],
-                )
-                found += cursor.fetchall()
+    found = select_with_rows(
+        "c",
+        {
+            "point_id": "bigint",
+            "low_at": "timestamptz",
+            "start_at": "timestamptz",
+            "end_at": "timestamptz",
+        },
+        rows,
+        select,
+    )
     return [
         (point_id, from_db_time(start), from_db_time(end), injected, withdrawn)
         for point_id, start, end, injected, withdrawn in found

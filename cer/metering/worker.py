@@ -7,6 +7,13 @@ and what the broker sends again is recognised by the idempotency keys of the
 recording service, so nothing is counted twice; rejections of messages the broker
 flags as redelivered (DUP) are stored once. tests/metering/test_worker_restart.py
 kills this worker mid-stream to prove it.
+
+A packet identifier (mid) names a message only on the connection it arrived on. After a
+reconnect the broker sends every unacknowledged message again, under its identifier, and
+reuses identifiers for new ones: so the worker acknowledges only messages of the present
+connection, and drops from its queue those of an earlier one that it has not recorded yet
+(their copies are on the way). Recording them twice would count nothing twice, but under
+load the copies double the work and make the next keep-alive miss more likely.
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ from cer.metering.recording import IncomingMessage, IngestOutcome, ingest_messag
 logger = logging.getLogger(__name__)
 
 SUBSCRIPTION = "cer/#"
+# A worker deep in a backlog reads its socket slowly: a short keep-alive would end the
+# connection while the broker's answer to the ping waits behind thousands of messages.
+KEEPALIVE_S = 60
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class _Received:
     mid: int
     qos: int
     message: IncomingMessage
+    connection: int  # which connection of this worker delivered it (see the module notes)
 
 
 class IngestWorker:
@@ -57,6 +68,10 @@ class IngestWorker:
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self._inbox: queue.Queue[_Received] = queue.Queue()
+        # Counts the connections: raised by the network thread when one ends, under the
+        # lock that acknowledgements are sent under, so none reaches the next connection.
+        self._connection = 0
+        self._ack_lock = threading.Lock()
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -95,6 +110,8 @@ class IngestWorker:
         self.subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        with self._ack_lock:
+            self._connection += 1
         self.connected.clear()
         self.subscribed.clear()
         if not self.stop.is_set():
@@ -110,23 +127,23 @@ class IngestWorker:
                 IncomingMessage(
                     message.topic, bytes(message.payload), received_at, redelivered=message.dup
                 ),
+                self._connection,
             )
         )
 
     def run(self) -> None:
         """Connect, then record batches until stopped; the last batch is flushed first."""
-        self._client.connect_async(self.config.host, self.config.port, keepalive=30)
+        self._client.connect_async(self.config.host, self.config.port, keepalive=KEEPALIVE_S)
         self._client.loop_start()
         try:
             while not self.stop.is_set():
-                batch = self._collect()
+                batch = self._current(self._collect())
                 if batch:
                     self._record(batch)
-            while True:
-                batch = self._drain()
-                if not batch:
-                    break
-                self._record(batch)
+            while batch := self._drain():
+                current = self._current(batch)
+                if current:
+                    self._record(current)
         finally:
             self._client.disconnect()
             self._client.loop_stop()
@@ -166,6 +183,17 @@ class IngestWorker:
                 break
         return batch
 
+    def _current(self, batch: list[_Received]) -> list[_Received]:
+        """Leave out messages of an earlier connection: the broker is sending them again."""
+        connection = self._connection
+        current = [item for item in batch if item.connection == connection]
+        if len(current) < len(batch):
+            logger.info(
+                "left %s messages of an earlier connection to their redelivery",
+                len(batch) - len(current),
+            )
+        return current
+
     def _record(self, batch: list[_Received]) -> None:
         """Commit the batch, then acknowledge it; while the database fails, retry."""
         attempt = 0
@@ -182,9 +210,11 @@ class IngestWorker:
                 if self.stop.wait(min(30.0, 0.5 * 2**attempt)) and attempt > 3:
                     logger.error("stopping with %s messages unacknowledged", len(batch))
                     return
-        for item in batch:
-            if item.qos > 0:
-                self._client.ack(item.mid, item.qos)
+        with self._ack_lock:
+            for item in batch:
+                # An identifier of an earlier connection may name another message now.
+                if item.qos > 0 and item.connection == self._connection:
+                    self._client.ack(item.mid, item.qos)
         outcome.rejections = []
         self.totals.add(outcome)
         logger.debug(
