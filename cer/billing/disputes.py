@@ -32,6 +32,7 @@ from cer.billing.models import (
     StatementStatus,
 )
 from cer.billing.statements import StatementNotCurrent, correct_statement
+from cer.core import formatting
 from cer.members.models import Membership
 
 
@@ -408,8 +409,8 @@ def _notify(dispute_id: int, subject: str) -> None:
         "%(state)s.\n\n%(message)s"
     ) % {
         "id": dispute.pk,
-        "line": dispute.line.description,
-        "month": f"{dispute.line.statement.month:%m/%Y}",
+        "line": dispute.line.shown_description,
+        "month": formatting.month(dispute.line.statement.month),
         "state": dispute.get_state_display(),
         "message": last.message if last else "",
     }

@@ -221,7 +221,7 @@ def figures(statement: Statement) -> StatementFigures:
         average_tariff_eur_per_mwh=average,
         valorisation_eur_per_mwh=valorisation_rate,
         steps=steps,
-        lines=[(line.description, line.amount_eur) for line in statement.lines.all()],
+        lines=[(line.shown_description, line.amount_eur) for line in statement.lines.all()],
         ledger=statement_ledger(statement),
         amount_sources=amount_sources(distribution, statement.created_at),
     )

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cer.billing.line_text import shown_description
 from cer.core.csv_export import cell_text
 from cer.core.validators import validate_iban
 from cercalc.money import format_fixed
@@ -168,6 +169,11 @@ class StatementLine(models.Model):
     @property
     def root_id(self) -> int:
         return self.origin_id or self.pk
+
+    @property
+    def shown_description(self) -> str:
+        """The description in the reader's language (cer/billing/line_text.py)."""
+        return shown_description(self)
 
     @property
     def configuration(self):  # type: ignore[no-untyped-def]

@@ -36,6 +36,7 @@ from cer.billing.models import (
 )
 from cer.billing.payouts import PayoutError, local_today
 from cer.communities.models import Community, Configuration
+from cer.core import formatting
 
 _OUTCOME_STATES = {
     bank_reports.SETTLED: PayoutItemStatus.SETTLED,
@@ -103,7 +104,7 @@ def record_sent(
         if locked.issued_at and sent_date < local_today(locked.issued_at):
             raise PayoutError(
                 _("the file was issued on %(date)s: it cannot have been sent before")
-                % {"date": local_today(locked.issued_at).isoformat()},
+                % {"date": formatting.day(local_today(locked.issued_at))},
                 field="sent_date",
             )
         locked.status = PayoutStatus.SENT

@@ -42,6 +42,7 @@ from cer.billing.models import (
     StatementStatus,
 )
 from cer.communities.models import Configuration
+from cer.core import formatting
 from cer.core.validators import normalise_code, validate_iban
 from cer.members.changes import mask_iban
 from cer.members.models import Membership
@@ -154,7 +155,10 @@ def check_execution_date(execution_date: dt.date, *, now: dt.datetime) -> None:
     if execution_date < today:
         raise InvalidExecutionDate(
             _("The execution date %(date)s is in the past: choose %(next)s or later.")
-            % {"date": execution_date.isoformat(), "next": default_execution_date(now).isoformat()}
+            % {
+                "date": formatting.day(execution_date),
+                "next": formatting.day(default_execution_date(now)),
+            }
         )
     if not target2.is_business_day(execution_date):
         raise InvalidExecutionDate(
@@ -163,8 +167,8 @@ def check_execution_date(execution_date: dt.date, *, now: dt.datetime) -> None:
                 "choose %(next)s or another working day."
             )
             % {
-                "date": execution_date.isoformat(),
-                "next": target2.next_business_day(execution_date).isoformat(),
+                "date": formatting.day(execution_date),
+                "next": formatting.day(target2.next_business_day(execution_date)),
             }
         )
 

@@ -207,14 +207,15 @@ def statement_pdf(data: StatementFigures) -> bytes:
             + [
                 [
                     row.kind_label,
-                    row.line.description,
+                    row.line.shown_description,
                     row.line.amount_eur,
                     row.running_eur,
                 ]
                 for row in ledger.rows
             ]
             + [[_("Total"), "", statement.amount_eur, ""]],
-            [45 * mm, 85 * mm, 20 * mm, 20 * mm],
+            # Widths from the texts, so no heading breaks inside a word ("Saldo
+            # progressivo" needs more than a fixed 20 mm in bold).
         ),
         Spacer(1, 2 * mm),
         Paragraph(

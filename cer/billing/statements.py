@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cer.billing.line_text import CORRECTION_TEXT, SHARE_TEXT, month_text
 from cer.billing.models import (
     SHARE_KINDS,
     LineKind,
@@ -186,7 +187,7 @@ def _first_lines(statement: Statement, share: MemberShare) -> list[StatementLine
             statement=statement,
             position=1,
             kind=LineKind.SHARE,
-            description=_("Your share of %(month)s") % {"month": f"{run.month:%m/%Y}"},
+            description=month_text(SHARE_TEXT, run.month),
             amount_eur=share.amount_eur - share.correction_eur,
         )
     ]
@@ -196,7 +197,7 @@ def _first_lines(statement: Statement, share: MemberShare) -> list[StatementLine
                 statement=statement,
                 position=2,
                 kind=LineKind.CORRECTION,
-                description=_("Correction for the 55 %/45 % rule"),
+                description=month_text(CORRECTION_TEXT, run.month),
                 amount_eur=share.correction_eur,
             )
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from cer.core.net import (
     FORWARDED_HEADERS,
@@ -76,4 +78,31 @@ class TrustedProxyMiddleware:
             for header in FORWARDED_HEADERS:
                 meta.pop(header, None)
         meta[RESOLVED_KEY] = meta.get("REMOTE_ADDR") or UNKNOWN_ADDRESS
+        return self.get_response(request)
+
+
+API_PREFIX = "/api/"
+
+
+class ApiLanguageMiddleware:
+    """Answer the unprefixed API in the language the client asks for (Italian by default).
+
+    The pages carry their language in the path (i18n_patterns, Italian unprefixed), so
+    Django's LocaleMiddleware gives every unprefixed path Italian, the API's included. An
+    API client has no path prefix to choose with: for /api/ the language comes from the
+    language cookie, then Accept-Language (it or en), then LANGUAGE_CODE. Placed right after
+    LocaleMiddleware, which then writes the chosen language in Content-Language.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(API_PREFIX):
+            language = translation.get_language_from_request(request, check_path=False)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            response = self.get_response(request)
+            patch_vary_headers(response, ("Accept-Language",))
+            return response
         return self.get_response(request)

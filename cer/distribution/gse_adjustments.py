@@ -22,9 +22,11 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from cer.audit.services import record
+from cer.billing.line_text import GSE_TEXT, month_text
 from cer.billing.models import LineKind
 from cer.billing.statements import NewLine, add_lines
 from cer.communities.models import Configuration
+from cer.core import formatting
 from cer.distribution.models import Distribution, GseAdjustment
 from cer.distribution.services import month_amount, plan_of
 from cer.members.models import MemberCategory
@@ -129,7 +131,10 @@ def adjust_distribution(
     if amount.total_eur < 0:
         raise AdjustmentRefused(
             gettext("the amount of %(month)s would become negative (%(amount)s EUR)")
-            % {"month": f"{run.month:%Y-%m}", "amount": amount.total_eur}
+            % {
+                "month": formatting.month(run.month),
+                "amount": formatting.number(amount.total_eur, 2),
+            }
         )
     corrected = bool(distribution.moved_to_social_eur or distribution.moved_to_members_eur)
     try:
@@ -142,7 +147,7 @@ def adjust_distribution(
     except (split.InvalidPlan, split.ExcessCeilingExceeded) as error:
         raise AdjustmentRefused(
             gettext("the new amount of %(month)s cannot be shared out: %(error)s")
-            % {"month": f"{run.month:%Y-%m}", "error": error}
+            % {"month": formatting.month(run.month), "error": error}
         ) from error
     after_shares = {
         member_id: outcome.shares.get(str(member_id), Decimal(0)) for member_id in before_shares
@@ -170,8 +175,7 @@ def adjust_distribution(
         }
         for code, value in outcome.pots.items()
     ]
-    month_label = f"{run.month:%m/%Y}"
-    description = gettext("Adjustment from GSE amounts of %(month)s") % {"month": month_label}
+    description = month_text(GSE_TEXT, run.month)
     lines = {
         member_id: [NewLine(LineKind.GSE, description, difference)]
         for member_id, difference in differences.items()

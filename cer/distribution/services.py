@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from cer.audit.services import record
 from cer.communities.models import Community
+from cer.core import formatting
 from cer.core.bulk import bulk_insert
 from cer.distribution.models import (
     AmountBasis,
@@ -73,7 +74,11 @@ class SupersededVersion(Exception):
                 "Version %(version)s of %(month)s has been replaced by version %(current)s: "
                 "only the latest version of a month can be distributed."
             )
-            % {"version": run.version, "month": f"{run.month:%Y-%m}", "current": current_version}
+            % {
+                "version": run.version,
+                "month": formatting.month(run.month),
+                "current": current_version,
+            }
         )
         self.run = run
         self.current_version = current_version

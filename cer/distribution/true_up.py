@@ -19,12 +19,14 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cer.audit.services import record
 from cer.billing.models import LineKind
 from cer.billing.statements import NewLine, add_lines
 from cer.communities.models import Configuration
+from cer.core import formatting
 from cer.distribution.models import (
     Distribution,
     DistributionPolicy,
@@ -56,7 +58,7 @@ class YearNotReady(Exception):
     """A month of the year is not settled or its latest version is not distributed."""
 
     def __init__(self, *, missing: list[dt.date], undistributed: list[dt.date], problem: str):
-        months = ", ".join(f"{m:%Y-%m}" for m in [*missing, *undistributed])
+        months = ", ".join(formatting.month(m) for m in [*missing, *undistributed])
         super().__init__(f"{problem}: {months}" if months else problem)
         self.missing = missing
         self.undistributed = undistributed
@@ -150,7 +152,7 @@ def plan_true_up(*, configuration: Configuration, year: int) -> TrueUpPlan:
     if last is not None and not additions:
         raise NothingChanged(
             _("the year was trued up on %(day)s and nothing would change")
-            % {"day": f"{last.created_at:%Y-%m-%d}"}
+            % {"day": formatting.day(timezone.localtime(last.created_at))}
         )
     return TrueUpPlan(
         configuration=configuration,

@@ -82,7 +82,8 @@ def test_the_member_opens_replies_and_withdraws_and_sees_only_those_steps(client
     assert 'name="mediator"' not in page
     assert 'name="amount_eur"' not in page
     assert formatting.eur(line.amount_eur, lang=lang) in page
-    assert line.description in page
+    with translation.override(lang):
+        assert line.shown_description in page  # in the page's language, month in words
     opened_at = DisputeEvent.objects.get(dispute=dispute, from_state="").at
     assert formatting.moment(opened_at, lang=lang) in page
     assert "Maria Famiglia" in page and "Troppo poco" in page

@@ -202,7 +202,7 @@ def test_a_conguaglio_after_the_distribution_adjusts_the_month_and_every_euro_is
     for statement in Statement.objects.filter(status=StatementStatus.CURRENT):
         lines = list(statement.lines.order_by("position"))
         assert lines[-1].kind == LineKind.GSE
-        assert lines[-1].description == "Adjustment from GSE amounts of 06/2025"
+        assert lines[-1].description == "Adjustment from GSE amounts of June 2025"
         assert statement.amount_eur == before[statement.member_id] + lines[-1].amount_eur
         assert statement.amount_eur == sum(line.amount_eur for line in lines)
     assert AuditEntry.objects.filter(code="distribution.gse_adjustment.created").count() == 1

@@ -119,7 +119,7 @@ def _confirmation(
                     "The dispute on the line “%(line)s” will be closed as withdrawn; it "
                     "cannot be reopened, and the community will be told."
                 )
-                % {"line": dispute.line.description}
+                % {"line": dispute.line.shown_description}
             ],
             action_label=_("Withdraw the dispute"),
             cancel_url=url,

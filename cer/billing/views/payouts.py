@@ -42,6 +42,7 @@ from cer.billing.payouts import (
     preview,
 )
 from cer.communities.models import Configuration
+from cer.core import formatting
 from cer.core.access import object_permission
 from cer.core.confirm import confirmation_page, is_confirmed
 from cer.core.downloads import attachment_response
@@ -137,7 +138,8 @@ def _confirm_create(
     data: dict[str, Any],
     execution_date: dt.date,
 ) -> HttpResponse:
-    period = f"{data['period_start']:%m/%Y}–{data['period_end']:%m/%Y}"
+    start, end = formatting.month(data["period_start"]), formatting.month(data["period_end"])
+    period = start if start == end else f"{start} – {end}"
     consequences = [
         _(
             "A SEPA file (pain.001) paying %(count)s members a total of %(total)s EUR for "
@@ -147,7 +149,7 @@ def _confirm_create(
             "count": len(plan.to_pay),
             "total": plan.total_eur,
             "period": period,
-            "date": execution_date.isoformat(),
+            "date": formatting.day(execution_date),
             "iban": mask_iban(data["debtor_iban"]),
         },
         _(
@@ -170,7 +172,7 @@ def _confirm_create(
     for held in plan.held_months:
         consequences.append(
             _("%(month)s is not paid: %(reason)s.")
-            % {"month": f"{held.month:%m/%Y}", "reason": held.reason}
+            % {"month": formatting.month(held.month), "reason": held.reason}
         )
     return confirmation_page(
         request,

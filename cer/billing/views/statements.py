@@ -127,7 +127,7 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
                     [
                         periods.month(s.month.year, s.month.month),
                         s.configuration.community.name,
-                        row.line.description,
+                        row.line.shown_description,
                         # People read the kind in words, programs its stable code.
                         row.kind_label if human else row.line.kind,
                         row.line.amount_eur,
