@@ -53,6 +53,21 @@ v1: list[URLPattern | URLResolver] = [
         name="community-documents",
     ),
     path(
+        "communities/<int:pk>/documents/redraft",
+        documents.FoundingDocumentsRedraft.as_view(),
+        name="community-documents-redraft",
+    ),
+    path(
+        "memberships/<int:pk>/mandate.docx",
+        documents.MandateDocx.as_view(),
+        name="membership-mandate-docx",
+    ),
+    path(
+        "memberships/<int:pk>/mandate.pdf",
+        documents.MandatePdf.as_view(),
+        name="membership-mandate-pdf",
+    ),
+    path(
         "documents/<int:pk>/download",
         documents.DocumentDownload.as_view(),
         name="document-download",

@@ -13,3 +13,9 @@ class DistributionConfig(AppConfig):
         from cer.distribution.wizard_policy import policy_from_wizard
 
         on_constituted(policy_from_wizard)
+
+        # The statute and the regulation spell out the policy (statute_terms.py).
+        from cer.distribution.statute_terms import policy_terms
+        from cer.documents.services import add_context_provider
+
+        add_context_provider(policy_terms)

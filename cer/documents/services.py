@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,28 +237,91 @@ def store_upload(
     )
 
 
+# Apps on higher floors add to the templates' context (cer.distribution gives the terms of
+# its policy, so the statute spells them out): callback(community=, today=) -> dict.
+_CONTEXT_PROVIDERS: list[Callable[..., dict[str, Any]]] = []
+
+# The statute's articles differ by legal form; the forms not listed follow the association.
+_FAMILY_OF_FORM = {
+    "ASSOCIATION": "association",
+    "RECOGNISED_ASSOCIATION": "association",
+    "THIRD_SECTOR": "ets",
+    "COOPERATIVE": "cooperative",
+    "FOUNDATION": "foundation",
+    "CONSORTIUM": "consortium",
+    "CONDOMINIUM": "agreement",
+    "NONE": "agreement",
+}
+
+
+def add_context_provider(provider: Callable[..., dict[str, Any]]) -> None:
+    """Merge `provider(community=, today=)`'s dict into every founding document's context."""
+    if provider not in _CONTEXT_PROVIDERS:
+        _CONTEXT_PROVIDERS.append(provider)
+
+
 def founding_context(*, community: Any, today: dt.date) -> dict[str, Any]:
-    """Return the data the statute and regulation templates are filled with."""
+    """Return the data the statute, regulation and mandate templates are filled with.
+
+    `family` picks the conditional blocks of the legal form (association, ets,
+    cooperative, foundation, consortium, agreement); `policy` (from the providers) is the
+    distribution policy, `distribution` the wizard's split used when there is no policy.
+    """
     from cer.members.models import Member, MembershipRole
 
     members = list(
         Member.objects.filter(memberships__community=community)
         .select_related("municipality")
+        .order_by("pk")
         .distinct()
     )
     referente = Member.objects.filter(
         memberships__community=community, memberships__role=MembershipRole.REFERENTE
     ).first() or (members[0] if members else None)
-    return {
+    context: dict[str, Any] = {
         "community": community,
         "kind_label": community.get_kind_display(),
         "legal_form_label": community.get_legal_form_display(),
+        "family": _FAMILY_OF_FORM.get(community.legal_form, "association"),
+        "recognised": community.legal_form == "RECOGNISED_ASSOCIATION",
         "members": members,
         "referente": referente,
         "configurations": list(community.configurations.all()),
         "distribution": getattr(community, "incentive_distribution", None),
+        "policy": None,
         "today": today,
+        "first_year_end": dt.date((community.founding_date or today).year, 12, 31),
     }
+    for provider in _CONTEXT_PROVIDERS:
+        context.update(provider(community=community, today=today))
+    return context
+
+
+def mandate_context(*, community: Any, member: Any, today: dt.date) -> dict[str, Any]:
+    """Return the context of `member`'s mandate to the referente of `community`."""
+    from cer.members.models import Membership
+    from cer.plants.models import ConnectionPoint
+
+    context = founding_context(community=community, today=today)
+    context["member"] = member
+    context["membership"] = (
+        Membership.objects.filter(community=community, member=member)
+        .order_by("-valid_from")
+        .first()
+    )
+    context["points"] = list(
+        ConnectionPoint.objects.filter(holder=member, configuration__community=community)
+        .select_related("configuration")
+        .order_by("pod")
+    )
+    return context
+
+
+def draft_mandate(*, community: Any, member: Any, today: dt.date) -> list[drafting.Block]:
+    """Draft `member`'s mandate contract to the referente (TIAD; c.c. artt. 1703 ff.)."""
+    return drafting.draft(
+        "MANDATE", mandate_context(community=community, member=member, today=today)
+    )
 
 
 def draft_founding_documents(
@@ -295,4 +359,72 @@ def draft_founding_documents(
                 written=written,
             )
         )
+    return documents
+
+
+def mandate_file(*, membership: Any, as_pdf: bool, today: dt.date) -> tuple[bytes, str, str]:
+    """Draft the mandate of `membership`'s member and return (content, content type, stem).
+
+    Drafted on request and never stored: it carries the member's current data.
+    """
+    member, community = membership.member, membership.community
+    blocks = draft_mandate(community=community, member=member, today=today)
+    stem = f"mandato-{community.pk}-{member.pk}"
+    if as_pdf:
+        return drafting.to_pdf(blocks, title=blocks[0].text), "application/pdf", stem
+    return drafting.to_docx(blocks), DOCX, stem
+
+
+def redraft_founding_documents(
+    *, community: Any, actor: Any, now: dt.datetime, today: dt.date
+) -> list[Document]:
+    """Draft the statute and the regulation again from today's data and policy.
+
+    Each becomes a new version of the drafted document of its kind (the latest one that
+    carries a PDF rendering), or a new document when there is none; earlier versions stay.
+    """
+    from django.utils import translation
+
+    context = founding_context(community=community, today=today)
+    documents = []
+    with transaction.atomic():
+        for kind, slug in (
+            (DocumentKind.STATUTE, "statuto"),
+            (DocumentKind.REGULATION, "regolamento"),
+        ):
+            blocks = drafting.draft(kind, context)
+            with translation.override("it"):
+                title = f"{DocumentKind(kind).label} — {community.name}"
+            content, pdf = drafting.to_docx(blocks), drafting.to_pdf(blocks, title=title)
+            drafted = (
+                Document.objects.filter(community=community, kind=kind)
+                .exclude(versions__pdf_file="")
+                .order_by("-created_at", "-pk")
+                .first()
+            )
+            if drafted is None:
+                drafted = create_document(
+                    community=community,
+                    kind=kind,
+                    title=title,
+                    document_date=today,
+                    content=content,
+                    file_type=ACCEPTED["docx"],
+                    original_name=f"{slug}.docx",
+                    actor=actor,
+                    now=now,
+                    pdf_content=pdf,
+                )
+            else:
+                add_version(
+                    document=drafted,
+                    content=content,
+                    file_type=ACCEPTED["docx"],
+                    original_name=f"{slug}.docx",
+                    actor=actor,
+                    now=now,
+                    note="Bozza rigenerata dai dati e dalla politica di ripartizione correnti",
+                    pdf_content=pdf,
+                )
+            documents.append(drafted)
     return documents

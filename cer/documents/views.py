@@ -7,13 +7,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from cer.communities.models import Community
 from cer.core.access import object_permission
 from cer.core.downloads import attachment_response
 from cer.documents.forms import UploadForm
 from cer.documents.models import Document, DocumentKind, DocumentVersion
-from cer.documents.services import UploadRefused, check_upload, download_stem, store_upload
+from cer.documents.services import (
+    UploadRefused,
+    check_upload,
+    download_stem,
+    mandate_file,
+    redraft_founding_documents,
+    store_upload,
+)
+from cer.members.models import Membership
 
 
 @object_permission("communities.view_community", Community)
@@ -22,9 +31,14 @@ def archive(request: HttpRequest, community: Community) -> HttpResponse:
     documents = Document.objects.filter(community=community).prefetch_related("versions")
     if not manager:
         documents = documents.filter(kind__in=DocumentKind.open_to_members())
+    # The referente downloads every member's mandate, a member only their own.
+    memberships = Membership.objects.filter(community=community).select_related("member")
+    if not manager:
+        memberships = memberships.filter(member__user_id=request.user.pk or 0)
     context = {
         "community": community,
         "documents": documents,
+        "mandates": memberships.order_by("member__pk", "-valid_from"),
         "manager": manager,
         "form": UploadForm(community=community) if manager else None,
     }
@@ -76,3 +90,43 @@ def download_pdf(request: HttpRequest, version: DocumentVersion) -> HttpResponse
         filename_stem=download_stem(version),
         content_type="application/pdf",
     )
+
+
+@require_http_methods(["GET", "POST"])
+@object_permission("communities.manage_community", Community)
+def redraft(request: HttpRequest, community: Community) -> HttpResponse:
+    """Draft the statute and regulation again (POST); a GET goes back to the archive."""
+    if request.method == "POST":
+        redraft_founding_documents(
+            community=community,
+            actor=request.user,
+            now=timezone.now(),
+            today=timezone.localdate(),
+        )
+        messages.success(
+            request,
+            _(
+                "The statute and the regulation were drafted again from the current data "
+                "and distribution policy, as new versions."
+            ),
+        )
+    return redirect("documents:archive", community.pk)
+
+
+def _mandate(membership: Membership, *, as_pdf: bool) -> HttpResponse:
+    content, content_type, stem = mandate_file(
+        membership=membership, as_pdf=as_pdf, today=timezone.localdate()
+    )
+    return attachment_response(content, filename_stem=stem, content_type=content_type)
+
+
+@object_permission("members.view_membership", Membership)
+def mandate_docx(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The member's mandate contract to the referente, filled in, as DOCX."""
+    return _mandate(membership, as_pdf=False)
+
+
+@object_permission("members.view_membership", Membership)
+def mandate_pdf(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The member's mandate contract to the referente, filled in, as PDF."""
+    return _mandate(membership, as_pdf=True)

@@ -27,7 +27,8 @@ from cer.core.downloads import attachment_response
 from cer.documents import services as archive
 from cer.documents.forms import UploadForm
 from cer.documents.models import Document
-from cer.documents.services import ACCEPTED, UploadRefused, check_upload
+from cer.documents.services import ACCEPTED, DOCX, UploadRefused, check_upload
+from cer.members.models import Membership
 
 FILE_RESPONSES = {
     (200, file_type.content_type): OpenApiResponse(OpenApiTypes.BINARY)
@@ -166,3 +167,74 @@ class DocumentDownload(ApiView):
             filename_stem=archive.download_stem(version),
             content_type=version.content_type,
         )
+
+
+@extend_schema(
+    tags=["documents"],
+    request=None,
+    responses={201: s.DocumentSerializer(many=True)},
+    description=(
+        "Draft the statute and the internal regulation again from the community's current "
+        "data and distribution policy, as new versions of the drafted documents (earlier "
+        "versions stay). Managers only; the same service as the archive page's button."
+    ),
+)
+class FoundingDocumentsRedraft(ApiView):
+    access_rule = on_object(
+        Community, view="communities.view_community", change="communities.manage_community"
+    )
+    token_scope = TokenScope.DOCUMENTS_WRITE
+
+    def get_queryset(self) -> Any:
+        return visibility.communities(self.request.user, today=self.today())
+
+    def post(self, request: Request, pk: int) -> Response:
+        community = self.get_object()
+        documents = archive.redraft_founding_documents(
+            community=community, actor=request.user, now=self.now(), today=self.today()
+        )
+        for document in documents:
+            document.refresh_from_db()
+        return Response(
+            s.DocumentSerializer(documents, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+
+class _MandateDownload(ApiView):
+    """A member's mandate contract to the referente, drafted with today's data."""
+
+    access_rule = on_object(Membership, view="members.view_membership")
+    as_pdf = False
+
+    def get_queryset(self) -> Any:
+        return visibility.memberships(self.request.user, today=self.today())
+
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        content, content_type, stem = archive.mandate_file(
+            membership=self.get_object(), as_pdf=self.as_pdf, today=self.today()
+        )
+        return attachment_response(content, filename_stem=stem, content_type=content_type)
+
+
+@extend_schema(
+    tags=["documents"],
+    responses={(200, DOCX): OpenApiResponse(OpenApiTypes.BINARY)},
+    description=(
+        "The mandate contract of the membership's member to the referente, filled in, as "
+        "DOCX. For the community's managers and the member themself."
+    ),
+)
+class MandateDocx(_MandateDownload):
+    as_pdf = False
+
+
+@extend_schema(
+    tags=["documents"],
+    responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+    description=(
+        "The mandate contract of the membership's member to the referente, filled in, as "
+        "PDF. For the community's managers and the member themself."
+    ),
+)
+class MandatePdf(_MandateDownload):
+    as_pdf = True
