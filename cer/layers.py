@@ -33,7 +33,7 @@ LAYER_NAMES: dict[int, str] = {
 LAYER_OF: dict[str, int] = {
     # Pure Python and NumPy: every regulatory calculation.
     "cercalc": 0,
-    # Shared helpers, the audit log, and the (still empty) notifications any app may send.
+    # Shared helpers, the audit log, and the notification centre any app tells people through.
     "cer.core": 1,
     "cer.audit": 1,
     "cer.notifications": 1,

@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cer.notifications.context_processors.unread",
             ],
         },
     },
@@ -278,6 +279,10 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CerCollettiva <noreply@localhost>")
+# The site's address as its users reach it: links in e-mails sent without a request at hand.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Local hour (Europe/Rome) at which the daily digest of notifications leaves.
+NOTIFICATIONS_DIGEST_HOUR = int(os.environ.get("NOTIFICATIONS_DIGEST_HOUR", "8"))
 
 # MQTT broker and the account the platform uses to manage device accounts on it.
 MQTT_HOST = os.environ.get("MQTT_HOST", "127.0.0.1")

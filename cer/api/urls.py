@@ -8,7 +8,16 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from cer.api.errors import json_not_found
 from cer.api.permissions import PUBLIC
-from cer.api.views import accounts, documents, meta, privacy, resources, settlement, tokens
+from cer.api.views import (
+    accounts,
+    documents,
+    meta,
+    notifications,
+    privacy,
+    resources,
+    settlement,
+    tokens,
+)
 from cer.api.views import invoices as invoice_views
 from cer.api.views.profiles import PointProfiles
 
@@ -33,6 +42,12 @@ v1: list[URLPattern | URLResolver] = [
     path("me/export", privacy.PersonalDataExport.as_view(), name="me-export"),
     path("me/erasure", privacy.PersonalDataErasure.as_view(), name="me-erasure"),
     path("me/consents", privacy.ConsentList.as_view(), name="me-consents"),
+    path("me/notifications", notifications.NotificationList.as_view(), name="me-notifications"),
+    path(
+        "me/notifications/read",
+        notifications.NotificationsRead.as_view(),
+        name="me-notifications-read",
+    ),
     path("me/consents/<str:purpose>", privacy.ConsentWithdraw.as_view(), name="me-consent"),
     path("privacy-notice", privacy.CurrentNotice.as_view(), name="privacy-notice"),
     path("communities", resources.CommunityList.as_view(), name="communities"),

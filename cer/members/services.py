@@ -21,6 +21,7 @@ from cer.audit.services import record
 from cer.communities.models import Community, Configuration
 from cer.communities.uniqueness import pod_problem
 from cer.core.validators import normalise_code, validate_iban
+from cer.members import notices
 from cer.members.changes import mask_iban, record_membership_saved
 from cer.members.models import (
     ApplicationStatus,
@@ -284,6 +285,7 @@ def submit_points(
             community=application.community,
             changes={"pods": [point["pod"] for point in points]},
         )
+        notices.application_submitted(application, now=now)
 
 
 def approve(
@@ -352,6 +354,7 @@ def approve(
                     "iban": ["", mask_iban(locked.iban)],
                 },
             )
+            notices.application_decided(locked, approved=True, now=now, valid_from=valid_from)
     except ValidationError as error:
         raise ApprovalFailed(
             [f"{field}: {'; '.join(texts)}" for field, texts in error.message_dict.items()]
@@ -380,6 +383,7 @@ def reject(*, application: MembershipApplication, actor: Any, now: dt.datetime) 
             target=locked,
             community=locked.community,
         )
+        notices.application_decided(locked, approved=False, now=now)
 
 
 def end_membership(

@@ -13,3 +13,8 @@ class MeteringConfig(AppConfig):
         from cer.metering import privacy
 
         privacy.register()
+        # Devices gone silent are checked by the notification sender's rounds.
+        from cer.metering.silence import notify_silent_devices
+        from cer.notifications.hooks import register_periodic_check
+
+        register_periodic_check("metering.device.silent", notify_silent_devices)

@@ -22,7 +22,14 @@ from tests.permissions.objects import sample_object
 # Patterns not served by the project's own views, or checked elsewhere.
 SKIPPED_PREFIXES = ("admin:", "api", "set_language", "javascript-catalog")
 # Sample values for URL arguments other than the protected object's.
-SAMPLE_ARGUMENTS = {"year": 2025, "month": 3, "day": 30, "token": "x" * 32, "uidb64": "MQ"}
+SAMPLE_ARGUMENTS = {
+    "year": 2025,
+    "month": 3,
+    "day": 30,
+    "token": "x" * 32,
+    "uidb64": "MQ",
+    "notification_id": 1,
+}
 PERSONAS = (
     "referente",
     "administrator",
