@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cer.communities.substation_codes import normalise_substation_code, validate_substation_code
+from cer.communities.zones import zone_matches, zones_of
 from cer.core.choices import Region
 from cer.core.reading_sources import DEFAULT_ORDER_TEXT, validate_order_text
-from cer.core.validators import normalise_code, validate_fiscal_code, validate_vat_number
+from cer.core.validators import (
+    normalise_code,
+    validate_fiscal_code,
+    validate_not_in_future,
+    validate_vat_number,
+)
 
 
 class CommunityKind(models.TextChoices):
@@ -83,6 +92,11 @@ class Community(models.Model):
     def clean(self) -> None:
         self.fiscal_code = normalise_code(self.fiscal_code)
         self.vat_number = normalise_code(self.vat_number)
+        try:
+            # A deed cannot be signed in the future: a typo such as 2030 for 2023.
+            validate_not_in_future(self.founding_date, today=timezone.localdate())
+        except ValidationError as error:
+            raise ValidationError({"founding_date": error}) from error
 
 
 class ConfigurationStatus(models.TextChoices):
@@ -106,6 +120,7 @@ class Configuration(models.Model):
     primary_substation = models.CharField(
         _("primary substation code"),
         max_length=20,
+        validators=[validate_substation_code],
         help_text=_("The code of the cabina primaria on the GSE map, e.g. AC001E01234."),
     )
     market_zone = models.CharField(_("market zone"), max_length=4, choices=MarketZone.choices)
@@ -133,6 +148,72 @@ class Configuration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.primary_substation})"
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        self.primary_substation = normalise_substation_code(self.primary_substation or "")
+        if self.region and self.market_zone and not zone_matches(self.region, self.market_zone):
+            # The zonal price of the wrong zone would value every hour wrongly (§4.1).
+            errors["market_zone"] = ValidationError(
+                _("%(region)s lies in market zone %(zones)s, not %(zone)s."),
+                code="zone_region",
+                params={
+                    "region": self.region,
+                    "zones": ", ".join(
+                        str(MarketZone(zone).label) for zone in sorted(zones_of(self.region))
+                    ),
+                    "zone": str(MarketZone(self.market_zone).label),
+                },
+            )
+        if self.community_id and self.primary_substation:
+            listed = PrimarySubstation.objects.filter(community_id=self.community_id)
+            if listed.exists() and not listed.filter(code=self.primary_substation).exists():
+                errors["primary_substation"] = ValidationError(
+                    _(
+                        "%(code)s is not in the distributor's list of primary substations "
+                        "imported for this community."
+                    ),
+                    code="substation_not_listed",
+                    params={"code": self.primary_substation},
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class PrimarySubstation(models.Model):
+    """A primary substation of the distributor's list a community imported, with its area."""
+
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.CASCADE,
+        related_name="primary_substations",
+        verbose_name=_("community"),
+    )
+    code = models.CharField(
+        _("primary substation code"), max_length=20, validators=[validate_substation_code]
+    )
+    name = models.CharField(_("name"), max_length=200)
+    # The municipalities the substation's area covers; empty when the list did not say.
+    municipalities = models.ManyToManyField(
+        "core.Municipality",
+        blank=True,
+        related_name="+",
+        verbose_name=_("municipalities served"),
+    )
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        ordering = ["community", "code"]
+        verbose_name = _("primary substation")
+        verbose_name_plural = _("primary substations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "code"], name="primary_substation_once_per_community"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
 
 
 class DistributionModel(models.TextChoices):

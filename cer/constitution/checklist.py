@@ -21,6 +21,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from cer.communities.area import Placement, place_in_area
+from cer.communities.models import MarketZone
+from cer.communities.zones import is_split, zone_matches, zones_of
 from cer.core import formatting
 from cercalc.eligibility import EligibilityLimits, eligibility_limits, existing_share_within_limit
 from cercalc.params import Parameters, default_parameters
@@ -42,6 +45,16 @@ class MemberFacts:
     category: str
     municipality_code: str
     municipality_name: str
+    region: str = ""
+    fiscal_code: str = ""
+
+
+@dataclass(frozen=True)
+class ConfigurationFacts:
+    name: str
+    primary_substation: str
+    region: str
+    market_zone: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,8 @@ class PlantFacts:
     entry_into_service_date: dt.date
     municipality_code: str
     municipality_name: str
+    region: str = ""
+    primary_substation: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,7 @@ class ConstitutionFacts:
     primary_substations: Sequence[str] = ()
     points: Sequence[PointFacts] = ()
     plants: Sequence[PlantFacts] = ()
+    configurations: Sequence[ConfigurationFacts] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,8 @@ def evaluate(
     parameters = parameters or default_parameters()
     checks: list[Callable[[ConstitutionFacts], Requirement]] = [
         _primary_substation,
+        _market_zone,
+        _in_the_area,
         partial(_plant_power, parameters=parameters),
         partial(_plant_dates, parameters=parameters),
     ]
@@ -277,6 +295,132 @@ def _primary_substation(facts: ConstitutionFacts) -> Requirement:
         _(
             "Each primary substation has its own configuration with injecting and withdrawing "
             "points: one GSE request per substation."
+        ),
+        rule,
+    )
+
+
+def _market_zone(facts: ConstitutionFacts) -> Requirement:
+    rule = "DM 414/2023 (zonal price); Terna market zones from 1 Jan 2021 (ARERA 103/2019)"
+    title = _("Market zone of each configuration")
+    if not facts.configurations:
+        return Requirement(
+            "MARKET_ZONE", title, Status.TO_CHECK, _("No configuration declared yet."), rule
+        )
+    wrong = [c for c in facts.configurations if not zone_matches(c.region, c.market_zone)]
+    if wrong:
+        return Requirement(
+            "MARKET_ZONE",
+            title,
+            Status.NOT_MET,
+            _("The market zone does not match the region: %(names)s.")
+            % {
+                "names": ", ".join(
+                    f"{c.name} ({c.region}: "
+                    + ", ".join(str(MarketZone(z).label) for z in sorted(zones_of(c.region)))
+                    + ")"
+                    for c in wrong
+                )
+            },
+            rule,
+        )
+    split = [c.name for c in facts.configurations if is_split(c.region)]
+    if split:
+        return Requirement(
+            "MARKET_ZONE",
+            title,
+            Status.TO_CHECK,
+            _(
+                "To verify: the region of %(names)s lies in more than one market zone; the GSE "
+                "map of primary substations shows which one."
+            )
+            % {"names": ", ".join(split)},
+            rule,
+        )
+    return Requirement(
+        "MARKET_ZONE",
+        title,
+        Status.MET,
+        _("Each configuration's market zone is the zone of its region."),
+        rule,
+    )
+
+
+def _in_the_area(facts: ConstitutionFacts) -> Requirement:
+    """Plants and members' points in the area of their configuration's substation.
+
+    The wizard has no distributor's list yet, so the area itself is never known here: a
+    place in another market zone is certainly outside, anything else is to verify.
+    """
+    rule = "D.Lgs. 199/2021 art. 31 c. 2; TIAD art. 1"
+    title = _("Plants and members in the area of the primary substation")
+    regions = {c.primary_substation: c.region for c in facts.configurations}
+    if not facts.configurations or not (facts.plants or facts.points):
+        return Requirement(
+            "AREA", title, Status.TO_CHECK, _("No connection point declared yet."), rule
+        )
+    outside: list[str] = []
+    doubtful: list[str] = []
+    for plant in facts.plants:
+        verdict = place_in_area(
+            municipality_code=plant.municipality_code,
+            region=plant.region,
+            configuration_region=regions.get(plant.primary_substation, ""),
+            area_codes=None,
+        )
+        label = f"{plant.name} ({plant.municipality_name}, {plant.region})"
+        if verdict.placement == Placement.OUTSIDE:
+            outside.append(label)
+        elif verdict.variant != "area_unknown":
+            doubtful.append(label)
+    members = {member.fiscal_code: member for member in facts.members if member.fiscal_code}
+    holders = {(point.holder, point.primary_substation) for point in facts.points}
+    for code, substation in sorted(holders):
+        member = members.get(code)
+        if member is None:
+            continue
+        verdict = place_in_area(
+            municipality_code=member.municipality_code,
+            region=member.region,
+            configuration_region=regions.get(substation, ""),
+            area_codes=None,
+        )
+        if verdict.placement != Placement.INSIDE and verdict.variant != "area_unknown":
+            # Where a member lives is not where their point is: only a doubt, never a failure.
+            doubtful.append(f"{member.name} ({member.municipality_name}, {member.region})")
+    if outside:
+        return Requirement(
+            "AREA",
+            title,
+            Status.NOT_MET,
+            _(
+                "These plants are in another market zone than their configuration, so outside "
+                "its primary substation's area: %(names)s."
+            )
+            % {"names": "; ".join(outside)},
+            rule,
+        )
+    if doubtful:
+        return Requirement(
+            "AREA",
+            title,
+            Status.TO_CHECK,
+            _(
+                "To verify on the GSE map: these plants or members are in another region than "
+                "their configuration: %(names)s."
+            )
+            % {"names": "; ".join(doubtful)},
+            rule,
+        )
+    return Requirement(
+        "AREA",
+        title,
+        Status.TO_CHECK,
+        _(
+            "To verify: the municipalities each primary substation serves are not known yet. "
+            "Every plant and member is in the configuration's region; once the community "
+            "exists, import the distributor's list of substations, or check each address on "
+            "the GSE map."
         ),
         rule,
     )

@@ -21,6 +21,7 @@ from cer.communities.models import Community, ConstitutionDraft
 from cer.constitution.wizard import ConstitutionPlan
 from cer.documents.services import draft_founding_documents
 from cer.members.models import Member, Membership, MembershipKind, MembershipRole
+from cer.plants.services import check_community_plants
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,10 @@ def _constitute(
             planned.plant.owner = holder
             planned.plant.full_clean()
             planned.plant.save()
+
+    if any(planned.plant is not None for planned in plan.points):
+        # Checked on save, like every plant: none is left "not checked yet".
+        check_community_plants(community=community, actor=user, now=now)
 
     valid_from = community.founding_date or today
     for code, member in members.items():

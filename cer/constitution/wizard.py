@@ -22,6 +22,7 @@ from cer.communities.models import (
     ConstitutionDraft,
     IncentiveDistribution,
 )
+from cer.communities.zones import region_of_municipality
 from cer.constitution import checklist
 from cer.constitution.forms import (
     CommunityForm,
@@ -243,7 +244,9 @@ class Wizard:
                 name=_display_name(row),
                 category=row["category"],
                 municipality_code=row["municipality"].pk,
-                municipality_name=row["municipality"].name,
+                municipality_name=str(row["municipality"]),
+                region=region_of_municipality(row["municipality"].region),
+                fiscal_code=row["fiscal_code"],
             )
             for row in self._members_cleaned()
         ]
@@ -255,7 +258,9 @@ class Wizard:
                     name=member.display_name,
                     category=member.category,
                     municipality_code=member.municipality_id,
-                    municipality_name=member.municipality.name,
+                    municipality_name=str(member.municipality),
+                    region=region_of_municipality(member.municipality.region),
+                    fiscal_code=member.fiscal_code,
                 ),
             )
         points: list[checklist.PointFacts] = []
@@ -282,7 +287,9 @@ class Wizard:
                             power_kw=data["plant_power_kw"],
                             entry_into_service_date=data["plant_entry_into_service_date"],
                             municipality_code=data["plant_municipality"].pk,
-                            municipality_name=data["plant_municipality"].name,
+                            municipality_name=str(data["plant_municipality"]),
+                            region=region_of_municipality(data["plant_municipality"].region),
+                            primary_substation=data["primary_substation"],
                         )
                     )
         return checklist.ConstitutionFacts(
@@ -292,7 +299,22 @@ class Wizard:
             primary_substations=[code for code, _name in self.substations()],
             points=points,
             plants=plants,
+            configurations=self._configuration_facts(),
         )
+
+    def _configuration_facts(self) -> list[checklist.ConfigurationFacts]:
+        if not self.is_complete("configurations"):
+            return []
+        return [
+            checklist.ConfigurationFacts(
+                name=str(form.cleaned_data["name"]),
+                primary_substation=form.cleaned_data["primary_substation"],
+                region=form.cleaned_data["region"],
+                market_zone=form.cleaned_data["market_zone"],
+            )
+            for form in self.stored("configurations")["configurations"].forms
+            if form.cleaned_data
+        ]
 
     def requirements(self) -> list[checklist.Requirement]:
         return checklist.evaluate(self.facts())
@@ -331,11 +353,15 @@ class Wizard:
             )
             plant = None
             if form.has_plant:
+                # The plant stands where its municipality is, under its point's substation:
+                # its region (and so its regional correction) comes from the municipality.
                 plant = Plant(
                     name=data["plant_name"],
                     source=data["plant_source"],
                     power_kw=data["plant_power_kw"],
                     entry_into_service_date=data["plant_entry_into_service_date"],
+                    municipality=data["plant_municipality"],
+                    primary_substation=data["primary_substation"],
                 )
                 if not point.address:
                     point.address = str(data["plant_municipality"])

@@ -16,7 +16,13 @@ import numpy as np
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from cer.communities.models import Community, Configuration, ConfigurationStatus, LegalForm
+from cer.communities.models import (
+    Community,
+    Configuration,
+    ConfigurationStatus,
+    LegalForm,
+    PrimarySubstation,
+)
 from cer.core.models import Municipality
 from cer.demo.community import DemoCommunity, build_demo
 from cer.demo.roster import Address, MemberSpec
@@ -60,6 +66,7 @@ def load_demo(*, seed: int = 2025, now: dt.datetime | None = None) -> LoadResult
     now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     with transaction.atomic():
         community, points = _store_roster(demo)
+        _store_substation_list(demo, community, now=now)
         readings = _store_readings(demo, points, now=now)
         _store_prices(demo)
         _store_users(demo, community)
@@ -105,6 +112,9 @@ def _store_roster(demo: DemoCommunity) -> tuple[Community, dict[str, ConnectionP
         for m in roster.members
     )
     injecting_pods = {plant.pod for plant in roster.plants}
+    place_of = {
+        m.connection_point.pod: m.connection_point.address.istat_code for m in roster.members
+    }
     points = {
         m.connection_point.pod: ConnectionPoint.objects.create(
             pod=m.connection_point.pod,
@@ -134,8 +144,20 @@ def _store_roster(demo: DemoCommunity) -> tuple[Community, dict[str, ConnectionP
             superbonus_kw=plant.superbonus_kw,
             obligation_kw=plant.obligation_kw,
             capital_grant_pct=plant.capital_grant_pct,
+            # Where the plant stands: its point's municipality, hence its region.
+            municipality_id=place_of[plant.pod],
+            region=roster.configuration.region,
         )
     return community, points
+
+
+def _store_substation_list(demo: DemoCommunity, community: Community, *, now: dt.datetime) -> None:
+    """Record the distributor's list: the demo's one substation and the area it serves."""
+    spec = demo.roster.configuration
+    substation = PrimarySubstation.objects.create(
+        community=community, code=spec.primary_substation_code, name=spec.name, imported_at=now
+    )
+    substation.municipalities.set(Municipality.objects.filter(pk__in=spec.istat_codes))
 
 
 def _one_line(address: Address) -> str:

@@ -38,6 +38,10 @@ class RegistrationForm(UserCreationForm):
         self.fields["email"].widget.attrs["autocomplete"] = "email"
 
 
+# The name fields that belong to one kind of person only (PersonKind codes).
+PERSON_KIND_FIELDS = {"first_name": "NATURAL", "last_name": "NATURAL", "company_name": "LEGAL"}
+
+
 class MemberForm(forms.ModelForm):
     """A person's own data, as typed by a founder, an applicant or the person themselves.
 
@@ -69,6 +73,21 @@ class MemberForm(forms.ModelForm):
         for name in ("fiscal_code", "vat_number", "iban", "pec"):
             self.fields[name].widget.attrs["data-check"] = name
         self.fields["email"].widget.attrs["autocomplete"] = "email"
+        # static/js/person_kind.js shows only the name fields of the chosen kind of person.
+        self.fields["kind"].widget.attrs["data-person-kind-choice"] = ""
+        for name, kind in PERSON_KIND_FIELDS.items():
+            self.fields[name].widget.attrs["data-person-kind"] = kind
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # The fields of the other kind of person are ignored, even when typed before the
+        # kind was changed: a company keeps no first name, a person no company name.
+        kind = data.get("kind")
+        if kind:
+            for name, wanted in PERSON_KIND_FIELDS.items():
+                if wanted != kind:
+                    data[name] = ""
+        return data
 
     def clean_fiscal_code(self) -> str:
         code = normalise_code(self.cleaned_data["fiscal_code"])

@@ -29,6 +29,7 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cer.communities.area import Placement, place_in_area
 from cer.core import formatting
 from cer.core.choices import Region
 from cercalc.eligibility import (
@@ -61,6 +62,7 @@ class Rule(StrEnum):
     EXISTING_SHARE = "EXISTING_SHARE"
     INCENTIVISED_SHARE = "INCENTIVISED_SHARE"
     PV_REGION = "PV_REGION"
+    AREA = "AREA"
 
 
 RULE_TITLES: Mapping[Rule, Any] = MappingProxyType(
@@ -72,6 +74,7 @@ RULE_TITLES: Mapping[Rule, Any] = MappingProxyType(
         Rule.EXISTING_SHARE: _("Share of existing plants"),
         Rule.INCENTIVISED_SHARE: _("Superbonus and RES-obligation share"),
         Rule.PV_REGION: _("Region of a photovoltaic plant"),
+        Rule.AREA: _("In the area of the primary substation"),
     }
 )
 
@@ -84,6 +87,7 @@ CITATIONS: Mapping[Rule, str] = MappingProxyType(
         Rule.EXISTING_SHARE: "D.Lgs. 199/2021 art. 31 c. 2",
         Rule.INCENTIVISED_SHARE: "GSE FAQ on Superbonus and RES obligation",
         Rule.PV_REGION: "DM 414/2023 Allegato 1; GSE FAQ",
+        Rule.AREA: "D.Lgs. 199/2021 art. 31 c. 2; TIAD art. 1; GSE map of primary substations",
     }
 )
 
@@ -99,6 +103,8 @@ class PlantFacts:
     regime: str  # "DM414" or "DM2020"
     source: str  # EnergySource code, "PV" for photovoltaic
     region: str = ""  # administrative region of the plant; "" when unknown
+    municipality_code: str = ""  # ISTAT code of the plant's municipality; "" when unknown
+    municipality_name: str = ""  # "Spinea (VE)", for the explanation
     primary_substation: str = ""  # code on the GSE map; "" when unknown
     superbonus_kw: Decimal = Decimal(0)
     obligation_kw: Decimal = Decimal(0)
@@ -114,6 +120,9 @@ class CommunityFacts:
     existing_power_kw: Decimal  # all existing plants of the community, this one included
     total_power_kw: Decimal  # all plants of the community, this one included
     gse_request_date: dt.date | None = None  # when the configuration's request was filed
+    # ISTAT codes of the municipalities the configuration's substation serves; None when the
+    # community has not imported them.
+    area_municipality_codes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -201,9 +210,15 @@ def check_regime(
     limits: EligibilityLimits | None = None,
 ) -> CheckResult:
     """Check that the incentive regime fits the plant's power and dates."""
-    if plant.regime != "DM2020":
-        return CheckResult(Rule.REGIME, Outcome.PASS, {"regime": plant.regime}, variant="dm414")
     limits = limits or limits_for(plant)
+    if plant.regime != "DM2020":
+        if plant.entry_into_service_date < limits.existing_before_date:
+            # An existing plant is admitted under DM 414/2023 for the valorisation only: the
+            # row must not promise the tariff the entry-date row denies (REGULATION.md §3.6).
+            return CheckResult(
+                Rule.REGIME, Outcome.LIMITED, {"regime": plant.regime}, variant="dm414_existing"
+            )
+        return CheckResult(Rule.REGIME, Outcome.PASS, {"regime": plant.regime}, variant="dm414")
     until = limits.dm2020_requests_until_date
     values = {
         "regime": plant.regime,
@@ -316,17 +331,39 @@ def check_pv_region(
     if plant.source != "PV":
         return CheckResult(Rule.PV_REGION, Outcome.PASS, {"source": plant.source}, variant="not_pv")
     limits = limits or limits_for(plant)
-    region = plant.region or community.region
+    # The correction is the plant's own region's, never the configuration's (REGULATION.md
+    # §4.2): a plant in Veneto under a configuration in Puglia would otherwise get Puglia's.
+    region = plant.region
     values = {"region": region, "configuration_region": community.region}
     if not region:
         return CheckResult(Rule.PV_REGION, Outcome.TO_CHECK, values, variant="unknown")
-    if plant.region and community.region and plant.region != community.region:
-        return CheckResult(Rule.PV_REGION, Outcome.TO_CHECK, values, variant="differs")
     correction = limits.pv_correction_eur_per_mwh.get(region)
     if correction is None:
         return CheckResult(Rule.PV_REGION, Outcome.TO_CHECK, values, variant="unknown")
     values["correction_eur_per_mwh"] = _text(correction)
     return CheckResult(Rule.PV_REGION, Outcome.PASS, values, variant="known")
+
+
+def check_area(plant: PlantFacts, community: CommunityFacts) -> CheckResult:
+    """Check that the plant stands in the area of its configuration's primary substation."""
+    verdict = place_in_area(
+        municipality_code=plant.municipality_code,
+        region=plant.region,
+        configuration_region=community.region,
+        area_codes=community.area_municipality_codes,
+    )
+    values = {
+        "municipality": plant.municipality_name,
+        "region": plant.region,
+        "configuration_region": community.region,
+        "substation": community.primary_substation,
+    }
+    outcome = {
+        Placement.INSIDE: Outcome.PASS,
+        Placement.OUTSIDE: Outcome.FAIL,
+        Placement.TO_VERIFY: Outcome.TO_CHECK,
+    }[verdict.placement]
+    return CheckResult(Rule.AREA, outcome, values, variant=verdict.variant)
 
 
 def check_plant(
@@ -345,6 +382,7 @@ def check_plant(
         check_existing_share(plant, community, limits=limits),
         check_incentivised_share(plant, limits=limits),
         check_pv_region(plant, community, limits=limits),
+        check_area(plant, community),
     ]
 
 
@@ -396,6 +434,10 @@ def _explain_entry_date(result: CheckResult) -> str:
 def _explain_regime(result: CheckResult) -> str:
     return {
         "dm414": gettext("DM 414/2023: incentive tariff by zonal price."),
+        "dm414_existing": gettext(
+            "DM 414/2023, as an existing plant: valorisation of the shared energy only, no "
+            "incentive tariff."
+        ),
         "dm2020": gettext(
             "DM 16/9/2020: request filed on %(request_date)s, within the deadline of %(until)s."
         ),
@@ -467,7 +509,10 @@ def _explain_incentivised_share(result: CheckResult) -> str:
 def _explain_pv_region(result: CheckResult) -> str:
     return {
         "not_pv": gettext("Not photovoltaic: no regional correction."),
-        "unknown": gettext("The region of this photovoltaic plant is not known: record it."),
+        "unknown": gettext(
+            "The region of this photovoltaic plant is not known: record its municipality. The "
+            "regional correction is the plant's own region's, not the configuration's."
+        ),
         "differs": gettext(
             "The plant is recorded in %(region)s but the configuration in "
             "%(configuration_region)s: check the region."
@@ -475,6 +520,39 @@ def _explain_pv_region(result: CheckResult) -> str:
         "known": gettext(
             "Photovoltaic plant in %(region)s: regional correction of %(correction_eur_per_mwh)s "
             "EUR/MWh."
+        ),
+    }[result.variant]
+
+
+def _explain_area(result: CheckResult) -> str:
+    return {
+        "place_unknown": gettext(
+            "The plant's municipality is not recorded: record it to check that the plant is "
+            "in the area of primary substation %(substation)s."
+        ),
+        "in_area": gettext(
+            "%(municipality)s is among the municipalities served by primary substation "
+            "%(substation)s."
+        ),
+        "outside_area": gettext(
+            "%(municipality)s is not among the municipalities served by primary substation "
+            "%(substation)s in the distributor's list: the plant cannot share energy in this "
+            "configuration."
+        ),
+        "other_zone": gettext(
+            "%(municipality)s is in %(region)s, in another market zone than the configuration "
+            "(%(configuration_region)s): no primary substation area crosses a market zone, so "
+            "the plant is outside this configuration."
+        ),
+        "other_region": gettext(
+            "To verify: %(municipality)s is in %(region)s, the configuration in "
+            "%(configuration_region)s. A substation area may cross a regional border: check "
+            "the plant's address on the GSE map."
+        ),
+        "area_unknown": gettext(
+            "To verify: the municipalities served by primary substation %(substation)s are not "
+            "known. Import the distributor's list of substations, or check the plant's address "
+            "on the GSE map."
         ),
     }[result.variant]
 
@@ -488,6 +566,7 @@ _EXPLAINERS: Mapping[Rule, Callable[[CheckResult], str]] = MappingProxyType(
         Rule.EXISTING_SHARE: _explain_existing_share,
         Rule.INCENTIVISED_SHARE: _explain_incentivised_share,
         Rule.PV_REGION: _explain_pv_region,
+        Rule.AREA: _explain_area,
     }
 )
 

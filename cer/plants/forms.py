@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cer.communities.models import Community
+from cer.communities.substation_codes import normalise_substation_code
+from cer.core.form_fields import MunicipalityField
 from cer.members.models import Member, Membership
 from cer.plants.models import ConnectionPoint, Plant
 
@@ -19,6 +21,12 @@ def _point_label(point: ConnectionPoint) -> str:
 
 class PlantRegistrationForm(forms.ModelForm):
     """A new plant behind one of the community's connection points."""
+
+    municipality = MunicipalityField(
+        label=_("municipality"),
+        required=False,
+        help_text=_("Where the plant stands, e.g. Spinea (VE): it gives the plant's region."),
+    )
 
     class Meta:
         model = Plant
@@ -31,6 +39,7 @@ class PlantRegistrationForm(forms.ModelForm):
             "entry_into_service_date",
             "regime",
             "primary_substation",
+            "municipality",
             "region",
             "superbonus_kw",
             "obligation_kw",
@@ -64,7 +73,7 @@ class PlantRegistrationForm(forms.ModelForm):
         )
 
     def clean_primary_substation(self) -> str:
-        return "".join(self.cleaned_data["primary_substation"].split()).upper()
+        return normalise_substation_code(self.cleaned_data["primary_substation"])
 
 
 class PlantEditForm(forms.ModelForm):
@@ -73,6 +82,12 @@ class PlantEditForm(forms.ModelForm):
     Build it on a copy of the plant: a ModelForm writes the cleaned values onto its
     instance, and change_plant compares them with the plant as stored.
     """
+
+    municipality = MunicipalityField(
+        label=_("municipality"),
+        required=False,
+        help_text=_("Where the plant stands, e.g. Spinea (VE): it gives the plant's region."),
+    )
 
     class Meta:
         model = Plant
@@ -83,6 +98,7 @@ class PlantEditForm(forms.ModelForm):
             "entry_into_service_date",
             "regime",
             "primary_substation",
+            "municipality",
             "region",
             "superbonus_kw",
             "obligation_kw",
@@ -107,11 +123,15 @@ class PlantEditForm(forms.ModelForm):
         )
 
     def clean_primary_substation(self) -> str:
-        return "".join(self.cleaned_data["primary_substation"].split()).upper()
+        return normalise_substation_code(self.cleaned_data["primary_substation"])
 
     def values(self) -> dict[str, Any]:
-        """The cleaned values, by field name, for change_plant."""
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+        """The cleaned values, by field name, for change_plant.
+
+        Read from the instance: the model's clean has normalised them (the region follows
+        the municipality).
+        """
+        return {name: getattr(self.instance, name) for name in self.Meta.fields}
 
 
 class PodChangeForm(forms.Form):

@@ -12,6 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cer.communities.substation_codes import normalise_substation_code, validate_substation_code
+from cer.communities.zones import region_of_municipality
 from cer.core import formatting
 from cer.core.choices import Region
 from cer.core.validators import (
@@ -161,14 +163,24 @@ class Plant(models.Model):
         _("primary substation code"),
         max_length=20,
         blank=True,
+        validators=[validate_substation_code],
         help_text=_("The cabina primaria of the plant's connection point on the GSE map."),
+    )
+    municipality = models.ForeignKey(
+        "core.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("municipality"),
+        help_text=_("Where the plant stands: it gives the plant's region."),
     )
     region = models.CharField(
         _("region"),
         max_length=30,
         choices=Region.choices,
         blank=True,
-        help_text=_("Where the plant stands; empty means the configuration's region."),
+        help_text=_("Where the plant stands; taken from the municipality when it is given."),
     )
     eligibility_status = models.CharField(
         _("eligibility"),
@@ -223,6 +235,8 @@ class Plant(models.Model):
             validate_not_in_future(self.entry_into_service_date, today=timezone.localdate())
         except ValidationError as error:
             errors["entry_into_service_date"] = error
+        self.primary_substation = normalise_substation_code(self.primary_substation or "")
+        self._clean_place(errors)
         if self.power_kw is not None:
             if self.power_kw <= 0:
                 errors["power_kw"] = ValidationError(_("The power must be greater than zero."))
@@ -232,6 +246,30 @@ class Plant(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+    def take_region_from_municipality(self) -> None:
+        """Set the region to the municipality's: a region typed by hand cannot contradict it."""
+        if self.municipality is not None:
+            self.region = region_of_municipality(self.municipality.region) or self.region
+
+    def _clean_place(self, errors: dict[str, ValidationError]) -> None:
+        """Take the region from the municipality; check the code against an imported list.
+
+        The regional correction of the tariff is the plant's own region's (REGULATION.md
+        §4.2): where the plant stands, never where its configuration is declared.
+        """
+        self.take_region_from_municipality()
+        if self.primary_substation and self.connection_point_id is not None:
+            listed = self.connection_point.configuration.community.primary_substations
+            if listed.exists() and not listed.filter(code=self.primary_substation).exists():
+                errors["primary_substation"] = ValidationError(
+                    _(
+                        "%(code)s is not in the distributor's list of primary substations "
+                        "imported for this community."
+                    ),
+                    code="substation_not_listed",
+                    params={"code": self.primary_substation},
+                )
 
 
 def _power(power_kw: Decimal | None) -> str:

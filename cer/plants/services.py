@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from cer.audit.services import record
-from cer.communities.models import Community
+from cer.communities.models import Community, Configuration, PrimarySubstation
 from cer.incentives.parameters import parameters_with_overrides
 from cer.plants import eligibility
 from cer.plants.models import EligibilityStatus, Plant
@@ -34,6 +34,8 @@ def plant_facts(plant: Plant) -> eligibility.PlantFacts:
         regime=plant.regime,
         source=plant.source,
         region=plant.region,
+        municipality_code=plant.municipality_id or "",
+        municipality_name=str(plant.municipality) if plant.municipality_id else "",
         primary_substation=plant.primary_substation,
         superbonus_kw=plant.superbonus_kw,
         obligation_kw=plant.obligation_kw,
@@ -52,7 +54,27 @@ def community_facts(
         existing_power_kw=existing_power_kw,
         total_power_kw=total_power_kw,
         gse_request_date=configuration.gse_request_date,
+        area_municipality_codes=area_of(configuration),
     )
+
+
+def area_of(configuration: Configuration) -> frozenset[str] | None:
+    """Return the ISTAT codes the configuration's substation serves, None when not known.
+
+    Known only from the distributor's list the community imported, and only when that list
+    named the municipalities of this substation.
+    """
+    substation = (
+        PrimarySubstation.objects.filter(
+            community_id=configuration.community_id, code=configuration.primary_substation
+        )
+        .prefetch_related("municipalities")
+        .first()
+    )
+    if substation is None:
+        return None
+    codes = frozenset(municipality.pk for municipality in substation.municipalities.all())
+    return codes or None
 
 
 def _parameters() -> Parameters:
@@ -117,7 +139,7 @@ def check_community_plants(*, community: Community, actor: Any, now: dt.datetime
         plants = list(
             Plant.objects.select_for_update()
             .filter(connection_point__configuration__community=community)
-            .select_related("connection_point__configuration__community")
+            .select_related("connection_point__configuration__community", "municipality")
         )
         for plant in plants:
             before = plant.eligibility_status
@@ -144,6 +166,7 @@ def register_plant(*, plant: Plant, actor: Any, now: dt.datetime) -> Plant:
     community = plant.connection_point.configuration.community
     if not plant.owner.memberships.filter(community=community).exists():
         raise PlantNotInCommunity
+    plant.take_region_from_municipality()
     with transaction.atomic():
         plant.eligibility_status = EligibilityStatus.UNCHECKED
         plant.save()
@@ -177,6 +200,12 @@ def change_plant(*, plant: Plant, values: dict[str, Any], actor: Any, now: dt.da
     community_before = plant.connection_point.configuration.community
     for name in changed:
         setattr(plant, name, values[name])
+    if "municipality" in changed:
+        region_before = plant.region
+        plant.take_region_from_municipality()
+        if plant.region != region_before and "region" not in changed:
+            before["region"] = region_before
+            changed.append("region")
     community = plant.connection_point.configuration.community
     if not plant.owner.memberships.filter(community=community).exists():
         raise PlantNotInCommunity

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from cer.constitution.checklist import (
+    ConfigurationFacts,
     ConstitutionFacts,
     MemberFacts,
     PlantFacts,
@@ -19,12 +20,16 @@ SPINEA = ("027038", "Spinea")
 MIRANO = ("027024", "Mirano")
 
 
-def member(name="Anna", category="HOUSEHOLD", place=SPINEA):
-    return MemberFacts(name, category, *place)
+def member(name="Anna", category="HOUSEHOLD", place=SPINEA, region="Veneto", code="A"):
+    return MemberFacts(name, category, *place, region=region, fiscal_code=code)
 
 
-def plant(name="FV", power="19.8", entry=dt.date(2024, 11, 5), place=SPINEA):
-    return PlantFacts(name, Decimal(power), entry, *place)
+def plant(name="FV", power="19.8", entry=dt.date(2024, 11, 5), place=SPINEA, region="Veneto"):
+    return PlantFacts(name, Decimal(power), entry, *place, region=region, primary_substation="AC1")
+
+
+def configuration(region="Veneto", zone="NORD", code="AC1"):
+    return ConfigurationFacts("Cabina", code, region, zone)
 
 
 def point(
@@ -41,6 +46,7 @@ def cer(**overrides):
         "primary_substations": ["AC1"],
         "points": [point()],
         "plants": [plant()],
+        "configurations": [configuration()],
     }
     fields.update(overrides)
     return ConstitutionFacts(**fields)
@@ -50,14 +56,17 @@ def statuses(facts):
     return {requirement.code: requirement.status for requirement in evaluate(facts)}
 
 
-def test_a_small_new_cer_of_households_meets_every_requirement():
+def test_a_small_new_cer_of_households_meets_every_requirement_but_the_unknown_area():
     result = statuses(cer())
 
+    # The wizard never knows which municipalities a substation serves: always to verify.
+    assert result.pop("AREA") == Status.TO_CHECK
     assert set(result.values()) == {Status.MET}
     assert set(result) == {
         "LEGAL_ENTITY",
         "CONTROL",
         "PRIMARY_SUBSTATION",
+        "MARKET_ZONE",
         "PLANT_POWER",
         "PLANT_DATES",
         "ENTERPRISE_ACTIVITY",
@@ -184,4 +193,50 @@ def test_a_cec_is_checked_for_its_legal_entity_and_control_but_not_for_municipal
 def test_the_summary_counts_requirements_by_status():
     counts = summary(evaluate(cer(legal_form="NONE", plants=[])))
 
-    assert counts == {"MET": 3, "NOT_MET": 1, "TO_CHECK": 4}
+    assert counts == {"MET": 4, "NOT_MET": 1, "TO_CHECK": 5}
+
+
+def test_a_market_zone_outside_the_region_is_not_met():
+    result = evaluate(cer(configurations=[configuration(region="Puglia", zone="NORD")]))
+
+    zone = next(r for r in result if r.code == "MARKET_ZONE")
+    assert zone.status == Status.NOT_MET
+    assert "Puglia" in str(zone.explanation)
+
+
+def test_a_region_split_between_zones_leaves_the_zone_to_verify(monkeypatch):
+    split = {"Veneto": frozenset({"NORD", "CNOR"})}
+    monkeypatch.setattr("cer.communities.zones.ZONES_BY_REGION", split)
+
+    zone = next(r for r in evaluate(cer()) if r.code == "MARKET_ZONE")
+
+    assert zone.status == Status.TO_CHECK
+    assert "To verify" in str(zone.explanation)
+
+
+def test_a_plant_in_another_market_zone_than_its_configuration_is_not_met():
+    bari = configuration(region="Puglia", zone="SUD")
+
+    area = next(r for r in evaluate(cer(configurations=[bari])) if r.code == "AREA")
+
+    assert area.status == Status.NOT_MET
+    assert "Spinea" in str(area.explanation)
+
+
+def test_a_plant_in_a_neighbouring_region_of_the_same_zone_is_to_verify():
+    mantua = plant(place=("020030", "Mantova"), region="Lombardia")
+
+    area = next(r for r in evaluate(cer(plants=[mantua])) if r.code == "AREA")
+
+    assert area.status == Status.TO_CHECK
+    assert "Mantova" in str(area.explanation)
+
+
+def test_a_member_living_in_another_zone_is_only_to_verify():
+    # Where a member lives need not be where their point is.
+    away = member(place=("072006", "Bari"), region="Puglia")
+
+    area = next(r for r in evaluate(cer(members=[away])) if r.code == "AREA")
+
+    assert area.status == Status.TO_CHECK
+    assert "Bari" in str(area.explanation)

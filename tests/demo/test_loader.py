@@ -107,3 +107,11 @@ def test_the_demo_member_login_is_a_plain_member(client, loaded):
 
     assert not response.context["manager"]
     assert len(response.context["memberships"]) == 1
+
+
+def test_demo_plants_stand_in_the_area_of_the_imported_substation_list(loaded):
+    for plant in Plant.objects.all():
+        results = {result["rule"]: result for result in plant.eligibility_results}
+        assert plant.municipality_id is not None
+        assert plant.region == "Veneto"
+        assert results["AREA"]["outcome"] == "PASS", plant.name

@@ -25,6 +25,9 @@ def fill_fields(page, data):
         if name.endswith(("TOTAL_FORMS", "INITIAL_FORMS")):
             continue
         field = page.locator(f'[name="{name}"]')
+        if not value and not field.is_visible():
+            # A field hidden for the chosen kind of person: nobody types into it.
+            continue
         tag = field.evaluate("node => node.tagName.toLowerCase()")
         kind = field.get_attribute("type")
         if tag == "select":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cer.communities.models import Community, Configuration
+from cer.communities.models import Community, Configuration, PrimarySubstation
 from cer.core.models import Municipality
 from tests.factories.identifiers import SPINEA, next_seed, valid_vat_number
 
@@ -29,3 +29,15 @@ def make_community(**overrides: object) -> Community:
         region="Veneto",
     )
     return community
+
+
+def import_area(community: Community, *codes: str, now: dt.datetime | None = None) -> None:
+    """Record each configuration's substation as serving `codes` (Spinea by default)."""
+    for configuration in community.configurations.all():
+        substation = PrimarySubstation.objects.create(
+            community=community,
+            code=configuration.primary_substation,
+            name=configuration.name,
+            imported_at=now or dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+        )
+        substation.municipalities.set(Municipality.objects.filter(pk__in=codes or (SPINEA,)))

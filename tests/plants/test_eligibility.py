@@ -16,6 +16,7 @@ from cer.plants.eligibility import (
     PlantFacts,
     Rule,
     Status,
+    check_area,
     check_entry_date,
     check_existing_share,
     check_incentivised_share,
@@ -43,6 +44,12 @@ COMMUNITY = CommunityFacts(
     existing_power_kw=Decimal(0),
     total_power_kw=Decimal("60"),
 )
+
+
+IN_SPINEA = replace(
+    PLANT, region="Veneto", municipality_code="027038", municipality_name="Spinea (VE)"
+)
+SPINEA_AREA = frozenset({"027038", "027024"})
 
 
 def plant(**changes: object) -> PlantFacts:
@@ -245,16 +252,19 @@ def test_photovoltaic_plant_gets_the_regional_correction_of_its_region(region, c
     assert result.values["correction_eur_per_mwh"] == correction
 
 
-def test_photovoltaic_plant_without_a_region_uses_the_configurations():
+def test_photovoltaic_plant_without_a_region_never_takes_the_configurations():
     result = check_pv_region(plant(region=""), community(region="Lazio"))
 
-    assert result.values["region"] == "Lazio"
-
-
-def test_photovoltaic_plant_in_another_region_than_its_configuration_is_to_check():
-    result = check_pv_region(plant(region="Friuli-Venezia Giulia"), community(region="Veneto"))
-
     assert result.outcome == Outcome.TO_CHECK
+    assert result.values["region"] == ""
+
+
+def test_photovoltaic_plant_in_another_region_gets_its_own_regions_correction():
+    # A plant in Spinea (Veneto) under a configuration in Puglia: Veneto's 10, not Puglia's 0.
+    result = check_pv_region(plant(region="Veneto"), community(region="Puglia"))
+
+    assert result.outcome == Outcome.PASS
+    assert result.values["correction_eur_per_mwh"] == "10"
 
 
 def test_photovoltaic_plant_with_no_region_known_is_to_check():
@@ -270,7 +280,7 @@ def test_wind_plant_needs_no_region():
 
 
 def test_a_plant_meeting_every_rule_is_eligible():
-    results = check_plant(plant(region="Veneto"), community())
+    results = check_plant(IN_SPINEA, community(area_municipality_codes=SPINEA_AREA))
 
     assert overall_status(results) == Status.ELIGIBLE
     assert [r.rule for r in results] == list(Rule)
@@ -289,7 +299,10 @@ def test_an_open_point_without_failures_leaves_the_plant_to_check():
 
 
 def test_limited_results_keep_the_plant_eligible():
-    results = check_plant(plant(superbonus_kw=Decimal("5")), community())
+    results = check_plant(
+        replace(IN_SPINEA, superbonus_kw=Decimal("5")),
+        community(area_municipality_codes=SPINEA_AREA),
+    )
 
     assert overall_status(results) == Status.ELIGIBLE
 
@@ -317,3 +330,46 @@ def test_every_result_explains_itself_and_survives_json():
                 text = explain(restored)
             assert restored == result
             assert text and "%(" not in text
+
+
+@pytest.mark.parametrize(
+    ("place", "configuration_region", "area", "outcome", "variant"),
+    [
+        (("027038", "Veneto"), "Veneto", SPINEA_AREA, Outcome.PASS, "in_area"),
+        (("027042", "Veneto"), "Veneto", SPINEA_AREA, Outcome.FAIL, "outside_area"),
+        (("027038", "Veneto"), "Puglia", None, Outcome.FAIL, "other_zone"),
+        (("020030", "Lombardia"), "Veneto", None, Outcome.TO_CHECK, "other_region"),
+        (("027038", "Veneto"), "Veneto", None, Outcome.TO_CHECK, "area_unknown"),
+        (("", ""), "Veneto", SPINEA_AREA, Outcome.TO_CHECK, "place_unknown"),
+    ],
+)
+def test_the_area_rule_knows_the_area_only_from_the_imported_list(
+    place, configuration_region, area, outcome, variant
+):
+    code, region = place
+    facts = plant(region=region, municipality_code=code, municipality_name="X")
+
+    result = check_area(facts, community(region=configuration_region, area_municipality_codes=area))
+
+    assert (result.outcome, result.variant) == (outcome, variant)
+
+
+def test_a_plant_in_spinea_under_a_bari_configuration_is_not_eligible_with_venetos_correction():
+    bari = community(region="Puglia", primary_substation="AC001E01234")
+
+    results = {r.rule: r for r in check_plant(IN_SPINEA, bari)}
+
+    assert results[Rule.AREA].outcome == Outcome.FAIL
+    assert results[Rule.PV_REGION].values["correction_eur_per_mwh"] == "10"
+    with translation.override("en"):
+        assert "Spinea (VE) is in Veneto" in explain(results[Rule.AREA])
+
+
+def test_an_existing_plant_is_not_promised_the_tariff_by_the_regime_row():
+    existing = plant(entry_into_service_date=dt.date(2020, 5, 1))
+
+    result = check_regime(existing, community())
+
+    assert result.outcome == Outcome.LIMITED
+    with translation.override("en"):
+        assert "no incentive tariff" in explain(result)

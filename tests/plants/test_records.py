@@ -17,6 +17,7 @@ from cer.members.models import Membership
 from cer.plants import services
 from cer.plants.models import EligibilityStatus, Plant, PodChange
 from tests import factories
+from tests.factories.communities import import_area
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +141,7 @@ def test_correcting_a_mistyped_substation_code_reruns_the_checks(
     client, referente, community, point
 ):
     plant = factories.make_plant(point, name="FV scuola", primary_substation="AC001E99999")
+    import_area(community)
     services.check_community_plants(community=community, actor=None, now=timezone.now())
     plant.refresh_from_db()
     assert plant.eligibility_status != EligibilityStatus.ELIGIBLE
@@ -152,6 +154,7 @@ def test_correcting_a_mistyped_substation_code_reruns_the_checks(
         _edit_data(
             plant,
             primary_substation=point.configuration.primary_substation.lower(),
+            municipality="Spinea (VE)",
             storage_capacity_kwh="10",
             capital_grant_pct="40",
         ),
@@ -164,6 +167,7 @@ def test_correcting_a_mistyped_substation_code_reruns_the_checks(
     assert plant.storage_capacity_kwh == Decimal("10")
     assert plant.capital_grant_pct == Decimal("40")
     assert plant.eligibility_status == EligibilityStatus.ELIGIBLE
+    assert plant.region == "Veneto"
     entry = AuditEntry.objects.get(code="plants.plant.changed")
     assert entry.changes["primary_substation"] == [
         "AC001E99999",

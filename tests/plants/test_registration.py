@@ -12,10 +12,13 @@ from django.utils import translation
 
 from cer.access.rules import BACK_OFFICE_GROUP
 from cer.audit.models import AuditEntry
+from cer.core.models import Municipality
 from cer.members.models import Membership
 from cer.plants import services
 from cer.plants.models import EligibilityStatus, Plant
 from tests import factories
+from tests.factories.communities import import_area
+from tests.factories.identifiers import SPINEA
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2025, 3, 30, 1, 30, tzinfo=dt.UTC)
@@ -48,6 +51,7 @@ def form_data(point, **changes):
         "entry_into_service_date": "2024-11-05",
         "regime": "DM414",
         "primary_substation": configuration.primary_substation,
+        "municipality": "Spinea (VE)",
         "region": "Veneto",
         "superbonus_kw": "0",
         "obligation_kw": "0",
@@ -60,6 +64,7 @@ def form_data(point, **changes):
 
 
 def test_back_office_registers_an_eligible_plant(client, back_office, community, point):
+    import_area(community)
     client.force_login(back_office)
 
     response = client.post(reverse("plants:register", args=[community.pk]), form_data(point))
@@ -68,7 +73,8 @@ def test_back_office_registers_an_eligible_plant(client, back_office, community,
     assert response.status_code == 302
     assert response["Location"] == reverse("plant_detail", args=[plant.pk])
     assert plant.eligibility_status == EligibilityStatus.ELIGIBLE
-    assert len(plant.eligibility_results) == 7
+    assert len(plant.eligibility_results) == 8
+    assert plant.region == "Veneto"
     assert AuditEntry.objects.filter(code="plants.plant.registered", actor=back_office).exists()
 
 
@@ -150,13 +156,23 @@ def test_adding_existing_power_flags_the_existing_plants_above_thirty_percent(
     back_office, community, point
 ):
     substation = point.configuration.primary_substation
-    new = factories.make_plant(point, power_kw=Decimal("69.9"), primary_substation=substation)
+    import_area(community)
+    spinea = Municipality.objects.get(pk=SPINEA)
+    new = factories.make_plant(
+        point,
+        power_kw=Decimal("69.9"),
+        primary_substation=substation,
+        municipality=spinea,
+        region="Veneto",
+    )
     old = factories.make_plant(
         point,
         name="FV vecchio",
         power_kw=Decimal("30.1"),
         entry_into_service_date=dt.date(2020, 6, 1),
         primary_substation=substation,
+        municipality=spinea,
+        region="Veneto",
     )
 
     services.check_community_plants(community=community, actor=back_office, now=NOW)

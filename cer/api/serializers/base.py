@@ -20,7 +20,9 @@ def run_model_clean(model: type[models.Model], attrs: dict[str, Any], instance: 
     candidate = model() if instance is None else instance
     values = {}
     for name, value in attrs.items():
-        if hasattr(candidate, name):
+        # Asked of the class: an unsaved instance has no related object yet, and
+        # hasattr() on it would hide the relation from clean().
+        if hasattr(type(candidate), name):
             values[name] = getattr(candidate, name, None)
             setattr(candidate, name, value)
     try:
