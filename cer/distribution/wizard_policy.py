@@ -23,7 +23,10 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cer.communities.models import Community, DistributionModel, IncentiveDistribution
 from cer.distribution import services
@@ -47,7 +50,9 @@ def wizard_plan(
         pots.append(
             {
                 "code": "community-fund",
-                "label": _("Community fund"),
+                # A label is the community's own text, shown in its statute: stored in the
+                # site's language (Italian), not in the language the founder happened to use.
+                "label": _in_site_language(gettext_noop("Community fund")),
                 "percent": Decimal(split.community_fund_pct),
                 "social": True,
             }
@@ -100,3 +105,8 @@ def policy_from_wizard(
         actor=actor,
         now=now,
     )
+
+
+def _in_site_language(text: str) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(text)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils import translation
 
 from cer.audit.models import AuditEntry
 from cer.communities.models import Community, ConstitutionDraft, IncentiveDistribution
@@ -254,9 +255,9 @@ def test_a_failure_while_saving_rolls_everything_back_and_removes_the_files(
 
 
 def test_the_split_chosen_in_the_wizard_becomes_the_first_distribution_policy(client, founder):
-    fill_until_review(client)
-
-    fill(client, "review", wizard_data.review_step())
+    with translation.override("en"):  # a founder who reads the site in English
+        fill_until_review(client)
+        fill(client, "review", wizard_data.review_step())
 
     community = Community.objects.get(name="CER Sole di Spinea")
     split = IncentiveDistribution.objects.get(community=community)
@@ -276,3 +277,5 @@ def test_the_split_chosen_in_the_wizard_becomes_the_first_distribution_policy(cl
         ("PRODUCERS_CONSUMERS", Decimal("100.00"), Decimal("22.22"))
     ]
     assert AuditEntry.objects.filter(community=community, code__startswith="distribution.").exists()
+    # The fund's label is the community's own text, read in its Italian statute.
+    assert fund[0].label == "Fondo della comunità"
