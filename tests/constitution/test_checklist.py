@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils import translation
+
 from cer.constitution.checklist import (
     ConfigurationFacts,
     ConstitutionFacts,
@@ -211,7 +213,8 @@ def test_a_region_split_between_zones_leaves_the_zone_to_verify(monkeypatch):
     zone = next(r for r in evaluate(cer()) if r.code == "MARKET_ZONE")
 
     assert zone.status == Status.TO_CHECK
-    assert "To verify" in str(zone.explanation)
+    with translation.override("en"):
+        assert "To verify" in str(zone.explanation)
 
 
 def test_a_plant_in_another_market_zone_than_its_configuration_is_not_met():

@@ -138,7 +138,7 @@ def test_the_digest_groups_a_days_notices_in_one_email_at_the_digest_hour(smtp_s
     assert before.sent == 0
     assert at.sent == 3
     (message,) = smtp_server.messages
-    assert message["Subject"] == "CerCollettiva: 3 new notifications"
+    assert message["Subject"] == "CerCollettiva: 3 nuove notifiche"  # Italian by default
     text = _text(message)
     assert all(f"Hello {name}" in text for name in ("Anna", "Bruno", "Carla"))
     # One unsubscribe link for the one topic, however many notices carry it.

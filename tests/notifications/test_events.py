@@ -41,7 +41,9 @@ def test_a_submitted_application_tells_the_referente_with_a_link_to_it(
     assert response.status_code == 302
     notice = Notification.objects.get(user=referente)
     assert notice.topic == "members.application.submitted"
-    assert notice.subject == f"{application.member.display_name} applied to join CER Prova"
+    assert notice.subject == (
+        f"{application.member.display_name} ha chiesto di aderire a CER Prova"
+    )  # in the recipient's language, Italian by default
     assert notice.link == f"/members/applications/{application.pk}/"
     assert notice.sender_name == "CER Prova"
     # A plain member of the community is not told; nor is the applicant.
@@ -65,7 +67,8 @@ def test_an_approval_tells_the_applicant_by_email_in_the_digest(
     notice = Notification.objects.get(user=application.user)
     assert notice.topic == "members.application.approved"
     assert notice.body == (
-        "Your application to join CER Prova was approved: you are a member from 1 aprile 2025."
+        "La tua domanda di adesione a CER Prova è stata approvata: sei membro a partire dal "
+        "1 aprile 2025."
     )
     due = Delivery.objects.get(notification=notice).next_attempt_at
     deliver_due(due)
@@ -85,7 +88,7 @@ def test_a_rejection_tells_the_applicant(
 
     notice = Notification.objects.get(user=application.user)
     assert notice.topic == "members.application.rejected"
-    assert notice.subject == "Your application to CER Prova"
+    assert notice.subject == "La tua domanda di adesione a CER Prova"
 
 
 def test_a_failed_approval_tells_nobody(
@@ -133,7 +136,9 @@ def test_a_device_silent_for_seven_days_is_told_to_the_referente_once(device, re
     assert (early, first, again) == (0, 1, 0)
     notice = Notification.objects.get(user=referente)
     assert notice.topic == "metering.device.silent"
-    assert notice.subject == f"Device {device.name} has been silent since 28 novembre 2026, 13:00"
+    assert notice.subject == (
+        f"Il dispositivo {device.name} non trasmette dati dal 28 novembre 2026, 13:00"
+    )
     assert notice.link == f"/metering/devices/{device.pk}/"
 
 
