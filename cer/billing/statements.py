@@ -23,8 +23,8 @@ from cer.billing.models import (
     StatementLine,
     StatementStatus,
 )
-from cer.core.bulk import bulk_insert
-from cer.distribution.models import Distribution, MemberShare
+from cer.core.bulk import insert_rows
+from cer.distribution.models import Distribution
 
 
 class StatementNotCurrent(Exception):
@@ -48,7 +48,7 @@ def pdf_file_stem(statement: Statement) -> str:
     return f"statement-{statement.month:%Y-%m}-v{statement.version}-{statement.file_token}"
 
 
-def issue_statements(*, distribution: Distribution, now: dt.datetime) -> list[Statement]:
+def issue_statements(*, distribution: Distribution, now: dt.datetime) -> list[int]:
     """Issue each member's statement for the distribution's month (a new version if needed).
 
     A first statement holds the share line, and a correction line when the 55 %/45 % rule
@@ -58,13 +58,37 @@ def issue_statements(*, distribution: Distribution, now: dt.datetime) -> list[St
     lines, so dispute awards, GSE adjustments and the yearly true-up stay. A member with a
     current statement but no share in this distribution (membership dates changed, say)
     gets a VERSION line of −Σ SHARE_KINDS: the month's position stays the sum of its lines
-    and no member is left with only superseded statements. Returns the new statements.
+    and no member is left with only superseded statements. Returns the new statements' keys.
     """
     with transaction.atomic():
         return _issue(distribution, now)
 
 
-def _issue(distribution: Distribution, now: dt.datetime) -> list[Statement]:
+# The fields of a statement and of a line as _issue stores them, with COPY (cer.core.bulk).
+_STATEMENT_COLUMNS = (
+    "member_id",
+    "configuration_id",
+    "month",
+    "version",
+    "status",
+    "distribution_id",
+    "previous_id",
+    "reason",
+    "amount_eur",
+    "provisional",
+    "member_name",
+    "file_token",
+    "created_at",
+)
+_LINE_COLUMNS = ("statement_id", "position", "kind", "description", "amount_eur", "origin_id")
+
+# A line of a statement not stored yet: position, kind, description, amount [EUR], origin id.
+_Line = tuple[int, str, str, Decimal, int | None]
+
+
+def _issue(distribution: Distribution, now: dt.datetime) -> list[int]:
+    # Statements and lines are built as plain rows: a month issues a thousand of each, and
+    # a model instance per row cost more than storing it.
     run = distribution.run
     current = {
         s.member_id: s
@@ -74,7 +98,13 @@ def _issue(distribution: Distribution, now: dt.datetime) -> list[Statement]:
         )
         .prefetch_related("lines")
     }
-    shares = {share.member_id: share for share in distribution.shares.all()}
+    # Only the two amounts a statement reads: a share's arithmetic (JSON) stays unread.
+    shares = {
+        member_id: _Share(amount_eur, correction_eur)
+        for member_id, amount_eur, correction_eur in distribution.shares.values_list(
+            "member_id", "amount_eur", "correction_eur"
+        )
+    }
     dropped = [
         member_id
         for member_id, statement in current.items()
@@ -86,18 +116,21 @@ def _issue(distribution: Distribution, now: dt.datetime) -> list[Statement]:
         status=StatementStatus.SUPERSEDED
     )
     version_reason = _("Settlement version %(version)s") % {"version": run.version}
-    statements: list[Statement] = []
-    lines: list[StatementLine] = []
+    texts = _FirstLineTexts(
+        share=month_text(SHARE_TEXT, run.month),
+        correction=month_text(CORRECTION_TEXT, run.month),
+    )
+    new_token = Statement._meta.get_field("file_token").get_default
+    statements: list[tuple[object, ...]] = []
+    lines_of: list[list[_Line]] = []
     for member_id in member_ids:
         previous = current.get(member_id)
         share = shares.get(member_id)
         new_share = share.amount_eur if share is not None else Decimal(0)
         if previous is None:
             assert share is not None
-            statement = _new_statement(
-                distribution, member_id, None, new_share, names.get(member_id, ""), "", now
-            )
-            lines += _first_lines(statement, share)
+            amount, name, reason = new_share, names.get(member_id, ""), ""
+            lines = _first_lines(share, texts)
         else:
             carried_total = sum((line.amount_eur for line in previous.lines.all()), Decimal(0))
             delta = new_share - _share_sum(previous)
@@ -106,37 +139,48 @@ def _issue(distribution: Distribution, now: dt.datetime) -> list[Statement]:
                 reason = _("%(reason)s: you are not part of the month's calculation any more") % {
                     "reason": version_reason
                 }
-            statement = _new_statement(
-                distribution,
+            amount, name = carried_total + delta, previous.member_name
+            lines = _carried_rows(previous)
+            position = max((line[0] for line in lines), default=0)
+            if share is not None and not any(line[1] in SHARE_KINDS for line in lines):
+                # Only other lines so far (a GSE adjustment, say): the share is a first share.
+                lines += [
+                    (position + offset, *line[1:])
+                    for offset, line in enumerate(_first_lines(share, texts), start=1)
+                ]
+            elif delta:
+                description = _version_description(run.version, share is None)
+                lines.append((position + 1, LineKind.VERSION, description, delta, None))
+        statements.append(
+            (
                 member_id,
-                previous,
-                carried_total + delta,
-                previous.member_name,
+                run.configuration_id,
+                run.month,
+                previous.version + 1 if previous else 1,
+                StatementStatus.CURRENT,
+                distribution.pk,
+                previous.pk if previous else None,
                 reason,
+                amount,
+                run.provisional,
+                name,
+                new_token(),
                 now,
             )
-            carried = _carried(previous, statement)
-            lines += carried
-            position = max((line.position for line in carried), default=0)
-            if share is not None and not any(line.kind in SHARE_KINDS for line in carried):
-                # Only other lines so far (a GSE adjustment, say): the share is a first share.
-                for offset, line in enumerate(_first_lines(statement, share), start=1):
-                    line.position = position + offset
-                    lines.append(line)
-            elif delta:
-                lines.append(
-                    StatementLine(
-                        statement=statement,
-                        position=position + 1,
-                        kind=LineKind.VERSION,
-                        description=_version_description(run.version, share is None),
-                        amount_eur=delta,
-                    )
-                )
-        statements.append(statement)
-    bulk_insert(Statement, statements)
-    bulk_insert(StatementLine, lines, batch_size=2000)
-    return statements
+        )
+        lines_of.append(lines)
+    ids = insert_rows(Statement, _STATEMENT_COLUMNS, statements)
+    insert_rows(
+        StatementLine,
+        _LINE_COLUMNS,
+        [
+            (statement_id, *line)
+            for statement_id, lines in zip(ids, lines_of, strict=True)
+            for line in lines
+        ],
+        batch_size=2000,
+    )
+    return ids
 
 
 def _share_sum(statement: Statement) -> Decimal:
@@ -155,52 +199,28 @@ def _version_description(version: int, dropped: bool) -> str:
     return _("Change after settlement version %(version)s") % {"version": version}
 
 
-def _new_statement(
-    distribution: Distribution,
-    member_id: int,
-    previous: Statement | None,
-    amount_eur: Decimal,
-    member_name: str,
-    reason: str,
-    now: dt.datetime,
-) -> Statement:
-    run = distribution.run
-    return Statement(
-        member_id=member_id,
-        configuration_id=run.configuration_id,
-        month=run.month,
-        version=previous.version + 1 if previous else 1,
-        distribution=distribution,
-        previous=previous,
-        reason=reason,
-        amount_eur=amount_eur,
-        provisional=run.provisional,
-        member_name=member_name,
-        created_at=now,
-    )
+@dataclass(frozen=True)
+class _Share:
+    """What a statement takes from a member's share of a distribution [EUR]."""
+
+    amount_eur: Decimal
+    correction_eur: Decimal
 
 
-def _first_lines(statement: Statement, share: MemberShare) -> list[StatementLine]:
-    run = statement.distribution.run
-    lines = [
-        StatementLine(
-            statement=statement,
-            position=1,
-            kind=LineKind.SHARE,
-            description=month_text(SHARE_TEXT, run.month),
-            amount_eur=share.amount_eur - share.correction_eur,
-        )
+@dataclass(frozen=True)
+class _FirstLineTexts:
+    """The descriptions of a first share line and of its 55 %/45 % correction (translated)."""
+
+    share: str
+    correction: str
+
+
+def _first_lines(share: _Share, texts: _FirstLineTexts) -> list[_Line]:
+    lines: list[_Line] = [
+        (1, LineKind.SHARE, texts.share, share.amount_eur - share.correction_eur, None)
     ]
     if share.correction_eur:
-        lines.append(
-            StatementLine(
-                statement=statement,
-                position=2,
-                kind=LineKind.CORRECTION,
-                description=month_text(CORRECTION_TEXT, run.month),
-                amount_eur=share.correction_eur,
-            )
-        )
+        lines.append((2, LineKind.CORRECTION, texts.correction, share.correction_eur, None))
     return lines
 
 
@@ -225,6 +245,14 @@ def _carried(previous: Statement, statement: Statement) -> list[StatementLine]:
             amount_eur=line.amount_eur,
             origin_id=line.origin_id or line.pk,
         )
+        for line in previous.lines.all()
+    ]
+
+
+def _carried_rows(previous: Statement) -> list[_Line]:
+    """The lines of `previous` as rows of a new version, each keeping its first origin."""
+    return [
+        (line.position, line.kind, line.description, line.amount_eur, line.origin_id or line.pk)
         for line in previous.lines.all()
     ]
 

@@ -314,33 +314,34 @@ def _fetch_packed_postgresql(
     """The same rows, packed into binary arrays: one result row per point and source.
 
     A month of 1,000 points crosses the wire as 1,000 rows instead of 720,000, and NumPy
-    reads each array without a Python object per value. Each point is read by its own
-    index range scan (LATERAL), so the server aggregates one point at a time and keeps no
-    hash table of every point's series; the aggregates of one group see its rows in the
-    same order, so the arrays line up. Each array costs the server about as much as the
-    scan, so the source is grouped on rather than aggregated. Results come in binary, which
-    Django's cursors (client-side binding) cannot ask for, hence a plain psycopg cursor on
-    its connection.
+    reads each array without a Python object per value. One index scan serves all the
+    points of a query, grouped as the index sorts them (by point, then by source inside
+    each point): the server keeps one group at a time and computes little per row. The
+    aggregates of one group see its rows in the same order, so the arrays line up. The
+    source comes as stored and is numbered here; injected energy comes only where it is
+    not zero, with its hours (most points never inject), and which hours are not measured
+    comes as the hours of the rows whose quality says so (usually none); every row of the
+    estimate source counts as not measured. (Before, a per-point LATERAL scan that
+    numbered the source and the quality row by row cost the server twice as much.)
+    Results come in binary, which Django's cursors (client-side binding) cannot ask for,
+    hence a plain psycopg cursor on its connection.
     Points are read in slices of about _CELLS_PER_QUERY cells to bound memory.
     """
     import psycopg  # the PostgreSQL driver, present whenever this path runs
 
     table = HourlyReading._meta.db_table
+    qualities = ", ".join(f"'{code}'" for code in NOT_MEASURED_QUALITIES)
     sql = (
-        "SELECT p.id, r.source, r.hours, r.injected, r.withdrawn, r.not_measured "  # noqa: S608
-        "FROM unnest(%s::bigint[]) AS p(id), LATERAL ("
-        f"SELECT CAST({_source_case()} AS SMALLINT) AS source, "
-        "array_send(array_agg(hour_start)) AS hours, "
-        "array_send(array_agg(injected_wh)) AS injected, "
-        "array_send(array_agg(withdrawn_wh)) AS withdrawn, "
-        f"array_send(array_agg(CAST({_not_measured_case()} AS BIGINT))) AS not_measured "
-        f"FROM {table} WHERE connection_point_id = p.id "
-        # The range as row comparisons: only the (point, hour, source) index can serve
-        # them, so the planner never scans the hour index once per point (a table just
-        # loaded has no statistics to warn it).
-        "AND (connection_point_id, hour_start) >= (p.id, %s) "
-        "AND (connection_point_id, hour_start) < (p.id, %s) GROUP BY source) AS r"
+        "SELECT connection_point_id, source, array_send(array_agg(hour_start)), "  # noqa: S608
+        "array_send(array_agg(withdrawn_wh)), "
+        "array_send(array_agg(hour_start) FILTER (WHERE injected_wh <> 0)), "
+        "array_send(array_agg(injected_wh) FILTER (WHERE injected_wh <> 0)), "
+        f"array_send(array_agg(hour_start) FILTER (WHERE quality IN ({qualities}))) "
+        f"FROM {table} WHERE connection_point_id = ANY(%s) "
+        "AND hour_start >= %s AND hour_start < %s GROUP BY connection_point_id, source"
     )
+    index_of_source = {code: index for index, code in enumerate(SOURCE_CODES)}
+    estimated = index_of_source[ReadingSource.ESTIMATED.value]
     hours = max(1, int((end - start).total_seconds()) // HOUR_S)
     step = max(1, _CELLS_PER_QUERY // hours)
     connection.ensure_connection()
@@ -352,15 +353,45 @@ def _fetch_packed_postgresql(
             continue
         stamps = [_array_values(row[2]) for row in rows]
         counts = [values.size for values in stamps]
+        sources = [index_of_source.get(row[1], _OTHER) for row in rows]
         yield _Block(
             point_ids=[int(row[0]) for row in rows],  # a point once per source it has
             point_of_row=np.repeat(np.arange(len(rows), dtype=np.int64), counts),
             hour_s=np.concatenate(stamps) // 1_000_000 + _PG_EPOCH_S,
-            sources=np.repeat(np.array([row[1] for row in rows], dtype=np.int64), counts),
-            injected_wh=np.concatenate([_array_values(row[3]) for row in rows]),
-            withdrawn_wh=np.concatenate([_array_values(row[4]) for row in rows]),
-            not_measured=np.concatenate([_array_values(row[5]) for row in rows]),
+            sources=np.repeat(np.array(sources, dtype=np.int64), counts),
+            injected_wh=np.concatenate(
+                [
+                    _at_hours(values, row[4], row[5])
+                    for row, values in zip(rows, stamps, strict=True)
+                ]
+            ),
+            withdrawn_wh=np.concatenate([_array_values(row[3]) for row in rows]),
+            not_measured=np.concatenate(
+                [
+                    np.ones(values.size, dtype=np.int64)
+                    if source == estimated
+                    else _at_hours(values, row[6], None)
+                    for row, source, values in zip(rows, sources, stamps, strict=True)
+                ]
+            ),
         )
+
+
+def _at_hours(
+    stamps: npt.NDArray[np.int64], hours: bytes | None, values: bytes | None
+) -> npt.NDArray[np.int64]:
+    """Spread values known at some of a group's hours over its rows, 0 elsewhere.
+
+    `stamps` are the group's hours row by row; `hours` (packed) the hours that have a value,
+    in the same row order, and `values` (packed) their values, or 1 for each if None. An
+    aggregate with a FILTER that keeps no row gives NULL: every row is 0.
+    """
+    out = np.zeros(stamps.size, dtype=np.int64)
+    if hours is None:
+        return out
+    where = np.isin(stamps, _array_values(hours))
+    out[where] = 1 if values is None else _array_values(values)
+    return out
 
 
 def _array_values(packed: bytes) -> npt.NDArray[np.int64]:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from cer.audit.services import record
 from cer.communities.models import Configuration
-from cer.core.bulk import bulk_insert
+from cer.core.bulk import insert_rows
 from cer.distribution.models import MissingDataPolicy
 from cer.distribution.services import policy_on
 from cer.metering.series import ReadingsWindow
@@ -294,16 +294,17 @@ def _store(
         run.changes = _changes(latest, run, result)
     run.save()
 
-    bulk_insert(
+    insert_rows(
         SettlementHour,
-        [
-            SettlementHour(
-                run=run,
-                hour_start=dt.datetime.fromtimestamp(start, tz=dt.UTC),
-                injected_wh=injected,
-                withdrawn_wh=withdrawn,
-                shared_wh=shared,
-                price_eur_per_mwh=Decimal(price).scaleb(-4) if known else None,
+        ("run_id", "hour_start", "injected_wh", "withdrawn_wh", "shared_wh", "price_eur_per_mwh"),
+        (
+            (
+                run.pk,
+                dt.datetime.fromtimestamp(start, tz=dt.UTC),
+                injected,
+                withdrawn,
+                shared,
+                Decimal(price).scaleb(-4) if known else None,
             )
             for start, injected, withdrawn, shared, price, known in zip(
                 hours.tolist(),
@@ -314,7 +315,7 @@ def _store(
                 inputs.price_known.tolist(),
                 strict=True,
             )
-        ],
+        ),
         batch_size=2000,
     )
     RunPlant.objects.bulk_create(
@@ -333,7 +334,12 @@ def _store(
         )
         for index, (plant, figures) in enumerate(zip(inputs.plants, result.plants, strict=True))
     )
-    bulk_insert(RunMember, member_rows(run, inputs, result), batch_size=500)
+    insert_rows(
+        RunMember,
+        ("run_id", *_MEMBER_COLUMNS),
+        ((run.pk, *row) for row in _member_values(inputs, result)),
+        batch_size=500,
+    )
     return run
 
 
@@ -386,6 +392,30 @@ def member_rows(
 
     Unsaved rows; without a run they are an estimate's (the dashboards' unsettled months).
     """
+    return [
+        RunMember(run=run, **dict(zip(_MEMBER_COLUMNS, values, strict=True)))
+        for values in _member_values(inputs, result)
+    ]
+
+
+# The fields of a RunMember that _member_values gives, in its order.
+_MEMBER_COLUMNS = (
+    "member_id",
+    "category",
+    "active_hours",
+    "injected_wh",
+    "withdrawn_wh",
+    "producer_shared_wh",
+    "consumer_shared_wh",
+    "series",
+)
+
+
+def _member_values(inputs: Inputs, result: engine.SettlementResult) -> list[tuple[Any, ...]]:
+    """Return each member's RunMember values (_MEMBER_COLUMNS), in member id order.
+
+    Plain tuples: a settled month stores them with COPY, without an instance per member.
+    """
     consumer_parts = consumer_shares_wh(
         withdrawn_wh=inputs.withdrawn_wh, shared_wh=result.shared_wh
     )
@@ -428,16 +458,15 @@ def member_rows(
         strict=True,
     )
     return [
-        RunMember(
-            run=run,
-            member_id=member_id,
-            category=inputs.member_categories.get(member_id, ""),
-            active_hours=hours,
-            injected_wh=injected_wh,
-            withdrawn_wh=withdrawn_wh,
-            producer_shared_wh=producer_wh,
-            consumer_shared_wh=consumer_wh,
-            series=pack_rows(series[i]),
+        (
+            member_id,
+            inputs.member_categories.get(member_id, ""),
+            hours,
+            injected_wh,
+            withdrawn_wh,
+            producer_wh,
+            consumer_wh,
+            pack_rows(series[i]),
         )
         for i, (member_id, (hours, injected_wh, withdrawn_wh, producer_wh, consumer_wh)) in (
             enumerate(zip(members, totals, strict=True))

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from cer.billing.models import LineKind, Statement, StatementLine
-from cer.core.bulk import bulk_insert
+from cer.core.bulk import bulk_insert, insert_rows
 from cer.distribution.models import MemberShare
 from tests.factories.billing import distributed_small
 
@@ -66,3 +66,42 @@ def test_every_field_is_stored_and_each_instance_gets_its_key():
 def test_nothing_to_insert_is_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert bulk_insert(StatementLine, []) == []
+
+
+def test_plain_rows_are_stored_with_the_keys_returned_in_row_order():
+    small, distribution = distributed_small()
+    statement = Statement.objects.get(member=small.household, status="CURRENT")
+    text = 'Tab\there, a "quote", a back\\slash and\na new line'
+    MemberShare.objects.filter(member=small.sme, distribution=distribution).delete()
+    columns = ("distribution_id", "member_id", "amount_eur", "exact_eur", "correction_eur", "parts")
+
+    [share_id] = insert_rows(
+        MemberShare,
+        columns,
+        [(distribution.pk, small.sme.pk, Decimal("1.23"), "1.2345", Decimal("-0.10"), [{"n": 1}])],
+    )
+    line_ids = insert_rows(
+        StatementLine,
+        ("statement_id", "position", "kind", "description", "amount_eur", "origin_id"),
+        [
+            (statement.pk, 9, LineKind.ADJUSTMENT, text, Decimal("-0.07"), None),
+            (statement.pk, 8, LineKind.ADJUSTMENT, "second", Decimal("0.05"), None),
+        ],
+    )
+
+    stored = MemberShare.objects.get(pk=share_id)
+    assert (stored.member_id, stored.amount_eur, stored.correction_eur, stored.parts) == (
+        small.sme.pk,
+        Decimal("1.23"),
+        Decimal("-0.10"),
+        [{"n": 1}],
+    )
+    assert [
+        StatementLine.objects.values_list("position", "description", "amount_eur").get(pk=pk)
+        for pk in line_ids
+    ] == [(9, text, Decimal("-0.07")), (8, "second", Decimal("0.05"))]
+
+
+def test_plain_rows_must_name_every_field():
+    with pytest.raises(ValueError, match="columns must be"):
+        insert_rows(StatementLine, ("statement_id", "position"), [(1, 1)])
