@@ -137,7 +137,7 @@ def check_community_plants(*, community: Community, actor: Any, now: dt.datetime
         parameters = _parameters()
         existing, total = _community_power_kw(community, parameters)
         plants = list(
-            Plant.objects.select_for_update()
+            Plant.objects.select_for_update(of=("self",))  # municipality: an outer join
             .filter(connection_point__configuration__community=community)
             .select_related("connection_point__configuration__community", "municipality")
         )
