@@ -23,6 +23,8 @@ from tests import factories
 from tests.e2e.login import PASSWORD, log_in
 from tests.e2e.reading import DESKTOP, PHONE, page_problems
 from tests.factories.billing import NOW, distributed_small
+from tests.factories.communities import import_area
+from tests.factories.identifiers import SPINEA
 from tests.factories.settlement import settled_small
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -105,7 +107,11 @@ def community_to_settle(monkeypatch):
         actor=None,
         now=NOW,
     )
-    Plant.objects.filter(pk=small.plant.pk).update(primary_substation=MISTYPED_SUBSTATION)
+    # The plant stands in Spinea, inside the area the community imported with its substation.
+    import_area(small.community)
+    Plant.objects.filter(pk=small.plant.pk).update(
+        primary_substation=MISTYPED_SUBSTATION, municipality_id=SPINEA, region="Veneto"
+    )
     factories.make_user_with_role(small.community, role="REFERENTE", username="referente")
     monkeypatch.setattr(
         jobs, "_start_thread", lambda job_id: jobs.execute_job(job_id=job_id, now=NOW)
