@@ -12,5 +12,9 @@ say "applying database migrations"
 chmod 600 var/cercollettiva.sqlite3* 2>/dev/null || true
 say "loading the demo community (only the first time)"
 .venv/bin/python manage.py load_demo
+say "starting the scheduler (notifications, checks, alerts) beside the web server"
+.venv/bin/python manage.py run_periodic >>var/periodic.log 2>&1 &
+scheduler=$!
+trap 'kill "$scheduler" 2>/dev/null || true' EXIT
 say "serving CerCollettiva on http://127.0.0.1:${PORT:-8000}/ (Ctrl-C to stop)"
-exec .venv/bin/python manage.py runserver "127.0.0.1:${PORT:-8000}"
+.venv/bin/python manage.py runserver "127.0.0.1:${PORT:-8000}"

@@ -26,3 +26,21 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.province_abbr})"
+
+
+class PeriodicRun(models.Model):
+    """When a periodic job (cer/core/periodic.py) runs next, and how its last run went."""
+
+    name = models.CharField(_("job"), max_length=100, unique=True)
+    next_run_at = models.DateTimeField(_("next run"))
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("periodic job run")
+        verbose_name_plural = _("periodic job runs")
+
+    def __str__(self) -> str:
+        return self.name
