@@ -378,3 +378,47 @@ class RejectedMessage(models.Model):
     def payload_preview(self) -> str:
         """The first 200 bytes, decoded leniently for display."""
         return bytes(self.payload[:200]).decode("utf-8", errors="replace")
+
+
+class PackedMonth(models.Model):
+    """A copy of one point's hourly readings of one source over a closed month, packed.
+
+    The rows stay the record (every listing, export and the API read them); a packed month
+    lets the settlement read a month or a year as one row per point instead of 744 per
+    point (cer/metering/packed.py). A write into the month drops its packed copies in the
+    same transaction, and the packer makes them again later. A point packed for a month
+    with no reading at all keeps one row with an empty source, so that it is not read again.
+
+    The series are the month's hours from `month_start` (Europe/Rome month, stored as its
+    first UTC instant): `present` and `not_measured` are bit masks (NumPy packbits), the
+    energies little-endian int64 compressed with zlib.
+    """
+
+    connection_point = models.ForeignKey(
+        "plants.ConnectionPoint",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("connection point"),
+        db_index=False,  # the unique index below starts with this column
+    )
+    month_start = models.DateTimeField(_("month start (UTC)"))
+    hour_count = models.PositiveSmallIntegerField(_("hours"))
+    source = models.CharField(_("source"), max_length=3, blank=True)
+    present = models.BinaryField(_("hours with a reading"))
+    not_measured = models.BinaryField(_("hours not measured"))
+    injected = models.BinaryField(_("injected [Wh], packed"))
+    withdrawn = models.BinaryField(_("withdrawn [Wh], packed"))
+    packed_at = models.DateTimeField(_("packed at"))
+
+    class Meta:
+        verbose_name = _("packed month of readings")
+        verbose_name_plural = _("packed months of readings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection_point", "month_start", "source"],
+                name="packed_month_one_per_point_month_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_point_id} {self.month_start:%Y-%m} {self.source}"

@@ -29,7 +29,7 @@ from django.db.models import Sum
 
 from cer.audit.services import record
 from cer.communities.models import Configuration
-from cer.metering import bulk_writes, counters, gaps, ingest, intervals
+from cer.metering import bulk_writes, counters, gaps, ingest, intervals, packed
 from cer.metering.batches import (
     AcceptedMessage,
     AuditNote,
@@ -86,6 +86,8 @@ def write_hourly(
     # whole table), so nothing slow runs between the write and the end of the transaction.
     community_ids = _community_ids(np.unique(candidates).tolist())
     with transaction.atomic():
+        # The packed copies of ended months this write changes are dropped with it.
+        packed.drop_touched(rows.point_id, rows.hour_start_s, now)
         if mode is WriteMode.ADD:
             bulk_writes.add_to_hourly(rows, source=source)
             changed = int(changes.sum())

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from django.db import connection
 from django.db.models import Count, Max, QuerySet, Sum
 
-from cer.metering import precedence
+from cer.metering import packed, precedence
 from cer.metering.models import NOT_MEASURED_QUALITIES, HourlyReading, ReadingSource
 from cercalc.periods import HOUR_S, ROME, Period
 
@@ -282,6 +282,41 @@ class _Block:
 
 
 def _fetch(ids: list[int], start: dt.datetime, end: dt.datetime) -> Iterator[_Block]:
+    """Yield the readings of the points in [start, end), in blocks of whole points.
+
+    Where a point's month has a packed copy (cer/metering/packed.py) the copy is read and
+    the month's rows are not; the rest is read from the rows, month by month when some
+    months are packed. Each block still holds every reading of its cells.
+    """
+    start_s, end_s = int(start.timestamp()), int(end.timestamp())
+    copies = packed.read(ids, start_s, end_s)
+    if not copies.covered:
+        yield from _fetch_rows(ids, start, end)
+        return
+    if copies.hour_s.size:
+        point_ids, point_of_row = np.unique(copies.point_id, return_inverse=True)
+        index_of_source = {code: index for index, code in enumerate(SOURCE_CODES)}
+        yield _Block(
+            point_ids.tolist(),
+            point_of_row.astype(np.int64),
+            copies.hour_s,
+            np.array([index_of_source.get(code, _OTHER) for code in copies.source], dtype=np.int64),
+            copies.injected_wh,
+            copies.withdrawn_wh,
+            copies.not_measured,
+        )
+    for month in packed.months_touching(start_s, end_s):
+        month_start_s, month_end_s = month.utc_bounds_s()
+        rest = [point_id for point_id in ids if (point_id, month_start_s) not in copies.covered]
+        if rest:
+            yield from _fetch_rows(
+                rest,
+                dt.datetime.fromtimestamp(max(start_s, month_start_s), tz=dt.UTC),
+                dt.datetime.fromtimestamp(min(end_s, month_end_s), tz=dt.UTC),
+            )
+
+
+def _fetch_rows(ids: list[int], start: dt.datetime, end: dt.datetime) -> Iterator[_Block]:
     """Yield the stored rows of the points in [start, end), in blocks of whole points."""
     if connection.vendor == "postgresql":
         yield from _fetch_packed_postgresql(ids, start, end)
