@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,22 +108,48 @@ def _lock_pairs(pairs: Sequence[tuple[int, int]]) -> None:
         )
 
 
-def _month_rows(
+def _month_columns(
     point_ids: list[int], start: dt.datetime, end: dt.datetime
-) -> Iterator[tuple[int, int, str, int, int, int]]:
-    """Yield (point, hour [unix s], source, injected, withdrawn, not measured) rows."""
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[str], npt.NDArray[np.int64]]:
+    """Return the rows of the points in [start, end) as columns, in one query per slice.
+
+    Columns: point, hour [unix s], source, then (injected, withdrawn, not measured) stacked
+    as an (n, 3) array. Plain SQL: a month of a thousand points is 744,000 rows.
+    """
+    table = connection.ops.quote_name(HourlyReading._meta.db_table)
+    qualities = ", ".join(f"'{code}'" for code in NOT_MEASURED_QUALITIES)
     estimated = ReadingSource.ESTIMATED.value
+    epoch = (
+        "CAST(EXTRACT(EPOCH FROM hour_start) AS BIGINT)"
+        if connection.vendor == "postgresql"
+        else "CAST(strftime('%%s', hour_start) AS INTEGER)"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    points: list[int] = []
+    hours: list[int] = []
+    sources: list[str] = []
+    values: list[tuple[int, int, int]] = []
     for first in range(0, len(point_ids), _IDS_PER_QUERY):
-        rows = HourlyReading.objects.filter(
-            connection_point_id__in=point_ids[first : first + _IDS_PER_QUERY],
-            hour_start__gte=start,
-            hour_start__lt=end,
-        ).values_list(
-            "connection_point_id", "hour_start", "source", "injected_wh", "withdrawn_wh", "quality"
+        chunk = point_ids[first : first + _IDS_PER_QUERY]
+        sql = (
+            f"SELECT connection_point_id, {epoch}, source, injected_wh, withdrawn_wh, "  # noqa: S608 (fixed names)
+            f"CASE WHEN quality IN ({qualities}) OR source = '{estimated}' THEN 1 ELSE 0 END "
+            f"FROM {table} WHERE connection_point_id IN ({', '.join(['%s'] * len(chunk))}) "
+            "AND hour_start >= %s AND hour_start < %s"
         )
-        for point_id, hour, source, injected, withdrawn, quality in rows.iterator(chunk_size=20000):
-            not_measured = quality in NOT_MEASURED_QUALITIES or source == estimated
-            yield point_id, int(hour.timestamp()), source, injected, withdrawn, int(not_measured)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*chunk, adapt(start), adapt(end)])
+            for point_id, hour_s, source, injected, withdrawn, flag in cursor.fetchall():
+                points.append(point_id)
+                hours.append(hour_s)
+                sources.append(source)
+                values.append((injected, withdrawn, flag))
+    return (
+        np.array(points, dtype=np.int64),
+        np.array(hours, dtype=np.int64),
+        sources,
+        np.array(values, dtype=np.int64).reshape(-1, 3),
+    )
 
 
 def pack_months(point_ids: Sequence[int], month: Period, now: dt.datetime) -> int:
@@ -141,35 +167,27 @@ def pack_months(point_ids: Sequence[int], month: Period, now: dt.datetime) -> in
     with transaction.atomic():
         _lock_pairs([(point_id, start_s) for point_id in ids])
         PackedMonth.objects.filter(connection_point_id__in=ids, month_start=start).delete()
-        columns = list(zip(*_month_rows(ids, start, end), strict=False))
+        point, hour, sources, values = _month_columns(ids, start, end)
+        codes = sorted(set(sources))
+        number = {code: index for index, code in enumerate(codes)}
+        source = np.array([number[code] for code in sources], dtype=np.int64)
+        # Group the rows by (point, source): sort once, then cut where the key changes.
+        order = np.lexsort((source, point))
+        point, source, cell = point[order], source[order], (hour[order] - start_s) // HOUR_S
+        values = values[order]
+        cuts = np.flatnonzero((np.diff(point) != 0) | (np.diff(source) != 0)) + 1
         packed: list[PackedMonth] = []
-        seen: set[int] = set()
-        if columns:
-            point, hour, source, injected, withdrawn, not_measured = (
-                np.array(column) for column in columns
+        for group in np.split(np.arange(point.size), cuts) if point.size else []:
+            key = (int(point[group[0]]), codes[int(source[group[0]])])
+            injected, withdrawn, flags = values[group].T
+            packed.append(
+                _packed_row(key, start, hours, cell[group], injected, withdrawn, flags, now)
             )
-            cell = (hour.astype(np.int64) - start_s) // HOUR_S
-            for key in sorted(set(zip(point.tolist(), source.tolist(), strict=True))):
-                rows = (point == key[0]) & (source == key[1])
-                packed.append(
-                    _packed_row(
-                        key,
-                        start,
-                        hours,
-                        cell[rows],
-                        injected[rows],
-                        withdrawn[rows],
-                        not_measured[rows],
-                        now,
-                    )
-                )
-                seen.add(key[0])
         empty = np.zeros(0, dtype=np.int64)
-        for point_id in ids:
-            if point_id not in seen:
-                packed.append(
-                    _packed_row((point_id, ""), start, hours, empty, empty, empty, empty, now)
-                )
+        for point_id in sorted(set(ids) - set(point.tolist())):
+            packed.append(
+                _packed_row((point_id, ""), start, hours, empty, empty, empty, empty, now)
+            )
         PackedMonth.objects.bulk_create(packed, batch_size=500)
     return sum(1 for row in packed if row.source)
 
