@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -300,21 +301,30 @@ class PackedRead:
     covered: set[tuple[int, int]]
     point_id: npt.NDArray[np.int64]
     hour_s: npt.NDArray[np.int64]
-    source: list[str]
+    source: npt.NDArray[np.int64]  # numbered as the caller's `source_numbers` say
     injected_wh: npt.NDArray[np.int64]
     withdrawn_wh: npt.NDArray[np.int64]
     not_measured: npt.NDArray[np.int64]
 
 
-def read(point_ids: Sequence[int], start_s: int, end_s: int) -> PackedRead:
-    """Return the packed readings of the points in [start_s, end_s) and the pairs they cover."""
+def read(
+    point_ids: Sequence[int],
+    start_s: int,
+    end_s: int,
+    *,
+    source_numbers: Mapping[str, int],
+    other_source: int,
+) -> PackedRead:
+    """Return the packed readings of the points in [start_s, end_s) and the pairs they cover.
+
+    Sources come as numbers: `source_numbers[code]`, or `other_source` for a code not in it.
+    """
     first_month_s = _month_start_s(start_s)
     lower = dt.datetime.fromtimestamp(first_month_s, tz=dt.UTC)
     upper = dt.datetime.fromtimestamp(end_s, tz=dt.UTC)
     ids = list(point_ids)
     covered: set[tuple[int, int]] = set()
-    parts: list[tuple[npt.NDArray[np.int64], ...]] = []
-    sources: list[str] = []
+    parts: list[tuple[npt.NDArray[Any], ...]] = []
     for first in range(0, len(ids), _IDS_PER_QUERY):
         rows = PackedMonth.objects.filter(
             connection_point_id__in=ids[first : first + _IDS_PER_QUERY],
@@ -333,28 +343,26 @@ def read(point_ids: Sequence[int], start_s: int, end_s: int) -> PackedRead:
         for point_id, month_start, count, source, present, flags, injected, withdrawn in rows:
             month_s = int(month_start.timestamp())
             covered.add((point_id, month_s))
-            if not source:
-                continue
-            mask = _unbits(present, count)
-            hours = month_s + HOUR_S * np.flatnonzero(mask)
-            inside = (hours >= start_s) & (hours < end_s)
-            if not inside.any():
-                continue
-            cells = np.flatnonzero(mask)[inside]
-            parts.append(
-                (
-                    np.full(cells.size, point_id, dtype=np.int64),
-                    hours[inside],
-                    _unpack_values(injected, count)[cells],
-                    _unpack_values(withdrawn, count)[cells],
-                    _unbits(flags, count)[cells].astype(np.int64),
+            if source:
+                # Whole months first; the hours outside the span are cut once, below.
+                parts.append(
+                    (
+                        np.full(count, point_id, dtype=np.int64),
+                        np.full(count, source_numbers.get(source, other_source), dtype=np.int64),
+                        month_s + HOUR_S * np.arange(count, dtype=np.int64),
+                        _unpack_values(injected, count),
+                        _unpack_values(withdrawn, count),
+                        _unbits(flags, count).astype(np.int64),
+                        _unbits(present, count),
+                    )
                 )
-            )
-            sources.extend([source] * cells.size)
-    if parts:
-        point, hour, inj, wdr, flags_ = (
-            np.concatenate(column) for column in zip(*parts, strict=True)
-        )
-    else:
-        point = hour = inj = wdr = flags_ = np.zeros(0, dtype=np.int64)
-    return PackedRead(covered, point, hour, sources, inj, wdr, flags_)
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return PackedRead(covered, empty, empty, empty, empty, empty, empty)
+    point, source_, hour, inj, wdr, flags_, present_ = (
+        np.concatenate(column) for column in zip(*parts, strict=True)
+    )
+    keep = present_ & (hour >= start_s) & (hour < end_s)
+    return PackedRead(
+        covered, point[keep], hour[keep], source_[keep], inj[keep], wdr[keep], flags_[keep]
+    )

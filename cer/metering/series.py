@@ -289,18 +289,18 @@ def _fetch(ids: list[int], start: dt.datetime, end: dt.datetime) -> Iterator[_Bl
     months are packed. Each block still holds every reading of its cells.
     """
     start_s, end_s = int(start.timestamp()), int(end.timestamp())
-    copies = packed.read(ids, start_s, end_s)
+    index_of_source = {code: index for index, code in enumerate(SOURCE_CODES)}
+    copies = packed.read(ids, start_s, end_s, source_numbers=index_of_source, other_source=_OTHER)
     if not copies.covered:
         yield from _fetch_rows(ids, start, end)
         return
     if copies.hour_s.size:
         point_ids, point_of_row = np.unique(copies.point_id, return_inverse=True)
-        index_of_source = {code: index for index, code in enumerate(SOURCE_CODES)}
         yield _Block(
             point_ids.tolist(),
             point_of_row.astype(np.int64),
             copies.hour_s,
-            np.array([index_of_source.get(code, _OTHER) for code in copies.source], dtype=np.int64),
+            copies.source,
             copies.injected_wh,
             copies.withdrawn_wh,
             copies.not_measured,

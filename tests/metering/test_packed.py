@@ -74,7 +74,9 @@ def test_the_packed_month_reads_like_its_rows(points):
 
     assert packed.pack_months([anna, bruno], OCTOBER, NOW) == 3
     assert PackedMonth.objects.count() == 3
-    copies = packed.read([anna, bruno], *year.utc_bounds_s())
+    copies = packed.read(
+        [anna, bruno], *year.utc_bounds_s(), source_numbers={"DSO": 0, "DEV": 1}, other_source=9
+    )
     assert len(copies.covered) == 2 and copies.hour_s.size == 745 + 745 // 3 + 1 + 373
 
     _same(_grid([anna, bruno], year), before)
