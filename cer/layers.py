@@ -56,6 +56,9 @@ LAYER_OF: dict[str, int] = {
     # A workflow over the nouns: the constitution wizard and its checklist create a
     # community, its members and its documents; no noun needs to know of it.
     "cer.constitution": 3,
+    # The PNRR grant file of a plant: application, disbursement phases, other grants; it
+    # reads plants, communities and members and sets a plant's grant share through plants.
+    "cer.grants": 3,
     # Hourly readings: their one owner and the file imports that feed it.
     "cer.metering": 4,
     "cer.imports": 4,

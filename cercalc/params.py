@@ -483,6 +483,51 @@ _TABLES: tuple[ParameterTable, ...] = (
             Validity(DM127_IN_FORCE, None, Decimal("0.30")),
         ),
     ),
+    # The PNRR application file's rules (cer.grants): who, where and by when.
+    ParameterTable(
+        "pnrr_max_population",
+        Kind.INTEGER,
+        "inhabitants",
+        "municipalities below 5,000 inhabitants, below 50,000 from DM 127/2025 (art. 1 c. 3 "
+        "as amended); REGULATION.md §8 [S]",
+        (
+            Validity(None, DM127_IN_FORCE, 5000),
+            Validity(DM127_IN_FORCE, None, 50000),
+        ),
+    ),
+    ParameterTable(
+        "pnrr_works_start_from_date",
+        Kind.DATE,
+        "date",
+        "works of a PNRR plant start no earlier than DM 414/2023's entry into force, a working "
+        "reading; the original rule also wanted them after the application; REGULATION.md §8 "
+        "[S] (this date [U])",
+        _one(DM414_IN_FORCE),
+    ),
+    ParameterTable(
+        "pnrr_works_end_until_date",
+        Kind.DATE,
+        "date",
+        "DM 127/2025: works of a PNRR plant completed by 30 Jun 2026 (that day included); "
+        "REGULATION.md §8 [S]",
+        _one(date(2026, 6, 30)),
+    ),
+    ParameterTable(
+        "pnrr_service_months_after_works",
+        Kind.INTEGER,
+        "months",
+        "DM 127/2025: entry into service within 24 months of the end of works; "
+        "REGULATION.md §8 [S]",
+        _one(24, DM127_IN_FORCE),
+    ),
+    ParameterTable(
+        "pnrr_applications_until_date",
+        Kind.DATE,
+        "date",
+        "DM 59/2025 and DD MASE 229/2025: applications until 30 Nov 2025 at 18:00; "
+        "REGULATION.md §8 [S]",
+        _one(date(2025, 11, 30)),
+    ),
     ParameterTable(
         "quarter_hour_prices_from",
         Kind.DATE,

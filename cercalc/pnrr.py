@@ -6,6 +6,11 @@ grant = 40 % of the eligible cost; advance = 30 % of the grant (10 % before DM 1
 F = F_max x (grant share / 0.40) with F_max = 0.50; above a 40 % grant share no tariff is due
 (§4.3 [V] formula). The grant share is grant / investment, a working reading [U]: the base may
 be the eligible cost instead (the two agree when the cost is under the cap).
+
+The application file's rules (DM 127/2025, §8 [S]): entry into service at the latest
+min(end of works + 24 months; 31 Dec 2027); a disbursement asks at most advance share x grant
+(advance) or grant share x documented eligible cost (instalments and balance); the grant share
+stored on a plant is grant / base x 100, rounded half up to 0.01 %.
 """
 
 from collections.abc import Sequence
@@ -15,6 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from cercalc.fees import step_value
+from cercalc.money import round_half_up
 from cercalc.params import Parameters
 
 
@@ -132,3 +138,51 @@ def plant_grant(
             "parameter f_grant_share_base)."
         )
     return grant, Fraction(grant.grant_eur) / Fraction(grant.investment_eur)
+
+
+def entry_into_service_deadline(
+    *, works_end_date: date, months_after_works: int, until_date: date
+) -> date:
+    """Return the last day a PNRR plant may enter service [date, included].
+
+    Source: DM 127/2025, entry into service within `months_after_works` months of the end of
+    works and by `until_date` (REGULATION.md §8 [S]). A month later than a day that month
+    lacks (31 Aug + 6 months) falls on the month's last day.
+    """
+    index = works_end_date.month - 1 + months_after_works
+    year, month = works_end_date.year + index // 12, index % 12 + 1
+    day = min(works_end_date.day, _days_in_month(year, month))
+    return min(date(year, month, day), until_date)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - date(year, month, 1)).days
+
+
+def advance_limit_eur(*, grant_eur: Decimal, advance_share: Decimal) -> Decimal:
+    """Return the largest advance on a grant [EUR, rounded half up to the cent].
+
+    Source: DM 414/2023 art. 10 c. 1 lett. a, 30 % from DM 127/2025 (REGULATION.md §8 [S]).
+    """
+    return round_half_up(grant_eur * advance_share)
+
+
+def documented_limit_eur(*, documented_eur: Decimal, grant_share: Decimal) -> Decimal:
+    """Return the most an instalment or the balance may ask on documented eligible costs [EUR].
+
+    Source: DM 414/2023 art. 10, payments by state of progress on documented costs at the
+    grant's share (REGULATION.md §8 [S]); rounded half up to the cent.
+    """
+    return round_half_up(documented_eur * grant_share)
+
+
+def grant_share_pct(*, grant_eur: Decimal, base_eur: Decimal) -> Decimal:
+    """Return the grant as a percentage of its base [%, two decimals, half up].
+
+    The base is the investment, or the eligible cost when the parameter f_grant_share_base
+    says so (REGULATION.md §4.3 [U]). Raises ValueError for a base that is not positive.
+    """
+    if base_eur <= 0:
+        raise ValueError("the grant share needs a positive investment")
+    return round_half_up(grant_eur * 100 / base_eur)

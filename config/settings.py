@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "cer.accounts",
     "cer.communities",
     "cer.constitution",
+    "cer.grants",
     "cer.members",
     "cer.plants",
     "cer.metering",

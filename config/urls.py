@@ -32,6 +32,7 @@ urlpatterns += i18n_patterns(
     path("account/", include("cer.accounts.urls")),
     path("members/", include("cer.members.urls")),
     path("plants/", include("cer.plants.urls")),
+    path("grants/", include("cer.grants.urls")),
     path("dashboard/", include("cer.dashboards.urls")),
     path("documents/", include("cer.documents.urls")),
     path("metering/", include("cer.metering.urls")),
