@@ -2,21 +2,31 @@
 
 1,000 simulated devices, each with its own dynamic-security account and connection
 point, publish one-minute interval readings in the platform's JSON format at QoS 1
-from several publisher processes. The ingestion worker runs as `manage.py ingest_mqtt`
-and is killed with SIGKILL twice during the run, then restarted at once.
+from several publisher processes. The same load runs twice:
+
+- `manage.py ingest_mqtt --workers 2` (two worker processes sharing the stream through an
+  MQTT 5 shared subscription, the scaled-out deployment); one of the two is killed with
+  SIGKILL twice, and the command restarts it;
+- `manage.py ingest_mqtt` (one worker, the default deployment that `make run` starts),
+  killed with SIGKILL twice and restarted at once.
 
 The clock starts once every publisher has connected its devices (connecting a thousand
 accounts is not ingestion) and all of them start publishing together.
 
 Prints:
-  bench: ingest_mqtt_readings_per_s  readings stored per second, first publish to last commit
+  bench: ingest_mqtt_readings_per_s_2_workers  readings stored per second, two workers
+  bench: ingest_lost_readings_2_workers        acknowledged − stored − rejected (target 0)
+  bench: ingest_double_counted_wh_2_workers    hourly totals − stored interval energy (0)
+  bench: ingest_mqtt_readings_per_s  the default deployment's figure: one worker,
+                                     first publish to last commit
   bench: ingest_lost_readings        acknowledged by the broker − stored − rejected (target 0)
   bench: ingest_double_counted_wh    hourly totals − stored interval energy (target 0)
+  bench: ingest_worker_scaling_ratio  the two workers' rate ÷ the one worker's
 
 Runs in its own database next to DATABASE_URL's (created and dropped here) and starts
 its own Mosquitto on 127.0.0.1 unless MQTT_ADMIN_PASSWORD names a running one.
 
-    DATABASE_URL=postgres://... .venv/bin/python bench/bench_ingest.py [--seconds 20]
+    DATABASE_URL=postgres://... .venv/bin/python bench/bench_ingest.py [--seconds 40] [--workers 2]
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import selectors
 import shutil
@@ -34,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchdata import make_community, make_company_holder, throwaway_database
@@ -49,17 +61,24 @@ FIRST_MINUTE = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, micro
     dt.timedelta(days=20)
 )
 WORKER_ID = "cer-ingest-bench"
+SHARE_GROUP = "cer-ingest-bench"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=120, help="publishing time (120)")
+    parser.add_argument(
+        "--seconds", type=float, default=40, help="publishing time of each run (40)"
+    )
     parser.add_argument("--devices", type=int, default=1000, help="simulated devices (1,000)")
     parser.add_argument("--publishers", type=int, default=3, help="publisher processes (3)")
+    # Above the two workers' target (8,000/s), so that the load does not cap the figure.
     parser.add_argument(
-        "--rate", type=int, default=7000, help="offered load, messages per second (7,000)"
+        "--rate", type=int, default=10000, help="offered load, messages per second (10,000)"
     )
-    parser.add_argument("--kills", type=int, default=2, help="SIGKILLs of the worker (2)")
+    parser.add_argument("--kills", type=int, default=2, help="SIGKILLs of a worker per run (2)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="workers of the scaled-out run (2); 0: skip it"
+    )
     parser.add_argument("--publisher", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publisher:
@@ -132,28 +151,93 @@ def _run(args: argparse.Namespace) -> None:
 
     call_command("migrate", verbosity=0)
     devices = _make_devices(args.devices)
-    folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    worker_log = folder / "worker.log"
-    worker = _start_worker(worker_log)
     try:
-        _wait_for_log(worker_log, "subscribed to", start=0)
-        _measure(args, devices, folder, worker_log, worker)
+        scaled = None
+        if args.workers:
+            scaled = _one_run(args, devices, workers=args.workers)
+            _print(scaled, f"_{args.workers}_workers")
+            _discard_sessions([f"{WORKER_ID}-{n}" for n in range(1, args.workers + 1)])
+            _clear_readings()
+        single = _one_run(args, devices, workers=0)
+        _print(single, "")
+        _discard_sessions([WORKER_ID])
+        if scaled is not None:
+            ratio = scaled.rate / single.rate if single.rate else float("nan")
+            print(f"bench: ingest_worker_scaling_ratio {ratio:.2f} x")
     finally:
-        _stop_worker(worker)
-        shutil.rmtree(folder, ignore_errors=True)
         _drop_accounts(devices)
 
 
+@dataclass(frozen=True)
+class _Result:
+    rate: float
+    lost: int
+    double_wh: int
+    published: int
+    describe: str
+
+
+def _print(result: _Result, suffix: str) -> None:
+    print(f"bench: ingest_mqtt_readings_per_s{suffix} {result.rate:.0f} readings/s")
+    print(f"bench: ingest_lost_readings{suffix} {result.lost} readings")
+    print(f"bench: ingest_double_counted_wh{suffix} {result.double_wh} Wh")
+    print(
+        f"bench: ingest_published_readings{suffix} {result.published} readings ({result.describe})"
+    )
+
+
+def _one_run(args: argparse.Namespace, devices: list[dict], *, workers: int) -> _Result:
+    folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    worker_log = folder / "worker.log"
+    worker = _start_worker(worker_log, workers=workers)
+    try:
+        for number in range(max(1, workers)):
+            _wait_for_log(worker_log, "subscribed to", start=0, count=number + 1)
+        return _measure(args, devices, folder, worker_log, worker, workers=workers)
+    finally:
+        _stop_worker(worker)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _stop_worker(worker: subprocess.Popen) -> None:
-    """SIGTERM (the worker records what it holds), SIGKILL should it not stop in time."""
+    """SIGTERM (the workers record what they hold), SIGKILL should it not stop in time."""
     if worker.poll() is not None:
         return
     worker.send_signal(signal.SIGTERM)
     try:
-        worker.wait(120)
+        worker.wait(180)
     except subprocess.TimeoutExpired:
         worker.kill()
         worker.wait()
+
+
+def _clear_readings() -> None:
+    """Empty the tables a run fills, so that the next run counts its own readings."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE metering_intervalenergy, metering_hourlyreading, metering_rejectedmessage"
+        )
+    connection.close()
+
+
+def _discard_sessions(client_ids: list[str]) -> None:
+    """End the workers' sessions, so that the broker queues nothing more for them."""
+    import paho.mqtt.client as mqtt
+
+    from cer.metering import broker
+
+    config = broker.ingest_config()
+    for client_id in client_ids:
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True
+        )
+        broker.configure_client(client, config)
+        client.connect(config.host, config.port)
+        client.loop_start()
+        client.disconnect()
+        client.loop_stop()
 
 
 def _make_devices(count: int) -> list[dict]:
@@ -189,7 +273,7 @@ def _make_devices(count: int) -> list[dict]:
         ]
     )
     devices = []
-    with broker.DynsecSession() as session:
+    with _admin_session() as session:
         session.execute(
             {"command": "deleteClient", "username": os.environ["MQTT_INGEST_USER"]},
             {"command": "deleteRole", "rolename": "cer-ingest-bench"},
@@ -199,7 +283,10 @@ def _make_devices(count: int) -> list[dict]:
             {
                 "command": "createRole",
                 "rolename": "cer-ingest-bench",
-                "acls": [{"acltype": "subscribePattern", "topic": "cer/#", "allow": True}],
+                "acls": [
+                    {"acltype": "subscribePattern", "topic": "cer/#", "allow": True},
+                    {"acltype": "subscribePattern", "topic": "$share/+/cer/#", "allow": True},
+                ],
             },
             {
                 "command": "createClient",
@@ -238,10 +325,19 @@ def _make_devices(count: int) -> list[dict]:
     return devices
 
 
-def _drop_accounts(devices: list[dict]) -> None:
+def _admin_session():
+    """The admin session, patient: the plugin hashes a password per account it creates,
+    and a hundred of them take well over its default 10 s on a loaded machine."""
+    import dataclasses
+
     from cer.metering import broker
 
-    with broker.DynsecSession() as session:
+    return broker.DynsecSession(dataclasses.replace(broker.admin_config(), timeout_s=300.0))
+
+
+def _drop_accounts(devices: list[dict]) -> None:
+
+    with _admin_session() as session:
         for start in range(0, len(devices), 100):
             commands = []
             for device in devices[start : start + 100]:
@@ -252,10 +348,15 @@ def _drop_accounts(devices: list[dict]) -> None:
             session.execute(*commands, tolerate=frozenset({"not found"}))
 
 
-def _start_worker(log: Path) -> subprocess.Popen:
+def _start_worker(log: Path, *, workers: int) -> subprocess.Popen:
+    """`ingest_mqtt` alone (workers 0), or `ingest_mqtt --workers N`, which starts N."""
+    command = [sys.executable, str(ROOT / "manage.py"), "ingest_mqtt", "--client-id", WORKER_ID]
+    command += ["--share-group", SHARE_GROUP]
+    if workers:
+        command += ["--workers", str(workers)]
     with log.open("a") as out:
         return subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "ingest_mqtt", "--client-id", WORKER_ID],
+            command,
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -263,10 +364,12 @@ def _start_worker(log: Path) -> subprocess.Popen:
         )
 
 
-def _wait_for_log(log: Path, text: str, *, start: int, within_s: float = 60) -> None:
+def _wait_for_log(
+    log: Path, text: str, *, start: int, within_s: float = 180, count: int = 1
+) -> None:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
-        if text in log.read_text()[start:]:
+        if log.read_text()[start:].count(text) >= count:
             return
         time.sleep(0.05)
     sys.exit(f"the worker did not log {text!r} within {within_s} s:\n{log.read_text()[-2000:]}")
@@ -288,7 +391,7 @@ def _counts() -> tuple[int, int, int]:
     return stored, rejected, hourly_wh - interval_wh
 
 
-def _measure(args, devices, folder: Path, worker_log: Path, worker) -> None:
+def _measure(args, devices, folder: Path, worker_log: Path, worker, *, workers: int) -> _Result:
     per_process = [devices[i :: args.publishers] for i in range(args.publishers)]
     publishers = []
     go = folder / "go"
@@ -320,10 +423,18 @@ def _measure(args, devices, folder: Path, worker_log: Path, worker) -> None:
     go.touch()
     for kill in range(1, args.kills + 1):
         time.sleep(max(0.0, started + args.seconds * kill / (args.kills + 1) - time.monotonic()))
-        worker.send_signal(signal.SIGKILL)
-        worker.wait()
         offset = len(worker_log.read_text())
-        worker = _start_worker(worker_log)
+        if workers:
+            # Kill the first of the command's workers; the command restarts it.
+            pids = re.findall(
+                rf"started worker {WORKER_ID}-1 \(pid (\d+)\)", worker_log.read_text()
+            )
+            os.kill(int(pids[-1]), signal.SIGKILL)
+            _wait_for_log(worker_log, f"started worker {WORKER_ID}-1", start=offset)
+        else:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+            worker = _start_worker(worker_log, workers=0)
         _wait_for_log(worker_log, "connected to", start=offset)
     for process in publishers:
         process.wait()
@@ -347,14 +458,15 @@ def _measure(args, devices, folder: Path, worker_log: Path, worker) -> None:
     finished = time.monotonic()
     time.sleep(1.0)  # anything counted twice would show up after the last commit
     stored, rejected, double_wh = _counts()
-    print(f"bench: ingest_mqtt_readings_per_s {stored / (finished - started):.0f} readings/s")
-    print(f"bench: ingest_lost_readings {published - stored - rejected} readings")
-    print(f"bench: ingest_double_counted_wh {double_wh} Wh")
-    print(
-        f"bench: ingest_published_readings {published} readings "
-        f"({args.devices} devices, {args.seconds:g} s, {args.kills} SIGKILLs)"
-    )
     _stop_worker(worker)
+    return _Result(
+        rate=stored / (finished - started),
+        lost=published - stored - rejected,
+        double_wh=double_wh,
+        published=published,
+        describe=f"{args.devices} devices, {max(1, workers)} worker(s), {args.seconds:g} s, "
+        f"{args.rate} offered/s, {args.kills} SIGKILLs",
+    )
 
 
 def _publish(job_file: Path) -> None:

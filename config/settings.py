@@ -294,6 +294,10 @@ MQTT_ADMIN_PASSWORD = os.environ.get("MQTT_ADMIN_PASSWORD", "")
 MQTT_INGEST_USER = os.environ.get("MQTT_INGEST_USER", "cer-ingest")
 MQTT_INGEST_PASSWORD = os.environ.get("MQTT_INGEST_PASSWORD", "")
 MQTT_CA_FILE = os.environ.get("MQTT_CA_FILE", "")
+# Ingestion workers share the stream as one MQTT 5 shared-subscription group
+# ($share/<group>/cer/#); each keeps its session this long [s] after a disconnect.
+MQTT_SHARE_GROUP = os.environ.get("MQTT_SHARE_GROUP", "cer-ingest")
+MQTT_SESSION_EXPIRY_S = int(os.environ.get("MQTT_SESSION_EXPIRY_S", str(7 * 24 * 3600)))
 # Where installers point their devices: the broker's address as seen from the field.
 MQTT_PUBLIC_HOST = os.environ.get("MQTT_PUBLIC_HOST", "") or MQTT_HOST
 MQTT_PUBLIC_PORT = int(

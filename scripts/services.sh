@@ -86,9 +86,11 @@ CONF
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
     sleep 0.1
   done
-  # The worker's account may subscribe to every device topic and publish nothing.
+  # The worker's account may subscribe to every device topic, alone or in a shared
+  # subscription group ($share/<group>/cer/#), and publish nothing.
   local ctrl=(mosquitto_ctrl -h 127.0.0.1 -p "$port" -u cer-admin -P "$admin_pw" dynsec) step
   for step in "createRole cer-ingest" "addRoleACL cer-ingest subscribePattern cer/# allow" \
+    "addRoleACL cer-ingest subscribePattern \$share/+/cer/# allow" \
     "createClient cer-ingest -p $ingest_pw" "addClientRole cer-ingest cer-ingest"; do
     # shellcheck disable=SC2086 # the step is split into arguments on purpose
     "${ctrl[@]}" $step >/dev/null 2>&1 || { say "mosquitto_ctrl failed: ${step%% -p *}"; return 1; }

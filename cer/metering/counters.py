@@ -136,9 +136,14 @@ def record_counters(
 
 
 def lock_devices(device_ids: set[int]) -> None:
-    """Lock the devices' rows: one merge at a time reads and rewrites a device's chains."""
+    """Lock the devices' rows: one merge at a time reads and rewrites a device's chains.
+
+    FOR NO KEY UPDATE: it excludes other merges (and updates of the device) but lets other
+    transactions insert rows that refer to the device, which a FOR UPDATE would block and,
+    between two workers, could deadlock.
+    """
     list(
-        Device.objects.select_for_update()
+        Device.objects.select_for_update(no_key=True)
         .filter(pk__in=sorted(device_ids))
         .order_by("pk")
         .values_list("pk", flat=True)

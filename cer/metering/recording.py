@@ -314,6 +314,7 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
         )
         origins.append((message, configuration_id))
     with transaction.atomic():
+        lock_baselines(accepted)
         plan = intervals.screen(accepted)
         for index, overlap in plan.rejections.items():
             message, configuration_id = origins[index]
@@ -382,6 +383,7 @@ def ingest_http_readings(
         accepted = AcceptedMessage(
             device_id, point.pk, rollover_wh, parsed, digest, received_at, limits
         )
+        lock_baselines([accepted])
         plan = intervals.screen([accepted])
         if not plan.rejections:
             _record([accepted], outcome, now=received_at, plan=plan)
@@ -391,6 +393,31 @@ def ingest_http_readings(
         _store_http_rejection(point, device, path, body, received_at, overlap)
         raise ReadingsRejected(overlap)
     return outcome
+
+
+def lock_baselines(accepted: Sequence[AcceptedMessage]) -> None:
+    """Lock what the accepted messages' readings are judged against, before reading any of it.
+
+    Workers sharing the stream (MQTT shared subscriptions) may get one device's messages at
+    once: the points whose intervals are screened for overlaps, then the devices whose
+    counter chains are merged, each set in id order so that workers lock in the same order
+    (docs/metering.md, Several workers). The second worker waits for the first's commit,
+    then reads its intervals and counter values. No key lock (FOR NO KEY UPDATE): rows
+    that refer to a locked point or device can still be inserted meanwhile.
+    """
+    point_ids = {item.point_id for item in accepted if item.parsed.intervals}
+    device_ids = {
+        item.device_id for item in accepted if item.parsed.counters and item.device_id is not None
+    }
+    if point_ids:
+        list(
+            ConnectionPoint.objects.select_for_update(no_key=True)
+            .filter(pk__in=sorted(point_ids))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    if device_ids:
+        counters.lock_devices(device_ids)
 
 
 def _store_http_rejection(

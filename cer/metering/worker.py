@@ -1,12 +1,20 @@
-"""The MQTT ingestion loop: subscribe to cer/#, record in batches, acknowledge after commit.
+"""The MQTT ingestion loop: subscribe to device topics, record in batches, acknowledge after commit.
 
-The session is persistent (MQTT 3.1.1, clean_session=False, a fixed client id):
-while the worker is away the broker keeps its messages, and every QoS 1 message is
-acknowledged only once its batch is committed. A crash therefore loses nothing,
-and what the broker sends again is recognised by the idempotency keys of the
-recording service, so nothing is counted twice; rejections of messages the broker
-flags as redelivered (DUP) are stored once. tests/metering/test_worker_restart.py
-kills this worker mid-stream to prove it.
+The session is persistent (MQTT 5, clean start off, a session expiry interval, a fixed
+client id): while the worker is away the broker keeps its messages, and every QoS 1 message
+is acknowledged only once its batch is committed. A crash therefore loses nothing, and what
+the broker sends again is recognised by the idempotency keys of the recording service, so
+nothing is counted twice; rejections of messages the broker flags as redelivered (DUP) are
+stored once. tests/metering/test_worker_restart.py kills this worker mid-stream to prove it.
+
+Several workers share the stream through an MQTT 5 shared subscription,
+`$share/<group>/cer/#`: the broker hands each message to one member of the group. Each
+worker keeps its own client id, hence its own session. Mosquitto 2.0 deals the messages
+round-robin among the group's sessions, offline ones included: a dead worker's share
+waits in its session until it returns, and its unacknowledged messages are sent again to
+it alone (docs/metering.md, Several workers; tests/metering/test_shared_workers.py). The
+recording locks what it reads a baseline of (cer.metering.recording), so one device's
+messages may reach different workers in any order.
 
 A packet identifier (mid) names a message only on the connection it arrived on. After a
 reconnect the broker sends every unacknowledged message again, under its identifier, and
@@ -27,6 +35,8 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from django.db import DatabaseError, close_old_connections, connections
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from cer.metering import broker
 from cer.metering.recording import IncomingMessage, IngestOutcome, ingest_messages
@@ -34,9 +44,15 @@ from cer.metering.recording import IncomingMessage, IngestOutcome, ingest_messag
 logger = logging.getLogger(__name__)
 
 SUBSCRIPTION = "cer/#"
+# How long the broker keeps a worker's session (its queued messages) after the connection
+# ends: long enough for any restart, bounded so that a retired worker's session goes away.
+DEFAULT_SESSION_EXPIRY_S = 7 * 24 * 3600
 # A worker deep in a backlog reads its socket slowly: a short keep-alive would end the
 # connection while the broker's answer to the ping waits behind thousands of messages.
 KEEPALIVE_S = 60
+# A leaving worker ends its session once nothing has arrived for this long [s] after the
+# broker confirmed the unsubscription: the queued messages come at once on connecting.
+LEAVE_QUIET_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -58,10 +74,22 @@ class IngestWorker:
         client_id: str = "cer-ingest",
         batch_size: int = 2500,
         flush_interval_s: float = 0.2,
+        share_group: str = "",
+        session_expiry_s: int = DEFAULT_SESSION_EXPIRY_S,
+        leave: bool = False,
     ) -> None:
+        """`share_group` empty: subscribe to cer/# alone (one worker); else join that group.
+
+        With `leave`, the worker takes its session back, unsubscribes, records what was
+        queued for it and ends the session (retiring a worker of a group loses nothing).
+        """
         self.config = config
         self.stop = stop
         self.client_id = client_id
+        self.subscription = f"$share/{share_group}/{SUBSCRIPTION}" if share_group else SUBSCRIPTION
+        self.leave = leave
+        self.left = threading.Event()
+        self._last_message_at = time.monotonic()
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.totals = IngestOutcome()
@@ -75,8 +103,7 @@ class IngestWorker:
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTProtocolVersion.MQTTv311,
+            protocol=mqtt.MQTTProtocolVersion.MQTTv5,
             manual_ack=True,
         )
         broker.configure_client(self._client, config)
@@ -84,13 +111,23 @@ class IngestWorker:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
+        self._client.on_unsubscribe = self._on_unsubscribe
+        # MQTT 5 ends a session with its connection unless the CONNECT asks to keep it.
+        self._connect_properties = Properties(PacketTypes.CONNECT)
+        self._connect_properties.SessionExpiryInterval = session_expiry_s
+        # Unacknowledged messages the broker may send: two batches, one being committed
+        # while the next arrives (without it Mosquitto allows 65,535 for an MQTT 5 client).
+        self._connect_properties.ReceiveMaximum = min(65535, max(1, 2 * batch_size))
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             logger.error("broker refused the ingestion account: %s", reason_code)
             return
-        # Subscribing again on a resumed session is harmless and repairs a lost one.
-        client.subscribe(SUBSCRIPTION, qos=1)
+        if self.leave:
+            client.unsubscribe(self.subscription)
+        else:
+            # Subscribing again on a resumed session is harmless and repairs a lost one.
+            client.subscribe(self.subscription, qos=1)
         logger.info(
             "connected to %s:%s as %s (session present: %s)",
             self.config.host,
@@ -103,11 +140,17 @@ class IngestWorker:
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         if any(code.is_failure for code in reason_codes):
             logger.error(
-                "the broker refused the subscription to %s: %s", SUBSCRIPTION, reason_codes
+                "the broker refused the subscription to %s: %s", self.subscription, reason_codes
             )
             return
-        logger.info("subscribed to %s", SUBSCRIPTION)
+        logger.info("subscribed to %s", self.subscription)
         self.subscribed.set()
+
+    def _on_unsubscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        logger.info(
+            "unsubscribed from %s: recording what was queued, then leaving", self.subscription
+        )
+        self.left.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         with self._ack_lock:
@@ -120,6 +163,7 @@ class IngestWorker:
     def _on_message(self, client, userdata, message) -> None:
         # The clock is read here, at the edge: the arrival time of each message.
         received_at = dt.datetime.now(dt.UTC)
+        self._last_message_at = time.monotonic()
         self._inbox.put(
             _Received(
                 message.mid,
@@ -133,19 +177,27 @@ class IngestWorker:
 
     def run(self) -> None:
         """Connect, then record batches until stopped; the last batch is flushed first."""
-        self._client.connect_async(self.config.host, self.config.port, keepalive=KEEPALIVE_S)
+        self._client.connect_async(
+            self.config.host,
+            self.config.port,
+            keepalive=KEEPALIVE_S,
+            clean_start=False,
+            properties=self._connect_properties,
+        )
         self._client.loop_start()
         try:
             while not self.stop.is_set():
                 batch = self._current(self._collect())
                 if batch:
                     self._record(batch)
+                elif self.leave and self._drained():
+                    break
             while batch := self._drain():
                 current = self._current(batch)
                 if current:
                     self._record(current)
         finally:
-            self._client.disconnect()
+            self._disconnect()
             self._client.loop_stop()
             connections.close_all()
         logger.info(
@@ -156,6 +208,21 @@ class IngestWorker:
             self.totals.rejected,
             self.totals.ignored,
         )
+
+    def _drained(self) -> bool:
+        """Whether a leaving worker has recorded all that was queued for it."""
+        quiet_s = time.monotonic() - self._last_message_at
+        return self.left.is_set() and self._inbox.empty() and quiet_s > LEAVE_QUIET_S
+
+    def _disconnect(self) -> None:
+        if not (self.leave and self.left.is_set()):
+            self._client.disconnect()
+            return
+        # Session expiry 0 on DISCONNECT: the broker discards the session now.
+        properties = Properties(PacketTypes.DISCONNECT)
+        properties.SessionExpiryInterval = 0
+        self._client.disconnect(properties=properties)
+        logger.info("left: the session of %s is ended", self.client_id)
 
     def _collect(self) -> list[_Received]:
         try:
@@ -215,6 +282,8 @@ class IngestWorker:
                 # An identifier of an earlier connection may name another message now.
                 if item.qos > 0 and item.connection == self._connection:
                     self._client.ack(item.mid, item.qos)
+            # The broker sends more once these are acknowledged: a leaving worker waits for them.
+            self._last_message_at = time.monotonic()
         outcome.rejections = []
         self.totals.add(outcome)
         logger.debug(
