@@ -16,6 +16,8 @@ SAME_WORKER = {
     "tests/metering/test_worker_restart.py": "mosquitto",
     "tests/metering/test_device_matrix.py": "mosquitto",
     "tests/e2e/test_device_installer.py": "mosquitto",
+    "tests/e2e/test_live_view.py": "mosquitto",
+    "tests/metering/test_shared_workers.py": "mosquitto",
     "tests/demo/test_loader.py": "demo",
 }
 
