@@ -102,6 +102,8 @@ AUTHENTICATION_BACKENDS = [
 MIDDLEWARE = [
     # First: forwarded headers are honoured from trusted proxies only, before anything reads them.
     "cer.core.middleware.TrustedProxyMiddleware",
+    # Times every request for /metrics (it sees the view name once the URL is resolved).
+    "cer.core.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -239,18 +241,57 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+# Health checks and Prometheus reach gunicorn directly over HTTP: no redirect to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 # Joining the browsers' HSTS preload list is a decision for the operator, not a default.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
+# LOG_FORMAT=json writes one JSON object per line (cer/core/logging_json.py) for a log
+# collector; the default is plain text.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "cer.core.logging_json.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Error reporting to Sentry when SENTRY_DSN is set and sentry-sdk is installed (not a
+# dependency: `pip install sentry-sdk`); set but not installed, a system check warns.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from cer.core.sentry import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
+
+# Health and metrics (docs/deploy.md). HEALTH_EXPECT names the processes this deployment
+# runs, whose heartbeats /healthz requires: ingest, scheduler, settlement (and broker to
+# check the broker without an ingestion worker). The embedded default runs the scheduler.
+HEALTH_EXPECT = os.environ.get("HEALTH_EXPECT", "scheduler")
+# Who may read /metrics and the details of /healthz (IPs or networks, comma-separated).
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+for _entry in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_entry!r} is not an IP address or network."
+        ) from None
 
 # Uploads: limited in size, stored outside the code and the web root with random names.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -12,6 +12,8 @@ admin_site.guard(admin.site)
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("favicon.ico", favicon, name="favicon"),
+    # Health check and Prometheus metrics: no language prefix, restricted details.
+    path("", include("cer.core.monitoring_urls")),
     # The API speaks JSON and has no language prefix. Readings posted by devices first.
     path("api/", include("cer.api.device_urls")),
     path("api/", include("cer.api.urls")),

@@ -8,4 +8,5 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from cer.core import checks  # noqa: F401 (registers the deploy checks)
+        # Importing them registers the deploy checks and the Sentry check.
+        from cer.core import checks, sentry  # noqa: F401

@@ -44,3 +44,20 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a long-running process (cer/core/heartbeat.py), read by /healthz."""
+
+    name = models.CharField(_("process"), max_length=100, unique=True)
+    last_beat_at = models.DateTimeField(_("last beat"))
+    host = models.CharField(_("host"), max_length=255, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), default=0)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.host}:{self.pid})"

@@ -38,6 +38,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from cer.core.heartbeat import INGEST, beat
 from cer.metering import broker
 from cer.metering.recording import IncomingMessage, IngestOutcome, ingest_messages
 
@@ -187,6 +188,7 @@ class IngestWorker:
         self._client.loop_start()
         try:
             while not self.stop.is_set():
+                beat(INGEST, dt.datetime.now(dt.UTC))
                 batch = self._current(self._collect())
                 if batch:
                     self._record(batch)

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
+from cer.core.heartbeat import SCHEDULER, beat
 from cer.core.periodic import all_jobs, run_due
 
 
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         try:
             while not self._stop:
                 close_old_connections()
+                beat(SCHEDULER, timezone.now())
                 for outcome in run_due(timezone.now(), only=only):
                     if outcome.error:
                         self.stderr.write(f"{outcome.name}: {outcome.error}")

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from cer.core.heartbeat import SETTLEMENT, beat
 from cer.settlement.jobs import claim_next_job, execute_job
 
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             while not self._stop:
                 if not connection.in_atomic_block:
                     close_old_connections()
+                beat(SETTLEMENT, timezone.now())
                 job = claim_next_job(now=timezone.now())
                 if job is None:
                     if options["once"]:
