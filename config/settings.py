@@ -325,6 +325,21 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CerCollettiva <norepl
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Local hour (Europe/Rome) at which the daily digest of notifications leaves.
 NOTIFICATIONS_DIGEST_HOUR = int(os.environ.get("NOTIFICATIONS_DIGEST_HOUR", "8"))
+# SMS (docs/notifications.md): the provider ("skebby", or empty: SMS fail with that
+# reason), its REST base URL, the account and the sender name shown on the phone.
+SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "")
+SMS_API_URL = os.environ.get("SMS_API_URL", "https://api.skebby.it/API/v1.0/REST/")
+SMS_USERNAME = os.environ.get("SMS_USERNAME", "")
+SMS_PASSWORD = os.environ.get("SMS_PASSWORD", "")
+SMS_SENDER = os.environ.get("SMS_SENDER", "CerColl")
+# Web push: the VAPID private key (PEM, made on first use with mode 0600) and the contact
+# the push services may write to (RFC 8292).
+WEBPUSH_VAPID_PRIVATE_KEY_FILE = Path(
+    os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY_FILE", BASE_DIR / "var" / "vapid_private.pem")
+)
+WEBPUSH_CONTACT = os.environ.get("WEBPUSH_CONTACT", "mailto:admin@localhost")
+# Plain-http push endpoints on 127.0.0.1 (a local test endpoint); never in production.
+WEBPUSH_LOCAL_HTTP = env_bool("WEBPUSH_LOCAL_HTTP", DEBUG)
 
 # MQTT broker and the account the platform uses to manage device accounts on it.
 MQTT_HOST = os.environ.get("MQTT_HOST", "127.0.0.1")

@@ -6,6 +6,7 @@ from cer.accounts import admin_site, password_reset
 from cer.accounts import urls as accounts_urls
 from cer.accounts import views as accounts_views
 from cer.core.favicon import favicon
+from cer.notifications.views import service_worker
 
 admin_site.guard(admin.site)
 
@@ -14,6 +15,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("favicon.ico", favicon, name="favicon"),
     # Health check and Prometheus metrics: no language prefix, restricted details.
     path("", include("cer.core.monitoring_urls")),
+    # The web push service worker: at the root, so its scope may be the whole site.
+    path("sw.js", service_worker, name="service_worker"),
     # The API speaks JSON and has no language prefix. Readings posted by devices first.
     path("api/", include("cer.api.device_urls")),
     path("api/", include("cer.api.urls")),

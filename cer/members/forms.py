@@ -17,6 +17,7 @@ from cer.core.formsets import UniqueFieldFormSet
 from cer.core.validators import normalise_code, validate_iban, validate_pod
 from cer.members.changes import SHARED_REFUSAL
 from cer.members.models import Member, Membership
+from cer.members.phones import normalise_phone, normalised_or_kept
 
 
 class InviteForm(forms.Form):
@@ -98,6 +99,9 @@ class MemberForm(forms.ModelForm):
 
     def clean_iban(self) -> str:
         return normalise_code(self.cleaned_data.get("iban") or "")
+
+    def clean_phone(self) -> str:
+        return normalise_phone(self.cleaned_data.get("phone"))
 
     def validate_unique(self) -> None:
         # Uniqueness of the tax code is checked in clean_fiscal_code with a clearer message.
@@ -233,6 +237,8 @@ class PersonalDataForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.locked = locked
         self.original = {name: getattr(self.instance, name) for name in PERSONAL_DATA_FIELDS}
+        # A number stored before it was normalised is the same number in E.164.
+        self.original["phone"] = normalised_or_kept(self.original["phone"])
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["pec"].widget.attrs["data-check"] = "pec"
         if locked:
@@ -246,6 +252,9 @@ class PersonalDataForm(forms.ModelForm):
             for name in self.changed_fields(cleaned):
                 self.add_error(name, SHARED_REFUSAL)
         return cleaned
+
+    def clean_phone(self) -> str:
+        return normalise_phone(self.cleaned_data.get("phone"))
 
     def changed_fields(self, cleaned: dict[str, Any] | None = None) -> list[str]:
         """The fields whose cleaned value differs from the record's."""

@@ -19,6 +19,7 @@ from cer.core.validators import (
     validate_personal_fiscal_code,
     validate_vat_number,
 )
+from cer.members.phones import normalised_or_kept
 
 
 class PersonKind(models.TextChoices):
@@ -145,6 +146,8 @@ class Member(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.sync_indexes()
+        # Numbers typed before they were checked reach E.164 when the record is saved.
+        self.phone = normalised_or_kept(self.phone)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             # Saving an identifier saves its index with it, or they would drift apart.

@@ -1,4 +1,8 @@
-"""The preferences form: one checkbox per topic and channel, quiet hours, language."""
+"""The preferences form: one checkbox per topic and channel, quiet hours, language.
+
+SMS and push are chosen per topic; their column is locked, with a hint, while the user
+has no mobile number on their profile or no browser subscribed.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from cer.notifications import channels, topics
+from cer.notifications import channels, hooks, topics
+from cer.notifications.channels.push import PUSH
+from cer.notifications.channels.sms import SMS
+from cer.notifications.models import PushSubscription
 from cer.notifications.services import channel_enabled
 
 
@@ -32,6 +39,12 @@ class PreferencesForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rows: list[dict[str, Any]] = []
+        # Channels the user cannot be reached on yet, and what to do about it.
+        self.hints: dict[str, Any] = {}
+        if hooks.phone_of(user) is None:
+            self.hints[SMS] = _("Add a mobile number to your profile to receive SMS.")
+        if not PushSubscription.objects.filter(user_id=user.pk or 0).exists():
+            self.hints[PUSH] = _("Enable notifications on this device (below) to receive them.")
         for topic in topics.all_topics():
             cells = []
             for channel in channels.all_channels():
@@ -40,7 +53,7 @@ class PreferencesForm(forms.Form):
                     label=f"{topic.title} — {channel.label}",
                     required=False,
                     initial=channel_enabled(user, topic, channel.code),
-                    disabled=topic.mandatory,
+                    disabled=topic.mandatory or channel.code in self.hints,
                 )
                 cells.append(name)
             self.rows.append({"topic": topic, "cells": cells})

@@ -2,9 +2,10 @@
 
 Notifications stand on the ground floor (cer/layers.py) and cannot read memberships or
 devices. The members app registers how to find a community's managers (a permanent
-delivery failure is shown to them); apps with conditions to watch over time (a device
-gone silent) register a periodic check, which `manage.py deliver_notifications` runs
-before each round of deliveries. Both are registered from AppConfig.ready.
+delivery failure is shown to them) and a user's mobile number (the SMS channel); apps
+with conditions to watch over time (a device gone silent) register a periodic check,
+which `manage.py deliver_notifications` runs before each round of deliveries. All are
+registered from AppConfig.ready.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ logger = logging.getLogger(__name__)
 
 ManagersLookup = Callable[[int, dt.datetime], list[Any]]
 PeriodicCheck = Callable[[dt.datetime], int]
+PhoneLookup = Callable[[Any], "str | None"]
 
 _managers_lookup: list[ManagersLookup] = []
 _checks: dict[str, PeriodicCheck] = {}
+_phone_lookup: list[PhoneLookup] = []
 
 
 def register_managers_lookup(lookup: ManagersLookup) -> None:
@@ -33,6 +36,18 @@ def managers_of(community_id: int | None, now: dt.datetime) -> list[Any]:
     if community_id is None or not _managers_lookup:
         return []
     return list(_managers_lookup[0](community_id, now))
+
+
+def register_phone_lookup(lookup: PhoneLookup) -> None:
+    """Use `lookup(user)` to find a user's mobile number (E.164), or None."""
+    _phone_lookup[:] = [lookup]
+
+
+def phone_of(user: Any) -> str | None:
+    """Return the user's mobile number in E.164 ("+393331234567"), or None (none known)."""
+    if not _phone_lookup:
+        return None
+    return _phone_lookup[0](user)
 
 
 def register_periodic_check(code: str, check: PeriodicCheck) -> None:

@@ -170,3 +170,62 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+class PushSubscription(models.Model):
+    """A browser a user asked to receive web push on (RFC 8030, keys of RFC 8291).
+
+    Checked before it is stored (cer/notifications/webpush.py); a push service that
+    answers 404 or 410 has forgotten it, and it is removed.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+        verbose_name=_("user"),
+    )
+    endpoint = models.URLField(_("endpoint"), max_length=1000, unique=True)
+    # base64url: the browser's P-256 public key (65 bytes) and its auth secret (16 bytes).
+    p256dh = models.CharField(_("public key (p256dh)"), max_length=100)
+    auth = models.CharField(_("authentication secret"), max_length=40)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    last_success_at = models.DateTimeField(_("last delivered"), null=True, blank=True)
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.device}"
+
+    @property
+    def device(self) -> str:
+        """A short name a person recognises ("Chrome, Linux") from the browser's user agent."""
+        agent = self.user_agent
+        browser = next(
+            (name for token, name in _BROWSERS if token in agent), agent.split("/")[0][:30]
+        )
+        system = next((name for token, name in _SYSTEMS if token in agent), "")
+        return f"{browser}, {system}" if system else browser
+
+
+# The first token found names it: Edge and Opera also say "Chrome", Chrome says "Safari".
+_BROWSERS = (
+    ("Edg", "Edge"),
+    ("OPR", "Opera"),
+    ("Firefox", "Firefox"),
+    ("Chrome", "Chrome"),
+    ("Safari", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iOS"),
+    ("Windows", "Windows"),
+    ("Mac OS", "macOS"),
+    ("Linux", "Linux"),
+)

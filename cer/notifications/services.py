@@ -98,7 +98,7 @@ def notify(
             for channel in channels.all_channels():
                 if not channel_enabled(user, spec, channel.code):
                     continue
-                digest = not (spec.mandatory or immediate)
+                digest = channel.carries_digest and not (spec.mandatory or immediate)
                 if immediate:
                     due = now
                 elif digest:

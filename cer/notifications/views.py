@@ -1,10 +1,14 @@
-"""The inbox, its read marks, the preferences page and the unsubscribe link's page."""
+"""The inbox, its read marks, the preferences page, the unsubscribe link's page, and
+the web push subscriptions (subscribe and remove, the service worker at the root)."""
 
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -12,9 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cer.core.access import login_only, public
-from cer.notifications import channels, links, services
+from cer.notifications import channels, links, services, webpush
 from cer.notifications.forms import PreferencesForm
-from cer.notifications.models import Notification
+from cer.notifications.models import Notification, PushSubscription
 
 PER_PAGE = 30
 
@@ -88,12 +92,72 @@ def preferences(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your notification preferences were saved."))
             return redirect("notifications:preferences")
         status = 400
-    return render(
-        request,
-        "notifications/preferences.html",
-        {"form": form, "channels": channels.all_channels()},
-        status=status,
-    )
+    context = {
+        "form": form,
+        "channels": channels.all_channels(),
+        "subscriptions": PushSubscription.objects.filter(user_id=request.user.pk or 0),
+        "vapid_public_key": webpush.public_key(),
+    }
+    return render(request, "notifications/preferences.html", context, status=status)
+
+
+@login_only
+@require_POST
+def push_subscribe(request: HttpRequest) -> JsonResponse:
+    """Store this browser's subscription: JSON as PushSubscription.toJSON() gives it.
+
+    Answers 201 with its id, or 400 naming the field that is wrong.
+    """
+    try:
+        data = json.loads(request.body or b"{}")
+        keys = data.get("keys") or {}
+        endpoint, p256dh, auth = data.get("endpoint"), keys.get("p256dh"), keys.get("auth")
+    except (ValueError, AttributeError):
+        return JsonResponse({"errors": {"body": _("Not a push subscription (JSON).")}}, status=400)
+    try:
+        subscription = webpush.subscribe(
+            user=request.user,
+            endpoint=str(endpoint or ""),
+            p256dh=str(p256dh or ""),
+            auth=str(auth or ""),
+            user_agent=request.headers.get("User-Agent", ""),
+            now=timezone.now(),
+        )
+    except webpush.BadSubscription as error:
+        return JsonResponse({"errors": {error.field: str(error.message)}}, status=400)
+    return JsonResponse({"id": subscription.pk}, status=201)
+
+
+@login_only
+@require_POST
+def push_unsubscribe(request: HttpRequest) -> HttpResponse:
+    """Remove a subscription: the page's "remove" (its id) or the script (its endpoint)."""
+    if request.content_type == "application/json":
+        try:
+            endpoint = str(json.loads(request.body or b"{}").get("endpoint") or "")
+        except (ValueError, AttributeError):
+            endpoint = ""
+        removed = webpush.unsubscribe(user=request.user, endpoint=endpoint)
+        return JsonResponse({"removed": removed})
+    try:
+        subscription_id = int(request.POST.get("subscription", ""))
+    except ValueError:
+        subscription_id = 0
+    if webpush.unsubscribe(user=request.user, subscription_id=subscription_id):
+        messages.success(request, _("This device will no longer receive notifications."))
+    return redirect("notifications:preferences")
+
+
+@public
+def service_worker(request: HttpRequest) -> FileResponse:
+    """The push service worker, served from the root so that it may control every page."""
+    path = settings.BASE_DIR / "static" / "js" / "sw.js"
+    if not path.exists():
+        raise Http404
+    response = FileResponse(path.open("rb"), content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @public

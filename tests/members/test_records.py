@@ -23,7 +23,7 @@ def people(community):
     """Three members: a household in Spinea, an enterprise that left, a future producer."""
     anna = factories.make_membership(
         community,
-        member=factories.make_member(first_name="Anna", last_name="Bianchi", phone="041 1"),
+        member=factories.make_member(first_name="Anna", last_name="Bianchi", phone="041 5551234"),
     )
     bar = factories.make_membership(
         community,
@@ -242,7 +242,7 @@ def test_a_contact_change_without_a_new_iban_needs_no_confirmation(
 
     assert response.status_code == 302
     anna.member.refresh_from_db()
-    assert anna.member.phone == "041 5550000"
+    assert anna.member.phone == "+390415550000"
 
 
 def _invite(client, community, email):

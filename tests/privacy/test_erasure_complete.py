@@ -49,6 +49,9 @@ PERSONAL = [
     NEW_ADDRESS,
     OLD_PHONE,
     NEW_PHONE,
+    # The same numbers as the member record stores them (E.164).
+    "+390415550199",
+    "+390415550123",
 ]
 
 

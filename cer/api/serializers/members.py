@@ -17,6 +17,7 @@ from cer.communities.models import Community
 from cer.communities.uniqueness import tax_code_problem
 from cer.core.validators import validate_fiscal_code, validate_iban
 from cer.members.models import Member, Membership, MembershipKind, MembershipRole
+from cer.members.phones import normalise_phone
 
 
 class MembershipIbanSerializer(serializers.ModelSerializer):
@@ -97,6 +98,13 @@ class MemberSerializer(StrictModelSerializer):
         if not Municipality.objects.filter(pk=value).exists():
             raise serializers.ValidationError(_("Unknown ISTAT code."))
         return value
+
+    def validate_phone(self, value: str) -> str:
+        # The same check and E.164 form as the profile form (cer.members.phones).
+        try:
+            return normalise_phone(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         from cer.core.validators import validate_iban, validate_vat_number

@@ -1,13 +1,17 @@
 """The delivery channels: each turns notifications into a message on its medium.
 
-E-mail is built; SMS and web push will register here behind the same interface
-(channels/base.py) when they are written.
+E-mail (channels/email.py) over SMTP; SMS (channels/sms.py) through a provider's HTTP
+API; web push (channels/push.py) to the browsers a user subscribed, encrypted per
+RFC 8291. All implement channels/base.py; the preferences page shows one column each, in
+the order they are registered here.
 """
 
 from __future__ import annotations
 
 from cer.notifications.channels.base import Channel
 from cer.notifications.channels.email import EmailChannel
+from cer.notifications.channels.push import PushChannel
+from cer.notifications.channels.sms import SmsChannel
 
 _channels: dict[str, Channel] = {}
 
@@ -29,3 +33,5 @@ def all_channels() -> list[Channel]:
 
 
 register(EmailChannel())
+register(SmsChannel())
+register(PushChannel())

@@ -44,6 +44,9 @@ class Channel(abc.ABC):
 
     code: str
     label: str | Promise
+    # False for channels that carry one notice per message (SMS, push): their ordinary
+    # notices leave one by one after the quiet hours, never in a daily digest.
+    carries_digest: bool = True
 
     @abc.abstractmethod
     def send(self, envelope: Envelope) -> None:
