@@ -16,7 +16,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from cer.core import formatting
-from cer.grants.models import GrantApplication
+from cer.grants.models import GrantApplication, OtherGrant
 from cer.incentives.parameters import parameters_with_overrides
 from cercalc import pnrr
 from cercalc.params import Parameters
@@ -294,7 +294,9 @@ def _cost_checks(app: GrantApplication, today: dt.date, params: Parameters) -> l
             )
         )
     investment = app.investment_eur
-    others = sum((grant.amount_eur for grant in app.plant.other_grants.all()), Decimal(0))
+    others = sum(
+        (grant.amount_eur for grant in OtherGrant.objects.filter(plant=app.plant)), Decimal(0)
+    )
     if investment > 0 and (others or requested):
         share_at_f_max = _value(params, "grant_share_for_f_max", today)
         total = (requested or Decimal(0)) + others

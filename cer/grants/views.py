@@ -35,7 +35,7 @@ from cer.grants.forms import (
     RemoveCostItemForm,
     SubmitForm,
 )
-from cer.grants.models import GrantApplication
+from cer.grants.models import GrantApplication, OtherGrant
 from cer.plants.models import Plant
 
 PERMISSION = "plants.register_plant"
@@ -112,7 +112,7 @@ def _file_page(
             or ExpenseDocumentForm(application=application),
             state_form=bound.get("state_form") or PhaseStateForm(application=application),
         )
-    context["other_grants"] = plant.other_grants.prefetch_related("cost_items")
+    context["other_grants"] = OtherGrant.objects.filter(plant=plant).prefetch_related("cost_items")
     context["other_form"] = bound.get("other_form") or OtherGrantForm(application=application)
     return render(request, "grants/application_file.html", context, status=status)
 
