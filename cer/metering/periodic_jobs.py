@@ -1,10 +1,13 @@
-"""The metering app's scheduled work: pack the readings of closed months for fast reads."""
+"""The metering app's scheduled work: pack closed months, compare accounts with the broker."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
+
 from cer.core import periodic
+from cer.metering import broker, reconcile
 from cer.metering.packed import pack_closed_months
 
 
@@ -13,4 +16,14 @@ def _pack(now: dt.datetime) -> str:
     return f"packed {packed} point-months" if packed else ""
 
 
+def _reconcile(now: dt.datetime) -> str:
+    """Report device accounts and broker clients that disagree (fixing is a person's choice)."""
+    if not settings.MQTT_ADMIN_PASSWORD:
+        return ""  # no broker to compare with (the embedded default)
+    with broker.DynsecSession() as session:
+        found = reconcile.find_mismatches(session=session)
+    return f"{len(found)} mismatch(es) with the broker: manage.py reconcile_broker" if found else ""
+
+
 periodic.register("metering.pack_closed_months", dt.timedelta(hours=1), _pack)
+periodic.register("metering.reconcile_broker", dt.timedelta(days=1), _reconcile)
