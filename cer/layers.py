@@ -69,6 +69,8 @@ LAYER_OF: dict[str, int] = {
     # Read sides: charts and reports over readings and money.
     "cer.dashboards": 6,
     "cer.reports": 6,
+    # Alerts for the referente: rules over readings, plants, members and money.
+    "cer.alerts": 6,
     # Faces: the REST API, and the demo loader that fills every floor.
     "cer.api": 7,
     "cer.demo": 7,

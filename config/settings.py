@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "cer.billing",
     "cer.reports",
     "cer.dashboards",
+    "cer.alerts",
     "cer.demo",
     "rules",
     "rest_framework",

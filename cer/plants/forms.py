@@ -47,6 +47,11 @@ class PlantRegistrationForm(forms.ModelForm):
             "storage_power_kw",
             "storage_capacity_kwh",
             "censimp_code",
+            "latitude",
+            "longitude",
+            "tilt_deg",
+            "azimuth_deg",
+            "planned_extension_kw",
         ]
         widgets = {
             "entry_into_service_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -110,6 +115,11 @@ class PlantEditForm(forms.ModelForm):
             "cadastral_sheet",
             "cadastral_parcel",
             "cadastral_subunit",
+            "latitude",
+            "longitude",
+            "tilt_deg",
+            "azimuth_deg",
+            "planned_extension_kw",
         ]
         widgets = {
             "entry_into_service_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

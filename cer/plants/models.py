@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -182,6 +183,48 @@ class Plant(models.Model):
         blank=True,
         help_text=_("Where the plant stands; taken from the municipality when it is given."),
     )
+    # Where and how the panels face, for the expected production of a PV plant (cer.alerts):
+    # empty means the regional capital's coordinates, 30° tilt, due south.
+    latitude = models.DecimalField(
+        _("latitude [°]"),
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    longitude = models.DecimalField(
+        _("longitude [°]"),
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    tilt_deg = models.DecimalField(
+        _("panel tilt [°]"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(90))],
+        help_text=_("0° lies flat, 90° stands upright; empty means 30°."),
+    )
+    azimuth_deg = models.DecimalField(
+        _("panel azimuth [°]"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(360))],
+        help_text=_("Where the panels face: 90° east, 180° south, 270° west; empty means 180°."),
+    )
+    planned_extension_kw = power_field(
+        _("planned extension [kW]"),
+        null=True,
+        blank=True,
+        help_text=_("Power the owner plans to add to this plant, if any."),
+    )
     eligibility_status = models.CharField(
         _("eligibility"),
         max_length=12,
@@ -237,6 +280,11 @@ class Plant(models.Model):
             errors["entry_into_service_date"] = error
         self.primary_substation = normalise_substation_code(self.primary_substation or "")
         self._clean_place(errors)
+        if (self.latitude is None) != (self.longitude is None):
+            missing = "longitude" if self.longitude is None else "latitude"
+            errors[missing] = ValidationError(
+                _("Give both the latitude and the longitude, or neither.")
+            )
         if self.power_kw is not None:
             if self.power_kw <= 0:
                 errors["power_kw"] = ValidationError(_("The power must be greater than zero."))
