@@ -440,3 +440,22 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", "")
 # (serialized_rollback) skips the 7,900 municipalities; tests/conftest.py loads them
 # back in bulk after every transactional test instead.
 TEST_NON_SERIALIZED_APPS = ["cer.core"]
+
+# Digital signatures (docs/signatures.md). Verification: the folder of trusted CA
+# certificates (PEM or DER), and whether revocation data may be fetched from the network
+# (off: only what the signed file embeds is used).
+SIGNATURE_TRUST_ANCHORS_DIR = os.environ.get(
+    "SIGNATURE_TRUST_ANCHORS_DIR", str(BASE_DIR / "var" / "trust-anchors")
+)
+SIGNATURE_ALLOW_FETCHING = os.environ.get("SIGNATURE_ALLOW_FETCHING", "") == "1"
+# Signing by the platform (PAdES seal): key and certificate files (PEM or DER) with an
+# optional chain, or a PKCS#12 file whose passphrase is in the named environment variable;
+# a timestamp from the TSA when its URL is set. Unset: the platform does not sign.
+PLATFORM_SIGNING_KEY_FILE = os.environ.get("PLATFORM_SIGNING_KEY_FILE", "")
+PLATFORM_SIGNING_CERT_FILE = os.environ.get("PLATFORM_SIGNING_CERT_FILE", "")
+PLATFORM_SIGNING_CHAIN_FILES = [
+    f for f in os.environ.get("PLATFORM_SIGNING_CHAIN_FILES", "").split(os.pathsep) if f
+]
+PLATFORM_SIGNING_KEY_PASSPHRASE_ENV = "PLATFORM_SIGNING_KEY_PASSPHRASE"  # noqa: S105 — a name
+PLATFORM_SIGNING_PKCS12_FILE = os.environ.get("PLATFORM_SIGNING_PKCS12_FILE", "")
+PLATFORM_TSA_URL = os.environ.get("PLATFORM_TSA_URL", "")

@@ -11,7 +11,16 @@ from cer.documents.models import Document, DocumentKind
 from cer.documents.services import ACCEPTED
 
 ACCEPT_ATTRIBUTE = ",".join(
-    [".pdf", ".docx", ".odt", ".png", ".jpg", ".jpeg", *(t.content_type for t in ACCEPTED.values())]
+    [
+        ".pdf",
+        ".p7m",
+        ".docx",
+        ".odt",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        *(t.content_type for t in ACCEPTED.values()),
+    ]
 )
 
 
@@ -33,10 +42,25 @@ class UploadForm(forms.Form):
     )
     file = forms.FileField(
         label=_("file"),
-        help_text=_("PDF, DOCX, ODT, PNG or JPEG."),
+        help_text=_("PDF, DOCX, ODT, PNG or JPEG; a signed file as PDF (PAdES) or .p7m (CAdES)."),
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
     note = forms.CharField(label=_("note"), max_length=200, required=False)
+    signed = forms.BooleanField(
+        label=_("this file is signed"),
+        required=False,
+        help_text=_(
+            "The signatures are verified and the result stored with the version. A .p7m "
+            "file or a PDF with signatures is verified even without this mark."
+        ),
+    )
+    expected_sha256 = forms.RegexField(
+        label=_("SHA-256 of the version sent for signature"),
+        regex=r"^[0-9a-fA-F]{64}$",
+        required=False,
+        help_text=_("Optional: the signed content must be exactly that version."),
+        error_messages={"invalid": _("Write the 64 hexadecimal digits of a SHA-256 hash.")},
+    )
 
     def __init__(self, *args: Any, community: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

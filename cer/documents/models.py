@@ -102,3 +102,52 @@ class DocumentVersion(models.Model):
     @property
     def kind(self) -> str:
         return self.document.kind
+
+
+class SignatureStatus(models.TextChoices):
+    VALID = "VALID", _("valid")
+    INVALID = "INVALID", _("not valid")
+    INDETERMINATE = "INDETERMINATE", _("cannot tell")
+
+
+class SignatureCheck(models.Model):
+    """The verification of a signed upload, stored with the version it produced.
+
+    `signer_name`, `tax_code`, `signing_time` and `qualified` are the first signer's;
+    `signers` holds every signer (cer.documents.signatures.SignerResult.as_json) and
+    `reasons` the file-wide reasons, as codes the result text is written from in the
+    reader's language. `envelope` keeps a `.p7m` as uploaded; the version holds its content.
+    """
+
+    version = models.ForeignKey(
+        DocumentVersion,
+        on_delete=models.CASCADE,
+        related_name="signature_checks",
+        verbose_name=_("document version"),
+    )
+    format = models.CharField(_("format"), max_length=5)
+    status = models.CharField(_("status"), max_length=13, choices=SignatureStatus.choices)
+    signer_name = models.CharField(_("signer"), max_length=200, blank=True)
+    tax_code = models.CharField(_("tax code"), max_length=16, blank=True)
+    signing_time = models.DateTimeField(_("signing time"), null=True, blank=True)
+    qualified = models.BooleanField(_("qualified certificate"), default=False)
+    signers = models.JSONField(_("signers"), default=list)
+    reasons = models.JSONField(_("reasons"), default=list)
+    content_sha256 = models.CharField(_("SHA-256 of the signed content"), max_length=64)
+    envelope = models.FileField(_("signed envelope"), upload_to=stored_name, blank=True)
+    checked_at = models.DateTimeField(_("checked at"))
+
+    class Meta:
+        ordering = ["version", "-checked_at"]
+        verbose_name = _("signature check")
+        verbose_name_plural = _("signature checks")
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.status}"
+
+    @property
+    def summary(self) -> str:
+        """The result in words, in the active language."""
+        from cer.documents.signatures import describe
+
+        return describe(self.signers, self.reasons, self.status)

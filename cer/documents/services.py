@@ -14,9 +14,9 @@ from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from cer.audit.services import record
-from cer.documents import drafting
+from cer.documents import drafting, signatures
 from cer.documents.archives import ArchiveRefused, inspect_zip
-from cer.documents.models import Document, DocumentKind, DocumentVersion
+from cer.documents.models import Document, DocumentKind, DocumentVersion, SignatureCheck
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ODT = "application/vnd.oasis.opendocument.text"
@@ -77,6 +77,11 @@ def check_upload(upload: Any) -> tuple[bytes, FileType]:
     expands beyond settings.UPLOAD_MAX_DECOMPRESSED_BYTES (or too many times, or holds too
     many files), or is not a PDF, DOCX, ODT, PNG or JPEG by content.
     """
+    content = _read_upload(upload)
+    return content, _sniff_accepted(content)
+
+
+def _read_upload(upload: Any) -> bytes:
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise UploadRefused(
@@ -87,13 +92,91 @@ def check_upload(upload: Any) -> tuple[bytes, FileType]:
         raise UploadRefused(
             _("The file is larger than %(limit)s MB.") % {"limit": _megabytes(limit)}
         )
+    return content
+
+
+def _sniff_accepted(content: bytes) -> FileType:
     try:
         file_type = sniff_type(content)
     except ArchiveRefused as refusal:
         raise UploadRefused(refusal.message) from refusal
     if file_type is None:
         raise UploadRefused(_("Only PDF, DOCX, ODT, PNG and JPEG files are accepted."))
-    return content, file_type
+    return file_type
+
+
+@dataclass(frozen=True)
+class SignedUpload:
+    """A checked upload that is (or claims to be) signed.
+
+    `content` is the readable document (a `.p7m`'s signed content), `envelope` the `.p7m`
+    as uploaded (None for a PDF, which is its own envelope), `report` the verification.
+    """
+
+    content: bytes
+    file_type: FileType
+    report: signatures.SignatureReport
+    envelope: bytes | None
+
+
+def check_signed_upload(
+    upload: Any, *, signed: bool, expected_sha256: str | None = None
+) -> tuple[bytes, FileType, SignedUpload | None]:
+    """Read an upload like `check_upload` and verify its signatures.
+
+    A `.p7m` (or CMS signed data under any name) is unwrapped and verified; one that is
+    not CMS is refused (UploadRefused). A PDF carrying signature fields is verified even
+    when `signed` is off; a file declared `signed` without any signature is stored with an
+    INVALID result ("no signature"). Returns (readable content, its type, the signed
+    upload or None when nothing is or claims to be signed).
+    """
+    content = _read_upload(upload)
+    name = getattr(upload, "name", "") or ""
+    if signatures.is_envelope(content, name):
+        try:
+            report = signatures.verify(content, name, expected_sha256=expected_sha256)
+        except signatures.NotSigned as refusal:
+            raise UploadRefused(refusal.message) from refusal
+        file_type = _sniff_accepted(report.content)
+        return report.content, file_type, SignedUpload(report.content, file_type, report, content)
+    file_type = _sniff_accepted(content)
+    if not signed and not signatures.has_pdf_signatures(content):
+        return content, file_type, None
+    report = signatures.verify(content, name, expected_sha256=expected_sha256)
+    return content, file_type, SignedUpload(content, file_type, report, None)
+
+
+def record_signature_check(
+    *, version: DocumentVersion, signed: SignedUpload, actor: Any, now: dt.datetime
+) -> SignatureCheck:
+    """Store the verification of `signed` with `version`, and audit it."""
+    report = signed.report
+    first = report.signers[0] if report.signers else None
+    check = SignatureCheck(
+        version=version,
+        format=report.format,
+        status=report.status,
+        signer_name=first.name[:200] if first else "",
+        tax_code=first.tax_code if first else "",
+        signing_time=first.signing_time if first else None,
+        qualified=bool(first and first.qualified),
+        signers=[s.as_json() for s in report.signers],
+        reasons=[r.as_json() for r in report.reasons],
+        content_sha256=report.content_sha256,
+        checked_at=now,
+    )
+    if signed.envelope is not None:
+        check.envelope.save("x.p7m", ContentFile(signed.envelope), save=False)
+    check.save()
+    record(
+        actor=actor,
+        code="documents.signature.checked",
+        now=now,
+        target=version,
+        community=version.document.community,
+        changes={"status": check.status, "format": check.format, "tax_code": check.tax_code},
+    )
+    return check
 
 
 def download_stem(version: DocumentVersion) -> str:
@@ -207,34 +290,46 @@ def store_upload(
     file_type: FileType,
     actor: Any,
     now: dt.datetime,
+    signed: SignedUpload | None = None,
 ) -> Document:
     """Store a checked upload: a new version of `cleaned["document"]`, else a new document.
 
-    `cleaned` is the cleaned data of the upload form (web page and API alike).
+    `cleaned` is the cleaned data of the upload form (web page and API alike); `signed`
+    (from `check_signed_upload`) stores the verification with the new version.
     """
     name = cleaned["file"].name
-    if cleaned["document"] is not None:
-        add_version(
-            document=cleaned["document"],
-            content=content,
-            file_type=file_type,
-            original_name=name,
-            actor=actor,
-            now=now,
-            note=cleaned["note"],
-        )
-        return cleaned["document"]
-    return create_document(
-        community=community,
-        kind=cleaned["kind"],
-        title=cleaned["title"],
-        document_date=cleaned["document_date"],
-        content=content,
-        file_type=file_type,
-        original_name=name,
-        actor=actor,
-        now=now,
-    )
+    if signed is not None and signed.envelope is not None:
+        # The version holds the envelope's content: "statuto.pdf.p7m.p7m" is "statuto.pdf".
+        while name.lower().endswith(".p7m") and len(name) > 4:
+            name = name[:-4]
+    with transaction.atomic():
+        if cleaned["document"] is not None:
+            document = cleaned["document"]
+            version = add_version(
+                document=document,
+                content=content,
+                file_type=file_type,
+                original_name=name,
+                actor=actor,
+                now=now,
+                note=cleaned["note"],
+            )
+        else:
+            document = create_document(
+                community=community,
+                kind=cleaned["kind"],
+                title=cleaned["title"],
+                document_date=cleaned["document_date"],
+                content=content,
+                file_type=file_type,
+                original_name=name,
+                actor=actor,
+                now=now,
+            )
+            version = document.versions.get()
+        if signed is not None:
+            record_signature_check(version=version, signed=signed, actor=actor, now=now)
+    return document
 
 
 # Apps on higher floors add to the templates' context (cer.distribution gives the terms of

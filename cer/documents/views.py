@@ -16,7 +16,7 @@ from cer.documents.forms import UploadForm
 from cer.documents.models import Document, DocumentKind, DocumentVersion
 from cer.documents.services import (
     UploadRefused,
-    check_upload,
+    check_signed_upload,
     download_stem,
     mandate_file,
     redraft_founding_documents,
@@ -28,7 +28,9 @@ from cer.members.models import Membership
 @object_permission("communities.view_community", Community)
 def archive(request: HttpRequest, community: Community) -> HttpResponse:
     manager = request.user.has_perm("communities.manage_community", community)
-    documents = Document.objects.filter(community=community).prefetch_related("versions")
+    documents = Document.objects.filter(community=community).prefetch_related(
+        "versions__signature_checks"
+    )
     if not manager:
         documents = documents.filter(kind__in=DocumentKind.open_to_members())
     # The referente downloads every member's mandate, a member only their own.
@@ -52,7 +54,11 @@ def upload(request: HttpRequest, community: Community) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                content, file_type = check_upload(form.cleaned_data["file"])
+                content, file_type, signed = check_signed_upload(
+                    form.cleaned_data["file"],
+                    signed=form.cleaned_data["signed"],
+                    expected_sha256=form.cleaned_data["expected_sha256"] or None,
+                )
             except UploadRefused as refusal:
                 form.add_error("file", refusal.message)
             else:
@@ -63,6 +69,7 @@ def upload(request: HttpRequest, community: Community) -> HttpResponse:
                     file_type=file_type,
                     actor=request.user,
                     now=timezone.now(),
+                    signed=signed,
                 )
                 messages.success(request, _("The document was stored in the archive."))
                 return redirect("documents:archive", community.pk)
