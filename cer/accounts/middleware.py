@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 
+from cer.accounts import known_devices
 from cer.accounts.login import needs_code
 from cer.accounts.policy import privilege_fingerprint, second_factor_required
 from cer.accounts.views import AFTER_SECOND_FACTOR_KEY, PRIVILEGES_KEY
@@ -43,7 +44,10 @@ class SecondFactorMiddleware:
                 refused = self._owed_second_factor(request)
                 if refused is not None:
                     return refused
-        return self.get_response(request)
+        response = self.get_response(request)
+        # A login from a browser without a device cookie left one to give it.
+        known_devices.remember_cookie(request, response)
+        return response
 
     @staticmethod
     def _rotate_on_privilege_change(request: HttpRequest) -> None:

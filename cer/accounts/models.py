@@ -116,3 +116,35 @@ class TokenFamily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.id[:8]}"
+
+
+class KnownDevice(models.Model):
+    """A browser a staff person has logged in from: a long-lived signed cookie's id and the
+    browser's family, hashed together (cer/accounts/known_devices.py).
+
+    A login from a device not listed here tells the person (a security notice), except
+    their very first one: with nothing known yet, nothing is new.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="known_devices",
+        verbose_name=_("user"),
+    )
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    label = models.CharField(_("browser"), max_length=100, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen at"))
+    last_seen_at = models.DateTimeField(_("last seen at"))
+    last_ip_address = models.GenericIPAddressField(_("last IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("known device")
+        verbose_name_plural = _("known devices")
+        ordering = ["user", "-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "fingerprint"], name="known_device_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.label}"

@@ -2,7 +2,8 @@
 
 Resolving a dispute in the member's favour issues a corrected statement version
 (cer.billing.statements.correct_statement); every step is an event and an audit entry,
-and the parties are told by email after the commit.
+and the parties are told after the commit (cer/billing/notices.py), through the
+notification centre, which retries a failed e-mail and shows one that fails for good.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from cer.access.rules import BACK_OFFICE_GROUP, MANAGER_ROLES
 from cer.audit.services import record
+from cer.billing import notices
 from cer.billing.models import (
     Dispute,
     DisputeEvent,
@@ -32,7 +33,6 @@ from cer.billing.models import (
     StatementStatus,
 )
 from cer.billing.statements import StatementNotCurrent, correct_statement
-from cer.core import formatting
 from cer.members.models import Membership
 
 
@@ -63,7 +63,7 @@ def open_dispute(*, line: StatementLine, actor: Any, message: str, now: dt.datet
             target=dispute,
             community=statement.configuration.community,
         )
-        transaction.on_commit(lambda: _notify(dispute.pk, _("A statement line was contested")))
+        notices.dispute_step(dispute.pk, action="open", now=now)
     return dispute
 
 
@@ -272,10 +272,7 @@ def act_on_dispute(
             community=locked.line.statement.configuration.community,
             changes={"state": [before, target], "amount_eur": str(amount_eur or 0)},
         )
-        label = DisputeState(target).label
-        transaction.on_commit(
-            lambda: _notify(locked.pk, _("Dispute update: %(state)s") % {"state": label})
-        )
+        notices.dispute_step(locked.pk, action=action, now=now)
     return locked
 
 
@@ -383,35 +380,3 @@ def _event(
         to_state=after,
         message=message,
     )
-
-
-def dispute_recipients(dispute: Dispute) -> list[str]:
-    """The member, the community's managers and the mediator, by email."""
-    community_id = dispute.line.statement.configuration.community_id
-    day = dispute.opened_at.date()
-    managers = Membership.objects.active_on(day).filter(
-        community_id=community_id, role__in=MANAGER_ROLES
-    )
-    emails = {dispute.member.email}
-    emails |= set(managers.values_list("member__email", flat=True))
-    if dispute.mediator is not None and dispute.mediator.email:
-        emails.add(dispute.mediator.email)
-    return sorted(e for e in emails if e)
-
-
-def _notify(dispute_id: int, subject: str) -> None:
-    dispute = Dispute.objects.select_related("member", "mediator", "line__statement").get(
-        pk=dispute_id
-    )
-    last = dispute.events.order_by("-at", "-pk").first()
-    body = _(
-        "Dispute no. %(id)s on the line “%(line)s” of the statement of %(month)s is now: "
-        "%(state)s.\n\n%(message)s"
-    ) % {
-        "id": dispute.pk,
-        "line": dispute.line.shown_description,
-        "month": formatting.month(dispute.line.statement.month),
-        "state": dispute.get_state_display(),
-        "message": last.message if last else "",
-    }
-    send_mail(subject, body, None, dispute_recipients(dispute), fail_silently=True)

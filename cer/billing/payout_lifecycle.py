@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cer.audit.services import record
-from cer.billing import bank_reports
+from cer.billing import bank_reports, notices
 from cer.billing.models import (
     BankReport,
     PaidLine,
@@ -122,6 +122,7 @@ def record_sent(
                 "sent_date": sent_date.isoformat(),
             },
         )
+        notices.payout_sent(locked, now=now)
     return locked
 
 
@@ -228,6 +229,7 @@ def _apply(
             community=batch.configuration.community,
             changes={"status": [PayoutStatus.ISSUED, PayoutStatus.SENT], "source": source},
         )
+        notices.payout_sent(batch, now=now)
     before = item.status
     item.status = outcome
     item.reason_code = reason_code[:4]

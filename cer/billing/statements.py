@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cer.billing import notices
 from cer.billing.line_text import CORRECTION_TEXT, SHARE_TEXT, month_text
 from cer.billing.models import (
     SHARE_KINDS,
@@ -61,7 +62,9 @@ def issue_statements(*, distribution: Distribution, now: dt.datetime) -> list[in
     and no member is left with only superseded statements. Returns the new statements' keys.
     """
     with transaction.atomic():
-        return _issue(distribution, now)
+        ids = _issue(distribution, now)
+        notices.statements_issued(ids, now=now)
+    return ids
 
 
 # The fields of a statement and of a line as _issue stores them, with COPY (cer.core.bulk).
@@ -356,4 +359,5 @@ def add_lines(
                     )
                 )
         StatementLine.objects.bulk_create(new_lines, batch_size=2000)
+        notices.statements_issued([s.pk for s in statements], now=now)
     return statements

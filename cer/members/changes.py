@@ -5,7 +5,8 @@ one community pays them with. So a community's managers change the IBAN of their
 membership only, and the shared data only while the person belongs to no community
 they do not manage; the person and the platform staff change everything. Every change
 is logged once per community it concerns, with personal data masked, and a changed IBAN
-is announced to the person by e-mail.
+is announced to the person at once (cer.members.notices: inbox and e-mail; a plain
+e-mail to a member without an account).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cer.access.rules import MANAGER_ROLES
 from cer.audit.services import record
 from cer.communities.models import Community
 from cer.core.validators import normalise_code, validate_iban
+from cer.members import notices
 from cer.members.models import Member, Membership
 
 logger = logging.getLogger(__name__)
@@ -276,8 +278,32 @@ def _actor_name(actor: Any) -> str:
 
 
 def _send_iban_notice(membership_id: int, actor: Any, now: dt.datetime) -> None:
-    membership = Membership.objects.select_related("community", "member").get(pk=membership_id)
+    """Tell the person: through the notification centre when they have an account (in
+    their inbox, and by e-mail at once to the account's address, retried until it goes),
+    and by a plain e-mail to the member's address unless that is the same address: a
+    fraud that changed the account's e-mail must not silence the member's own one."""
+    membership = Membership.objects.select_related("community", "member__user").get(
+        pk=membership_id
+    )
+    user = membership.member.user
+    if user is not None and user.is_active:
+        try:
+            notices.iban_changed(
+                user,
+                community=membership.community,
+                context={
+                    "actor": _actor_name(actor),
+                    "at": now,
+                    "iban": mask_iban(membership.iban) or "—",
+                },
+                now=now,
+            )
+        except Exception:
+            # A notice never undoes the change; the failure is in the log.
+            logger.exception("IBAN change notice for membership %s failed", membership_id)
     address = membership.member.email
+    if user is not None and user.is_active and address.lower() == (user.email or "").lower():
+        return
     if not address:
         return
     local = timezone.localtime(now)

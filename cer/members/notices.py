@@ -16,9 +16,11 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from cer.members.models import Membership, MembershipApplication, MembershipRole
+from cer.members.models import Invitation, Membership, MembershipApplication, MembershipRole
 from cer.notifications import links, topics
+from cer.notifications.models import Notification
 from cer.notifications.services import notify
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,33 @@ def managers_of(community_id: int, now: dt.datetime) -> list[User]:
         if user is not None:
             users.setdefault(user.pk, user)
     return list(users.values())
+
+
+class Written:
+    """A value written for the recipient when the notice is made, in their language.
+
+    `notify` writes each context value with `str()` under the recipient's language; a
+    month or an energy wrapped here goes through cer.core.formatting at that moment
+    (`Written(formatting.month, day)`, `Written(formatting.kwh, shared_wh)`).
+    """
+
+    def __init__(self, formatter: Callable[[Any], str], value: Any) -> None:
+        self.formatter, self.value = formatter, value
+
+    def __str__(self) -> str:
+        return self.formatter(self.value)
+
+
+def after_commit(send: Callable[[], object], *, what: str = "an event") -> None:
+    """Notify once the step is committed; a notice that fails never undoes the step."""
+
+    def guarded() -> None:
+        try:
+            send()
+        except Exception:
+            logger.exception("notification after %s failed", what)
+
+    transaction.on_commit(guarded)
 
 
 def _after_commit(send: Callable[[], object]) -> None:
@@ -91,3 +120,120 @@ def application_decided(
             community=community,
         )
     )
+
+
+IBAN_CHANGED = topics.register(
+    topics.Topic(
+        code="members.membership.iban_changed",
+        title=_("Your IBAN changed"),
+        subject=_("IBAN changed for {community}"),
+        body=_(
+            "Your IBAN for {community} was changed by {actor} on {at}.\nNew IBAN: {iban}\n\n"
+            "The community's next payments go to this account. If you did not ask for this "
+            "change, tell the community's referente at once and check your profile."
+        ),
+        # A changed bank account is a classic sign of fraud: always, at once.
+        mandatory=True,
+        urgent=True,
+    )
+)
+
+
+def iban_changed(
+    user: User, *, community: Any, context: dict[str, Any], now: dt.datetime
+) -> list[Notification]:
+    """Tell the person whose IBAN changed (called after commit by cer.members.changes)."""
+    return notify(
+        [user],
+        IBAN_CHANGED.code,
+        {"community": community.name, **context},
+        link=links.site_path("home"),
+        now=now,
+        community=community,
+        urgent=True,
+    )
+
+
+INVITATION_SENT = topics.register(
+    topics.Topic(
+        code="members.invitation.sent",
+        title=_("An invitation sent by another manager"),
+        subject=_("{inviter} invited {email} to {community}"),
+        body=_("{inviter} invited {email} to join {community}; the link works until {expires_at}."),
+    )
+)
+INVITATION_EXPIRING = topics.register(
+    topics.Topic(
+        code="members.invitation.expiring",
+        title=_("An invitation about to expire unused"),
+        subject=_("The invitation to {email} expires on {expires_at}"),
+        body=_(
+            "The invitation to {email} to join {community} has not been used and expires on "
+            "{expires_at}. Resend it from the members page if they still mean to join."
+        ),
+    )
+)
+# How long before an unused invitation expires its inviter is reminded of it.
+INVITATION_REMINDER = dt.timedelta(days=3)
+
+
+def invitation_sent(invitation: Invitation, *, now: dt.datetime) -> None:
+    """Tell the community's other managers of an invitation (the invitee, who has no
+    account yet, gets the invitation e-mail itself: cer.members.services.send_invitation)."""
+    community = invitation.community
+    inviter = invitation.invited_by
+    name = (inviter.get_full_name() or inviter.get_username()) if inviter else "—"
+    link = links.site_path("members:member_list", community.pk)
+
+    def send() -> None:
+        others = [u for u in managers_of(community.pk, now) if u.pk != getattr(inviter, "pk", None)]
+        notify(
+            others,
+            INVITATION_SENT.code,
+            {
+                "inviter": name,
+                "email": invitation.email,
+                "community": community.name,
+                "expires_at": invitation.expires_at,
+            },
+            link=link,
+            now=now,
+            community=community,
+        )
+
+    after_commit(send, what="an invitation")
+
+
+def remind_expiring_invitations(now: dt.datetime) -> int:
+    """Remind the inviter (or, when they are gone, the managers) of each unused invitation
+    that expires within INVITATION_REMINDER; once per invitation. Returns how many."""
+    due = (
+        Invitation.objects.filter(
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            expires_at__lte=now + INVITATION_REMINDER,
+        )
+        .select_related("community", "invited_by")
+        .order_by("pk")
+    )
+    told = 0
+    for invitation in due:
+        community = invitation.community
+        inviter = invitation.invited_by
+        recipients = [inviter] if inviter is not None and inviter.is_active else []
+        made = notify(
+            recipients or managers_of(community.pk, now),
+            INVITATION_EXPIRING.code,
+            {
+                "email": invitation.email,
+                "community": community.name,
+                "expires_at": invitation.expires_at,
+            },
+            link=links.site_path("members:member_list", community.pk),
+            now=now,
+            community=community,
+            dedupe_key=f"invitation-expiring:{invitation.pk}",
+        )
+        told += len(made)
+    return told

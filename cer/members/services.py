@@ -131,6 +131,7 @@ def invite(
         url = url_for_token(token)
         language = translation.get_language()
         transaction.on_commit(lambda: send_invitation(invitation, url, language))
+        notices.invitation_sent(invitation, now=now)
     return invitation
 
 

@@ -23,7 +23,7 @@ from django.contrib.auth.hashers import (
 )
 from django.db import transaction
 
-from cer.metering import broker, limits
+from cer.metering import broker, limits, notices
 from cer.metering.models import Device, DeviceStatus
 from cer.plants.models import ConnectionPoint
 
@@ -104,6 +104,7 @@ def register_device(
                 topic_prefix=device.topic_prefix,
                 session=admin,
             )
+        notices.device_created(device, now=now)
     logger.info("metering.device.created %s on %s", device.mqtt_username, point.pod)
     return DeviceSecret(device=device, secret=secret)
 
@@ -189,6 +190,8 @@ def _set_status(device, status, now, session, broker_call) -> Device:
         device.save(update_fields=["status", "status_changed_at"])
         with _session(session) as admin:
             broker_call(username=device.mqtt_username, session=admin)
+        if status == DeviceStatus.DISABLED:
+            notices.device_disabled(device, now=now)
     logger.info("metering.device.%s %s", status.lower(), device.mqtt_username)
     return device
 

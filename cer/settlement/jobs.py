@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from cer.audit.services import record
 from cer.communities.models import Configuration
+from cer.settlement import notices
 from cer.settlement.models import JobStatus, SettlementJob
 from cer.settlement.services import SettlementError, check_month_over, compute_month
 from cercalc import periods
@@ -133,6 +134,7 @@ def execute_job(
     job.status, job.run, job.created_new_version = JobStatus.DONE, outcome.run, outcome.created
     job.finished_at = clock()
     job.save(update_fields=["status", "run", "created_new_version", "finished_at"])
+    notices.job_ended(job, now=job.finished_at)
     return job
 
 
@@ -140,4 +142,5 @@ def _failed(job: SettlementJob, error: str, finished_at: dt.datetime) -> Settlem
     job.status, job.error, job.finished_at = JobStatus.FAILED, error, finished_at
     job.save(update_fields=["status", "error", "finished_at"])
     logger.info("settlement job %s failed: %s", job.pk, error)
+    notices.job_ended(job, now=finished_at)
     return job

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from cer.audit.services import record
 from cer.communities.models import Configuration
 from cer.distribution.gse_adjustments import AdjustmentRefused, adjust_months
+from cer.notifications import links
+from cer.settlement import notices
 from cer.settlement.models import GseAmount, GseAmountKind, SettlementRun
 
 TOLERANCE_EUR = Decimal("0.01")
@@ -390,6 +392,7 @@ def import_gse_amounts(
                 actor=actor,
                 now=now,
             )
+            _tell_differences(configuration, new, source_name, now)
     except AdjustmentRefused as error:
         raise GseFileError(_("nothing was imported: %(reason)s") % {"reason": error}) from error
     return ImportOutcome(
@@ -399,6 +402,29 @@ def import_gse_amounts(
         adjusted_months=tuple(a.distribution.run.month for a in adjustments),
         months=tuple(sorted({row["month"] for row in rows})),
     )
+
+
+def _tell_differences(
+    configuration: Configuration, new: list[dict[str, Any]], source_name: str, now: dt.datetime
+) -> None:
+    """Tell the managers of each certified amount the file brought that differs from ours
+    by more than a cent (REGULATION.md §10, §14), once per month, type and file."""
+    touched = {(row["month"], row["kind"]) for row in new if row["certified"]}
+    for year in sorted({month.year for month, _kind in touched}):
+        for line in reconcile(configuration=configuration, year=year):
+            if (line.month, line.kind) not in touched or not line.flagged:
+                continue
+            assert line.certified_eur is not None and line.ours_eur is not None
+            notices.gse_amount_differs(
+                configuration=configuration,
+                month=line.month,
+                what=GseAmountKind(line.kind).label,
+                certified_eur=line.certified_eur,
+                calculated_eur=line.ours_eur,
+                source=source_name,
+                link=links.site_path("settlement:year", configuration.pk, year),
+                now=now,
+            )
 
 
 @dataclass(frozen=True)
