@@ -170,7 +170,7 @@ def test_a_file_goes_from_draft_to_granted_and_its_three_phases_are_paid(client_
 
     page = client.get(_url("file", small))
     assert page.status_code == 200
-    assert "Received 20.000,00" in page.content.decode()
+    assert "Ricevuti 20.000,00" in page.content.decode()
     codes = set(AuditEntry.objects.values_list("code", flat=True))
     assert {
         "grants.application.ready",
@@ -226,8 +226,8 @@ def test_a_failing_check_is_shown_with_its_field_and_rule(client_of, small):
 
     application.refresh_from_db()
     assert application.state == ApplicationState.DRAFT
-    assert "requested grant" in response.content.decode()
-    assert "at most 40" in response.content.decode()
+    assert "contributo richiesto" in response.content.decode()
+    assert "al massimo il 40" in response.content.decode()
 
 
 def test_the_submission_bundle_holds_the_data_the_summary_and_the_documents(client_of, small):

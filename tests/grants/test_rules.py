@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from cer.audit.models import AuditEntry
 from cer.core.models import Municipality
@@ -24,6 +25,13 @@ from tests.grants.helpers import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The refusals are read in English here; the pages test the Italian ones."""
+    with translation.override("en"):
+        yield
 
 
 def _refusal(application) -> dict[str, list[str]]:
@@ -60,7 +68,7 @@ def test_cost_items_above_the_cap_of_the_power_band_are_refused_with_the_rule():
     # 45 kW x 1,200 EUR/kW = 54,000 EUR; 54,000.01 claimed.
     assert "cost_items" in errors
     assert "per kW" in errors["cost_items"][0]
-    assert "54.000,00" in errors["cost_items"][0]
+    assert "54,000.00" in errors["cost_items"][0]
 
 
 def test_a_start_of_works_after_the_end_of_works_deadline_is_refused():
@@ -108,7 +116,7 @@ def test_a_municipality_above_the_population_limit_is_refused_and_says_which_fig
     errors = _refusal(application)
 
     assert "municipality" in errors
-    assert "50.000" in errors["municipality"][0]
+    assert "50,000" in errors["municipality"][0]
     assert "2011" in errors["municipality"][0]
 
 

@@ -56,7 +56,7 @@ def test_the_profile_refuses_an_invalid_number_naming_the_field(client, member_u
 
     assert response.status_code == 400
     assert response.context["form"].errors["phone"] == [
-        "Phone: not a valid Italian or international number."
+        "Telefono: non è un numero italiano o internazionale valido."
     ]
     member.refresh_from_db()
     assert member.phone == before
