@@ -59,6 +59,9 @@ LAYER_OF: dict[str, int] = {
     # The PNRR grant file of a plant: application, disbursement phases, other grants; it
     # reads plants, communities and members and sets a plant's grant share through plants.
     "cer.grants": 3,
+    # Messages from a community's managers to members chosen by filter (who, where, which
+    # plant), with replies; sent through the notification centre.
+    "cer.communications": 3,
     # Hourly readings: their one owner and the file imports that feed it.
     "cer.metering": 4,
     "cer.imports": 4,

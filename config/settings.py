@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "cer.privacy",
     "cer.documents",
     "cer.notifications",
+    "cer.communications",
     "cer.api",
     "cer.settlement",
     "cer.distribution",
@@ -326,6 +327,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CerCollettiva <norepl
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Local hour (Europe/Rome) at which the daily digest of notifications leaves.
 NOTIFICATIONS_DIGEST_HOUR = int(os.environ.get("NOTIFICATIONS_DIGEST_HOUR", "8"))
+# Days a file a member uploaded in answer to a communication is kept (at least 30).
+COMMUNICATION_REPLY_FILE_RETENTION_DAYS = int(
+    os.environ.get("COMMUNICATION_REPLY_FILE_RETENTION_DAYS", "365")
+)
 # SMS (docs/notifications.md): the provider ("skebby", or empty: SMS fail with that
 # reason), its REST base URL, the account and the sender name shown on the phone.
 SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "")

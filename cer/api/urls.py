@@ -10,6 +10,7 @@ from cer.api.errors import json_not_found
 from cer.api.permissions import PUBLIC
 from cer.api.views import (
     accounts,
+    communications,
     documents,
     meta,
     notifications,
@@ -49,6 +50,13 @@ v1: list[URLPattern | URLResolver] = [
         name="me-notifications-read",
     ),
     path("me/consents/<str:purpose>", privacy.ConsentWithdraw.as_view(), name="me-consent"),
+    path("me/messages", communications.MyMessages.as_view(), name="me-messages"),
+    path("me/messages/reply", communications.MyMessageReply.as_view(), name="me-messages-reply"),
+    path(
+        "communities/<int:pk>/communications",
+        communications.CommunityCommunications.as_view(),
+        name="community-communications",
+    ),
     path("privacy-notice", privacy.CurrentNotice.as_view(), name="privacy-notice"),
     path("communities", resources.CommunityList.as_view(), name="communities"),
     path("communities/<int:pk>", resources.CommunityDetail.as_view(), name="community"),

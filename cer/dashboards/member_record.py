@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 from cer.audit.labels import action_label
 from cer.audit.models import AuditEntry
 from cer.billing.models import Invoice, Statement
+from cer.communications.models import CommunicationRecipient
 from cer.core.access import object_permission
 from cer.members.changes import mask_iban
 from cer.members.models import Membership, MembershipApplication
@@ -70,6 +71,11 @@ def member_record(request: HttpRequest, membership: Membership) -> HttpResponse:
         "invoices": invoices,
         "consents": consents,
         "applications": applications,
+        "communications": CommunicationRecipient.objects.filter(
+            member=member, communication__community=community
+        )
+        .select_related("communication")
+        .order_by("-communication__sent_at", "-pk"),
         "history": _history(
             community_id=community.pk,
             targets={

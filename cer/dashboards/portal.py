@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from cer.billing.models import PaidLine, Statement, StatementStatus
 from cer.billing.payout_models import PayoutItemStatus
 from cer.billing.positions import ZERO, Position, ledgers
+from cer.communications.models import CommunicationRecipient
 from cer.communities.models import Community
 from cer.core import formatting
 from cer.dashboards import money
@@ -204,4 +205,17 @@ def pending_applications(user_id: int) -> list[MembershipApplication]:
         )
         .select_related("community")
         .order_by("-started_at")
+    )
+
+
+def recent_messages(
+    *, member_id: int, community_id: int, limit: int = 5
+) -> list[CommunicationRecipient]:
+    """The latest messages the community sent the member, newest first (the portal's list)."""
+    return list(
+        CommunicationRecipient.objects.filter(
+            member_id=member_id, communication__community_id=community_id
+        )
+        .select_related("communication")
+        .order_by("-communication__sent_at", "-pk")[:limit]
     )

@@ -381,6 +381,9 @@ def member_portal(request: HttpRequest) -> HttpResponse:
             "own_consumer_pct": ratio_pct(int(as_consumer.sum()), community_shared.shared_wh),
             "own_producer_pct": ratio_pct(int(as_producer.sum()), community_shared.shared_wh),
             "money": own_money,
+            "communications": portal.recent_messages(
+                member_id=membership.member_id, community_id=community.pk
+            ),
             "estimated_months": figures.estimated_months,
             "is_producer": any(p.has_injection for p in points),
             "chart": {

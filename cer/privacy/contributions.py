@@ -2,7 +2,8 @@
 
 Privacy stands with the nouns (cer/layers.py); a member's devices and readings live a
 floor above, in metering. Rather than privacy reaching up, such an app registers what it
-keeps about a person (an export section) and how long (a retention rule) in its
+keeps about a person (an export section), how long (a retention rule) and how it is
+erased when the person asks (an erasure hook) in its
 AppConfig.ready; the GDPR export and the retention run (cer.privacy.gdpr) call whatever
 was registered, in the order of INSTALLED_APPS.
 """
@@ -27,8 +28,12 @@ class RetentionRule:
     apply: Callable[[dt.datetime], int]
 
 
+# Erases what an app keeps about a member; returns what it erased, in words for the record.
+ErasureHook = Callable[[Any, dt.datetime], list[str]]
+
 _sections: dict[str, ExportSection] = {}
 _rules: dict[str, RetentionRule] = {}
+_erasures: dict[str, ErasureHook] = {}
 
 
 def register_export_section(name: str, rows_of_member: ExportSection) -> None:
@@ -39,6 +44,15 @@ def register_export_section(name: str, rows_of_member: ExportSection) -> None:
 def register_retention_rule(rule: RetentionRule) -> None:
     """Apply `rule` with the platform's own retention rules."""
     _rules[rule.code] = rule
+
+
+def register_erasure(name: str, erase: ErasureHook) -> None:
+    """Call `erase(member, now)` inside every member's erasure (cer.privacy.gdpr)."""
+    _erasures[name] = erase
+
+
+def erasures() -> dict[str, ErasureHook]:
+    return dict(_erasures)
 
 
 def export_sections() -> dict[str, ExportSection]:

@@ -29,7 +29,7 @@ from cer.core.safe_export import csv_writer
 from cer.members.models import Member, Membership, MembershipApplication
 from cer.plants.models import ConnectionPoint, Plant
 from cer.privacy import redaction
-from cer.privacy.contributions import RetentionRule, export_sections, retention_rules
+from cer.privacy.contributions import RetentionRule, erasures, export_sections, retention_rules
 from cer.privacy.models import Consent, Erasure
 
 logger = logging.getLogger(__name__)
@@ -250,6 +250,8 @@ def erase_member(*, member: Member, actor: Any, reason: str, now: dt.datetime) -
             "addresses declared in membership applications",
             "names, emails and addresses in the audit log",
         ]
+        for erase in erasures().values():
+            erased += erase(member, now)
         user = member.user
         if user is not None:
             _erase_account(user=user, now=now)

@@ -68,6 +68,53 @@ def _register_device_builder() -> None:
 _register_device_builder()
 
 
+def _communication_copy(community: Community) -> Any:
+    """A member's copy of a communication, answered with a file (so its download exists)."""
+    from django.core.files.base import ContentFile
+
+    from cer.communications.models import Communication, CommunicationRecipient
+
+    membership = factories.make_membership(community)
+    communication = Communication.objects.create(
+        community=community,
+        subject_it="Prova",
+        body_it="Prova",
+        recipient_filter="ALL",
+        reply_kind="FILE",
+        idempotency_key=f"matrix-{next(_usernames)}",
+        sent_at=_now(),
+    )
+    copy = CommunicationRecipient(
+        communication=communication,
+        member=membership.member,
+        membership=membership,
+        language="it",
+        subject="Prova",
+        body="Prova",
+        reply_file_name="a.pdf",
+        reply_content_type="application/pdf",
+    )
+    copy.reply_file.save("a.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+    copy.save()
+    return copy
+
+
+def _now() -> Any:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _register_communication_builders() -> None:
+    from cer.communications.models import Communication, CommunicationRecipient
+
+    BUILDERS[CommunicationRecipient] = _communication_copy
+    BUILDERS[Communication] = lambda community: _communication_copy(community).communication
+
+
+_register_communication_builders()
+
+
 def sample_object(model: type[models.Model], community: Community) -> Any:
     """Return an instance of `model` that belongs to `community`."""
     try:
