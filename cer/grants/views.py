@@ -7,6 +7,7 @@ A refused input comes back on the file page, the field named with its rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -82,6 +83,31 @@ def _add_errors(form: forms.BaseForm, error: services.GrantError) -> None:
             form.add_error(target, f"{field}: {sentence}" if target is None else sentence)
 
 
+def _submitted(
+    request: HttpRequest,
+    plant: Plant,
+    form: forms.BaseForm,
+    *,
+    page_key: str,
+    write: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """Run `write(cleaned data)` for a valid form; on success say `done` and go back to the file.
+
+    A form that is not valid, or refused by the service (its errors put on the form's
+    fields), comes back on the file page under `page_key`, with status 400.
+    """
+    if form.is_valid():
+        try:
+            write(dict(form.cleaned_data))
+        except services.GrantError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(_file_url(plant))
+    return _file_page(request, plant, status=400, **{page_key: form})
+
+
 def _file_page(
     request: HttpRequest, plant: Plant, *, status: int = 200, **bound: forms.BaseForm
 ) -> HttpResponse:
@@ -143,20 +169,16 @@ def edit(request: HttpRequest, plant: Plant) -> HttpResponse:
     if application is None:
         return redirect(_file_url(plant))
     form = ApplicationForm(request.POST, instance=GrantApplication.objects.get(pk=application.pk))
-    if form.is_valid():
-        try:
-            services.change_application(
-                application=application,
-                values=form.values(),
-                actor=request.user,
-                now=timezone.now(),
-            )
-        except services.GrantError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, _("Application saved."))
-            return redirect(_file_url(plant))
-    return _file_page(request, plant, status=400, application_form=form)
+    return _submitted(
+        request,
+        plant,
+        form,
+        page_key="application_form",
+        write=lambda _data: services.change_application(
+            application=application, values=form.values(), actor=request.user, now=timezone.now()
+        ),
+        done=_("Application saved."),
+    )
 
 
 @object_permission(PERMISSION, Plant)
@@ -175,18 +197,16 @@ def cost_items(request: HttpRequest, plant: Plant) -> HttpResponse:
             except services.GrantError as error:
                 messages.error(request, str(error))
         return redirect(_file_url(plant))
-    form = CostItemForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_cost_item(
-                application=application, **form.cleaned_data, actor=request.user, now=timezone.now()
-            )
-        except services.GrantError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, _("Cost item added."))
-            return redirect(_file_url(plant))
-    return _file_page(request, plant, status=400, cost_form=form)
+    return _submitted(
+        request,
+        plant,
+        CostItemForm(request.POST),
+        page_key="cost_form",
+        write=lambda data: services.add_cost_item(
+            application=application, **data, actor=request.user, now=timezone.now()
+        ),
+        done=_("Cost item added."),
+    )
 
 
 @object_permission(PERMISSION, Plant)
@@ -311,18 +331,16 @@ def phase_create(request: HttpRequest, plant: Plant) -> HttpResponse:
     application = _application(plant)
     if application is None:
         return redirect(_file_url(plant))
-    form = DisbursementForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            phases.create_disbursement(
-                application=application, **form.cleaned_data, actor=request.user, now=timezone.now()
-            )
-        except services.GrantError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, _("Disbursement request opened."))
-            return redirect(_file_url(plant))
-    return _file_page(request, plant, status=400, phase_form=form)
+    return _submitted(
+        request,
+        plant,
+        DisbursementForm(request.POST, request.FILES),
+        page_key="phase_form",
+        write=lambda data: phases.create_disbursement(
+            application=application, **data, actor=request.user, now=timezone.now()
+        ),
+        done=_("Disbursement request opened."),
+    )
 
 
 @object_permission(PERMISSION, Plant)
@@ -331,25 +349,26 @@ def document_add(request: HttpRequest, plant: Plant) -> HttpResponse:
     application = _application(plant)
     if application is None:
         return redirect(_file_url(plant))
-    form = ExpenseDocumentForm(request.POST, request.FILES, application=application)
-    if form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def write(data: dict[str, Any]) -> object:
         phase, item, upload = data.pop("request"), data.pop("cost_item"), data.pop("file")
-        try:
-            phases.add_expense_document(
-                request=phase,
-                cost_item=item,
-                values=data,
-                upload=upload,
-                actor=request.user,
-                now=timezone.now(),
-            )
-        except services.GrantError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, _("Document added."))
-            return redirect(_file_url(plant))
-    return _file_page(request, plant, status=400, document_form=form)
+        return phases.add_expense_document(
+            request=phase,
+            cost_item=item,
+            values=data,
+            upload=upload,
+            actor=request.user,
+            now=timezone.now(),
+        )
+
+    return _submitted(
+        request,
+        plant,
+        ExpenseDocumentForm(request.POST, request.FILES, application=application),
+        page_key="document_form",
+        write=write,
+        done=_("Document added."),
+    )
 
 
 @object_permission(PERMISSION, Plant)
@@ -399,15 +418,13 @@ def phase_state(request: HttpRequest, plant: Plant) -> HttpResponse:
 @object_permission(PERMISSION, Plant)
 @require_POST
 def other_grant(request: HttpRequest, plant: Plant) -> HttpResponse:
-    form = OtherGrantForm(request.POST, application=_application(plant))
-    if form.is_valid():
-        try:
-            services.add_other_grant(
-                plant=plant, **form.cleaned_data, actor=request.user, now=timezone.now()
-            )
-        except services.GrantError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, _("Other grant recorded."))
-            return redirect(_file_url(plant))
-    return _file_page(request, plant, status=400, other_form=form)
+    return _submitted(
+        request,
+        plant,
+        OtherGrantForm(request.POST, application=_application(plant)),
+        page_key="other_form",
+        write=lambda data: services.add_other_grant(
+            plant=plant, **data, actor=request.user, now=timezone.now()
+        ),
+        done=_("Other grant recorded."),
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from cer.communities.models import Community, Configuration
 from cer.members.models import Member, Membership
@@ -24,6 +25,18 @@ from cer.privacy.models import ConsentPurpose
 from cer.privacy.services import current_notice, give_consents
 from tests import factories
 from tests.factories.identifiers import next_seed
+
+
+@pytest.fixture(autouse=True)
+def _english_pages():
+    """The tests read the managers' pages and refusals in English (URLs reversed under /en/).
+
+    What a member receives is written in that member's language whatever is active; the
+    Italian of the pages is the translators' work, checked by eye.
+    """
+    with translation.override("en"):
+        yield
+
 
 # Monday 7 December 2026, 10:00 in Rome.
 NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from cer.audit.models import AuditEntry
 from cer.communications import services
@@ -191,9 +192,9 @@ def test_the_answers_download_as_csv(client, world):
     )
     client.force_login(world.referente)
 
-    response = client.get(
-        reverse("communications:detail", args=[communication.pk]), {"format": "csv"}
-    )
+    with translation.override("it"):  # the Italian page's CSV: dates in Italian words
+        url = reverse("communications:detail", args=[communication.pk])
+    response = client.get(url, {"format": "csv"})
 
     text = response.content.decode()
     assert response["Content-Type"].startswith("text/csv")
