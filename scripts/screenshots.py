@@ -8,8 +8,9 @@ First, through the services, it makes sure June of the demo year is settled and
 distributed (a distribution policy is set if the community has none): the demo loader
 stores readings only. Then Debian's Chromium (Playwright) logs in as the demo's referente
 and member and writes docs/screenshots/{dashboard,wizard,community,member-portal,
-settlement}.png at 1200x1000. Needs DEBUG off or on alike: the second factor's code is
-computed from the demo's published key.
+settlement,alerts,communication}.png at 1200x1000; before, it evaluates the alert rules and
+sends the ready-made assembly notice once, through the services. Needs DEBUG off or on
+alike: the second factor's code is computed from the demo's published key.
 """
 
 from __future__ import annotations
@@ -72,6 +73,41 @@ def prepare_month() -> dict[str, int]:
     return {"community": community.pk, "run": run.pk, "year": DEMO_YEAR}
 
 
+def prepare_alerts_and_message(community_pk: int) -> int:
+    """Evaluate the alert rules and send the assembly notice once; return its id."""
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from cer.alerts.services import evaluate
+    from cer.communications.models import Communication
+    from cer.communications.ready_made import READY_MADE
+    from cer.communications.services import Draft, send
+    from cer.communities.models import Community
+
+    now = timezone.now()
+    evaluate(now, [community_pk])
+    sent = Communication.objects.filter(community_id=community_pk).order_by("pk").first()
+    if sent is not None:
+        return sent.pk
+    notice = READY_MADE["assembly"]
+    draft = Draft(
+        subject_it=notice.subject_it,
+        body_it=notice.body_it,
+        subject_en=notice.subject_en,
+        body_en=notice.body_en,
+        recipient_filter=notice.recipient_filter,
+        reply_kind=notice.reply_kind,
+    )
+    communication, _sent = send(
+        community=Community.objects.get(pk=community_pk),
+        draft=draft,
+        author=User.objects.get(username="referente"),
+        idempotency_key="screenshots-assembly",
+        now=now,
+    )
+    return communication.pk
+
+
 def _log_in(page, url: str, username: str) -> None:
     from django_otp.oath import TOTP
 
@@ -105,6 +141,7 @@ def main() -> None:
     args = parser.parse_args()
     _django()
     keys = prepare_month()
+    message = prepare_alerts_and_message(keys["community"])
     base = args.url.rstrip("/") + ("" if args.lang == "it" else f"/{args.lang}")
     period = f"{keys['year']}-06"
 
@@ -121,6 +158,8 @@ def main() -> None:
         _shoot(manager, f"{base}/communities/{keys['community']}/", "community")
         _shoot(manager, f"{base}/settlement/runs/{keys['run']}/", "settlement")
         _shoot(manager, f"{base}/constitute/", "wizard")
+        _shoot(manager, f"{base}/alerts/communities/{keys['community']}/", "alerts")
+        _shoot(manager, f"{base}/communications/{message}/", "communication")
         member = browser.new_context(viewport=VIEWPORT, locale=locale).new_page()
         _log_in(member, args.url, "socio")
         _shoot(member, f"{base}/dashboard/me/?period={period}", "member-portal")
