@@ -17,12 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Aggregate, Count, Q, Sum
 
 from cer.alerts.findings import Scope
 from cer.alerts.models import AlertRule
-from cer.metering.models import HourlyReading
-from cercalc import periods
+from cer.metering import series
 
 # Rule 2 looks back over the last whole days: a gap is told while it is this recent.
 MISSING_LOOKBACK_DAYS = 7
@@ -67,43 +65,12 @@ def daily_sums(scope: Scope) -> DailySums:
     yesterday = scope.yesterday.start
     missing_days = [scope.today - dt.timedelta(days=n) for n in range(MISSING_LOOKBACK_DAYS, 0, -1)]
     usual_days = [yesterday - dt.timedelta(weeks=n) for n in range(USUAL_WEEKS, -1, -1)]
-    bounds = {day: periods.day(day).utc_bounds() for day in {*missing_days, *usual_days}}
-
-    def within(day: dt.date) -> Q:
-        start, end = bounds[day]
-        return Q(hour_start__gte=start, hour_start__lt=end)
-
-    window = Q()
-    for day in sorted(bounds):
-        window |= within(day)
-    aggregates: dict[str, Aggregate] = {
-        f"h{i}": Count("hour_start", filter=within(d)) for i, d in enumerate(missing_days)
-    }
-    aggregates |= {f"w{i}": Sum("withdrawn_wh", filter=within(d)) for i, d in enumerate(usual_days)}
-    aggregates["inj"] = Sum("injected_wh", filter=within(yesterday))
-    grouped = (
-        HourlyReading.objects.filter(
-            window, connection_point__configuration__community_id__in=communities
-        )
-        .values(
-            "connection_point",
-            "source",
-            "connection_point__pod",
-            "connection_point__configuration__community_id",
-        )
-        .annotate(**aggregates)
-        .order_by()
+    rows = series.day_sums_by_point_source(
+        community_ids=communities,
+        hour_days=missing_days,
+        withdrawn_days=usual_days,
+        injected_days=[yesterday],
     )
-    names = list(aggregates)
-    rows = [
-        (
-            row["connection_point"],
-            row["connection_point__pod"],
-            row["connection_point__configuration__community_id"],
-            *(row[name] for name in names),
-        )
-        for row in grouped
-    ]
     n_missing, n_usual = len(missing_days), len(usual_days)
     point_of_row = np.array([row[0] for row in rows], dtype=np.int64)
     points, first_row, index = np.unique(point_of_row, return_index=True, return_inverse=True)

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cer.core import health, metrics
+from cer.core.access import public
 from cer.core.net import client_ip
 
 
@@ -38,6 +39,7 @@ def may_see_details(request: HttpRequest) -> bool:
     return any(address in network for network in _networks(allowed))
 
 
+@public  # anyone may ask whether it works; only allowed addresses see which part failed
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -56,6 +58,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse(body, status=code)
 
 
+@public  # the view itself answers 403 outside METRICS_ALLOWED_IPS
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:

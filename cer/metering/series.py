@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Aggregate, Count, Max, Q, QuerySet, Sum
 
 from cer.metering import packed, precedence
 from cer.metering.models import NOT_MEASURED_QUALITIES, HourlyReading, ReadingSource
+from cercalc import periods
 from cercalc.periods import HOUR_S, ROME, Period
 
 if TYPE_CHECKING:
@@ -553,6 +554,53 @@ def present_hours_by_point(
         .order_by()
         .values_list("connection_point_id", "hours")
     )
+
+
+def day_sums_by_point_source(
+    *,
+    community_ids: Sequence[int],
+    hour_days: Sequence[dt.date],
+    withdrawn_days: Sequence[dt.date],
+    injected_days: Sequence[dt.date],
+) -> list[tuple[Any, ...]]:
+    """Per point and source of the communities, figures of some Europe/Rome days, in one query.
+
+    Each row: point id, POD, community id, then the number of hours with a reading of each
+    of `hour_days`, the withdrawn energy of each of `withdrawn_days` and the injected energy
+    of each of `injected_days` [Wh] (None where the point has no reading that day). The
+    sources are not ranked: the caller picks (the alerts take the largest figure).
+    """
+    bounds = {
+        day: periods.day(day).utc_bounds() for day in {*hour_days, *withdrawn_days, *injected_days}
+    }
+
+    def within(day: dt.date) -> Q:
+        start, end = bounds[day]
+        return Q(hour_start__gte=start, hour_start__lt=end)
+
+    window = Q()
+    for day in sorted(bounds):
+        window |= within(day)
+    aggregates: dict[str, Aggregate] = {
+        f"h{i}": Count("hour_start", filter=within(day)) for i, day in enumerate(hour_days)
+    }
+    aggregates |= {
+        f"w{i}": Sum("withdrawn_wh", filter=within(day)) for i, day in enumerate(withdrawn_days)
+    }
+    aggregates |= {
+        f"i{i}": Sum("injected_wh", filter=within(day)) for i, day in enumerate(injected_days)
+    }
+    point, community = "connection_point", "connection_point__configuration__community_id"
+    grouped = (
+        HourlyReading.objects.filter(window, **{f"{community}__in": list(community_ids)})
+        .values(point, "source", "connection_point__pod", community)
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return [
+        (row[point], row["connection_point__pod"], row[community], *(row[n] for n in aggregates))
+        for row in grouped
+    ]
 
 
 # --- newest readings, listings -----------------------------------------------------------

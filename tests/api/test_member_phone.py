@@ -33,6 +33,8 @@ def test_an_invalid_phone_is_refused_naming_the_field(personas, world):
     )
 
     error = assert_error(refused, 400)
-    assert error["fields"]["phone"] == ["Phone: not a valid Italian or international number."]
+    assert error["fields"]["phone"] == [
+        "Telefono: non è un numero italiano o internazionale valido."
+    ]
     member.refresh_from_db()
     assert member.phone == before

@@ -161,7 +161,9 @@ def test_a_manager_reads_only_the_iban_their_community_was_given(shared):
 
 def test_a_referente_cannot_change_the_shared_email_through_the_api(shared):
     response = _patch_member(
-        shared.referente_a, shared.person, {"email": "attaccante@example.org", "phone": "041 1"}
+        shared.referente_a,
+        shared.person,
+        {"email": "attaccante@example.org", "phone": "041 5550001"},
     )
 
     assert response.status_code == 400
@@ -217,7 +219,7 @@ def test_a_referente_changes_the_data_of_a_person_who_belongs_only_to_their_comm
 
     assert response.status_code == 200, response.content
     only_a.member.refresh_from_db()
-    assert only_a.member.phone == "041 5550000"
+    assert only_a.member.phone == "+390415550000"  # stored in E.164
     entry = AuditEntry.objects.get(code="members.member.changed")
     assert entry.community == shared.a
     assert entry.changes == {"phone": ["[old]", "[new]"]}
