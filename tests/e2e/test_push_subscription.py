@@ -79,7 +79,7 @@ def test_a_member_enables_notifications_on_this_device_and_receives_one(
     try:
         log_in(page, live_server, "socio")
         page.goto(f"{live_server.url}/notifications/preferences/")
-        page.get_by_role("button", name="Enable notifications on this device").click()
+        page.get_by_role("button", name="Attiva le notifiche su questo dispositivo").click()
         page.wait_for_selector("tr[data-subscription]")
         listed = page.locator("#push-devices").inner_text()
         secret = json.loads(page.evaluate("sessionStorage.getItem('test-push')"))

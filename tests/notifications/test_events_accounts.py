@@ -61,8 +61,11 @@ def test_a_referentes_login_from_a_new_browser_tells_them_but_not_their_first_or
     deliver_due(timezone.now())
     (message,) = smtp_server.messages
     assert message["To"] == "ref@example.org"
-    assert "A login from a new device (Chrome / Windows, address 127.0.0.1)" in message["Subject"]
-    assert "A login from a new device" in body_of(message)
+    assert (
+        "Un accesso da un nuovo dispositivo (Chrome / Windows, indirizzo 127.0.0.1)"
+        in message["Subject"]
+    )
+    assert "Un accesso da un nuovo dispositivo" in body_of(message)
 
 
 def test_the_same_cookie_in_another_browser_family_is_another_device():
@@ -106,5 +109,5 @@ def test_a_document_to_sign_tells_each_signer_once(
     deliver_due(Delivery.objects.get(notification=notice).next_attempt_at)
     (message,) = smtp_server.messages
     assert message["To"] == "socio@example.org"
-    assert f"CER Prova: “{document.title}” waits for your signature" in body_of(message)
-    assert "dated 30 marzo 2025" in body_of(message)
+    assert f"CER Prova: “{document.title}” attende la tua firma" in body_of(message)
+    assert "del 30 marzo 2025" in body_of(message)

@@ -63,7 +63,7 @@ def test_a_device_created_and_disabled_on_the_page_tells_the_managers(
     (message,) = smtp_server.messages
     assert message["To"] == "ref@example.org"
     text = body_of(message)
-    assert f"Device shelly created for {point.pod}" in text
-    assert f"Device shelly of {point.pod} disabled" in text
+    assert f"Dispositivo shelly creato per {point.pod}" in text
+    assert f"Dispositivo shelly di {point.pod} disattivato" in text
     # A plain member of the community hears nothing.
     assert not Notification.objects.exclude(user=referente).exists()

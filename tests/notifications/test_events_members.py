@@ -48,9 +48,9 @@ def test_an_iban_changed_by_the_referente_tells_the_person_at_once(
     # One e-mail: the member's address is the account's, so no second plain one.
     (message,) = smtp_server.messages
     assert message["To"] == "anna@example.org"
-    assert message["Subject"] == "IBAN changed for CER Prova"
+    assert message["Subject"].strip() == "IBAN modificato per CER Prova"
     text = body_of(message)
-    assert "New IBAN: IT53…3456" in text
+    assert "Nuovo IBAN: IT53…3456" in text
     assert NEW_IBAN not in text  # masked, never in full
     # Mandatory: no unsubscribe link.
     assert message["List-Unsubscribe"] is None
@@ -95,4 +95,4 @@ def test_an_invitation_sent_tells_the_other_managers_and_reminds_its_inviter_bef
     # An ordinary topic: it comes in the inviter's daily digest.
     assert message["Subject"] == "CER Prova: 1 nuove notifiche"
     expires = formatting.moment(invitation.expires_at)
-    assert f"The invitation to nuova@example.org expires on {expires}" in body_of(message)
+    assert f"L'invito a nuova@example.org scade il {expires}" in body_of(message)

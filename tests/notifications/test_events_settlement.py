@@ -69,7 +69,7 @@ def test_a_settled_month_tells_the_managers_its_shared_energy_and_incentive(
     # Written through cer.core.formatting in Italian: "1.234,567 kWh", "88,26 €".
     assert run.shared_wh > 0 and formatting.kwh(run.shared_wh, lang="it") in text
     incentive = f"{run.incentive_eur:.2f}".replace(".", ",") + "\xa0€"
-    assert f"incentive {incentive}" in text
+    assert f"incentivo {incentive}" in text
 
 
 def test_a_failed_settlement_tells_the_managers_why_at_once(
@@ -91,7 +91,10 @@ def test_a_failed_settlement_tells_the_managers_why_at_once(
     assert notice.topic == "settlement.run.failed"
     _deliver(notice)  # urgent: due at once, when the job ended
     (message,) = smtp_server.messages
-    assert message["Subject"] == f"{small.configuration.name}: the settlement of maggio 2025 failed"
+    assert (
+        message["Subject"].strip()
+        == f"{small.configuration.name}: la liquidazione di maggio 2025 non è riuscita"
+    )
     # The reason as the job stored it (in the language the job ran in).
     assert "2025-05" in done.error and done.error in body_of(message)
 
@@ -132,9 +135,9 @@ def test_a_gse_file_that_differs_from_the_calculation_tells_the_managers_both_am
         return f"{value:.2f}".replace(".", ",") + "\xa0€"
 
     text = body_of(message)
-    assert f"certifies {eur(certified)}" in text
-    assert f"calculated {eur(run.incentive_eur)}" in text
-    assert f"difference of {eur(Decimal('2.50'))}" in text
+    assert f"certifica {eur(certified)}" in text
+    assert f"ha calcolato {eur(run.incentive_eur)}" in text
+    assert f"una differenza di {eur(Decimal('2.50'))}" in text
 
 
 def test_a_gse_amount_within_a_cent_tells_nobody(client, django_capture_on_commit_callbacks):

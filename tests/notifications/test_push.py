@@ -205,14 +205,14 @@ def test_the_preferences_page_locks_push_and_sms_until_the_user_can_receive_them
     form = page.context["form"]
     assert form.fields[f"{PLAIN.code}:push"].disabled
     assert form.fields[f"{PLAIN.code}:sms"].disabled
-    assert "Add a mobile number to your profile" in page.content.decode()
+    assert "Aggiungi un numero di cellulare al tuo profilo" in page.content.decode()
     assert push_endpoint.vapid_key in page.content.decode()
 
     _subscribe(client, push_endpoint.new_browser())
     page = client.get(reverse("notifications:preferences"))
 
     assert not page.context["form"].fields[f"{PLAIN.code}:push"].disabled
-    assert "No device receives notifications yet." not in page.content.decode()
+    assert "Nessun dispositivo riceve ancora notifiche." not in page.content.decode()
 
 
 def test_the_page_removes_a_device(client, push_endpoint, pushing_user):
