@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
@@ -49,41 +50,34 @@ _DISPUTE_BODY = _(
     "Dispute no. {id} on the line “{line}” of the statement of {month} is now: {state}."
     "\n\n{message}"
 )
-DISPUTE_OPENED = topics.register(
-    topics.Topic(
-        code="billing.dispute.opened",
-        title=_("A statement line contested"),
-        subject=_("A statement line was contested: dispute no. {id}"),
-        body=_DISPUTE_BODY,
-        mandatory=True,
+
+
+def _dispute_topic(event: str, title: Any, subject: Any) -> topics.Topic:
+    """A step of a dispute: money, so mandatory; every step shares the body."""
+    return topics.register(
+        topics.Topic(
+            code=f"billing.dispute.{event}",
+            title=title,
+            subject=subject,
+            body=_DISPUTE_BODY,
+            mandatory=True,
+        )
     )
+
+
+DISPUTE_OPENED = _dispute_topic(
+    "opened",
+    _("A statement line contested"),
+    _("A statement line was contested: dispute no. {id}"),
 )
-DISPUTE_ANSWERED = topics.register(
-    topics.Topic(
-        code="billing.dispute.answered",
-        title=_("A dispute answered"),
-        subject=_("Dispute no. {id} answered"),
-        body=_DISPUTE_BODY,
-        mandatory=True,
-    )
+DISPUTE_ANSWERED = _dispute_topic(
+    "answered", _("A dispute answered"), _("Dispute no. {id} answered")
 )
-DISPUTE_RESOLVED = topics.register(
-    topics.Topic(
-        code="billing.dispute.resolved",
-        title=_("A dispute decided"),
-        subject=_("Dispute no. {id} decided: {state}"),
-        body=_DISPUTE_BODY,
-        mandatory=True,
-    )
+DISPUTE_RESOLVED = _dispute_topic(
+    "resolved", _("A dispute decided"), _("Dispute no. {id} decided: {state}")
 )
-DISPUTE_UPDATED = topics.register(
-    topics.Topic(
-        code="billing.dispute.updated",
-        title=_("Other steps of a dispute"),
-        subject=_("Dispute no. {id}: {state}"),
-        body=_DISPUTE_BODY,
-        mandatory=True,
-    )
+DISPUTE_UPDATED = _dispute_topic(
+    "updated", _("Other steps of a dispute"), _("Dispute no. {id}: {state}")
 )
 _DISPUTE_TOPIC = {
     "open": DISPUTE_OPENED,
