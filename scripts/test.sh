@@ -11,6 +11,8 @@ scripts/ensure_venv.sh dev
 command -v chromium >/dev/null || apt_install chromium
 # Statement PDFs are rendered and read back with poppler's pdftoppm and pdftotext.
 command -v pdftotext >/dev/null || apt_install poppler-utils
+# SAML messages (SPID) are signed and verified by xmlsec1, which pysaml2 calls.
+command -v xmlsec1 >/dev/null || apt_install xmlsec1
 export CHROMIUM_PATH
 CHROMIUM_PATH=$(command -v chromium)
 trap stop_services EXIT
