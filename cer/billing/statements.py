@@ -229,13 +229,12 @@ def _first_lines(share: _Share, texts: _FirstLineTexts) -> list[_Line]:
 
 def _display_names(member_ids: list[int]) -> dict[int, str]:
     """Return the members' display names without reading (and decrypting) other fields."""
-    from cer.members.models import Member
+    from cer.members.models import Member, display_name_of
 
-    fields = ("kind", "first_name", "last_name", "company_name")
-    return {
-        member.pk: member.display_name
-        for member in Member.objects.filter(pk__in=member_ids).only(*fields)
-    }
+    rows = Member.objects.filter(pk__in=member_ids).values_list(
+        "pk", "kind", "first_name", "last_name", "company_name"
+    )
+    return {pk: display_name_of(*fields) for pk, *fields in rows}
 
 
 def _carried(previous: Statement, statement: Statement) -> list[StatementLine]:

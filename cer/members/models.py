@@ -71,6 +71,17 @@ class MemberQuerySet(models.QuerySet["Member"]):
         return self.filter(vat_number_index=index)
 
 
+def display_name_of(kind: str, first_name: str, last_name: str, company_name: str) -> str:
+    """The name a member is shown by: a company's name, or a person's first and last name.
+
+    A function of the four fields, so that bulk readers (settlement, statements) can name
+    members from `values_list` rows without building a model instance per member.
+    """
+    if kind == PersonKind.LEGAL:
+        return company_name
+    return f"{first_name} {last_name}".strip()
+
+
 class Member(models.Model):
     """A natural or legal person who is, was or will be a member of one or more communities.
 
@@ -182,9 +193,7 @@ class Member(models.Model):
 
     @property
     def display_name(self) -> str:
-        if self.kind == PersonKind.LEGAL:
-            return self.company_name
-        return f"{self.first_name} {self.last_name}".strip()
+        return display_name_of(self.kind, self.first_name, self.last_name, self.company_name)
 
     def clean(self) -> None:
         self.fiscal_code = normalise_code(self.fiscal_code)
