@@ -69,6 +69,9 @@ LAYER_OF: dict[str, int] = {
     "cer.settlement": 5,
     "cer.distribution": 5,
     "cer.billing": 5,
+    # What a community collects from its members: payment requests, SEPA direct-debit
+    # mandates and pain.008 files, bank reports, pagoPA notices; reads billing's positions.
+    "cer.collections": 5,
     # Read sides: charts and reports over readings and money.
     "cer.dashboards": 6,
     "cer.reports": 6,

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "cer.settlement",
     "cer.distribution",
     "cer.billing",
+    "cer.collections",
     "cer.reports",
     "cer.dashboards",
     "cer.alerts",
@@ -464,3 +465,8 @@ PLATFORM_SIGNING_CHAIN_FILES = [
 PLATFORM_SIGNING_KEY_PASSPHRASE_ENV = "PLATFORM_SIGNING_KEY_PASSPHRASE"  # noqa: S105 — a name
 PLATFORM_SIGNING_PKCS12_FILE = os.environ.get("PLATFORM_SIGNING_PKCS12_FILE", "")
 PLATFORM_TSA_URL = os.environ.get("PLATFORM_TSA_URL", "")
+
+# pagoPA debt positions (GPD) for communities run by a public body: docs/collections.md.
+PAGOPA_GPD_URL = os.environ.get("PAGOPA_GPD_URL", "https://api.uat.platform.pagopa.it/gpd/api/v1")
+PAGOPA_GPD_SUBSCRIPTION_KEY = os.environ.get("PAGOPA_GPD_SUBSCRIPTION_KEY", "")
+PAGOPA_SEGREGATION_CODE = os.environ.get("PAGOPA_SEGREGATION_CODE", "01")

@@ -38,6 +38,7 @@ urlpatterns += i18n_patterns(
     path("members/", include("cer.members.urls")),
     path("plants/", include("cer.plants.urls")),
     path("grants/", include("cer.grants.urls")),
+    path("collections/", include("cer.collections.urls")),
     path("dashboard/", include("cer.dashboards.urls")),
     path("alerts/", include("cer.alerts.urls")),
     path("documents/", include("cer.documents.urls")),

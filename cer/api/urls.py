@@ -10,6 +10,7 @@ from cer.api.errors import json_not_found
 from cer.api.permissions import PUBLIC
 from cer.api.views import (
     accounts,
+    collections,
     communications,
     documents,
     meta,
@@ -56,6 +57,16 @@ v1: list[URLPattern | URLResolver] = [
         "communities/<int:pk>/communications",
         communications.CommunityCommunications.as_view(),
         name="community-communications",
+    ),
+    path(
+        "communities/<int:pk>/payment-requests",
+        collections.CommunityPaymentRequests.as_view(),
+        name="community-payment-requests",
+    ),
+    path(
+        "communities/<int:pk>/mandates",
+        collections.CommunityMandates.as_view(),
+        name="community-mandates",
     ),
     path("privacy-notice", privacy.CurrentNotice.as_view(), name="privacy-notice"),
     path("communities", resources.CommunityList.as_view(), name="communities"),

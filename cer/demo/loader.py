@@ -24,6 +24,7 @@ from cer.communities.models import (
     PrimarySubstation,
 )
 from cer.core.models import Municipality
+from cer.demo.collections import load_collections
 from cer.demo.community import DemoCommunity, build_demo
 from cer.demo.roster import Address, MemberSpec
 from cer.demo.second_factor import give_demo_authenticators
@@ -71,6 +72,7 @@ def load_demo(*, seed: int = 2025, now: dt.datetime | None = None) -> LoadResult
         _store_prices(demo)
         _store_users(demo, community)
         check_community_plants(community=community, actor=None, now=now)
+        load_collections(community)
     logger.debug("demo community %s loaded: %d hourly readings", community.name, readings)
     return LoadResult(community=community, created=True, readings=readings)
 

@@ -189,3 +189,86 @@ def _register_invoice_builder() -> None:
 
 
 _register_invoice_builder()
+
+
+def _collection_request(community: Community) -> Any:
+    import datetime as dt
+
+    from cer.collections.models import PaymentRequest
+
+    return PaymentRequest.objects.create(
+        community=community,
+        member=_member(community),
+        kind="MEMBERSHIP_FEE",
+        amount_eur="20.00",
+        due_date=dt.date(2025, 3, 31),
+        description="Quota 2025",
+        created_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+    )
+
+
+def _mandate(community: Community) -> Any:
+    import datetime as dt
+
+    from cer.collections.models import Mandate
+
+    member = _member(community)
+    return Mandate.objects.create(
+        community=community,
+        member=member,
+        reference=f"CER{community.pk}-{member.pk}-1",
+        signed_date=dt.date(2025, 2, 1),
+        debtor_name=member.display_name,
+        iban=factories.IBAN,
+        created_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+    )
+
+
+def _collection_batch(community: Community) -> Any:
+    import datetime as dt
+
+    from cer.collections.models import CollectionBatch
+
+    return CollectionBatch.objects.filter(community=community).first() or (
+        CollectionBatch.objects.create(
+            community=community,
+            creditor_id="DE98ZZZ09999999999",
+            creditor_name=community.name[:70],
+            creditor_iban=factories.IBAN,
+            creditor_bic="",
+            collection_date=dt.date(2025, 3, 17),
+            total_eur="0.00",
+            count=0,
+            message_id=f"MATRIX-{community.pk}",
+            xml="",
+            created_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+        )
+    )
+
+
+def _collection_report(community: Community) -> Any:
+    import datetime as dt
+
+    from cer.collections.models import CollectionReport
+
+    return CollectionReport.objects.filter(community=community).first() or (
+        CollectionReport.objects.create(
+            community=community,
+            kind="PAIN002",
+            file_name="status.xml",
+            sha256="0" * 64,
+            imported_at=dt.datetime(2025, 3, 18, tzinfo=dt.UTC),
+        )
+    )
+
+
+def _register_collection_builders() -> None:
+    from cer.collections.models import CollectionBatch, CollectionReport, Mandate, PaymentRequest
+
+    BUILDERS[PaymentRequest] = _collection_request
+    BUILDERS[Mandate] = _mandate
+    BUILDERS[CollectionBatch] = _collection_batch
+    BUILDERS[CollectionReport] = _collection_report
+
+
+_register_collection_builders()

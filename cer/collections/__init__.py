@@ -1,0 +1,1 @@
+"""Collecting money from members: payment requests, SEPA direct debits, pagoPA notices."""

@@ -1,0 +1,1 @@
+"""pagoPA payment notices behind one provider interface (base.py); GPD is the adapter (gpd.py)."""
