@@ -87,6 +87,11 @@ v1: list[URLPattern | URLResolver] = [
         name="community-documents",
     ),
     path(
+        "communities/<int:pk>/documents/search",
+        documents.CommunityDocumentSearch.as_view(),
+        name="community-documents-search",
+    ),
+    path(
         "communities/<int:pk>/documents/redraft",
         documents.FoundingDocumentsRedraft.as_view(),
         name="community-documents-redraft",

@@ -37,6 +37,26 @@ class Document(models.Model):
     title = models.CharField(_("title"), max_length=200)
     document_date = models.DateField(_("date of the document"))
     created_at = models.DateTimeField(_("created at"))
+    # Optional links, so the archive can be filtered by the member or plant a file concerns.
+    member = models.ForeignKey(
+        "members.Member",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("member"),
+    )
+    plant = models.ForeignKey(
+        "plants.Plant",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("plant"),
+    )
+    # A manager's decision to keep a document past its retention period (cer.documents.retention).
+    keep_until = models.DateField(_("keep until"), null=True, blank=True)
+    keep_reason = models.CharField(_("reason for keeping"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["community", "kind", "-document_date", "pk"]
@@ -55,6 +75,14 @@ def stored_name(instance: Any, filename: str) -> str:
     """Return a random storage name: the user's file name is kept only as data."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"documents/{secrets.token_hex(16)}.{extension}"
+
+
+class TextStatus(models.TextChoices):
+    EXTRACTED = "EXTRACTED", _("text extracted")
+    TRUNCATED = "TRUNCATED", _("text extracted, cut at the size limit")
+    EMPTY = "EMPTY", _("no text found (a scanned document?)")
+    UNSUPPORTED = "UNSUPPORTED", _("no text in this type of file")
+    FAILED = "FAILED", _("the text could not be read")
 
 
 class DocumentVersion(models.Model):
@@ -80,6 +108,12 @@ class DocumentVersion(models.Model):
         verbose_name=_("uploaded by"),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # The text read from the file at upload (cer.documents.extraction), for the search.
+    text = models.TextField(_("extracted text"), blank=True)
+    text_status = models.CharField(
+        _("text extraction"), max_length=11, choices=TextStatus.choices, blank=True
+    )
+    text_problem = models.CharField(_("text extraction problem"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["document", "-number"]
@@ -151,3 +185,33 @@ class SignatureCheck(models.Model):
         from cer.documents.signatures import describe
 
         return describe(self.signers, self.reasons, self.status)
+
+
+class RetentionPeriod(models.Model):
+    """How many years a community keeps documents of one type (cer.documents.retention).
+
+    A type without a row follows the default of cer.documents.retention.DEFAULT_YEARS;
+    `years` None means "keep for the community's life".
+    """
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("community"),
+    )
+    kind = models.CharField(_("type"), max_length=15, choices=DocumentKind.choices)
+    years = models.PositiveSmallIntegerField(_("years"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["community", "kind"]
+        verbose_name = _("retention period")
+        verbose_name_plural = _("retention periods")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "kind"], name="document_retention_kind_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.kind}: {self.years}"

@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from cer.audit.services import record
-from cer.documents import drafting, signatures
+from cer.documents import drafting, extraction, signatures
 from cer.documents.archives import ArchiveRefused, inspect_zip
 from cer.documents.models import Document, DocumentKind, DocumentVersion, SignatureCheck
 
@@ -227,6 +227,8 @@ def add_version(
             uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
             note=note,
         )
+        # Every upload path comes through here, so every version is searchable.
+        extraction.fill(version, content)
         version.file.save(f"x.{file_type.extension}", ContentFile(content), save=False)
         if written is not None:
             written.append(version.file.name)
@@ -329,6 +331,35 @@ def store_upload(
             version = document.versions.get()
         if signed is not None:
             record_signature_check(version=version, signed=signed, actor=actor, now=now)
+    return document
+
+
+def set_links(
+    *, document: Document, member: Any, plant: Any, actor: Any, now: dt.datetime
+) -> Document:
+    """Link `document` to the member and the plant it concerns (None unlinks); audited.
+
+    Both must belong to the document's community; the caller's form limits the choice.
+    """
+    # Compared with what is stored: a bound ModelForm has already set the instance's fields.
+    stored = Document.objects.values_list("member_id", "plant_id").get(pk=document.pk)
+    changes = {
+        name: [str(before or ""), str(value.pk if value else "")]
+        for name, before, value in (("member", stored[0], member), ("plant", stored[1], plant))
+        if before != (value.pk if value else None)
+    }
+    if changes:
+        document.member, document.plant = member, plant
+        with transaction.atomic():
+            document.save(update_fields=["member", "plant"])
+            record(
+                actor=actor,
+                code="documents.document.linked",
+                now=now,
+                target=document,
+                community=document.community,
+                changes=changes,
+            )
     return document
 
 

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from cer.documents import views
+from cer.documents import retention_views, views
 
 app_name = "documents"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -11,4 +11,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("memberships/<int:pk>/mandate.pdf", views.mandate_pdf, name="mandate_pdf"),
     path("versions/<int:pk>/download/", views.download, name="download"),
     path("versions/<int:pk>/pdf/", views.download_pdf, name="download_pdf"),
+    path("<int:pk>/", views.document_page, name="document"),
+    path("communities/<int:pk>/retention/", retention_views.periods, name="retention"),
+    path("communities/<int:pk>/review/", retention_views.review, name="review"),
+    path("<int:pk>/keep/", retention_views.keep, name="keep"),
+    path("<int:pk>/delete/", retention_views.delete, name="delete"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,14 +13,16 @@ from django.views.decorators.http import require_http_methods
 from cer.communities.models import Community
 from cer.core.access import object_permission
 from cer.core.downloads import attachment_response
-from cer.documents.forms import UploadForm
+from cer.documents.forms import LinksForm, SearchForm, UploadForm
 from cer.documents.models import Document, DocumentKind, DocumentVersion
+from cer.documents.search import search_documents
 from cer.documents.services import (
     UploadRefused,
     check_signed_upload,
     download_stem,
     mandate_file,
     redraft_founding_documents,
+    set_links,
     store_upload,
 )
 from cer.members.models import Membership
@@ -37,14 +40,31 @@ def archive(request: HttpRequest, community: Community) -> HttpResponse:
     memberships = Membership.objects.filter(community=community).select_related("member")
     if not manager:
         memberships = memberships.filter(member__user_id=request.user.pk or 0)
+    search_form = SearchForm(request.GET or None, community=community, manager=manager)
+    hits = None
+    if search_form.is_bound and search_form.is_valid():
+        hits = search_documents(
+            request.user,
+            community,
+            search_form.cleaned_data["q"],
+            search_form.filters(),
+            today=timezone.localdate(),
+        )
     context = {
         "community": community,
         "documents": documents,
         "mandates": memberships.order_by("member__pk", "-valid_from"),
         "manager": manager,
         "form": UploadForm(community=community) if manager else None,
+        "search_form": search_form,
+        "hits": hits,
     }
-    return render(request, "documents/archive.html", context)
+    return render(
+        request,
+        "documents/archive.html",
+        context,
+        status=400 if search_form.is_bound and not search_form.is_valid() else 200,
+    )
 
 
 @object_permission("communities.manage_community", Community)
@@ -137,3 +157,34 @@ def mandate_docx(request: HttpRequest, membership: Membership) -> HttpResponse:
 def mandate_pdf(request: HttpRequest, membership: Membership) -> HttpResponse:
     """The member's mandate contract to the referente, filled in, as PDF."""
     return _mandate(membership, as_pdf=True)
+
+
+@require_http_methods(["GET", "POST"])
+@object_permission("documents.view_document", Document)
+def document_page(request: HttpRequest, document: Document) -> HttpResponse:
+    """One document: its versions, their text extraction and signatures; the member and
+    plant it concerns, editable by the community's managers."""
+    manager = request.user.has_perm("communities.manage_community", document.community)
+    form = LinksForm(request.POST or None, instance=document) if manager else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            set_links(
+                document=document,
+                member=form.cleaned_data["member"],
+                plant=form.cleaned_data["plant"],
+                actor=request.user,
+                now=timezone.now(),
+            )
+            messages.success(request, _("The links of the document were saved."))
+            return redirect("documents:document", document.pk)
+    context = {
+        "document": document,
+        "community": document.community,
+        "versions": document.versions.prefetch_related("signature_checks"),
+        "manager": manager,
+        "form": form,
+    }
+    status = 400 if form is not None and form.is_bound and not form.is_valid() else 200
+    return render(request, "documents/document.html", context, status=status)

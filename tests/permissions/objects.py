@@ -13,7 +13,7 @@ from typing import Any
 from django.db import models
 
 from cer.communities.models import Community, Configuration
-from cer.documents.models import DocumentVersion
+from cer.documents.models import Document, DocumentVersion
 from cer.members.models import Invitation, Member, Membership, MembershipApplication
 from cer.plants.models import ConnectionPoint, Plant
 from tests import factories
@@ -51,6 +51,7 @@ BUILDERS: dict[type[models.Model], Callable[[Community], Any]] = {
     ConnectionPoint: _point,
     Plant: lambda community: factories.make_plant(_point(community)),
     DocumentVersion: _document_version,
+    Document: lambda community: factories.make_document(community),
     MembershipApplication: _application,
     Membership: lambda community: factories.make_membership(community),
     Invitation: lambda community: factories.make_invitation(

@@ -33,10 +33,13 @@ from cer.api.serializers.devices import (
     DeviceSerializer,
 )
 from cer.api.serializers.documents import (
+    DocumentSearchHitSerializer,
+    DocumentSearchQuerySerializer,
     DocumentSerializer,
     DocumentUploadSerializer,
     DocumentVersionSerializer,
     SeedDocumentUploadSerializer,
+    SignatureCheckSerializer,
 )
 from cer.api.serializers.members import (
     MemberCreateSerializer,
@@ -85,6 +88,8 @@ __all__ = [
     "ConsentSerializer",
     "DeviceSecretSerializer",
     "DeviceSerializer",
+    "DocumentSearchHitSerializer",
+    "DocumentSearchQuerySerializer",
     "DocumentSerializer",
     "DocumentUploadSerializer",
     "DocumentVersionSerializer",
@@ -115,6 +120,7 @@ __all__ = [
     "RefreshSerializer",
     "ReportSerializer",
     "SeedDocumentUploadSerializer",
+    "SignatureCheckSerializer",
     "StrictModelSerializer",
     "StrictSerializer",
     "TokenPairSerializer",

@@ -25,9 +25,10 @@ from cer.api.views.base import ApiView
 from cer.communities.models import Community
 from cer.core.downloads import attachment_response
 from cer.documents import services as archive
-from cer.documents.forms import UploadForm
+from cer.documents.forms import SearchForm, UploadForm
 from cer.documents.models import Document
-from cer.documents.services import ACCEPTED, DOCX, UploadRefused, check_upload
+from cer.documents.search import search_documents
+from cer.documents.services import ACCEPTED, DOCX, UploadRefused, check_signed_upload
 from cer.members.models import Membership
 
 FILE_RESPONSES = {
@@ -43,8 +44,12 @@ def store_upload(*, request: Request, community: Community, now: Any) -> Documen
     """
     fields = {
         name: request.data.get(name, "")
-        for name in ("document", "kind", "title", "document_date", "note")
+        for name in ("document", "kind", "title", "document_date", "note", "expected_sha256")
     }
+    # A multipart boolean arrives as text; the form reads "true", "on" and "1" alike.
+    signed = str(request.data.get("signed", "")).strip().lower()
+    if signed in ("true", "on", "1", "yes"):
+        fields["signed"] = "on"
     form = UploadForm(fields, request.FILES, community=community)
     if not form.is_valid():
         raise exceptions.ValidationError(
@@ -54,8 +59,13 @@ def store_upload(*, request: Request, community: Community, now: Any) -> Documen
             }
         )
     cleaned = form.cleaned_data
+    # The same check as the upload page: a .p7m or a signed PDF is always verified.
     try:
-        content, file_type = check_upload(cleaned["file"])
+        content, file_type, signed_upload = check_signed_upload(
+            cleaned["file"],
+            signed=cleaned["signed"],
+            expected_sha256=cleaned["expected_sha256"] or None,
+        )
     except UploadRefused as refusal:
         raise exceptions.ValidationError({"file": [str(refusal.message)]}) from refusal
     return archive.store_upload(
@@ -65,11 +75,13 @@ def store_upload(*, request: Request, community: Community, now: Any) -> Documen
         file_type=file_type,
         actor=request.user,
         now=now,
+        signed=signed_upload,
     )
 
 
 def _created(document: Document) -> Response:
     document.refresh_from_db()
+    document = Document.objects.prefetch_related("versions__signature_checks").get(pk=document.pk)
     return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
 
@@ -97,7 +109,7 @@ class CommunityDocuments(ApiView):
         documents = (
             visibility.documents(request.user, today=self.today())
             .filter(community=community)
-            .prefetch_related("versions")
+            .prefetch_related("versions__signature_checks")
         )
         page = self.paginate_queryset(documents)
         return self.get_paginated_response(s.DocumentSerializer(page, many=True).data)
@@ -114,6 +126,41 @@ class CommunityDocuments(ApiView):
     def post(self, request: Request, pk: int) -> Response:
         community = self.get_object()
         return _created(store_upload(request=request, community=community, now=self.now()))
+
+
+@extend_schema(
+    tags=["documents"],
+    parameters=[s.DocumentSearchQuerySerializer],
+    responses={200: s.DocumentSearchHitSerializer(many=True)},
+    description=(
+        "Search the community's documents you may read: every word of `q` in the title or "
+        "the text extracted from the file (PostgreSQL: Italian full-text search with "
+        "stemming), with optional filters; best matches first, at most 50. The same "
+        "search as the archive page."
+    ),
+)
+class CommunityDocumentSearch(ApiView):
+    access_rule = on_object(Community, view="communities.view_community")
+    pagination_class = None  # type: ignore[assignment]  # at most MAX_RESULTS hits
+
+    def get_queryset(self) -> Any:
+        return visibility.communities(self.request.user, today=self.today())
+
+    def get(self, request: Request, pk: int) -> Response:
+        community = self.get_object()
+        manager = request.user.has_perm("communities.manage_community", community)
+        form = SearchForm(request.query_params, community=community, manager=manager)
+        if not form.is_valid():
+            raise exceptions.ValidationError(
+                {
+                    "non_field_errors" if name == "__all__" else name: list(problems)
+                    for name, problems in form.errors.items()
+                }
+            )
+        hits = search_documents(
+            request.user, community, form.cleaned_data["q"], form.filters(), today=self.today()
+        )
+        return Response(s.DocumentSearchHitSerializer(hits, many=True).data)
 
 
 @extend_schema(
