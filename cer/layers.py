@@ -59,6 +59,10 @@ LAYER_OF: dict[str, int] = {
     # The PNRR grant file of a plant: application, disbursement phases, other grants; it
     # reads plants, communities and members and sets a plant's grant share through plants.
     "cer.grants": 3,
+    # The compliance files: a community's anti-mafia file (from its office holders and the
+    # grants on record) and a PNRR plant's DNSH checklist; it reads plants, communities,
+    # documents and grants, and the grant file's checks ask it whether DNSH is complete.
+    "cer.compliance": 3,
     # Messages from a community's managers to members chosen by filter (who, where, which
     # plant), with replies; sent through the notification centre.
     "cer.communications": 3,

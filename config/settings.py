@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "cer.communities",
     "cer.constitution",
     "cer.grants",
+    "cer.compliance",
     "cer.members",
     "cer.plants",
     "cer.metering",

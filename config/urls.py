@@ -39,6 +39,7 @@ urlpatterns += i18n_patterns(
     path("plants/", include("cer.plants.urls")),
     path("grants/", include("cer.grants.urls")),
     path("collections/", include("cer.collections.urls")),
+    path("compliance/", include("cer.compliance.urls")),
     path("dashboard/", include("cer.dashboards.urls")),
     path("alerts/", include("cer.alerts.urls")),
     path("documents/", include("cer.documents.urls")),

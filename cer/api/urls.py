@@ -12,7 +12,9 @@ from cer.api.views import (
     accounts,
     collections,
     communications,
+    compliance,
     documents,
+    grants,
     meta,
     notifications,
     privacy,
@@ -136,6 +138,56 @@ v1: list[URLPattern | URLResolver] = [
     path("plants", resources.PlantList.as_view(), name="plants"),
     path("plants/<int:pk>", resources.PlantDetail.as_view(), name="plant"),
     path("plants/<int:pk>/incentive", resources.PlantIncentive.as_view(), name="plant-incentive"),
+    path("plants/<int:pk>/grant", grants.GrantFile.as_view(), name="plant-grant"),
+    path("plants/<int:pk>/grant/ready", grants.GrantFileReady.as_view(), name="plant-grant-ready"),
+    path(
+        "plants/<int:pk>/grant/submit", grants.GrantFileSubmit.as_view(), name="plant-grant-submit"
+    ),
+    path(
+        "plants/<int:pk>/grant/decision",
+        grants.GrantFileDecision.as_view(),
+        name="plant-grant-decision",
+    ),
+    path(
+        "plants/<int:pk>/grant/cost-items",
+        grants.GrantCostItems.as_view(),
+        name="plant-grant-cost-items",
+    ),
+    path(
+        "plants/<int:pk>/grant/cost-items/remove",
+        grants.GrantCostItemRemove.as_view(),
+        name="plant-grant-cost-item-remove",
+    ),
+    path(
+        "plants/<int:pk>/grant/disbursements",
+        grants.GrantDisbursements.as_view(),
+        name="plant-grant-disbursements",
+    ),
+    path(
+        "plants/<int:pk>/grant/disbursements/documents",
+        grants.GrantExpenseDocuments.as_view(),
+        name="plant-grant-documents",
+    ),
+    path(
+        "plants/<int:pk>/grant/disbursements/state",
+        grants.GrantDisbursementState.as_view(),
+        name="plant-grant-disbursement-state",
+    ),
+    path(
+        "plants/<int:pk>/compliance",
+        compliance.PlantCompliance.as_view(),
+        name="plant-compliance",
+    ),
+    path(
+        "communities/<int:pk>/antimafia",
+        compliance.CommunityAntimafia.as_view(),
+        name="community-antimafia",
+    ),
+    path(
+        "plants/<int:pk>/other-grants",
+        grants.PlantOtherGrants.as_view(),
+        name="plant-other-grants",
+    ),
     path("zonal-prices", resources.ZonalPriceList.as_view(), name="zonal-prices"),
     path("mqtt/users", resources.DeviceList.as_view(), name="devices"),
     path("mqtt/users/<int:pk>", resources.DeviceDetail.as_view(), name="device"),

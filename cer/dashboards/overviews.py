@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from cer.communities.models import Community
+from cer.compliance import plant_checks
 from cer.core.access import object_permission
 from cer.dashboards import charts
 from cer.dashboards.views import period_context, period_from_query, point_readings_context
@@ -140,6 +141,12 @@ def plant_detail(request: HttpRequest, plant: Plant) -> HttpResponse:
         "can_see_owner": request.user.has_perm("members.view_member_details", plant.owner),
         "can_see_readings": request.user.has_perm("plants.view_point_readings", point),
     }
+    # A PNRR plant's compliance items (DNSH, components, biogas/biomass) beside its checks.
+    if context["can_check"] and plant_checks.applies_to(plant):
+        context["compliance"] = {
+            "rows": plant_checks.checklist(plant),
+            "complete": plant_checks.dnsh_complete(plant),
+        }
     if context["can_see_readings"]:
         period = period_from_query(request.GET.get("period"))
         if period is None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from cer.compliance.plant_checks import dnsh_complete
 from cer.core import formatting
 from cer.grants.models import GrantApplication, OtherGrant
 from cer.incentives.parameters import parameters_with_overrides
@@ -94,6 +95,18 @@ def check_application(application: GrantApplication, *, today: dt.date) -> list[
     checks += _subject_checks(application, today, params)
     checks += _timing_checks(application, today, params)
     checks += _cost_checks(application, today, params)
+    # The plant's DNSH and components checklist (cer.compliance): a warning, not a block,
+    # since part of its evidence (waste recycled, components installed) exists only once
+    # the works are done (REGULATION.md §8 [S], §9 [U]; docs/compliance.md).
+    checks.append(
+        Check(
+            "dnsh",
+            _("DNSH principle and new or regenerated components: every item accepted"),
+            dnsh_complete(application.plant),
+            _("See the plant's compliance checklist."),
+            blocking=False,
+        )
+    )
     return checks
 
 
