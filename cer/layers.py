@@ -46,6 +46,9 @@ LAYER_OF: dict[str, int] = {
     "cer.members": 2,
     "cer.plants": 2,
     "cer.accounts": 2,
+    # Login with SPID and CIE: another way into an account, beside the password; it links
+    # the identity to a member by tax code, so it stands with accounts and members.
+    "cer.eid": 2,
     "cer.access": 2,
     # ...except the twins of the rules about devices and money, on the floors they read.
     "cer.access.readings": 4,

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "cer.core",
     "cer.access",
     "cer.accounts",
+    "cer.eid",
     "cer.communities",
     "cer.constitution",
     "cer.grants",
@@ -471,3 +472,29 @@ PLATFORM_TSA_URL = os.environ.get("PLATFORM_TSA_URL", "")
 PAGOPA_GPD_URL = os.environ.get("PAGOPA_GPD_URL", "https://api.uat.platform.pagopa.it/gpd/api/v1")
 PAGOPA_GPD_SUBSCRIPTION_KEY = os.environ.get("PAGOPA_GPD_SUBSCRIPTION_KEY", "")
 PAGOPA_SEGREGATION_CODE = os.environ.get("PAGOPA_SEGREGATION_CODE", "01")
+# Login with SPID (SAML2) and CIE (OpenID Connect), off by default (docs/spid-cie.md).
+# SPID: the service provider's entity ID (its public URL), key and certificate files (PEM),
+# the IdP metadata files (path-separated), the level asked (1, 2 or 3) and the contact data
+# the SPID metadata must carry.
+SPID_ENABLED = env_bool("SPID_ENABLED", False)
+SPID_ENTITY_ID = os.environ.get("SPID_ENTITY_ID", "")
+SPID_KEY_FILE = os.environ.get("SPID_KEY_FILE", "")
+SPID_CERT_FILE = os.environ.get("SPID_CERT_FILE", "")
+SPID_IDP_METADATA_FILES = [
+    f for f in os.environ.get("SPID_IDP_METADATA_FILES", "").split(os.pathsep) if f
+]
+SPID_LEVEL = int(os.environ.get("SPID_LEVEL", "2"))
+SPID_ORGANIZATION_NAME = os.environ.get("SPID_ORGANIZATION_NAME", "")
+SPID_ORGANIZATION_URL = os.environ.get("SPID_ORGANIZATION_URL", "")
+SPID_CONTACT_EMAIL = os.environ.get("SPID_CONTACT_EMAIL", "")
+SPID_CONTACT_PHONE = os.environ.get("SPID_CONTACT_PHONE", "")
+SPID_CONTACT_VAT_NUMBER = os.environ.get("SPID_CONTACT_VAT_NUMBER", "")
+SPID_CONTACT_FISCAL_CODE = os.environ.get("SPID_CONTACT_FISCAL_CODE", "")
+# CIE: the provider's issuer (its discovery document is read from
+# <issuer>/.well-known/openid-configuration), our client ID, our private key (PEM, signs
+# the client assertion at the token endpoint) and the level asked.
+CIE_ENABLED = env_bool("CIE_ENABLED", False)
+CIE_ISSUER = os.environ.get("CIE_ISSUER", "")
+CIE_CLIENT_ID = os.environ.get("CIE_CLIENT_ID", "")
+CIE_CLIENT_KEY_FILE = os.environ.get("CIE_CLIENT_KEY_FILE", "")
+CIE_LEVEL = int(os.environ.get("CIE_LEVEL", "2"))

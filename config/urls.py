@@ -35,6 +35,7 @@ urlpatterns += i18n_patterns(
     ),
     path("password-reset/done/", password_reset.complete_view, name="password-reset-complete"),
     path("account/", include("cer.accounts.urls")),
+    path("eid/", include("cer.eid.urls")),
     path("members/", include("cer.members.urls")),
     path("plants/", include("cer.plants.urls")),
     path("grants/", include("cer.grants.urls")),

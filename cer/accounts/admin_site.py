@@ -13,6 +13,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from cer.accounts.views import passed_strong_authentication
+
 
 def _login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
     target = request.GET.get("next") or reverse("admin:index")
@@ -21,7 +23,7 @@ def _login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
 
 def _has_permission(request: HttpRequest) -> bool:
     user = request.user
-    verified = getattr(user, "is_verified", lambda: False)()
+    verified = passed_strong_authentication(request)
     return bool(user.is_active and user.is_staff and verified)
 
 

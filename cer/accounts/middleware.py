@@ -19,7 +19,11 @@ from django.urls import Resolver404, resolve
 from cer.accounts import known_devices
 from cer.accounts.login import needs_code
 from cer.accounts.policy import privilege_fingerprint, second_factor_required
-from cer.accounts.views import AFTER_SECOND_FACTOR_KEY, PRIVILEGES_KEY
+from cer.accounts.views import (
+    AFTER_SECOND_FACTOR_KEY,
+    PRIVILEGES_KEY,
+    passed_strong_authentication,
+)
 
 # What a session that still owes its second factor may open.
 OPEN_WHILE_UNVERIFIED = {
@@ -39,7 +43,7 @@ class SecondFactorMiddleware:
         user = request.user
         if user.is_authenticated and not request.path.startswith(("/api/", "/static/")):
             self._rotate_on_privilege_change(request)
-            verified = getattr(user, "is_verified", lambda: False)()
+            verified = passed_strong_authentication(request)
             if second_factor_required(user) and not verified:
                 refused = self._owed_second_factor(request)
                 if refused is not None:

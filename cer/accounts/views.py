@@ -36,6 +36,9 @@ PENDING_KEY = "accounts.pending_login"
 PRIVILEGES_KEY = "accounts.privileges"
 # Where a person sent to set up the second factor was going.
 AFTER_SECOND_FACTOR_KEY = "accounts.after_second_factor"
+# Set by a login that was itself strong authentication (SPID or CIE at level 2 or more,
+# cer.eid): such a session counts as having passed the second factor.
+STRONG_LOGIN_KEY = "accounts.strong_login"
 # The code must follow the password within this time, or the login starts over.
 PENDING_LIFETIME = dt.timedelta(minutes=5)
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -47,6 +50,17 @@ def _next_url(request: HttpRequest, raw: str) -> str:
     ):
         return raw
     return reverse("home")
+
+
+def safe_next_url(request: HttpRequest, raw: str) -> str:
+    """Where to go after a login: `raw` when it is on this site, else the home page."""
+    return _next_url(request, raw)
+
+
+def passed_strong_authentication(request: HttpRequest) -> bool:
+    """Whether the session passed the second factor, or began with a strong login."""
+    verified = bool(getattr(request.user, "is_verified", lambda: False)())
+    return verified or bool(request.session.get(STRONG_LOGIN_KEY))
 
 
 def _locked_message(locked: login.LoginLockedOut) -> str:

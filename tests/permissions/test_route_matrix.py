@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cer.access.rules import BACK_OFFICE_GROUP
 from cer.members.models import Membership
 from tests import factories
+from tests.eid.switch import turn_eid_on
 from tests.permissions.objects import sample_object
 
 # Patterns not served by the project's own views, or checked elsewhere.
@@ -80,6 +81,8 @@ def personas(community, settings, tmp_path):
     ca_file = tmp_path / "ca.crt"
     ca_file.write_text("-----BEGIN CERTIFICATE-----\n")
     settings.MQTT_CA_FILE = str(ca_file)
+    # SPID and CIE login are off by default (their pages answer 404): turn them on.
+    turn_eid_on(settings, tmp_path / "eid")
     back_office = User.objects.create_user("matrix-backoffice", password="x")
     back_office.groups.add(Group.objects.get(name=BACK_OFFICE_GROUP))
     other = factories.make_community(name="Altra CER")
