@@ -381,22 +381,25 @@ class RejectedMessage(models.Model):
 
 
 class PackedMonth(models.Model):
-    """A copy of one point's hourly readings of one source over a closed month, packed.
+    """One point's hourly readings of one source over a closed month, packed: the record.
 
-    The rows stay the record (every listing, export and the API read them); a packed month
-    lets the settlement read a month or a year as one row per point instead of 744 per
-    point (cer/metering/packed.py). A write into the month drops its packed copies in the
-    same transaction, and the packer makes them again later. A point packed for a month
-    with no reading at all keeps one row with an empty source, so that it is not read again.
+    Once a month is packed (and the copy checked equal to the rows) its hourly rows are
+    deleted: closed months live only here, one row per point and source instead of 744 per
+    point (cer/metering/packed.py). Every reader of readings in cer/metering/series.py reads
+    these with the rows. A write into a packed month first unpacks that point's month back
+    into rows, in the same transaction, and the packer packs it again later. A point packed
+    for a month with no reading at all keeps one row with an empty source, so that it is
+    not read again.
 
     The series are the month's hours from `month_start` (Europe/Rome month, stored as its
     first UTC instant): `present` and `not_measured` are bit masks (NumPy packbits), the
-    energies little-endian int64 compressed with zlib.
+    energies little-endian int64 compressed with zlib, `quality` one byte per hour (the
+    index of its code in `packed.QUALITY_CODES`) compressed with zlib.
     """
 
     connection_point = models.ForeignKey(
         "plants.ConnectionPoint",
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,  # readings are a record, as the rows are
         related_name="+",
         verbose_name=_("connection point"),
         db_index=False,  # the unique index below starts with this column
@@ -408,6 +411,7 @@ class PackedMonth(models.Model):
     not_measured = models.BinaryField(_("hours not measured"))
     injected = models.BinaryField(_("injected [Wh], packed"))
     withdrawn = models.BinaryField(_("withdrawn [Wh], packed"))
+    quality = models.BinaryField(_("quality per hour, packed"), default=b"")
     packed_at = models.DateTimeField(_("packed at"))
 
     class Meta:

@@ -1,4 +1,5 @@
-"""The metering app's scheduled work: pack closed months, compare accounts with the broker."""
+"""The metering app's scheduled work: pack closed months, make the readings table's monthly
+partitions ahead (PostgreSQL), compare accounts with the broker."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ import datetime as dt
 from django.conf import settings
 
 from cer.core import periodic
-from cer.metering import broker, reconcile
+from cer.metering import broker, partitions, reconcile
 from cer.metering.packed import pack_closed_months
 
 
 def _pack(now: dt.datetime) -> str:
     packed = pack_closed_months(now)
     return f"packed {packed} point-months" if packed else ""
+
+
+def _partitions(now: dt.datetime) -> str:
+    made = partitions.ensure_ahead(now)
+    return f"made partitions {', '.join(made)}" if made else ""
 
 
 def _reconcile(now: dt.datetime) -> str:
@@ -26,4 +32,5 @@ def _reconcile(now: dt.datetime) -> str:
 
 
 periodic.register("metering.pack_closed_months", dt.timedelta(hours=1), _pack)
+periodic.register("metering.partitions_ahead", dt.timedelta(days=1), _partitions)
 periodic.register("metering.reconcile_broker", dt.timedelta(days=1), _reconcile)

@@ -86,8 +86,9 @@ def write_hourly(
     # whole table), so nothing slow runs between the write and the end of the transaction.
     community_ids = _community_ids(np.unique(candidates).tolist())
     with transaction.atomic():
-        # The packed copies of ended months this write changes are dropped with it.
-        packed.drop_touched(rows.point_id, rows.hour_start_s, now)
+        # Packed months this write touches become rows again first (cer/metering/packed.py),
+        # so an addition or a correction applies to the readings as they were.
+        packed.unpack_touched(rows.point_id, rows.hour_start_s, now)
         if mode is WriteMode.ADD:
             bulk_writes.add_to_hourly(rows, source=source)
             changed = int(changes.sum())

@@ -285,9 +285,9 @@ class _Block:
 def _fetch(ids: list[int], start: dt.datetime, end: dt.datetime) -> Iterator[_Block]:
     """Yield the readings of the points in [start, end), in blocks of whole points.
 
-    Where a point's month has a packed copy (cer/metering/packed.py) the copy is read and
-    the month's rows are not; the rest is read from the rows, month by month when some
-    months are packed. Each block still holds every reading of its cells.
+    Where a point's month is packed (cer/metering/packed.py) it is read packed, and it has
+    no rows; the rest is read from the rows, month by month when some months are packed.
+    Each block still holds every reading of its cells.
     """
     start_s, end_s = int(start.timestamp()), int(end.timestamp())
     index_of_source = {code: index for index, code in enumerate(SOURCE_CODES)}
@@ -500,7 +500,8 @@ def _indices(stamps: Sequence[dt.datetime], first_s: int) -> npt.NDArray[np.int6
 def configuration_hourly_wh(*, point_ids: Sequence[int], period: Period) -> tuple[Wh, Wh, bool]:
     """Return the points' injected and withdrawn energy summed per hour of the period [Wh].
 
-    One GROUP BY (hour, source) query; only when some hour holds several sources are the
+    One GROUP BY (hour, source) query over the rows, plus the packed months (closed months
+    live packed, cer/metering/packed.py); only when some hour holds several sources are the
     winning readings of those hours read (`winning_readings`) and summed again. The third
     value tells whether that happened. The points belong to one community.
     """
@@ -514,15 +515,26 @@ def configuration_hourly_wh(*, point_ids: Sequence[int], period: Period) -> tupl
         .values("hour_start", "source")
         .annotate(injected=Sum("injected_wh"), withdrawn=Sum("withdrawn_wh"))
         .order_by()
-        .values_list("hour_start", "injected", "withdrawn")
+        .values_list("hour_start", "source", "injected", "withdrawn")
     )
-    if not rows:
+    index_of_source = {code: index for index, code in enumerate(SOURCE_CODES)}
+    has_rows: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+    if rows:
+        stamps, codes, inj, wdr = zip(*rows, strict=True)
+        index = _indices(stamps, first_s)
+        np.add.at(injected, index, np.array(inj, dtype=np.int64))
+        np.add.at(withdrawn, index, np.array(wdr, dtype=np.int64))
+        sources = np.array([index_of_source.get(code, _OTHER) for code in codes], dtype=np.int64)
+        has_rows = (sources, index)
+    packed_injected, packed_withdrawn, has = packed.hourly_sums(point_ids, first_s, hours)
+    injected += packed_injected
+    withdrawn += packed_withdrawn
+    if has_rows is not None:
+        has[has_rows] = True
+    if has_rows is None and not has.any():
         return injected, withdrawn, False
-    stamps, inj, wdr = zip(*rows, strict=True)
-    index = _indices(stamps, first_s)
-    np.add.at(injected, index, np.array(inj, dtype=np.int64))
-    np.add.at(withdrawn, index, np.array(wdr, dtype=np.int64))
-    counts = np.bincount(index, minlength=hours)
+    # An hour holding several sources (in rows, packed, or one in each) needs the winners.
+    counts = has.sum(axis=0)
     mixed = np.flatnonzero(counts > 1)
     if mixed.size:
         low, high = int(mixed[0]), int(mixed[-1]) + 1
@@ -543,17 +555,24 @@ def present_hours_by_point(
     """Return, per point, how many hours of the period have at least one reading.
 
     With one source per hour (`several_sources` False) counting rows is enough, and much
-    cheaper than counting distinct hours.
+    cheaper than counting distinct hours. Hours of packed months are counted from their
+    packed rows (a point's month is either rows or packed, never both).
     """
     start, end = period.utc_bounds()
     hours = Count("hour_start", distinct=True) if several_sources else Count("*")
-    return dict(
+    present = dict(
         _readings(point_ids, start, end)
         .values("connection_point_id")
         .annotate(hours=hours)
         .order_by()
         .values_list("connection_point_id", "hours")
     )
+    in_packed = packed.present_hours(
+        point_ids, int(start.timestamp()), period.hours, several_sources=several_sources
+    )
+    for point_id, count in in_packed.items():
+        present[point_id] = present.get(point_id, 0) + count
+    return present
 
 
 def day_sums_by_point_source(
@@ -597,10 +616,77 @@ def day_sums_by_point_source(
         .annotate(**aggregates)
         .order_by()
     )
-    return [
-        (row[point], row["connection_point__pod"], row[community], *(row[n] for n in aggregates))
+    found: dict[tuple[int, str], list[Any]] = {
+        (row[point], row["source"]): [
+            row[point],
+            row["connection_point__pod"],
+            row[community],
+            *(row[n] for n in aggregates),
+        ]
         for row in grouped
-    ]
+    }
+    _add_packed_day_sums(found, community_ids, bounds, hour_days, withdrawn_days, injected_days)
+    return [tuple(row) for row in found.values()]
+
+
+def _add_packed_day_sums(
+    found: dict[tuple[int, str], list[Any]],
+    community_ids: Sequence[int],
+    bounds: Mapping[dt.date, tuple[dt.datetime, dt.datetime]],
+    hour_days: Sequence[dt.date],
+    withdrawn_days: Sequence[dt.date],
+    injected_days: Sequence[dt.date],
+) -> None:
+    """Add the figures of packed months to `found` (rows per point and source), in place.
+
+    A day lies in one month, which is either rows or packed for a point: a figure comes from
+    one side only, so a None (no reading) is replaced and counts add.
+    """
+    from cer.plants.models import ConnectionPoint  # plants imports metering models
+
+    if not bounds:
+        return
+    points = dict(
+        (pk, (pod, community_id))
+        for pk, pod, community_id in ConnectionPoint.objects.filter(
+            configuration__community_id__in=list(community_ids)
+        ).values_list("pk", "pod", "configuration__community_id")
+    )
+    low = int(min(start for start, _ in bounds.values()).timestamp())
+    high = int(max(end for _, end in bounds.values()).timestamp())
+    copies = packed.read_columns(sorted(points), low, high)
+    if copies.hour_s.size == 0:
+        return
+    n_hours = len(hour_days)
+    n_withdrawn = len(withdrawn_days)
+    keys = np.stack([copies.point, copies.source], axis=1)
+    groups, of_row = np.unique(keys, axis=0, return_inverse=True)
+    of_row = of_row.reshape(-1)
+    for group, (point_id, source_index) in enumerate(groups.tolist()):
+        mine = of_row == group
+        hour_s = copies.hour_s[mine]
+        figures: list[int | None] = []
+        for position, day in enumerate([*hour_days, *withdrawn_days, *injected_days]):
+            start, end = bounds[day]
+            inside = (hour_s >= int(start.timestamp())) & (hour_s < int(end.timestamp()))
+            if position < n_hours:
+                figures.append(int(inside.sum()))
+            elif not inside.any():
+                figures.append(None)
+            elif position < n_hours + n_withdrawn:
+                figures.append(int(copies.withdrawn[mine][inside].sum()))
+            else:
+                figures.append(int(copies.injected[mine][inside].sum()))
+        code = SOURCE_CODES[source_index] if source_index < _OTHER else ""
+        pod, community_id = points[point_id]
+        row = found.setdefault(
+            (point_id, code), [point_id, pod, community_id, *[None] * len(figures)]
+        )
+        for offset, value in enumerate(figures):
+            if value is None:
+                continue
+            current = row[3 + offset]
+            row[3 + offset] = value if current is None else current + value
 
 
 # --- newest readings, listings -----------------------------------------------------------
@@ -608,9 +694,18 @@ def day_sums_by_point_source(
 
 def latest_reading_at(point_ids: Sequence[int]) -> dt.datetime | None:
     """Return the start of the newest hour with a reading of any of the points."""
-    return HourlyReading.objects.filter(connection_point_id__in=list(point_ids)).aggregate(
-        newest=Max("hour_start")
-    )["newest"]
+    newest: dt.datetime | None = HourlyReading.objects.filter(
+        connection_point_id__in=list(point_ids)
+    ).aggregate(newest=Max("hour_start"))["newest"]
+    # Rows hold open months and corrections, which are usually the newest; a point whose
+    # newest readings are all packed (silent since a closed month) is found here.
+    packed_s = packed.latest_hour_s(
+        point_ids, known_s=None if newest is None else int(newest.timestamp())
+    )
+    if packed_s is not None:
+        moment = dt.datetime.fromtimestamp(packed_s, tz=dt.UTC)
+        newest = moment if newest is None else max(newest, moment)
+    return newest
 
 
 def latest_year_with_readings(point_ids: list[int]) -> int | None:
@@ -621,12 +716,46 @@ def latest_year_with_readings(point_ids: list[int]) -> int | None:
 
 def point_readings(
     *, point_id: int, start: dt.datetime, end: dt.datetime, source: str | None = None
-) -> QuerySet[HourlyReading]:
-    """Return the point's stored rows (every source, or one) whose hour is in [start, end)."""
+) -> list[HourlyReading]:
+    """Return the point's readings (every source, or one) whose hour is in [start, end).
+
+    Rows and packed months alike, ordered by hour and source; packed hours come as unsaved
+    HourlyReading objects (no id), with their energy, source and quality as stored.
+    """
     readings = HourlyReading.objects.filter(connection_point_id=point_id).between(start, end)
     if source is not None:
         readings = readings.filter(source=source)
-    return readings.order_by("hour_start", "source")
+    found = list(readings)
+    copies = packed.read_columns([point_id], int(start.timestamp()), int(end.timestamp()))
+    found += [
+        reading
+        for reading in _unsaved(copies, point_id)
+        if source is None or reading.source == source
+    ]
+    return sorted(found, key=lambda reading: (reading.hour_start, reading.source))
+
+
+def _unsaved(copies: packed.Columns, point_id: int) -> list[HourlyReading]:
+    """The packed readings of one point as unsaved HourlyReading objects."""
+    mine = copies.masked(copies.point == point_id)
+    return [
+        HourlyReading(
+            connection_point_id=point_id,
+            hour_start=dt.datetime.fromtimestamp(hour_s, tz=dt.UTC),
+            injected_wh=injected,
+            withdrawn_wh=withdrawn,
+            source=packed.SOURCE_CODES[source],
+            quality=packed.QUALITY_CODES[quality],
+        )
+        for hour_s, source, quality, injected, withdrawn in zip(
+            mine.hour_s.tolist(),
+            mine.source.tolist(),
+            mine.quality.tolist(),
+            mine.injected.tolist(),
+            mine.withdrawn.tolist(),
+            strict=True,
+        )
+    ]
 
 
 HOLDER_READING_FIELDS = [
@@ -640,10 +769,23 @@ HOLDER_READING_FIELDS = [
 
 
 def holder_readings(*, member: Member) -> list[dict[str, Any]]:
-    """Return every stored reading of the member's points, one dict per row (GDPR export)."""
-    rows = (
+    """Return every stored reading of the member's points, one dict per hour and source.
+
+    Rows and packed months alike (GDPR export), ordered by POD, hour and source.
+    """
+    from cer.plants.models import ConnectionPoint  # plants imports metering models
+
+    rows = list(
         HourlyReading.objects.filter(connection_point__holder=member)
         .order_by("connection_point__pod", "hour_start", "source")
         .values_list(*HOLDER_READING_FIELDS)
     )
+    pods = dict(ConnectionPoint.objects.filter(holder=member).values_list("pk", "pod"))
+    copies = packed.read_columns(sorted(pods))
+    for point_id, pod in pods.items():
+        rows += [
+            (pod, r.hour_start, r.injected_wh, r.withdrawn_wh, r.source, r.quality)
+            for r in _unsaved(copies, point_id)
+        ]
+    rows.sort(key=lambda row: (row[0], row[1], row[4]))
     return [dict(zip(HOLDER_READING_FIELDS, values, strict=True)) for values in rows]

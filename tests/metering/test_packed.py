@@ -1,5 +1,5 @@
-"""Packed months: the settlement reader gives the same readings from a packed copy as from the
-rows, a write into a packed month drops the copy, and only ended months are packed."""
+"""Packed months: the settlement reader gives the same readings from a packed month as from the
+rows, a write into a packed month unpacks it, and only ended months are packed."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def test_a_point_without_readings_is_packed_as_empty(points):
     assert grid.present[0].all() and not grid.present[1].any()
 
 
-def test_a_write_into_a_packed_month_drops_its_copy(points):
+def test_a_write_into_a_packed_month_unpacks_it(points):
     anna = points[0].pk
     HourlyReading.objects.bulk_create(_rows(anna, OCTOBER, source="DSO", withdrawn=400))
     packed.pack_months([anna], OCTOBER, NOW)
@@ -113,7 +113,9 @@ def test_a_write_into_a_packed_month_drops_its_copy(points):
         now=NOW,
     )
     assert not PackedMonth.objects.exists()
+    assert HourlyReading.objects.filter(connection_point_id=anna).count() == OCTOBER.hours
     assert _grid([anna], OCTOBER).withdrawn_wh[0, 0] == 123
+    assert _grid([anna], OCTOBER).withdrawn_wh[0, 1] == 401  # the other hours as they were
 
 
 def test_a_write_into_the_current_month_leaves_packed_months_alone(points):
