@@ -69,6 +69,10 @@ LAYER_OF: dict[str, int] = {
     # Messages from a community's managers to members chosen by filter (who, where, which
     # plant), with replies; sent through the notification centre.
     "cer.communications": 3,
+    # Signature workflows: a document version sent to named people (founders, members,
+    # anyone by tax code), each signing it qualified or by a one-time code; reads
+    # documents, members and communities, and stores the signed file back in the archive.
+    "cer.signing": 3,
     # Hourly readings: their one owner and the file imports that feed it.
     "cer.metering": 4,
     "cer.imports": 4,

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "cer.documents",
     "cer.notifications",
     "cer.communications",
+    "cer.signing",
     "cer.api",
     "cer.settlement",
     "cer.distribution",

@@ -49,6 +49,7 @@ urlpatterns += i18n_patterns(
     path("privacy/", include("cer.privacy.urls")),
     path("notifications/", include("cer.notifications.urls")),
     path("communications/", include("cer.communications.urls")),
+    path("signing/", include("cer.signing.urls")),
     path("account/tokens/", include((accounts_urls.token_urlpatterns, "tokens"))),
     path("settlement/", include("cer.settlement.urls")),
     path("settlement/", include("cer.distribution.urls")),

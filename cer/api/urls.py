@@ -23,6 +23,7 @@ from cer.api.views import (
     tokens,
 )
 from cer.api.views import invoices as invoice_views
+from cer.api.views import signing as signing_views
 from cer.api.views.profiles import PointProfiles
 
 app_name = "api"
@@ -108,6 +109,12 @@ v1: list[URLPattern | URLResolver] = [
         documents.MandatePdf.as_view(),
         name="membership-mandate-pdf",
     ),
+    path(
+        "communities/<int:pk>/signature-requests",
+        signing_views.CommunitySignatureRequests.as_view(),
+        name="community-signature-requests",
+    ),
+    path("signatures/mine", signing_views.MySignatures.as_view(), name="my-signatures"),
     path(
         "documents/<int:pk>/download",
         documents.DocumentDownload.as_view(),

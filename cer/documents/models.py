@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -69,6 +70,15 @@ class Document(models.Model):
     @property
     def latest_version(self) -> DocumentVersion | None:
         return self.versions.order_by("-number").first()
+
+    @property
+    def states(self) -> list[str]:
+        """What apps above the archive say of the document ("executed"), in words."""
+        return [text for state in DOCUMENT_STATES if (text := state(self))]
+
+
+# Apps above the archive register `state(document) -> str` here (cer.signing: executed).
+DOCUMENT_STATES: list[Callable[[Document], str]] = []
 
 
 def stored_name(instance: Any, filename: str) -> str:

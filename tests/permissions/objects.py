@@ -273,3 +273,40 @@ def _register_collection_builders() -> None:
 
 
 _register_collection_builders()
+
+
+def _signature_request(community: Community) -> Any:
+    """An open request for a document of the community, with one member to sign it."""
+    from cer.signing.models import SignatureRequest, Signer
+
+    existing = SignatureRequest.objects.filter(community=community).first()
+    if existing is not None:
+        return existing
+    version = _document_version(community)
+    request = SignatureRequest.objects.create(
+        community=community,
+        version=version,
+        sent_sha256="0" * 64,
+        kind="QUALIFIED",
+        created_at=_now(),
+    )
+    member = _member(community)
+    Signer.objects.create(
+        request=request,
+        position=1,
+        name=member.display_name,
+        tax_code=str(member.fiscal_code),
+        email=member.email,
+        user=member.user,
+    )
+    return request
+
+
+def _register_signing_builders() -> None:
+    from cer.signing.models import SignatureRequest, Signer
+
+    BUILDERS[SignatureRequest] = _signature_request
+    BUILDERS[Signer] = lambda community: _signature_request(community).signers.first()
+
+
+_register_signing_builders()
