@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api(place):
-    client = APIClient()
+    # The refusals are read in English: the client asks for it, as a browser would.
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.force_authenticate(place.manager)
     return client
 

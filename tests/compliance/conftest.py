@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from cer.compliance import antimafia
 from cer.documents import drafting
@@ -17,6 +18,13 @@ from tests.grants.helpers import small_in_spinea
 
 # Monday 15 September 2025, 10:00 in Rome.
 NOW = dt.datetime(2025, 9, 15, 8, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _english_pages():
+    """The tests read the pages' refusals in English (URLs reversed under /en/)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

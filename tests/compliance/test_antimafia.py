@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cer.audit.models import AuditEntry
 from cer.compliance import antimafia
@@ -342,7 +342,9 @@ def test_the_export_holds_the_index_the_family_members_and_the_declarations(clie
         now=timezone.now(),
     )
 
-    response = client_of.get(reverse("compliance:export", kwargs={"pk": small.community.pk}))
+    with translation.override("it"):  # the file for the prefecture, in Italian by default
+        url = reverse("compliance:export", kwargs={"pk": small.community.pk})
+    response = client_of.get(url)
 
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.content))
