@@ -83,6 +83,9 @@ LAYER_OF: dict[str, int] = {
     # What a community collects from its members: payment requests, SEPA direct-debit
     # mandates and pain.008 files, bank reports, pagoPA notices; reads billing's positions.
     "cer.collections": 5,
+    # The community's own accounts: expenses, income from settlement, grants and fees, the
+    # yearly budget and the economic report; it reads the money floor and grants.
+    "cer.treasury": 5,
     # Read sides: charts and reports over readings and money.
     "cer.dashboards": 6,
     "cer.reports": 6,

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "cer.distribution",
     "cer.billing",
     "cer.collections",
+    "cer.treasury",
     "cer.reports",
     "cer.dashboards",
     "cer.alerts",

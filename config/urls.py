@@ -54,6 +54,7 @@ urlpatterns += i18n_patterns(
     path("settlement/", include("cer.settlement.urls")),
     path("settlement/", include("cer.distribution.urls")),
     path("settlement/", include("cer.reports.urls")),
+    path("treasury/", include("cer.treasury.urls")),
     # Mounted at the root: invoices/ and settlement/ (statements, disputes, payouts).
     path("", include("cer.billing.urls")),
     path("audit/", include("cer.communities.audit_urls")),

@@ -21,6 +21,7 @@ from cer.api.views import (
     resources,
     settlement,
     tokens,
+    treasury,
 )
 from cer.api.views import invoices as invoice_views
 from cer.api.views import signing as signing_views
@@ -119,6 +120,19 @@ v1: list[URLPattern | URLResolver] = [
         "documents/<int:pk>/download",
         documents.DocumentDownload.as_view(),
         name="document-download",
+    ),
+    path(
+        "communities/<int:pk>/expenses",
+        treasury.CommunityExpenses.as_view(),
+        name="community-expenses",
+    ),
+    path(
+        "communities/<int:pk>/income", treasury.CommunityIncome.as_view(), name="community-income"
+    ),
+    path(
+        "communities/<int:pk>/economic-report",
+        treasury.CommunityEconomicReport.as_view(),
+        name="community-economic-report",
     ),
     path("configurations", resources.ConfigurationList.as_view(), name="configurations"),
     path("configurations/<int:pk>", resources.ConfigurationDetail.as_view(), name="configuration"),

@@ -10,4 +10,6 @@ class CollectionsConfig(AppConfig):
     verbose_name = _("Collections")
 
     def ready(self) -> None:
-        from cer.collections import notices, permissions  # noqa: F401 (registers them)
+        from cer.collections import accounts, notices, permissions  # noqa: F401 (registers them)
+
+        accounts.register()

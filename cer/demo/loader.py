@@ -28,6 +28,7 @@ from cer.demo.collections import load_collections
 from cer.demo.community import DemoCommunity, build_demo
 from cer.demo.roster import Address, MemberSpec
 from cer.demo.second_factor import give_demo_authenticators
+from cer.demo.treasury import store_accounts
 from cer.incentives.models import PriceSource, ZonalPrice
 from cer.members.models import Member, Membership, PersonKind
 from cer.metering import recording
@@ -73,6 +74,7 @@ def load_demo(*, seed: int = 2025, now: dt.datetime | None = None) -> LoadResult
         _store_users(demo, community)
         check_community_plants(community=community, actor=None, now=now)
         load_collections(community)
+        store_accounts(community=community, now=now)
     logger.debug("demo community %s loaded: %d hourly readings", community.name, readings)
     return LoadResult(community=community, created=True, readings=readings)
 

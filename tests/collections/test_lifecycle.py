@@ -23,6 +23,8 @@ from cer.collections.models import (
 from cer.collections.reports import import_report
 from cer.collections.requests import create_fee_for_all, create_request
 from cer.notifications.models import Notification
+from cer.treasury.income import income_items
+from cer.treasury.models import IncomeCategory
 from tests.collections.conftest import COLLECTION_DAY, NOW
 from tests.collections.reports import camt054, pain002
 
@@ -166,6 +168,12 @@ def test_a_returned_debit_comes_back_unpaid_with_its_reason_and_is_collected_aga
         (paid_item.request.member_id, Decimal("25.00"), dt.date(2025, 3, 18))
     ]
     assert income.collected(place.community.pk, dt.date(2025, 3, 19), dt.date(2026, 1, 1)) == []
+    # The community's accounts count what was paid, and only that, as membership fees.
+    accounts = income_items(
+        community_id=place.community.pk, start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1)
+    )
+    fees = [(i.category, i.amount, i.day) for i in accounts if i.source == "fees"]
+    assert fees == [(IncomeCategory.FEES, Decimal("25.00"), dt.date(2025, 3, 18))]
 
     again = batches.create_batch(
         community=place.community,

@@ -116,6 +116,40 @@ def _register_communication_builders() -> None:
 _register_communication_builders()
 
 
+def _register_treasury_builders() -> None:
+    import datetime as dt
+
+    from cer.treasury import ledger
+    from cer.treasury.models import Expense, IncomeEntry
+    from tests.treasury.helpers import NOW, expense_values
+
+    def expense(community: Community) -> Expense:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        values = expense_values(document_number=f"M-{next(_usernames)}")
+        attachment = SimpleUploadedFile("fattura.pdf", b"%PDF-1.4\n", "application/pdf")
+        return ledger.record_expense(
+            community=community, actor=None, now=NOW, attachment=attachment, **values
+        )
+
+    def income(community: Community) -> IncomeEntry:
+        return ledger.record_income(
+            community=community,
+            received_date=dt.date(2025, 5, 1),
+            category="OTHER",
+            description="Donation",
+            amount_eur="10.00",
+            actor=None,
+            now=NOW,
+        )
+
+    BUILDERS[Expense] = expense
+    BUILDERS[IncomeEntry] = income
+
+
+_register_treasury_builders()
+
+
 def sample_object(model: type[models.Model], community: Community) -> Any:
     """Return an instance of `model` that belongs to `community`."""
     try:
