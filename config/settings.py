@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "cer.dashboards",
     "cer.alerts",
     "cer.demo",
+    "django_celery_beat",
     "rules",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -441,6 +442,47 @@ SPECTACULAR_SETTINGS = {
 # Settlement jobs run in a thread of the web process by default (one machine); in
 # production set this to false and run `manage.py run_settlement_jobs` as a worker.
 SETTLEMENT_JOBS_IN_PROCESS = env_bool("SETTLEMENT_JOBS_IN_PROCESS", True)
+
+# Background tasks on Celery with Redis (docs/tasks.md). TASKS_ON_CELERY sends settlement
+# months and the other tasks to the workers (`make run` and production turn it on);
+# without it the embedded fallbacks run them (a thread, `run_periodic`). Tests keep it
+# off, or turn on CELERY_TASK_ALWAYS_EAGER to run a task inline.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+TASKS_ON_CELERY = env_bool("TASKS_ON_CELERY", False)
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_RESULT_EXPIRES = dt.timedelta(days=1)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged when it ends, not when it starts, and one lost with its worker
+# goes back to the queue: with one message fetched at a time, a killed worker holds
+# back one task, which another worker runs (the job row's claim keeps it to one run).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT_S", "1800"))
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+# Redis hands an unacknowledged message to another worker after this many seconds: longer
+# than the hard time limit, so a task still running is never delivered twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(
+        os.environ.get("CELERY_VISIBILITY_TIMEOUT_S", str(CELERY_TASK_TIME_LIMIT + 300))
+    ),
+    "unacked_restore_interval": int(os.environ.get("CELERY_RESTORE_INTERVAL_S", "10")),
+    "unacked_restore_throttle": int(os.environ.get("CELERY_RESTORE_THROTTLE", "10")),
+}
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A running settlement job holds a lease its worker renews; a job whose lease ran out
+# belongs to a dead worker, and the redelivered task (or the recovery job) takes it over.
+SETTLEMENT_JOB_LEASE_S = int(os.environ.get("SETTLEMENT_JOB_LEASE_S", "60"))
 
 # Key for personal identifiers and device secrets encrypted at rest (Fernet keys,
 # comma-separated: the first encrypts, all decrypt, so keys can be rotated).

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/ensure_venv.sh dev
 trap stop_services EXIT
 start_postgres
+# bench/bench_tasks.py settles through Celery workers on this Redis.
+start_redis
 failed=""
 for bench in bench/bench_*.py; do
   say "$bench"

@@ -1,5 +1,6 @@
-# Start and stop throw-away PostgreSQL and Mosquitto servers for the test suite.
-# Source it after lib.sh; call start_postgres / start_mosquitto, and stop_services on exit.
+# Start and stop throw-away PostgreSQL, Mosquitto and Redis servers for the test suite.
+# Source it after lib.sh; call start_postgres / start_mosquitto / start_redis, and
+# stop_services on exit.
 # shellcheck shell=bash
 
 SERVICES_DIR=""
@@ -101,7 +102,30 @@ CONF
   say "Mosquitto $(/usr/sbin/mosquitto -h | awk 'NR==1 {print $3}') with dynamic security on 127.0.0.1:$port"
 }
 
+# A loopback Redis for the Celery tests: its own port, no password, data in the temporary
+# folder (nothing saved to disk). Exports REDIS_URL.
+start_redis() {
+  command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || apt_install redis-server
+  _services_dir
+  local dir="$SERVICES_DIR/redis" port
+  port=$(free_port)
+  mkdir -p "$dir"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly no \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null
+  REDIS_DIR="$dir"
+  for _ in $(seq 50); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
+    sleep 0.1
+  done
+  export REDIS_URL="redis://127.0.0.1:$port/0"
+  say "Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) on 127.0.0.1:$port"
+}
+
 stop_services() {
+  if [ -n "${REDIS_DIR:-}" ]; then
+    for _ in $(seq 20); do [ -s "$REDIS_DIR/redis.pid" ] && break; sleep 0.1; done
+    [ -s "$REDIS_DIR/redis.pid" ] && kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true
+  fi
   if [ -n "${PG_DATA:-}" ]; then
     _as_pg "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
   fi

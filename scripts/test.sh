@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make test: install what the tests need, start PostgreSQL and Mosquitto on loopback,
+# make test: install what the tests need, start PostgreSQL, Mosquitto and Redis on loopback,
 # run the whole suite on PostgreSQL, then a smoke run of migrations and demo on SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,7 @@ CHROMIUM_PATH=$(command -v chromium)
 trap stop_services EXIT
 start_postgres
 start_mosquitto
+start_redis
 
 say "lint: cercalc must not import Django"
 .venv/bin/python scripts/check_cercalc_pure.py

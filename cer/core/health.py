@@ -1,10 +1,11 @@
-"""What /healthz checks: the database, the broker, the workers' heartbeats, the scheduler.
+"""What /healthz checks: the database, the broker, Redis, the workers' heartbeats, the scheduler.
 
 Each check returns a `Check` (ok, failed or skipped, with a reason). The deployment says
 which processes it runs in `HEALTH_EXPECT` (comma-separated: `ingest`, `scheduler`,
-`settlement`; the embedded default expects the scheduler only, which `make run` starts);
-a process not expected is skipped, not failed. The broker is checked when the ingestion
-worker is expected (it cannot work without it) or when `broker` is listed.
+`settlement`, `worker`; the embedded default expects the scheduler only, which `make run`
+starts); a process not expected is skipped, not failed. The broker is checked when the
+ingestion worker is expected (it cannot work without it) or when `broker` is listed;
+Redis when the Celery workers are expected (`worker`) or when `redis` is listed.
 
 The ground floor must not import the apps above it, so the broker is reached with a
 bare MQTT CONNECT built here from the MQTT_* settings, and the scheduler's table is
@@ -23,13 +24,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from cer.core.heartbeat import INGEST, SCHEDULER, SETTLEMENT
+from cer.core.heartbeat import INGEST, SCHEDULER, SETTLEMENT, WORKER
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 
 HEARTBEAT_MAX_AGE = dt.timedelta(minutes=2)
 SCHEDULER_MAX_AGE = dt.timedelta(minutes=5)
 BROKER_TIMEOUT_S = 3.0
+REDIS_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ def check_all(now: dt.datetime) -> Report:
             "ingestion_worker": _heartbeat_check(INGEST, now, parts),
             "scheduler": check_scheduler(now) if SCHEDULER in parts else _not_expected(SCHEDULER),
             "settlement_worker": _heartbeat_check(SETTLEMENT, now, parts),
+            "redis": check_redis() if parts & {WORKER, "redis"} else _not_expected("redis"),
+            "worker": _heartbeat_check(WORKER, now, parts),
         }
     )
 
@@ -152,6 +156,24 @@ def check_scheduler(now: dt.datetime) -> Check:
         return Check(FAILED, f"no scheduler round for {silent_s} s", details)
     reason = f"failing jobs: {', '.join(failing)}" if failing else ""
     return Check(OK, reason, details)
+
+
+def check_redis() -> Check:
+    """PING the Redis the tasks are queued on (REDIS_URL), within two seconds."""
+    import redis
+
+    url = str(getattr(settings, "REDIS_URL", ""))
+    client = redis.Redis.from_url(
+        url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+    )
+    where = url.rsplit("@", 1)[-1]  # never the password of a redis://:secret@host URL
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        return Check(FAILED, f"Redis {where} unreachable: {error}"[:300])
+    finally:
+        client.close()
+    return Check(OK)
 
 
 def check_broker() -> Check:

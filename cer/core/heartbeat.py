@@ -26,6 +26,8 @@ BEAT_INTERVAL = dt.timedelta(seconds=30)
 INGEST = "ingest"
 SCHEDULER = "scheduler"
 SETTLEMENT = "settlement"
+# A Celery worker, beating when it runs the scheduler's `worker_heartbeat` task.
+WORKER = "worker"
 
 _last_beat: dict[str, dt.datetime] = {}
 

@@ -155,6 +155,7 @@ def collect(now: dt.datetime) -> list[Family]:
         "1 when a group of metrics could not be read at this scrape (the database failed).",
     )
     for collector in (
+        _tasks,
         _settlement_jobs,
         _notification_deliveries,
         _periodic_jobs,
@@ -180,6 +181,48 @@ def _model(label: str):  # type: ignore[no-untyped-def]
         return apps.get_model(label)
     except LookupError:
         return None
+
+
+def _tasks(now: dt.datetime) -> list[Family]:
+    """Task counts and durations from Redis (cer.core.task_metrics), and the queue length.
+
+    Only when the tasks run on Celery (TASKS_ON_CELERY); `cer_redis_up` says whether
+    Redis answered, so an unreachable Redis is an alert, not a failed scrape.
+    """
+    from django.conf import settings
+
+    if not getattr(settings, "TASKS_ON_CELERY", False):
+        return []
+    import redis
+
+    from cer.core import task_metrics
+
+    up = Family("cer_redis_up", "gauge", "1 when Redis answered this scrape, 0 when not.")
+    try:
+        counts, seconds, lengths = task_metrics.read()
+    except redis.RedisError:
+        logger.warning("metrics: Redis could not be read", exc_info=True)
+        up.add(0)
+        return [up]
+    up.add(1)
+    total = Family("cer_tasks_total", "counter", "Background tasks ended, by task and state.")
+    for (name, state), number in sorted(counts.items()):
+        total.add(number, task=name, state=state.lower())
+    durations = Family(
+        "cer_task_duration_seconds", "summary", "Time the background tasks took, by task."
+    )
+    ended: dict[str, int] = {}
+    for (name, _state), number in counts.items():
+        ended[name] = ended.get(name, 0) + number
+    for name in sorted(ended):
+        durations.add(seconds.get(name, 0.0), "_sum", task=name)
+        durations.add(ended[name], "_count", task=name)
+    queued = Family(
+        "cer_task_queue_length", "gauge", "Tasks waiting in the Redis queue for a worker."
+    )
+    for queue, length in sorted(lengths.items()):
+        queued.add(length, queue=queue)
+    return [up, total, durations, queued]
 
 
 def _settlement_jobs(now: dt.datetime) -> list[Family]:
@@ -274,7 +317,8 @@ def _heartbeats(now: dt.datetime) -> list[Family]:
     family = Family(
         "cer_process_heartbeat_age_seconds",
         "gauge",
-        "Seconds since each long-running process (ingest, scheduler, settlement) last beat.",
+        "Seconds since each long-running process (ingest, scheduler, settlement, worker) "
+        "last beat.",
     )
     for heartbeat in Heartbeat.objects.order_by("name"):
         family.add((now - heartbeat.last_beat_at).total_seconds(), process=heartbeat.name)

@@ -2,9 +2,11 @@
 
 An app declares what must happen every so often (send due notifications, evaluate the
 alert rules, look for silent devices) in a module named `periodic_jobs.py`, with
-`register(name, every, run)`; `run_due(now)` imports those modules, then runs each job
-whose time has come. `manage.py run_periodic` calls it in a loop, and `make run` starts
-that loop beside the web server, so the embedded install needs no cron.
+`register(name, every, run)`. Two schedulers run them: the Celery beat (docs/tasks.md:
+each declared job gets a beat entry, cer.core.schedules, whose task calls
+`run_named`), and, as the embedded fallback without Redis, `manage.py run_periodic`,
+which calls `run_due(now)` in a loop to run each job whose time has come. Neither needs
+cron.
 
 Each job has one `PeriodicRun` row. A round claims a due job with one conditional UPDATE
 (next_run_at <= now -> now + every) before running it, so two schedulers running at the
@@ -67,8 +69,13 @@ class JobOutcome:
     error: str = ""
 
 
-def _claim(job: PeriodicJob, now: dt.datetime) -> bool:
-    """Take the job for this period; False when it is not due or another round took it."""
+def _claim(job: PeriodicJob, now: dt.datetime, slack: dt.timedelta = dt.timedelta(0)) -> bool:
+    """Take the job for this period; False when it is not due or another round took it.
+
+    `slack`: how early the job may run (the beat scheduler's tick may come a moment
+    before the time this table recorded; a duplicate of the same tick still finds the
+    job claimed for a whole period ahead).
+    """
     from cer.core.models import PeriodicRun
 
     try:
@@ -76,7 +83,7 @@ def _claim(job: PeriodicJob, now: dt.datetime) -> bool:
             PeriodicRun.objects.get_or_create(name=job.name, defaults={"next_run_at": now})
     except IntegrityError:
         pass  # another scheduler created the row at the same moment
-    claimed = PeriodicRun.objects.filter(name=job.name, next_run_at__lte=now).update(
+    claimed = PeriodicRun.objects.filter(name=job.name, next_run_at__lte=now + slack).update(
         next_run_at=now + job.every, last_started_at=now
     )
     return claimed == 1
@@ -84,28 +91,44 @@ def _claim(job: PeriodicJob, now: dt.datetime) -> bool:
 
 def run_due(now: dt.datetime, *, only: set[str] | None = None) -> list[JobOutcome]:
     """Run every job due at `now` (or only those named); one that fails does not stop the rest."""
-    from django.utils import timezone
-
-    from cer.core.models import PeriodicRun
-
     outcomes: list[JobOutcome] = []
     for job in all_jobs():
         if only is not None and job.name not in only:
             continue
         if not _claim(job, now):
             continue
-        try:
-            result = job.run(now)
-        except Exception as error:  # a job's failure is recorded, never fatal to the round
-            logger.exception("periodic job %s failed", job.name)
-            message = f"{type(error).__name__}: {error}"[:500]
-            PeriodicRun.objects.filter(name=job.name).update(
-                last_finished_at=timezone.now(), last_error=message
-            )
-            outcomes.append(JobOutcome(job.name, error=message))
-            continue
-        PeriodicRun.objects.filter(name=job.name).update(
-            last_finished_at=timezone.now(), last_error=""
-        )
-        outcomes.append(JobOutcome(job.name, result=result))
+        outcomes.append(_run(job, now))
     return outcomes
+
+
+def run_named(name: str, now: dt.datetime) -> JobOutcome | None:
+    """Run the job `name` for the beat scheduler's tick at `now` (None: already run this period).
+
+    The tick decides when; the claim (with half a period of slack) keeps a duplicate or
+    redelivered tick, or `run_periodic` running beside the workers, from running it twice.
+    Raises KeyError for a name no app declares.
+    """
+    jobs = {job.name: job for job in all_jobs()}
+    job = jobs[name]
+    if not _claim(job, now, slack=job.every / 2):
+        return None
+    return _run(job, now)
+
+
+def _run(job: PeriodicJob, now: dt.datetime) -> JobOutcome:
+    """Run one claimed job and record its end or its error on its row."""
+    from django.utils import timezone
+
+    from cer.core.models import PeriodicRun
+
+    try:
+        result = job.run(now)
+    except Exception as error:  # a job's failure is recorded, never fatal to the round
+        logger.exception("periodic job %s failed", job.name)
+        message = f"{type(error).__name__}: {error}"[:500]
+        PeriodicRun.objects.filter(name=job.name).update(
+            last_finished_at=timezone.now(), last_error=message
+        )
+        return JobOutcome(job.name, error=message)
+    PeriodicRun.objects.filter(name=job.name).update(last_finished_at=timezone.now(), last_error="")
+    return JobOutcome(job.name, result=result)

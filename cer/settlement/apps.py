@@ -8,4 +8,7 @@ class SettlementConfig(AppConfig):
     verbose_name = _("Settlement")
 
     def ready(self) -> None:
-        from cer.settlement import permissions  # noqa: F401 (registers the rules)
+        from cer.settlement import (
+            permissions,  # noqa: F401 (registers the rules)
+            tasks,  # noqa: F401 (registers the tasks request_run sends)
+        )

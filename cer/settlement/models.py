@@ -314,6 +314,13 @@ class SettlementJob(models.Model):
     )
     created_new_version = models.BooleanField(_("created a new version"), default=False)
     error = models.TextField(_("error"), blank=True)
+    # The record of the background task (docs/tasks.md): the Celery task id, who holds the
+    # job now ("host:pid") and until when (renewed while it runs; a lapsed lease marks a
+    # dead worker, whose job the next delivery takes over), and how many claims it took.
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
 
     class Meta:
         ordering = ["-requested_at", "-pk"]

@@ -36,7 +36,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
   python3 python3-venv python3-dev build-essential \
   postgresql postgresql-client \
-  mosquitto mosquitto-clients \
+  mosquitto mosquitto-clients redis-server \
   nginx ssl-cert certbot python3-certbot-nginx \
   rsync openssl ca-certificates
 
@@ -92,7 +92,9 @@ MQTT_INGEST_PASSWORD=$(secret)
 MQTT_PUBLIC_HOST=$DOMAIN
 MQTT_PUBLIC_PORT=8883
 SETTLEMENT_JOBS_IN_PROCESS=false
-HEALTH_EXPECT=broker,ingest,scheduler,settlement
+TASKS_ON_CELERY=true
+REDIS_URL=redis://127.0.0.1:6379/0
+HEALTH_EXPECT=broker,ingest,scheduler,worker
 METRICS_ALLOWED_IPS=127.0.0.1,::1
 LOG_FORMAT=text
 EMAIL_HOST=localhost
@@ -172,10 +174,17 @@ if [ "$HAVE_SYSTEMD" = 1 ]; then
   systemctl daemon-reload
   # One ingestion worker to start with; instances @2, @3, ... share the stream through the
   # shared subscription when the load needs them (docs/deploy.md).
-  systemctl enable --now cercollettiva-web.service cercollettiva-scheduler.service \
-    cercollettiva-settlement.service cercollettiva-ingest@1.service cercollettiva-backup.timer
-  systemctl restart cercollettiva-web.service cercollettiva-scheduler.service \
-    cercollettiva-settlement.service cercollettiva-ingest@1.service
+  # Debian's redis-server listens on 127.0.0.1 only, with its data in /var/lib/redis.
+  systemctl enable --now redis-server
+  # Background tasks run on Celery (docs/tasks.md): the worker and the beat scheduler
+  # replace run_periodic, run_settlement_jobs and the backup timer (the beat's daily
+  # backup entry), which an earlier install may have enabled.
+  systemctl disable --now cercollettiva-scheduler.service cercollettiva-settlement.service \
+    cercollettiva-backup.timer 2>/dev/null || true
+  systemctl enable --now cercollettiva-web.service cercollettiva-beat.service \
+    cercollettiva-worker.service cercollettiva-ingest@1.service
+  systemctl restart cercollettiva-web.service cercollettiva-beat.service \
+    cercollettiva-worker.service cercollettiva-ingest@1.service
 fi
 
 # --- 9. nginx in front, with TLS --------------------------------------------------------

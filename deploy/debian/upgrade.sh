@@ -18,8 +18,8 @@ for arg in "$@"; do [ "$arg" = "--stop-first" ] && STOP_FIRST=1; done
 PREFIX=/opt/cercollettiva
 DATA=/var/lib/cercollettiva
 ENV_FILE=/etc/cercollettiva/env
-SERVICES=(cercollettiva-web.service cercollettiva-scheduler.service
-  cercollettiva-settlement.service 'cercollettiva-ingest@*.service')
+SERVICES=(cercollettiva-web.service cercollettiva-beat.service
+  cercollettiva-worker.service 'cercollettiva-ingest@*.service')
 
 say() { printf '\033[1m[upgrade]\033[0m %s\n' "$*"; }
 [ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 1; }
@@ -52,8 +52,8 @@ manage collectstatic --noinput -v 0
 manage check --deploy --fail-level ERROR
 
 say "4. restart on the new code"
-# Workers first (they finish their batch or job on SIGTERM), then the web server.
-systemctl restart cercollettiva-scheduler.service cercollettiva-settlement.service
+# Workers first (they finish their batch or task on SIGTERM), then the web server.
+systemctl restart cercollettiva-beat.service cercollettiva-worker.service
 systemctl restart 'cercollettiva-ingest@*.service'
 systemctl restart cercollettiva-web.service
 for _ in $(seq 30); do

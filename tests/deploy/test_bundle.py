@@ -73,7 +73,10 @@ def test_each_service_is_hardened_and_runs_an_existing_command(unit):
         assert service[key] == value, key
     command = _manage_command(service["ExecStart"])
     if command is None:
-        assert "gunicorn config.wsgi:application" in " ".join(service["ExecStart"].split())
+        started = " ".join(service["ExecStart"].split())
+        assert "gunicorn config.wsgi:application" in started or re.search(
+            r"/celery -A config (worker|beat)( |$)", started
+        ), started
     else:
         assert command in get_commands()
 
@@ -87,7 +90,17 @@ def test_the_expected_units_are_there():
         "cercollettiva-ingest@.service",
         "cercollettiva-backup.service",
         "cercollettiva-backup.timer",
+        "cercollettiva-worker.service",
+        "cercollettiva-beat.service",
     }
+    assert (
+        "celery -A config worker"
+        in _unit(DEBIAN / "systemd" / "cercollettiva-worker.service")["Service"]["ExecStart"]
+    )
+    assert (
+        "celery -A config beat"
+        in _unit(DEBIAN / "systemd" / "cercollettiva-beat.service")["Service"]["ExecStart"]
+    )
     assert _unit(DEBIAN / "systemd" / "cercollettiva-backup.timer")["Timer"]["Persistent"] == "true"
     assert (
         "backup --encrypt"
@@ -102,6 +115,7 @@ def test_systemd_verifies_every_unit(tmp_path):
         text = unit.read_text()
         text = text.replace("/opt/cercollettiva/venv/bin/python", sys.executable)
         text = text.replace("/opt/cercollettiva/venv/bin/gunicorn", str(gunicorn))
+        text = text.replace("/opt/cercollettiva/venv/bin/celery", str(gunicorn.with_name("celery")))
         name = unit.name.replace("@.service", "@1.service")
         (tmp_path / name).write_text(text)
     files = sorted(str(path) for path in tmp_path.iterdir())
@@ -133,7 +147,10 @@ def test_compose_runs_every_process_with_existing_commands():
         if "gunicorn" in text:
             assert "config.wsgi:application" in text
             used.add("gunicorn")
-    assert {"gunicorn", "migrate", "run_periodic", "run_settlement_jobs", "ingest_mqtt"} <= used
+        for found in re.findall(r"celery -A config (worker|beat)", text):
+            used.add(f"celery {found}")
+    assert {"gunicorn", "migrate", "ingest_mqtt", "celery worker", "celery beat"} <= used
+    assert services["redis"]["image"].startswith("redis:")
     assert {"postgres", "mosquitto", "proxy", "web", "scheduler", "settlement", "ingest-1"} <= set(
         services
     )
