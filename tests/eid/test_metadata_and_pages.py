@@ -71,17 +71,17 @@ def test_the_metadata_is_signed_and_carries_what_spid_asks(client, spid_idp, set
 
 def test_the_login_page_offers_spid_with_the_idp_list(client, spid_idp):
     page = client.get("/login/", {"next": "/members/profile/"}).content.decode()
-    assert "Log in with SPID" in page
+    assert "Accedi con SPID" in page
     assert "IdP di prova" in page
     assert "/eid/spid/login/?idp=https%3A//idp.test.example/" in page
     assert "next=/members/profile/" in page
-    assert "Log in with CIE" not in page
+    assert "Accedi con CIE" not in page
 
 
 def test_the_login_page_offers_cie_when_it_is_on(client, cie_provider):
     page = client.get("/login/").content.decode()
-    assert "Log in with CIE" in page
-    assert "Log in with SPID" not in page
+    assert "Accedi con CIE" in page
+    assert "Accedi con SPID" not in page
 
 
 def test_everything_is_off_by_default(client, db):

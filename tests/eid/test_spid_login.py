@@ -164,7 +164,7 @@ def test_an_unknown_tax_code_makes_a_pending_account_that_cannot_log_in(client, 
     request = _start(client, spid_idp)
     answer = _post(client, spid_idp.response(request, tax_code=code))
     assert answer.status_code == 403
-    assert b"waiting for approval" in answer.content
+    assert "in attesa di attivazione" in answer.content.decode()  # the page, in Italian
     assert not _logged_in(client)
     pending = User.objects.get(identity_links__provider="spid")
     assert not pending.is_active and not pending.has_usable_password()

@@ -168,7 +168,7 @@ def test_the_api_lists_requests_to_managers_and_takes_a_signers_file(
     member_view = client_for(anna.user).get(f"/api/v1/communities/{founded.pk}/signature-requests")
 
     assert [row["id"] for row in mine["results"]] == [signer.pk]
-    assert wrong.status_code == 400 and "No such signature of yours" in str(wrong.json())
+    assert wrong.status_code == 400 and "Nessuna firma corrispondente" in str(wrong.json())
     assert refused.status_code == 400
     assert refused.json()["refusals"][0]["code"] == "wrong_signer"
     assert accepted.status_code == 201 and accepted.json()["accepted"] is True
