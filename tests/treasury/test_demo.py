@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from cer.billing.models import Statement, StatementStatus
+from cer.collections.income import collected
 from cer.demo.loader import load_demo
 from cer.demo.treasury import EXPENSES, store_accounts
 from cer.distribution.services import distribute_run, set_policy
@@ -58,6 +59,10 @@ def demo_year(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
+def _year_2025() -> tuple[dt.date, dt.date]:
+    return dt.date(2025, 1, 1), dt.date(2026, 1, 1)
+
+
 def test_the_2025_report_reconciles_with_settlement_distribution_and_the_ledger(demo_year):
     community, runs = demo_year
 
@@ -79,7 +84,11 @@ def test_the_2025_report_reconciles_with_settlement_distribution_and_the_ledger(
     pots = sum(
         (Decimal(pot["amount_eur"]) for r in runs for pot in r.distribution.pots), Decimal(0)
     )
-    assert totals.balance == pots - ledger["total"]
+    # ...plus the fees the members paid (cer.collections: the demo's 2025 fee, one debit
+    # returned), less the expenses of the ledger.
+    fees = sum((c.amount_eur for c in collected(community.pk, *_year_2025())), Decimal(0))
+    assert totals.income["FEES"] == fees > 0
+    assert totals.balance == pots + fees - ledger["total"]
 
 
 def test_the_budget_shows_the_actual_figures_against_the_plan(demo_year):
