@@ -314,6 +314,26 @@ def make_database_file_private(alias: str = "default") -> None:
             path.chmod(PRIVATE_FILE)
 
 
+def _drop_partitioned_tables(alias: str) -> None:
+    """Drop the partitioned tables (the readings by month) before pg_restore --clean.
+
+    pg_restore --clean drops each object of the dump, and a partition's constraints are
+    inherited from its parent: PostgreSQL refuses to drop them one by one ("cannot drop
+    inherited constraint"). Dropping the parents with their partitions first leaves
+    nothing of them for --clean to drop; the restore then creates them from the dump.
+    """
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'p' AND n.nspname = current_schema()"
+        )
+        names = [row[0] for row in cursor.fetchall()]
+        for name in names:
+            cursor.execute(
+                f"DROP TABLE IF EXISTS {connections[alias].ops.quote_name(name)} CASCADE"
+            )
+
+
 def restore_database(*, source: Path, alias: str = "default") -> None:
     """Replace the database's contents with the backup in `source`.
 
@@ -333,6 +353,7 @@ def restore_database(*, source: Path, alias: str = "default") -> None:
             origin.close()
         make_database_file_private(alias)
     elif _vendor(alias) == "postgresql":
+        _drop_partitioned_tables(alias)
         connection.close()
         arguments, environment = _pg_arguments(connection.settings_dict)
         command = [

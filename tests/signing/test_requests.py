@@ -169,7 +169,7 @@ def test_the_api_lists_requests_to_managers_and_takes_a_signers_file(
 
     assert [row["id"] for row in mine["results"]] == [signer.pk]
     assert wrong.status_code == 400 and "Nessuna firma corrispondente" in str(wrong.json())
-    assert refused.status_code == 400
+    assert refused.status_code == 422  # read, refused, kept with its check
     assert refused.json()["refusals"][0]["code"] == "wrong_signer"
     assert accepted.status_code == 201 and accepted.json()["accepted"] is True
     statuses = {s["tax_code"]: s["status"] for s in listed.json()["results"][0]["signers"]}

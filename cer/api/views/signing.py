@@ -71,11 +71,12 @@ class MySignatures(ApiView):
     @extend_schema(
         tags=["signing"],
         request={"multipart/form-data": SignedFileUploadSerializer},
-        responses={201: SignedFileSerializer, 400: SignedFileSerializer},
+        responses={201: SignedFileSerializer, 422: SignedFileSerializer},
         description=(
             "Upload your signed file (PAdES PDF or CAdES .p7m) for one of your signatures "
-            "(`signer`, an id from GET). 201 when accepted; 400 with the refusals in words "
-            "when not (the file is kept with its check)."
+            "(`signer`, an id from GET). 201 when accepted; 422 with the refusals in words "
+            "when the file was read but refused (it is kept with its check); 400 for a "
+            "request that names no signature of yours or sends no readable file."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -100,5 +101,7 @@ class MySignatures(ApiView):
             raise exceptions.ValidationError({"file": [str(refusal.message)]}) from refusal
         return Response(
             SignedFileSerializer(signed).data,
-            status=status.HTTP_201_CREATED if signed.accepted else status.HTTP_400_BAD_REQUEST,
+            status=(
+                status.HTTP_201_CREATED if signed.accepted else status.HTTP_422_UNPROCESSABLE_ENTITY
+            ),
         )
