@@ -138,7 +138,8 @@ SCHEMA_SETTINGS = {
     # The readings endpoints' bodies and the devices' HTTP Basic scheme: those views
     # authenticate each call themselves, so no authentication class describes them.
     "APPEND_COMPONENTS": metering_schema.COMPONENTS,
-    # Several models name their choices `kind` or `status`: give each set its own name.
+    # Several models name their choices `kind`, `status` or `category`: give each set its
+    # own name.
     "ENUM_NAME_OVERRIDES": {
         "CommunityKindEnum": "cer.communities.models.CommunityKind",
         "ConfigurationStatusEnum": "cer.communities.models.ConfigurationStatus",
@@ -148,6 +149,10 @@ SCHEMA_SETTINGS = {
         "DeviceStatusEnum": "cer.metering.models.DeviceStatus",
         "TokenScopeEnum": "cer.accounts.models.TokenScope",
         "DocumentKindEnum": "cer.documents.models.DocumentKind",
+        "MemberCategoryEnum": "cer.members.models.MemberCategory",
+        "CostCategoryEnum": "cer.grants.models.CostCategory",
+        "GrantPhaseKindEnum": "cer.grants.models.PhaseKind",
+        "PaymentRequestKindEnum": "cer.collections.models.RequestKind",
         # Read-only code fields (cer/api/serializers/settlement.py) describe their enum
         # inline, so the override is matched by the plain list of codes.
         "RunStatusEnum": lambda: list(RunStatus.values),
