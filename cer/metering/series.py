@@ -132,7 +132,21 @@ def winning_readings(
     end = start + dt.timedelta(hours=hour_count)
     row_of_id = {point_id: row for row, point_id in enumerate(ids)}
     rank: npt.NDArray[np.int64] | None = None
-    for block in _fetch(ids, start, end):
+
+    def ranks() -> npt.NDArray[np.int64]:
+        nonlocal rank
+        rank = _ranks(ids, order) if rank is None else rank
+        return rank
+
+    target = packed.GridTarget(first_hour_s, injected, withdrawn, source_index, not_measured)
+    covered = packed.read_into(
+        target,
+        ids,
+        source_numbers={code: index for index, code in enumerate(SOURCE_CODES)},
+        other_source=_OTHER,
+        rank=ranks,
+    )
+    for block in _fetch_rows_not_packed(ids, start, end, covered):
         row_of_point = [row_of_id.get(point_id, -1) for point_id in block.point_ids]
         rows = np.array(row_of_point, dtype=np.int64)[block.point_of_row]
         known = rows >= 0
@@ -149,10 +163,8 @@ def winning_readings(
             source_index[cells] = block.sources
             not_measured[cells] = block.not_measured != 0
             continue
-        if rank is None:
-            rank = _ranks(ids, order)
         # Most trusted source first, then keep the first row of each (point, hour).
-        by_rank = np.lexsort((rank[rows, block.sources], columns, rows))
+        by_rank = np.lexsort((ranks()[rows, block.sources], columns, rows))
         keys = rows[by_rank] * hour_count + columns[by_rank]
         first = np.ones(keys.size, dtype=bool)
         first[1:] = keys[1:] != keys[:-1]
@@ -282,33 +294,22 @@ class _Block:
         )
 
 
-def _fetch(ids: list[int], start: dt.datetime, end: dt.datetime) -> Iterator[_Block]:
-    """Yield the readings of the points in [start, end), in blocks of whole points.
+def _fetch_rows_not_packed(
+    ids: list[int], start: dt.datetime, end: dt.datetime, packed_pairs: set[tuple[int, int]]
+) -> Iterator[_Block]:
+    """Yield the rows of the points in [start, end), in blocks of whole points.
 
-    Where a point's month is packed (cer/metering/packed.py) it is read packed, and it has
-    no rows; the rest is read from the rows, month by month when some months are packed.
-    Each block still holds every reading of its cells.
+    `packed_pairs` are the (point, month start [s]) pairs read from packed copies
+    (cer/metering/packed.py): they have no rows. The rest is read from the rows, month by
+    month when some months are packed. Each block still holds every reading of its cells.
     """
-    start_s, end_s = int(start.timestamp()), int(end.timestamp())
-    index_of_source = {code: index for index, code in enumerate(SOURCE_CODES)}
-    copies = packed.read(ids, start_s, end_s, source_numbers=index_of_source, other_source=_OTHER)
-    if not copies.covered:
+    if not packed_pairs:
         yield from _fetch_rows(ids, start, end)
         return
-    if copies.hour_s.size:
-        point_ids, point_of_row = np.unique(copies.point_id, return_inverse=True)
-        yield _Block(
-            point_ids.tolist(),
-            point_of_row.astype(np.int64),
-            copies.hour_s,
-            copies.source,
-            copies.injected_wh,
-            copies.withdrawn_wh,
-            copies.not_measured,
-        )
+    start_s, end_s = int(start.timestamp()), int(end.timestamp())
     for month in packed.months_touching(start_s, end_s):
         month_start_s, month_end_s = month.utc_bounds_s()
-        rest = [point_id for point_id in ids if (point_id, month_start_s) not in copies.covered]
+        rest = [point_id for point_id in ids if (point_id, month_start_s) not in packed_pairs]
         if rest:
             yield from _fetch_rows(
                 rest,
