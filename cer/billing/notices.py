@@ -100,7 +100,7 @@ def statements_issued(statement_ids: Iterable[int], *, now: dt.datetime) -> None
 
 def _tell_statements(ids: list[int], now: dt.datetime) -> None:
     statements = (
-        Statement.objects.filter(pk__in=ids, member__user__isnull=False)
+        Statement.objects.filter(pk__among=ids, member__user__isnull=False)
         .select_related("member__user", "configuration__community")
         .order_by("pk")
     )

@@ -115,7 +115,7 @@ def _issue(distribution: Distribution, now: dt.datetime) -> list[int]:
     ]
     member_ids = sorted(set(shares) | set(dropped))
     names = _display_names([m for m in member_ids if m not in current])
-    Statement.objects.filter(pk__in=[current[m].pk for m in member_ids if m in current]).update(
+    Statement.objects.filter(pk__among=[current[m].pk for m in member_ids if m in current]).update(
         status=StatementStatus.SUPERSEDED
     )
     version_reason = _("Settlement version %(version)s") % {"version": run.version}
@@ -231,7 +231,7 @@ def _display_names(member_ids: list[int]) -> dict[int, str]:
     """Return the members' display names without reading (and decrypting) other fields."""
     from cer.members.models import Member, display_name_of
 
-    rows = Member.objects.filter(pk__in=member_ids).values_list(
+    rows = Member.objects.filter(pk__among=member_ids).values_list(
         "pk", "kind", "first_name", "last_name", "company_name"
     )
     return {pk: display_name_of(*fields) for pk, *fields in rows}
@@ -313,11 +313,11 @@ def add_lines(
                 configuration_id=run.configuration_id,
                 month=run.month,
                 status=StatementStatus.CURRENT,
-                member_id__in=list(wanted),
+                member_id__among=list(wanted),
             )
             .prefetch_related("lines")
         }
-        Statement.objects.filter(pk__in=[s.pk for s in current.values()]).update(
+        Statement.objects.filter(pk__among=[s.pk for s in current.values()]).update(
             status=StatementStatus.SUPERSEDED
         )
         names = _display_names([m for m in wanted if m not in current])

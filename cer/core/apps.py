@@ -9,4 +9,5 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing them registers the deploy checks and the Sentry check.
-        from cer.core import checks, sentry  # noqa: F401
+        # Importing lookups registers `field__among` (cer/core/lookups.py).
+        from cer.core import checks, lookups, sentry  # noqa: F401

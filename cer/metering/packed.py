@@ -684,7 +684,7 @@ def read(
     parts: list[tuple[npt.NDArray[Any], ...]] = []
     for first in range(0, len(ids), _IDS_PER_QUERY):
         rows = PackedMonth.objects.filter(
-            connection_point_id__in=ids[first : first + _IDS_PER_QUERY],
+            connection_point_id__among=ids[first : first + _IDS_PER_QUERY],
             month_start__gte=lower,
             month_start__lt=upper,
         ).values_list(
@@ -765,7 +765,7 @@ def read_into(
     months: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
     for first in range(0, len(ids), _IDS_PER_QUERY):
         rows = PackedMonth.objects.filter(
-            connection_point_id__in=ids[first : first + _IDS_PER_QUERY],
+            connection_point_id__among=ids[first : first + _IDS_PER_QUERY],
             month_start__gte=lower,
             month_start__lt=upper,
         ).values_list(

@@ -117,8 +117,9 @@ class Inputs:
             digest.update(json.dumps(self.not_measured, sort_keys=True).encode())
         return digest.hexdigest()
 
-    def inputs_hash(self) -> str:
-        digest = hashlib.sha256(self.readings_hash().encode())
+    def inputs_hash(self, readings_hash: str | None = None) -> str:
+        """Hash everything the run depends on; `readings_hash` spares hashing the readings again."""
+        digest = hashlib.sha256((readings_hash or self.readings_hash()).encode())
         digest.update(self.price_units.tobytes())
         digest.update(self.price_known.tobytes())
         facts = {
@@ -137,23 +138,64 @@ class Inputs:
         return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class YearReads:
+    """What settling a year reads once for its twelve months (read_year).
+
+    The configuration's points, their holders' memberships overlapping the year and the
+    year's winning readings: each month takes its part, the same as reading it alone.
+    """
+
+    points: list[PointRow]
+    memberships: list[MembershipRow]
+    readings: series.ReadingsWindow
+
+    def memberships_overlapping(self, first_day: dt.date, end_day: dt.date) -> list[MembershipRow]:
+        """The memberships overlapping [first_day, end_day), in _memberships' order."""
+        return [
+            m
+            for m in self.memberships
+            if m.valid_from < end_day and (m.valid_to is None or m.valid_to > first_day)
+        ]
+
+
+def read_year(*, configuration: Configuration, year: int) -> YearReads:
+    """Read once what each month of a Europe/Rome year needs of the database but prices."""
+    whole_year = year_period(year)
+    points = _points(configuration)
+    return YearReads(
+        points=points,
+        memberships=_memberships(
+            configuration.community_id,
+            {p.holder_id for p in points},
+            whole_year.start,
+            whole_year.end,
+        ),
+        readings=read_year_readings(configuration=configuration, year=year),
+    )
+
+
 def load_inputs(
     *,
     configuration: Configuration,
     hours: np.ndarray,
-    readings: series.ReadingsWindow | None = None,
+    year: YearReads | None = None,
 ) -> Inputs:
     """Read points, memberships, readings, plants, prices and parameters for the hours.
 
-    `readings`, when it covers the hours and points (read_year_readings), serves the
-    readings instead of the database: the same winners, read once for a whole year.
+    `year`, when its readings cover the hours and points (read_year), serves points,
+    memberships and readings instead of the database: the same rows, read once a year.
     """
     first_day = buckets.local_date_of(int(hours[0]))
     end_day = buckets.local_date_of(int(hours[-1])) + dt.timedelta(days=1)
-    points = _points(configuration)
-    memberships = _memberships(
-        configuration.community_id, {p.holder_id for p in points}, first_day, end_day
-    )
+    if year is not None:
+        points = list(year.points)
+        memberships = year.memberships_overlapping(first_day, end_day)
+    else:
+        points = _points(configuration)
+        memberships = _memberships(
+            configuration.community_id, {p.holder_id for p in points}, first_day, end_day
+        )
     periods: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
     for membership in memberships:
         periods[membership.member_id].append((membership.valid_from, membership.valid_to))
@@ -180,23 +222,27 @@ def load_inputs(
     n_points, n_hours = len(points), hours.size
     source_order = series.order_of_community(configuration.community_id)
     point_ids, first_hour_s = [point.pk for point in points], int(hours[0])
-    if readings is not None and readings.covers(
+    if year is not None and year.readings.covers(
         point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours, order=source_order
     ):
-        grid = readings.part(point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours)
+        grid = year.readings.part(
+            point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours
+        )
     else:
         grid = series.winning_readings(
             point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours, order=source_order
         )
     injected, withdrawn, have = grid.injected_wh, grid.withdrawn_wh, grid.present
     active = np.zeros((n_points, n_hours), dtype=bool)
-    masks: dict[int, np.ndarray] = {}
+    # Members who joined on the same days share one mask (most of a community).
+    masks: dict[tuple[tuple[dt.date, dt.date | None], ...], np.ndarray] = {}
     for row, point in enumerate(points):
-        if point.holder_id not in masks:
-            masks[point.holder_id] = active_hours_mask(
-                hour_start_utc_s=hours, periods=periods[point.holder_id]
+        member_periods = tuple(periods[point.holder_id])
+        if member_periods not in masks:
+            masks[member_periods] = active_hours_mask(
+                hour_start_utc_s=hours, periods=member_periods
             )
-        active[row] = masks[point.holder_id]
+        active[row] = masks[member_periods]
     # A point counts only while its holder is a member (docs/settlement.md, Membership).
     injected *= active
     withdrawn *= active
@@ -213,7 +259,7 @@ def load_inputs(
         withdrawn[:, unpriced] = 0
 
     plants = list(
-        Plant.objects.filter(connection_point_id__in=[point.pk for point in points]).order_by(
+        Plant.objects.filter(connection_point_id__among=[point.pk for point in points]).order_by(
             "entry_into_service_date", "pk"
         )
     )
@@ -284,7 +330,7 @@ def _memberships(
     """The members' memberships of the community overlapping [first_day, end_day)."""
     rows = (
         Membership.objects.filter(
-            community_id=community_id, member_id__in=member_ids, valid_from__lt=end_day
+            community_id=community_id, member_id__among=member_ids, valid_from__lt=end_day
         )
         .exclude(valid_to__lte=first_day)
         .order_by("member_id", "valid_from")

@@ -52,6 +52,20 @@ def pack_rows(rows: np.ndarray) -> bytes:
     return _PLANES_I4 + zlib.compress(byte_planes(array), 1)
 
 
+def pack_each(rows: np.ndarray) -> list[bytes]:
+    """pack_rows of each item of a items x rows x hours array, the byte planes made at once.
+
+    A month stores a thousand members' series: one NumPy transposition for all of them
+    instead of one per member; the bytes are the same as pack_rows gives.
+    """
+    if not rows.size or rows.min() < _I4.min or rows.max() > _I4.max:
+        return [pack_rows(item) for item in rows]
+    items = rows.shape[0]
+    values = np.ascontiguousarray(rows, dtype="<i4").view(np.uint8).reshape(items, -1, 4)
+    planes = np.ascontiguousarray(values.transpose(0, 2, 1)).reshape(items, -1)
+    return [_PLANES_I4 + zlib.compress(item.tobytes(), 1) for item in planes]
+
+
 def byte_planes(array: np.ndarray) -> bytes:
     """Return the int32 values of `array` as byte planes: every value's byte 0, then 1, 2, 3."""
     return np.ascontiguousarray(array, dtype="<i4").view(np.uint8).reshape(-1, 4).T.tobytes()

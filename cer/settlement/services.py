@@ -22,12 +22,12 @@ from cer.communities.models import Configuration
 from cer.core.bulk import insert_rows
 from cer.distribution.models import MissingDataPolicy
 from cer.distribution.services import policy_on
-from cer.metering.series import ReadingsWindow
 from cer.settlement.inputs import (
     Inputs,
+    YearReads,
     engine_configuration,
     load_inputs,
-    read_year_readings,
+    read_year,
 )
 from cer.settlement.models import (
     RunMember,
@@ -35,7 +35,7 @@ from cer.settlement.models import (
     RunStatus,
     SettlementHour,
     SettlementRun,
-    pack_rows,
+    pack_each,
     pack_series,
 )
 from cercalc import fees, periods
@@ -138,7 +138,7 @@ def compute_month(
     month: dt.date,
     now: dt.datetime,
     actor: Any = None,
-    readings: ReadingsWindow | None = None,
+    year: YearReads | None = None,
 ) -> MonthOutcome:
     """Settle a Europe/Rome calendar month and store it, unless the same inputs gave a run.
 
@@ -147,18 +147,19 @@ def compute_month(
     figure; REGULATION.md §10 for the monthly shadow statement.
     Raises MonthNotOver (the month has not ended at `now`), NoReadings (not one reading in
     the month), IncompleteData (gaps and a policy that refuses them) and SettlementError
-    (inputs the engine refuses). `readings` (read_year_readings) spares the read of the
-    month's readings when a year is settled (compute_year); the figures are the same.
+    (inputs the engine refuses). `year` (read_year) spares the reads of the month's
+    points, memberships and readings when a year is settled (compute_year); the figures
+    are the same.
     """
     period = periods.month_of(month)
     month = period.start
     check_month_over(month=month, now=now)
-    inputs = load_inputs(
-        configuration=configuration, hours=period.hour_starts_s(), readings=readings
-    )
+    inputs = load_inputs(configuration=configuration, hours=period.hour_starts_s(), year=year)
     if _has_no_reading(inputs):
         raise NoReadings(month)
-    inputs_hash = inputs.inputs_hash()
+    # The readings' hash is stored too: hashed once (a month is 20 MB of arrays).
+    readings_hash = inputs.readings_hash()
+    inputs_hash = inputs.inputs_hash(readings_hash)
     with transaction.atomic():
         Configuration.objects.select_for_update().filter(pk=configuration.pk).first()
         latest = (
@@ -173,7 +174,8 @@ def compute_month(
         if incomplete and policy is not None and policy.missing_data == MissingDataPolicy.REFUSE:
             raise IncompleteData(inputs.gaps, inputs.unpriced_hours)
         result = settle_inputs(inputs)
-        run = _store(inputs, result, configuration, month, latest, inputs_hash, now, actor)
+        hashes = (inputs_hash, readings_hash)
+        run = _store(inputs, result, configuration, month, latest, hashes, now, actor)
         record(
             actor=actor,
             code="settlement.run.computed",
@@ -195,21 +197,18 @@ def _has_no_reading(inputs: Inputs) -> bool:
 def compute_year(
     *, configuration: Configuration, year: int, now: dt.datetime, actor: Any = None
 ) -> list[MonthOutcome]:
-    """Settle the twelve Europe/Rome months of a year, reading the year's readings once.
+    """Settle the twelve Europe/Rome months of a year, reading the year once.
 
     Each month is stored exactly as compute_month stores it (its own transaction, version
-    rules, inputs hash): the year's readings are read in one pass and each month is sliced
-    out of them. Returns the twelve outcomes, January first. Raises what compute_month
-    raises, at the first month that cannot be settled (the months before it stay stored).
+    rules, inputs hash): the year's points, memberships and readings are read in one pass
+    and each month takes its part of them (read_year). Returns the twelve outcomes, January
+    first. Raises what compute_month raises, at the first month that cannot be settled (the
+    months before it stay stored).
     """
-    readings = read_year_readings(configuration=configuration, year=year)
+    reads = read_year(configuration=configuration, year=year)
     return [
         compute_month(
-            configuration=configuration,
-            month=month.start,
-            now=now,
-            actor=actor,
-            readings=readings,
+            configuration=configuration, month=month.start, now=now, actor=actor, year=reads
         )
         for month in periods.year(year).months()
     ]
@@ -255,7 +254,7 @@ def _store(
     configuration: Configuration,
     month: dt.date,
     latest: SettlementRun | None,
-    inputs_hash: str,
+    hashes: tuple[str, str],
     now: dt.datetime,
     actor: Any,
 ) -> SettlementRun:
@@ -271,8 +270,8 @@ def _store(
         version=(latest.version + 1) if latest else 1,
         provisional=inputs.provisional,
         previous=latest,
-        inputs_hash=inputs_hash,
-        readings_hash=inputs.readings_hash(),
+        inputs_hash=hashes[0],
+        readings_hash=hashes[1],
         parameter_versions=inputs.parameter_versions,
         membership_snapshot=inputs.membership_snapshot,
         point_totals=point_totals,
@@ -446,9 +445,7 @@ def _member_values(inputs: Inputs, result: engine.SettlementResult) -> list[tupl
     for row, member_index in enumerate(point_rows.tolist()):
         active[member_index] |= inputs.active[row]
     # members x 4 x hours, laid out as pack_series lays out each member's four rows.
-    series = np.ascontiguousarray(
-        np.stack((injected, withdrawn, consumer, producer), axis=1).astype("<i8")
-    )
+    packed_series = pack_each(np.stack((injected, withdrawn, consumer, producer), axis=1))
     totals = zip(
         active.sum(axis=1).tolist(),
         injected.sum(axis=1).tolist(),
@@ -466,7 +463,7 @@ def _member_values(inputs: Inputs, result: engine.SettlementResult) -> list[tupl
             withdrawn_wh,
             producer_wh,
             consumer_wh,
-            pack_rows(series[i]),
+            packed_series[i],
         )
         for i, (member_id, (hours, injected_wh, withdrawn_wh, producer_wh, consumer_wh)) in (
             enumerate(zip(members, totals, strict=True))
