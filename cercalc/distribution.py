@@ -253,13 +253,13 @@ def consumer_shares_wh(*, withdrawn_wh: IntArray, shared_wh: IntArray) -> IntArr
     parts = product // divisor
     remainders = product % divisor
     leftover = shared_wh - parts.sum(axis=0)
-    if np.any(leftover):
-        order = np.argsort(-remainders, axis=0, kind="stable")
-        ranks = np.empty_like(order)
-        np.put_along_axis(
-            ranks, order, np.arange(order.shape[0], dtype=order.dtype)[:, None], axis=0
-        )
-        parts += ranks < leftover[None, :]
+    hours = np.flatnonzero(leftover)
+    if hours.size:
+        # Only the hours with watt-hours left over (none at night) are sorted: in each, the
+        # rows with the largest remainders (ties: the earlier row) get one more.
+        order = np.argsort(-remainders[:, hours], axis=0, kind="stable")
+        takes = np.arange(order.shape[0])[:, None] < leftover[hours][None, :]
+        parts[order[takes], np.broadcast_to(hours, order.shape)[takes]] += 1
     return parts
 
 
