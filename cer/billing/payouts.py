@@ -364,10 +364,7 @@ def create_payout(
             _("no member has an unpaid amount of at least %(minimum)s EUR with a valid IBAN")
             % {"minimum": plan.minimum_eur}
         )
-    description = (
-        f"{configuration.community.name[:60]} {period_start:%m/%Y}-"
-        f"{period_end - dt.timedelta(days=1):%m/%Y}"
-    )[:140]
+    description = _remittance_text(configuration.community.name, period_start, period_end)
     try:
         with transaction.atomic():
             batch = PayoutBatch.objects.create(
@@ -568,3 +565,15 @@ def payout_file(*, batch: PayoutBatch, actor: Any, now: dt.datetime) -> str:
         )
     batch.status, batch.issued_at = locked.status, locked.issued_at
     return locked.xml
+
+
+def _remittance_text(community_name: str, period_start: dt.date, period_end: dt.date) -> str:
+    """The transfers' remittance text: the community and the months, in words (in Italian).
+
+    A member reads it on a bank statement: "CER Esempio giugno 2025" or "... gennaio
+    2025 - marzo 2025"; at most 140 characters, as SEPA allows.
+    """
+    first = formatting.month(period_start, lang="it")
+    last = formatting.month(period_end - dt.timedelta(days=1), lang="it")
+    months = first if first == last else f"{first} - {last}"
+    return f"{community_name[:60]} {months}"[:140]

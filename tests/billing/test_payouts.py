@@ -90,6 +90,9 @@ def test_the_pain001_file_pays_each_member_their_share_and_its_sum_reads_back():
     assert sum(_amounts(batch.xml)) == control == shares == batch.total_eur
     assert batch.status == "DRAFT"
     assert AuditEntry.objects.filter(code="billing.payout.created").exists()
+    # The remittance text a member reads on the bank statement names the month in words.
+    texts = {e.text for e in root.iterfind(".//p:CdtTrfTxInf/p:RmtInf/p:Ustrd", NS)}
+    assert texts == {f"{small.configuration.community.name} giugno 2025"}
 
 
 def test_the_stored_message_id_is_the_files_msgid_and_end_to_end_ids_are_unique():
