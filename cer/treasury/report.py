@@ -24,6 +24,7 @@ from cer.billing.models import StatementLine, StatementStatus
 from cer.billing.pdf import table_pdf
 from cer.communities.models import Community
 from cer.core.csv_export import CsvDialect, DialectCsv, period_text
+from cer.core.downloads import XLSX
 from cer.core.xlsx import workbook_bytes
 from cer.treasury.income import IncomeItem, income_items, settled_months
 from cer.treasury.models import Expense, ExpenseCategory, IncomeCategory
@@ -345,3 +346,20 @@ def _xlsx_cell(value: object) -> object:
 
 def report_pdf(report: EconomicReport) -> bytes:
     return table_pdf(report_title(report), report.sections())
+
+
+# The report's file formats and their content types (web page and API alike).
+REPORT_FILE_TYPES = {"csv": "text/csv", "pdf": "application/pdf", "xlsx": XLSX}
+
+
+def report_file(
+    report: EconomicReport, kind: str, dialect: CsvDialect = CsvDialect.EXCEL
+) -> tuple[bytes | str, str]:
+    """Return the report as a file of `kind` (a key of REPORT_FILE_TYPES) and its type."""
+    if kind == "pdf":
+        return report_pdf(report), REPORT_FILE_TYPES[kind]
+    if kind == "xlsx":
+        return report_xlsx(report), REPORT_FILE_TYPES[kind]
+    if kind == "csv":
+        return report_csv(report, dialect), REPORT_FILE_TYPES[kind]
+    raise ValueError(f"unknown report format {kind!r}")

@@ -24,8 +24,8 @@ from cer.communities.models import Community
 from cer.core import formatting
 from cer.core.access import object_permission
 from cer.core.confirm import confirmation_page, is_confirmed
-from cer.core.csv_export import UnknownDialect, csv_dialect
-from cer.core.downloads import XLSX, attachment_response
+from cer.core.csv_export import CsvDialect, UnknownDialect, csv_dialect
+from cer.core.downloads import attachment_response
 from cer.treasury import budget as budgets
 from cer.treasury import ledger
 from cer.treasury.forms import (
@@ -38,7 +38,7 @@ from cer.treasury.forms import (
 )
 from cer.treasury.income import income_items
 from cer.treasury.models import Expense, IncomeEntry
-from cer.treasury.report import build_report, report_csv, report_pdf, report_title, report_xlsx
+from cer.treasury.report import REPORT_FILE_TYPES, build_report, report_file, report_title
 from cercalc import periods
 
 PERMISSION = "treasury.manage_accounts"
@@ -299,9 +299,6 @@ def budget(request: HttpRequest, community: Community) -> HttpResponse:
     )
 
 
-REPORT_TYPES = {"csv": "text/csv", "pdf": "application/pdf", "xlsx": XLSX}
-
-
 @object_permission(PERMISSION, Community)
 @require_safe
 def report(request: HttpRequest, community: Community) -> HttpResponse:
@@ -316,20 +313,15 @@ def report(request: HttpRequest, community: Community) -> HttpResponse:
     built = build_report(community=community, period=period)
     kind = request.GET.get("format", "html")
     stem = f"economic-report-{community.pk}-{period.key}"
-    if kind == "csv":
-        try:
-            dialect = csv_dialect(request.GET.get("dialect"))
-        except UnknownDialect as error:
-            raise BadRequest(str(error)) from None
-        return attachment_response(
-            report_csv(built, dialect), filename_stem=stem, content_type="text/csv"
-        )
-    if kind == "xlsx":
-        return attachment_response(report_xlsx(built), filename_stem=stem, content_type=XLSX)
-    if kind == "pdf":
-        return attachment_response(
-            report_pdf(built), filename_stem=stem, content_type="application/pdf"
-        )
+    if kind in REPORT_FILE_TYPES:
+        dialect = CsvDialect.EXCEL
+        if kind == "csv":
+            try:
+                dialect = csv_dialect(request.GET.get("dialect"))
+            except UnknownDialect as error:
+                raise BadRequest(str(error)) from None
+        content, content_type = report_file(built, kind, dialect)
+        return attachment_response(content, filename_stem=stem, content_type=content_type)
     return render(
         request,
         "treasury/report.html",

@@ -28,14 +28,13 @@ from cer.core.downloads import XLSX, attachment_response
 from cer.treasury import ledger
 from cer.treasury.income import income_items
 from cer.treasury.models import Expense, ExpenseCategory, IncomeCategory
-from cer.treasury.report import build_report, report_csv, report_pdf, report_xlsx
+from cer.treasury.report import REPORT_FILE_TYPES, build_report, report_file
 from cercalc import periods
 
 MANAGE = "treasury.manage_accounts"
 PERIOD = OpenApiParameter(
     "period", OpenApiTypes.STR, required=False, description="YYYY, YYYY-Qn or YYYY-MM."
 )
-FILE_TYPES = {"csv": "text/csv", "pdf": "application/pdf", "xlsx": XLSX}
 
 
 class _Accounts(ApiView):
@@ -178,24 +177,20 @@ class CommunityEconomicReport(_Accounts):
         community = self.get_object()
         period = self.period(request)
         kind = request.query_params.get("format", "json")
-        if kind not in (*FILE_TYPES, "json"):
+        if kind not in (*REPORT_FILE_TYPES, "json"):
             raise exceptions.ValidationError({"format": [_("Choose json, csv, pdf or xlsx.")]})
         report = build_report(community=community, period=period)
         if kind == "json":
             return Response(s.EconomicReportSerializer(_report_body(report)).data)
-        content: bytes | str
-        if kind == "pdf":
-            content = report_pdf(report)
-        elif kind == "xlsx":
-            content = report_xlsx(report)
-        else:
+        dialect = CsvDialect.PLAIN
+        if kind == "csv":
             try:
                 dialect = csv_dialect(request.query_params.get("dialect") or CsvDialect.PLAIN)
             except UnknownDialect as error:
                 raise exceptions.ValidationError({"dialect": [str(error)]}) from None
-            content = report_csv(report, dialect)
+        content, content_type = report_file(report, kind, dialect)
         return attachment_response(
             content,
             filename_stem=f"economic-report-{community.pk}-{period.key}",
-            content_type=FILE_TYPES[kind],
+            content_type=content_type,
         )
