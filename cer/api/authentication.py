@@ -37,6 +37,7 @@ from cer.accounts import tokens
 from cer.accounts.models import PersonalAccessToken, TokenFamily
 from cer.accounts.policy import second_factor_required
 from cer.accounts.revocation import revoke_family
+from cer.accounts.views import passed_strong_authentication
 
 PASSWORD_CLAIM = "pwd"  # noqa: S105 (a claim name)
 FAMILY_CLAIM = "fam"
@@ -130,15 +131,18 @@ class PersonalTokenAuthentication(BaseAuthentication):
 
 
 class VerifiedSessionAuthentication(SessionAuthentication):
-    """The web session, refused while it has not passed a required second factor."""
+    """The web session, refused while it has not passed a required second factor.
+
+    A session that began with a strong login (SPID or CIE at level 2 or above) needs no
+    second factor, as on the web pages (cer.accounts.views.passed_strong_authentication).
+    """
 
     def authenticate(self, request: Request) -> tuple[Any, None] | None:
         found = super().authenticate(request)
         if found is None:
             return None
         user = found[0]
-        verified = getattr(request._request.user, "is_verified", lambda: False)()
-        if second_factor_required(user) and not verified:
+        if second_factor_required(user) and not passed_strong_authentication(request._request):
             return None
         return found
 

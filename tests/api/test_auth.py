@@ -259,3 +259,26 @@ def test_access_tokens_carry_no_password_material(user):
 
     assert PASSWORD not in str(token.payload)
     assert user.password not in str(token.payload)
+
+
+def test_a_staff_session_needs_its_second_factor_or_a_strong_login(db):
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from cer.accounts.views import STRONG_LOGIN_KEY
+
+    staff = User.objects.create_user("staff-api", password=PASSWORD, is_staff=True)
+    client = APIClient()
+    client.force_login(staff)
+    assert client.get("/api/v1/me").status_code == 200
+    # The same session before the second factor (the test login passes it for us).
+    session = client.session
+    del session[DEVICE_ID_SESSION_KEY]
+    session.save()
+
+    assert client.get("/api/v1/me").status_code == 401
+
+    # A session that began with SPID or CIE at level 2 counts as strong, as on the pages.
+    session = client.session
+    session[STRONG_LOGIN_KEY] = True
+    session.save()
+    assert client.get("/api/v1/me").status_code == 200
