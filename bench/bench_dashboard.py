@@ -27,10 +27,11 @@ import sys
 import tempfile
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-from benchdata import with_blind_indexes
+from benchdata import make_members_with_points, pass_second_factor, settle_statistics
 
 from cercalc import periods
 from cercalc.periods import ROME
@@ -101,8 +102,6 @@ def _create_roster():
 
     from cer.communities.models import Community, Configuration
     from cer.core.models import Municipality
-    from cer.members.models import Member, Membership
-    from cer.plants.models import ConnectionPoint, Plant
 
     municipality = Municipality.objects.order_by("pk").first()
     community = Community.objects.create(
@@ -121,52 +120,22 @@ def _create_roster():
         region="Veneto",
     )
     user = User.objects.create_user(USERNAME, password=secrets.token_urlsafe(16))
-    members = Member.objects.bulk_create(
-        with_blind_indexes(
-            Member(
-                kind="NATURAL",
-                category="HOUSEHOLD",
-                first_name="Socio",
-                last_name=f"Prova {n:04d}",
-                fiscal_code=f"BNCH{n:012d}",
-                email=f"socio{n}@example.org",
-                address="Via Roma 1",
-                municipality=municipality,
-                user=user if n == 0 else None,
-            )
-            for n in range(MEMBERS)
-        )
-    )
-    Membership.objects.bulk_create(
-        Membership(
-            member=member,
-            community=community,
-            role="REFERENTE" if n == 0 else "MEMBER",
-            kind="PROSUMER" if n < PRODUCERS else "CONSUMER",
-            valid_from=dt.date(YEAR - 1, 9, 1),
-        )
-        for n, member in enumerate(members)
-    )
-    points = ConnectionPoint.objects.bulk_create(
-        ConnectionPoint(
-            pod=f"IT001E9{n:07d}",
-            configuration=configuration,
-            holder=member,
-            contracted_power_kw=6,
-            has_injection=n < PRODUCERS,
-        )
-        for n, member in enumerate(members)
-    )
-    Plant.objects.bulk_create(
-        Plant(
-            connection_point=point,
-            owner=point.holder,
-            name=f"FV {n:02d}",
-            source="PV",
-            power_kw=20 + n,
-            entry_into_service_date=dt.date(2024, 3, 1) + dt.timedelta(days=n),
-        )
-        for n, point in enumerate(points[:PRODUCERS])
+    _members, points = make_members_with_points(
+        community=community,
+        configuration=configuration,
+        count=MEMBERS,
+        producers=PRODUCERS,
+        user=user,
+        municipality=municipality,
+        valid_from=dt.date(YEAR - 1, 9, 1),
+        pod_of=lambda n: f"IT001E9{n:07d}",
+        last_name_of=lambda n: f"Prova {n:04d}",
+        plant_of=lambda n: (
+            f"FV {n:02d}",
+            Decimal(20 + n),
+            dt.date(2024, 3, 1) + dt.timedelta(days=n),
+        ),
+        prosumer_kinds=True,
     )
     return community, [point.pk for point in points]
 
@@ -227,6 +196,8 @@ def ensure_data() -> int:
                 f"INSERT INTO {MARKER} VALUES (%s, %s, now())",  # noqa: S608 (constant)
                 [community.pk, rows],
             )
+    # Outside the transaction (VACUUM cannot run in one): as a running database has them.
+    settle_statistics("metering_hourlyreading")
     print(f"bench: dashboard_setup_s {time.perf_counter() - started:.1f} s ({rows} readings)")
     return community.pk
 
@@ -234,26 +205,16 @@ def ensure_data() -> int:
 def session_cookie() -> str:
     """Open a session for the bench login, as the login view would (both factors)."""
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
     from django.contrib.sessions.backends.db import SessionStore
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from cer.accounts.policy import privilege_fingerprint
-    from cer.accounts.views import PRIVILEGES_KEY
 
     user = User.objects.get(username=USERNAME)
-    # A referente: the login view leaves a session that has passed the second factor.
-    device, _created = TOTPDevice.objects.get_or_create(
-        user=user, name="bench", defaults={"confirmed": True}
-    )
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session[PRIVILEGES_KEY] = privilege_fingerprint(user)
+    # A referente: the login view leaves a session that has passed the second factor.
+    pass_second_factor(session, user)
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 

@@ -1,4 +1,4 @@
-"""What the database benchmarks share: a throw-away PostgreSQL database and a community.
+"""What the database benchmarks share: a throw-away database, a community and its members.
 
 Imported by the bench_*.py scripts (run as `python bench/bench_x.py`, so this folder is on
 the path); it is not a benchmark itself.
@@ -6,10 +6,12 @@ the path); it is not a benchmark itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -90,3 +92,116 @@ def with_blind_indexes(members: Iterable[Any]) -> Iterator[Any]:
     for member in members:
         member.sync_indexes()
         yield member
+
+
+def make_members_with_points(
+    *,
+    community: Any,
+    configuration: Any,
+    count: int,
+    producers: int,
+    user: Any,
+    municipality: Any,
+    valid_from: dt.date,
+    pod_of: Callable[[int], str],
+    last_name_of: Callable[[int], str],
+    plant_of: Callable[[int], tuple[str, Decimal, dt.date]],
+    prosumer_kinds: bool = False,
+) -> tuple[list[Any], list[Any]]:
+    """Create `count` members of the community, one connection point each; return both lists.
+
+    The first member is the community's referente and logs in as `user`; the first
+    `producers` points inject, each with one photovoltaic plant (`plant_of(n)` gives its
+    name, power [kW] and entry into service). With `prosumer_kinds`, the producers'
+    memberships are PROSUMER and the others CONSUMER (else the model's default).
+    """
+    from cer.members.models import Member, Membership
+    from cer.plants.models import ConnectionPoint, Plant
+
+    members = Member.objects.bulk_create(
+        with_blind_indexes(
+            Member(
+                kind="NATURAL",
+                category="HOUSEHOLD",
+                first_name="Socio",
+                last_name=last_name_of(n),
+                fiscal_code=f"BNCH{n:012d}",
+                email=f"socio{n}@example.org",
+                address="Via Roma 1",
+                municipality=municipality,
+                user=user if n == 0 else None,
+            )
+            for n in range(count)
+        )
+    )
+    Membership.objects.bulk_create(
+        Membership(
+            member=member,
+            community=community,
+            role="REFERENTE" if n == 0 else "MEMBER",
+            valid_from=valid_from,
+            iban="IT60X0542811101000000123456",
+            **({"kind": "PROSUMER" if n < producers else "CONSUMER"} if prosumer_kinds else {}),
+        )
+        for n, member in enumerate(members)
+    )
+    points = ConnectionPoint.objects.bulk_create(
+        ConnectionPoint(
+            pod=pod_of(n),
+            configuration=configuration,
+            holder=member,
+            contracted_power_kw=Decimal("6"),
+            has_injection=n < producers,
+        )
+        for n, member in enumerate(members)
+    )
+    plants = []
+    for n, point in enumerate(points[:producers]):
+        name, power_kw, entry_date = plant_of(n)
+        plants.append(
+            Plant(
+                connection_point=point,
+                owner=point.holder,
+                name=name,
+                source="PV",
+                power_kw=power_kw,
+                entry_into_service_date=entry_date,
+            )
+        )
+    Plant.objects.bulk_create(plants)
+    return members, points
+
+
+def pass_second_factor(session: Any, user: Any) -> None:
+    """Mark a logged-in session as the login view leaves it once both factors are passed.
+
+    A referente must use a second factor: the session names a confirmed TOTP device, the
+    user's privilege fingerprint and password hash. The caller saves or creates it.
+    """
+    from django.contrib.auth import HASH_SESSION_KEY
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from cer.accounts.policy import privilege_fingerprint
+    from cer.accounts.views import PRIVILEGES_KEY
+
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, name="bench", defaults={"confirmed": True}
+    )
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[PRIVILEGES_KEY] = privilege_fingerprint(user)
+
+
+def settle_statistics(*tables: str) -> None:
+    """VACUUM and ANALYZE tables just filled by COPY, as autovacuum would soon after.
+
+    A database the platform has run for a while has had its bulk-loaded tables vacuumed
+    (visibility map, hint bits) and analysed; timings taken right after a COPY would
+    otherwise include that work, whose cost follows the whole table, not what is read.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"')

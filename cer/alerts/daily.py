@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from cer.alerts.findings import Scope
 from cer.alerts.models import AlertRule
-from cer.metering import series
+from cer.metering import day_sums
 
 # Rule 2 looks back over the last whole days: a gap is told while it is this recent.
 MISSING_LOOKBACK_DAYS = 7
@@ -65,7 +65,7 @@ def daily_sums(scope: Scope) -> DailySums:
     yesterday = scope.yesterday.start
     missing_days = [scope.today - dt.timedelta(days=n) for n in range(MISSING_LOOKBACK_DAYS, 0, -1)]
     usual_days = [yesterday - dt.timedelta(weeks=n) for n in range(USUAL_WEEKS, -1, -1)]
-    rows = series.day_sums_by_point_source(
+    rows = day_sums.day_sums_by_point_source(
         community_ids=communities,
         hour_days=missing_days,
         withdrawn_days=usual_days,

@@ -20,6 +20,7 @@ cached for a few minutes under the hash of their inputs.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ from django.utils.connection import ConnectionProxy
 from cer.communities.models import Community, Configuration
 from cer.distribution.models import Distribution
 from cer.distribution.services import amount_for
+from cer.metering.series import ReadingsWindow
 from cer.settlement.inputs import load_inputs
 from cer.settlement.models import RunMember, SettlementRun
 from cer.settlement.services import (
@@ -159,9 +161,13 @@ def _settled(run: SettlementRun, *, with_members: bool) -> MonthFigures:
     )
 
 
-def _estimate(configuration: Configuration, month: Period) -> MonthFigures:
+def _estimate(
+    configuration: Configuration, month: Period, readings: ReadingsWindow | None = None
+) -> MonthFigures:
     zero = Decimal("0.00")
-    inputs = load_inputs(configuration=configuration, hours=month.hour_starts_s())
+    inputs = load_inputs(
+        configuration=configuration, hours=month.hour_starts_s(), readings=readings
+    )
     # Keyed on everything the engine reads (readings, prices, parameters, membership).
     key = f"dashboards:estimate:{configuration.pk}:{month.key}:{inputs.inputs_hash()}"
     cached = cache.get(key)
@@ -212,11 +218,14 @@ def period_figures(
     now: dt.datetime,
     configuration_ids: set[int] | None = None,
     with_members: bool = False,
+    readings: Mapping[int, ReadingsWindow] | None = None,
 ) -> PeriodFigures:
     """Return the settled or estimated figures of each configuration and month that has begun.
 
     `configuration_ids` limits the configurations (a member's own); `with_members` also
-    reads the members' hourly series (the member portal).
+    reads the members' hourly series (the member portal). `readings`, per configuration,
+    are readings already read over the period (services.community_period_data): an
+    estimate takes them instead of reading the month again.
     """
     configurations = list(community.configurations.all().order_by("pk"))
     if configuration_ids is not None:
@@ -235,7 +244,8 @@ def period_figures(
             if stored is not None:
                 figures.append(_settled(stored, with_members=with_members))
             else:
-                figures.append(_estimate(configuration, month))
+                window = (readings or {}).get(configuration.pk)
+                figures.append(_estimate(configuration, month, window))
     return PeriodFigures(period=period, months=figures)
 
 

@@ -112,8 +112,16 @@ def member_series(
     A point counts only while its holder is a member of the community, hour by hour, as in
     the settlement (docs/settlement.md, Membership; cercalc.distribution.active_hours_mask).
     """
-    hour_starts = period.hour_starts_s()
     by_point = readings.point_series(point_ids=point_ids, period=period)
+    injected, withdrawn = _while_members(by_point, point_ids=point_ids, period=period)
+    return by_point, injected, withdrawn
+
+
+def _while_members(
+    by_point: dict[int, readings.PointSeries], *, point_ids: list[int], period: Period
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Each point's injection and withdrawal [Wh] in the hours its holder is a member."""
+    hour_starts = period.hour_starts_s()
     points = list(
         ConnectionPoint.objects.filter(pk__in=point_ids).values_list(
             "pk", "holder_id", "configuration__community_id"
@@ -133,11 +141,21 @@ def member_series(
         )
         injected[point_id] = by_point[point_id].injected_wh * active
         withdrawn[point_id] = by_point[point_id].withdrawn_wh * active
-    return by_point, injected, withdrawn
+    return injected, withdrawn
 
 
-def _compute(community: Community, period: Period) -> CommunityPeriodData:
+def _compute(
+    community: Community, period: Period, windows: dict[int, readings.ReadingsWindow] | None
+) -> CommunityPeriodData:
+    """Sum the community's readings over the period, one read per configuration.
+
+    Each configuration's readings are read once as a window (winning readings in the
+    community's order); when `windows` is given, the windows are left in it, keyed by
+    configuration, for the money figures to estimate from without reading them again.
+    """
     hours = period.hours
+    first_hour_s = int(period.utc_bounds()[0].timestamp())
+    order = readings.order_of_community(community.pk)
     injected = np.zeros(hours, dtype=np.int64)
     withdrawn = np.zeros(hours, dtype=np.int64)
     shared = np.zeros(hours, dtype=np.int64)
@@ -145,8 +163,14 @@ def _compute(community: Community, period: Period) -> CommunityPeriodData:
     by_configuration = {}
     present: dict[int, int] = {}
     for configuration_id, point_ids in _points_by_configuration(community).items():
-        by_point, point_injected, point_withdrawn = member_series(
-            point_ids=point_ids, period=period
+        window = readings.readings_window(
+            point_ids=point_ids, first_hour_s=first_hour_s, hour_count=hours, order=order
+        )
+        if windows is not None:
+            windows[configuration_id] = window
+        by_point = readings.series_by_point(window.grid, point_ids)
+        point_injected, point_withdrawn = _while_members(
+            by_point, point_ids=point_ids, period=period
         )
         inj = sum((point_injected[p] for p in point_ids), np.zeros(hours, dtype=np.int64))
         wdr = sum((point_withdrawn[p] for p in point_ids), np.zeros(hours, dtype=np.int64))
@@ -171,12 +195,19 @@ def _compute(community: Community, period: Period) -> CommunityPeriodData:
 
 
 def community_period_data(
-    *, community: Community, period: Period, now: dt.datetime, version: int | None = None
+    *,
+    community: Community,
+    period: Period,
+    now: dt.datetime,
+    version: int | None = None,
+    windows: dict[int, readings.ReadingsWindow] | None = None,
 ) -> CommunityPeriodData:
     """Return the community's hourly sums for the period, computed once per version.
 
     Looked up in the process's cache, then in the snapshot table shared by all workers
-    (fresh for `CACHE_SECONDS` after `now`), and only then summed by the database.
+    (fresh for `CACHE_SECONDS` after `now`), and only then summed by the database. When
+    the readings are read and `windows` is given, the readings read are left in it, per
+    configuration (see `_compute`).
     """
     if version is None:
         version = readings_version(community.pk)
@@ -198,7 +229,7 @@ def community_period_data(
     if payload is not None:
         data = _snapshot_data(period, bytes(payload))
     else:
-        data = _compute(community, period)
+        data = _compute(community, period, windows)
         with transaction.atomic():
             SeriesSnapshot.objects.filter(community=community, period_key=period.key).exclude(
                 version=version

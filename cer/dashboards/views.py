@@ -109,8 +109,10 @@ def _rows(buckets: services.Bucketed) -> list[dict[str, Any]]:
 def _community_body_context(
     request: HttpRequest, community: Community, period: Period, *, now: dt.datetime, version: int
 ) -> dict[str, Any]:
+    # The readings read for the energy figures also serve the estimate of unsettled months.
+    windows: dict[int, readings.ReadingsWindow] = {}
     data = services.community_period_data(
-        community=community, period=period, now=now, version=version
+        community=community, period=period, now=now, version=version, windows=windows
     )
     if period.is_year:
         chart = charts.community_chart(data, services.bucketed(data, by="day"))
@@ -134,7 +136,7 @@ def _community_body_context(
             {"pk": pk, "pod": pods.get(pk, ""), "present": present, "pct": pct}
             for pk, present, pct in listed
         ]
-    figures = money.period_figures(community=community, period=period, now=now)
+    figures = money.period_figures(community=community, period=period, now=now, readings=windows)
     return {
         "community": community,
         "totals": services.totals(data),

@@ -41,7 +41,7 @@ import numpy.typing as npt
 from django.db import connection, transaction
 from django.db.models.functions import TruncMonth
 
-from cer.metering import precedence
+from cer.metering import partitions, precedence
 from cer.metering.models import (
     NOT_MEASURED_QUALITIES,
     HourlyReading,
@@ -635,94 +635,21 @@ def pack_closed_months(now: dt.datetime, *, limit: int = 2000) -> int:
         local = month_start.astimezone(ROME)
         by_month.setdefault(dt.date(local.year, local.month, 1), []).append(point_id)
     done = 0
+    packed_months = []
     for first_day, ids in sorted(by_month.items()):
         each = periods.month(first_day.year, first_day.month)
         for first in range(0, len(ids), _IDS_PER_QUERY):
             pack_months(ids[first : first + _IDS_PER_QUERY], each, now)
         done += len(ids)
+        packed_months.append(each)
+    if done:
+        # Rows moved from the months' partitions into packed rows: the planner's statistics
+        # of both follow now rather than at autovacuum's next pass.
+        partitions.analyze(packed_months, packed=True)
     return done
 
 
 # --- reading ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PackedRead:
-    """What the packed copies hold for some points over a span of hours.
-
-    `covered` are the (point, month start [s]) pairs read from packed copies: their rows
-    must not be read as well. The other fields are the readings as columns, one entry per
-    (point, hour, source) with a reading, inside the span.
-    """
-
-    covered: set[tuple[int, int]]
-    point_id: npt.NDArray[np.int64]
-    hour_s: npt.NDArray[np.int64]
-    source: npt.NDArray[np.int64]  # numbered as the caller's `source_numbers` say
-    injected_wh: npt.NDArray[np.int64]
-    withdrawn_wh: npt.NDArray[np.int64]
-    not_measured: npt.NDArray[np.int64]
-
-
-def read(
-    point_ids: Sequence[int],
-    start_s: int,
-    end_s: int,
-    *,
-    source_numbers: Mapping[str, int],
-    other_source: int,
-) -> PackedRead:
-    """Return the packed readings of the points in [start_s, end_s) and the pairs they cover.
-
-    Sources come as numbers: `source_numbers[code]`, or `other_source` for a code not in it.
-    """
-    first_month_s = _month_start_s(start_s)
-    lower = dt.datetime.fromtimestamp(first_month_s, tz=dt.UTC)
-    upper = dt.datetime.fromtimestamp(end_s, tz=dt.UTC)
-    ids = list(point_ids)
-    covered: set[tuple[int, int]] = set()
-    parts: list[tuple[npt.NDArray[Any], ...]] = []
-    for first in range(0, len(ids), _IDS_PER_QUERY):
-        rows = PackedMonth.objects.filter(
-            connection_point_id__among=ids[first : first + _IDS_PER_QUERY],
-            month_start__gte=lower,
-            month_start__lt=upper,
-        ).values_list(
-            "connection_point_id",
-            "month_start",
-            "hour_count",
-            "source",
-            "present",
-            "not_measured",
-            "injected",
-            "withdrawn",
-        )
-        for point_id, month_start, count, source, present, flags, injected, withdrawn in rows:
-            month_s = int(month_start.timestamp())
-            covered.add((point_id, month_s))
-            if source:
-                # Whole months first; the hours outside the span are cut once, below.
-                parts.append(
-                    (
-                        np.full(count, point_id, dtype=np.int64),
-                        np.full(count, source_numbers.get(source, other_source), dtype=np.int64),
-                        month_s + HOUR_S * np.arange(count, dtype=np.int64),
-                        _unpack_values(injected, count),
-                        _unpack_values(withdrawn, count),
-                        _unbits(flags, count).astype(np.int64),
-                        _unbits(present, count),
-                    )
-                )
-    if not parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return PackedRead(covered, empty, empty, empty, empty, empty, empty)
-    point, source_, hour, inj, wdr, flags_, present_ = (
-        np.concatenate(column) for column in zip(*parts, strict=True)
-    )
-    keep = present_ & (hour >= start_s) & (hour < end_s)
-    return PackedRead(
-        covered, point[keep], hour[keep], source_[keep], inj[keep], wdr[keep], flags_[keep]
-    )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ that month takes them over (`ensure_month`), so nothing is left behind in DEFAUL
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
@@ -103,6 +104,48 @@ def ensure_ahead(now: dt.datetime, *, ahead: int = AHEAD_MONTHS) -> list[str]:
                 made.append(name_of(month))
             month = month.next()
     return made
+
+
+# --- statistics after bulk writes ---------------------------------------------------------
+
+# A write of at least this many rows refreshes the planner's statistics of the partitions
+# it wrote at once, instead of waiting for autovacuum: a plan made from the statistics of
+# an empty partition (a month just imported, or just emptied by the packer) scans.
+BULK_ROWS = 50_000
+PACKED_TABLE = "metering_packedmonth"
+
+
+def analyze(months: Iterable[Period], *, packed: bool = False) -> list[str]:
+    """ANALYZE the months' partitions (and the packed months with `packed`); return them.
+
+    A month without a partition of its own is analysed in DEFAULT. PostgreSQL only (SQLite
+    plans without such statistics); on a table not partitioned, the whole table.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        if is_partitioned(cursor):
+            present = existing(cursor)
+            tables = {name_of(m) if name_of(m) in present else DEFAULT for m in months}
+            tables &= present
+        else:
+            tables = {TABLE} if months else set()
+        if packed:
+            tables.add(PACKED_TABLE)
+        for table in sorted(tables):
+            cursor.execute(f'ANALYZE "{table}"')
+    return sorted(tables)
+
+
+def analyze_after_commit(first_hour_s: int, last_hour_s: int, *, rows: int) -> None:
+    """After a write of `rows` rows between these hours commits, ANALYZE its months if many."""
+    if rows < BULK_ROWS or connection.vendor != "postgresql":
+        return
+    months = [month_of(dt.datetime.fromtimestamp(first_hour_s, tz=dt.UTC))]
+    last = month_of(dt.datetime.fromtimestamp(last_hour_s, tz=dt.UTC))
+    while months[-1].start < last.start:
+        months.append(months[-1].next())
+    transaction.on_commit(lambda: analyze(months), robust=True)
 
 
 # --- the migration's two directions --------------------------------------------------------

@@ -29,7 +29,7 @@ from django.db.models import Sum
 
 from cer.audit.services import record
 from cer.communities.models import Configuration
-from cer.metering import bulk_writes, counters, gaps, ingest, intervals, packed
+from cer.metering import bulk_writes, counters, gaps, ingest, intervals, packed, partitions
 from cer.metering.batches import (
     AcceptedMessage,
     AuditNote,
@@ -99,6 +99,10 @@ def write_hourly(
             )
             changed = inserted + superseded
             counts = WriteCounts(inserted, superseded, len(rows) - changed)
+            # An import of many rows: fresh statistics of its months as soon as it commits.
+            partitions.analyze_after_commit(
+                int(rows.hour_start_s.min()), int(rows.hour_start_s.max()), rows=inserted
+            )
         if audit is not None:
             _audit(rows, audit, now)
         if changed and community_ids:

@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import Aggregate, Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 
 from cer.metering import packed, precedence
 from cer.metering.models import NOT_MEASURED_QUALITIES, HourlyReading, ReadingSource
-from cercalc import periods
 from cercalc.periods import HOUR_S, ROME, Period
 
 if TYPE_CHECKING:
@@ -345,6 +344,21 @@ def _fetch_rows(ids: list[int], start: dt.datetime, end: dt.datetime) -> Iterato
             yield _Block(point_ids.tolist(), point_of_row, *flat[:, 1:].T)
 
 
+def rows_sql_postgresql() -> str:
+    """The query of `_fetch_packed_postgresql`; parameters: point ids (array), start, end."""
+    table = HourlyReading._meta.db_table
+    qualities = ", ".join(f"'{code}'" for code in NOT_MEASURED_QUALITIES)
+    return (
+        "SELECT connection_point_id, source, array_send(array_agg(hour_start)), "  # noqa: S608
+        "array_send(array_agg(withdrawn_wh)), "
+        "array_send(array_agg(hour_start) FILTER (WHERE injected_wh <> 0)), "
+        "array_send(array_agg(injected_wh) FILTER (WHERE injected_wh <> 0)), "
+        f"array_send(array_agg(hour_start) FILTER (WHERE quality IN ({qualities}))) "
+        f"FROM {table} WHERE connection_point_id = ANY(%s) "
+        "AND hour_start >= %s AND hour_start < %s GROUP BY connection_point_id, source"
+    )
+
+
 def _fetch_packed_postgresql(
     ids: list[int], start: dt.datetime, end: dt.datetime
 ) -> Iterator[_Block]:
@@ -366,17 +380,7 @@ def _fetch_packed_postgresql(
     """
     import psycopg  # the PostgreSQL driver, present whenever this path runs
 
-    table = HourlyReading._meta.db_table
-    qualities = ", ".join(f"'{code}'" for code in NOT_MEASURED_QUALITIES)
-    sql = (
-        "SELECT connection_point_id, source, array_send(array_agg(hour_start)), "  # noqa: S608
-        "array_send(array_agg(withdrawn_wh)), "
-        "array_send(array_agg(hour_start) FILTER (WHERE injected_wh <> 0)), "
-        "array_send(array_agg(injected_wh) FILTER (WHERE injected_wh <> 0)), "
-        f"array_send(array_agg(hour_start) FILTER (WHERE quality IN ({qualities}))) "
-        f"FROM {table} WHERE connection_point_id = ANY(%s) "
-        "AND hour_start >= %s AND hour_start < %s GROUP BY connection_point_id, source"
-    )
+    sql = rows_sql_postgresql()
     index_of_source = {code: index for index, code in enumerate(SOURCE_CODES)}
     estimated = index_of_source[ReadingSource.ESTIMATED.value]
     hours = max(1, int((end - start).total_seconds()) // HOUR_S)
@@ -473,6 +477,12 @@ def point_series(*, point_ids: Sequence[int], period: Period) -> dict[int, Point
     grid = winning_readings(
         point_ids=ids, first_hour_s=int(start.timestamp()), hour_count=period.hours
     )
+    return series_by_point(grid, ids)
+
+
+def series_by_point(grid: ReadingsGrid, point_ids: Sequence[int]) -> dict[int, PointSeries]:
+    """Return the rows of a grid (read for `point_ids`, in that order) as series per point."""
+    ids = list(point_ids)
     return {
         point_id: PointSeries(
             injected_wh=grid.injected_wh[row],
@@ -576,128 +586,12 @@ def present_hours_by_point(
     return present
 
 
-def day_sums_by_point_source(
-    *,
-    community_ids: Sequence[int],
-    hour_days: Sequence[dt.date],
-    withdrawn_days: Sequence[dt.date],
-    injected_days: Sequence[dt.date],
-) -> list[tuple[Any, ...]]:
-    """Per point and source of the communities, figures of some Europe/Rome days, in one query.
-
-    Each row: point id, POD, community id, then the number of hours with a reading of each
-    of `hour_days`, the withdrawn energy of each of `withdrawn_days` and the injected energy
-    of each of `injected_days` [Wh] (None where the point has no reading that day). The
-    sources are not ranked: the caller picks (the alerts take the largest figure).
-    """
-    bounds = {
-        day: periods.day(day).utc_bounds() for day in {*hour_days, *withdrawn_days, *injected_days}
-    }
-
-    def within(day: dt.date) -> Q:
-        start, end = bounds[day]
-        return Q(hour_start__gte=start, hour_start__lt=end)
-
-    window = Q()
-    for day in sorted(bounds):
-        window |= within(day)
-    aggregates: dict[str, Aggregate] = {
-        f"h{i}": Count("hour_start", filter=within(day)) for i, day in enumerate(hour_days)
-    }
-    aggregates |= {
-        f"w{i}": Sum("withdrawn_wh", filter=within(day)) for i, day in enumerate(withdrawn_days)
-    }
-    aggregates |= {
-        f"i{i}": Sum("injected_wh", filter=within(day)) for i, day in enumerate(injected_days)
-    }
-    point, community = "connection_point", "connection_point__configuration__community_id"
-    grouped = (
-        HourlyReading.objects.filter(window, **{f"{community}__in": list(community_ids)})
-        .values(point, "source", "connection_point__pod", community)
-        .annotate(**aggregates)
-        .order_by()
-    )
-    found: dict[tuple[int, str], list[Any]] = {
-        (row[point], row["source"]): [
-            row[point],
-            row["connection_point__pod"],
-            row[community],
-            *(row[n] for n in aggregates),
-        ]
-        for row in grouped
-    }
-    _add_packed_day_sums(found, community_ids, bounds, hour_days, withdrawn_days, injected_days)
-    return [tuple(row) for row in found.values()]
-
-
-def _add_packed_day_sums(
-    found: dict[tuple[int, str], list[Any]],
-    community_ids: Sequence[int],
-    bounds: Mapping[dt.date, tuple[dt.datetime, dt.datetime]],
-    hour_days: Sequence[dt.date],
-    withdrawn_days: Sequence[dt.date],
-    injected_days: Sequence[dt.date],
-) -> None:
-    """Add the figures of packed months to `found` (rows per point and source), in place.
-
-    A day lies in one month, which is either rows or packed for a point: a figure comes from
-    one side only, so a None (no reading) is replaced and counts add.
-    """
-    from cer.plants.models import ConnectionPoint  # plants imports metering models
-
-    if not bounds:
-        return
-    points = dict(
-        (pk, (pod, community_id))
-        for pk, pod, community_id in ConnectionPoint.objects.filter(
-            configuration__community_id__in=list(community_ids)
-        ).values_list("pk", "pod", "configuration__community_id")
-    )
-    low = int(min(start for start, _ in bounds.values()).timestamp())
-    high = int(max(end for _, end in bounds.values()).timestamp())
-    copies = packed.read_columns(sorted(points), low, high)
-    if copies.hour_s.size == 0:
-        return
-    n_hours = len(hour_days)
-    n_withdrawn = len(withdrawn_days)
-    keys = np.stack([copies.point, copies.source], axis=1)
-    groups, of_row = np.unique(keys, axis=0, return_inverse=True)
-    of_row = of_row.reshape(-1)
-    for group, (point_id, source_index) in enumerate(groups.tolist()):
-        mine = of_row == group
-        hour_s = copies.hour_s[mine]
-        figures: list[int | None] = []
-        for position, day in enumerate([*hour_days, *withdrawn_days, *injected_days]):
-            start, end = bounds[day]
-            inside = (hour_s >= int(start.timestamp())) & (hour_s < int(end.timestamp()))
-            if position < n_hours:
-                figures.append(int(inside.sum()))
-            elif not inside.any():
-                figures.append(None)
-            elif position < n_hours + n_withdrawn:
-                figures.append(int(copies.withdrawn[mine][inside].sum()))
-            else:
-                figures.append(int(copies.injected[mine][inside].sum()))
-        code = SOURCE_CODES[source_index] if source_index < _OTHER else ""
-        pod, community_id = points[point_id]
-        row = found.setdefault(
-            (point_id, code), [point_id, pod, community_id, *[None] * len(figures)]
-        )
-        for offset, value in enumerate(figures):
-            if value is None:
-                continue
-            current = row[3 + offset]
-            row[3 + offset] = value if current is None else current + value
-
-
 # --- newest readings, listings -----------------------------------------------------------
 
 
 def latest_reading_at(point_ids: Sequence[int]) -> dt.datetime | None:
     """Return the start of the newest hour with a reading of any of the points."""
-    newest: dt.datetime | None = HourlyReading.objects.filter(
-        connection_point_id__in=list(point_ids)
-    ).aggregate(newest=Max("hour_start"))["newest"]
+    newest = _newest_row_hour(list(point_ids))
     # Rows hold open months and corrections, which are usually the newest; a point whose
     # newest readings are all packed (silent since a closed month) is found here.
     packed_s = packed.latest_hour_s(
@@ -707,6 +601,30 @@ def latest_reading_at(point_ids: Sequence[int]) -> dt.datetime | None:
         moment = dt.datetime.fromtimestamp(packed_s, tz=dt.UTC)
         newest = moment if newest is None else max(newest, moment)
     return newest
+
+
+def _newest_row_hour(point_ids: list[int]) -> dt.datetime | None:
+    """The newest hour of the points' rows.
+
+    On PostgreSQL, one probe of the (point, hour) index per point and partition: a MAX over
+    the hour index would walk back through the newest rows of every other point of the
+    table until one of these turns up, a cost that follows the table, not the points.
+    """
+    if connection.vendor != "postgresql":
+        newest: dt.datetime | None = HourlyReading.objects.filter(
+            connection_point_id__in=point_ids
+        ).aggregate(newest=Max("hour_start"))["newest"]
+        return newest
+    with connection.cursor() as cursor:
+        cursor.execute(NEWEST_ROW_SQL, [point_ids])
+        return cursor.fetchone()[0]
+
+
+NEWEST_ROW_SQL = (
+    "SELECT max(newest.hour_start) FROM unnest(%s::bigint[]) AS point(id) "  # noqa: S608
+    f"CROSS JOIN LATERAL (SELECT hour_start FROM {HourlyReading._meta.db_table} "
+    "WHERE connection_point_id = point.id ORDER BY hour_start DESC LIMIT 1) AS newest"
+)
 
 
 def latest_year_with_readings(point_ids: list[int]) -> int | None:

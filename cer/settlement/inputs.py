@@ -179,13 +179,17 @@ def load_inputs(
     *,
     configuration: Configuration,
     hours: np.ndarray,
+    readings: series.ReadingsWindow | None = None,
     year: YearReads | None = None,
 ) -> Inputs:
     """Read points, memberships, readings, plants, prices and parameters for the hours.
 
-    `year`, when its readings cover the hours and points (read_year), serves points,
-    memberships and readings instead of the database: the same rows, read once a year.
+    `readings`, when they cover the hours and points (series.readings_window), serve the
+    readings instead of the database: the same winners, read once for a longer span.
+    `year` (read_year) serves points, memberships and readings alike, read once a year.
     """
+    if year is not None:
+        readings = year.readings
     first_day = buckets.local_date_of(int(hours[0]))
     end_day = buckets.local_date_of(int(hours[-1])) + dt.timedelta(days=1)
     if year is not None:
@@ -222,12 +226,10 @@ def load_inputs(
     n_points, n_hours = len(points), hours.size
     source_order = series.order_of_community(configuration.community_id)
     point_ids, first_hour_s = [point.pk for point in points], int(hours[0])
-    if year is not None and year.readings.covers(
+    if readings is not None and readings.covers(
         point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours, order=source_order
     ):
-        grid = year.readings.part(
-            point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours
-        )
+        grid = readings.part(point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours)
     else:
         grid = series.winning_readings(
             point_ids=point_ids, first_hour_s=first_hour_s, hour_count=n_hours, order=source_order

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -195,6 +197,27 @@ def test_the_estimate_is_labelled_as_such(client, referente, community, readings
     assert "is an estimate, for 1 month not settled yet" in page
     assert "computed by the settlement engine" in page
     assert "when monthly settlement is enabled" not in page
+
+
+def test_the_first_request_reads_the_months_readings_once(client, referente, community, readings):
+    """The energy figures and the estimate of the unsettled month share one read."""
+    client.force_login(referente)
+    for alias in caches:
+        caches[alias].clear()
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(
+            english("dashboards:community", args=[community.pk]), {"period": "2025-03"}
+        )
+
+    assert response.status_code == 200
+    assert "is an estimate, for 1 month not settled yet" in response.content.decode()
+    month_reads = [
+        q["sql"]
+        for q in captured
+        if "metering_packedmonth" in q["sql"] and "month_start" in q["sql"]
+    ]
+    assert len(month_reads) == 1, month_reads
 
 
 def test_another_process_reuses_the_shared_snapshot_until_it_expires(

@@ -74,10 +74,24 @@ def test_the_packed_month_reads_like_its_rows(points):
 
     assert packed.pack_months([anna, bruno], OCTOBER, NOW) == 3
     assert PackedMonth.objects.count() == 3
-    copies = packed.read(
-        [anna, bruno], *year.utc_bounds_s(), source_numbers={"DSO": 0, "DEV": 1}, other_source=9
+    shape = (2, OCTOBER.hours)
+    target = packed.GridTarget(
+        OCTOBER.utc_bounds_s()[0],
+        np.zeros(shape, dtype=np.int64),
+        np.zeros(shape, dtype=np.int64),
+        np.full(shape, -1, dtype=np.int8),
+        np.zeros(shape, dtype=bool),
     )
-    assert len(copies.covered) == 2 and copies.hour_s.size == 745 + 745 // 3 + 1 + 373
+    covered = packed.read_into(
+        target,
+        [anna, bruno],
+        source_numbers={"DSO": 0, "DEV": 1},
+        other_source=9,
+        rank=lambda: np.tile(np.arange(10), (2, 1)),  # the lower number wins
+    )
+    assert len(covered) == 2
+    assert (target.source_index >= 0).sum(axis=1).tolist() == [745, 373]
+    assert target.withdrawn_wh[0, 0] == 400 and target.source_index[0, 0] == 0
 
     _same(_grid([anna, bruno], year), before)
     _same(_grid([anna, bruno], day), day_before)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cer.metering import packed, series
+from cer.metering import day_sums, packed, series
 from cer.metering.batches import HourlyRows, WriteMode
 from cer.metering.models import HourlyReading, PackedMonth
 from cer.metering.recording import write_hourly
@@ -82,7 +82,7 @@ def _everything(community, member, ids):
             point_ids=ids, period=OCTOBER, several_sources=False
         ),
         "days": sorted(
-            series.day_sums_by_point_source(
+            day_sums.day_sums_by_point_source(
                 community_ids=[community.pk],
                 hour_days=days,
                 withdrawn_days=days[:2],
