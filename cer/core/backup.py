@@ -1,8 +1,8 @@
 """Consistent database backups and restores, for SQLite and PostgreSQL.
 
 SQLite is copied with its online backup API, page by page, while the application
-runs; PostgreSQL is dumped with pg_dump in its custom format and restored with
-pg_restore --clean. Uploaded files (MEDIA_ROOT) go to a tar.gz next to the dump. Each
+runs; PostgreSQL is dumped with pg_dump in its custom format and restored in one
+transaction, pg_restore --clean writing the script that psql runs. Uploaded files (MEDIA_ROOT) go to a tar.gz next to the dump. Each
 file gets a `.sha256` file next to it, checked on restore.
 
 Backups hold names, addresses and e-mails: every file is created readable by its owner
@@ -22,7 +22,7 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,7 @@ def _refuse_encrypted(source: Path) -> None:
 
 
 def pg_binary(name: str) -> str:
-    """Return the newest pg_dump / pg_restore: Debian's versioned folders first, then PATH."""
+    """Return the newest pg_dump, pg_restore or psql: Debian's versioned folders, then PATH."""
     candidates = sorted(
         glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
         key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
@@ -314,24 +314,82 @@ def make_database_file_private(alias: str = "default") -> None:
             path.chmod(PRIVATE_FILE)
 
 
-def _drop_partitioned_tables(alias: str) -> None:
-    """Drop the partitioned tables (the readings by month) before pg_restore --clean.
-
-    pg_restore --clean drops each object of the dump, and a partition's constraints are
-    inherited from its parent: PostgreSQL refuses to drop them one by one ("cannot drop
-    inherited constraint"). Dropping the parents with their partitions first leaves
-    nothing of them for --clean to drop; the restore then creates them from the dump.
-    """
+def _partitioned_tables(alias: str) -> list[str]:
+    """Return the partitioned tables (the readings by month) of the current schema."""
     with connections[alias].cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE c.relkind = 'p' AND n.nspname = current_schema()"
         )
-        names = [row[0] for row in cursor.fetchall()]
-        for name in names:
-            cursor.execute(
-                f"DROP TABLE IF EXISTS {connections[alias].ops.quote_name(name)} CASCADE"
-            )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _restore_postgresql(source: Path, alias: str) -> None:
+    """Run the dump's script in one transaction, the partitioned tables dropped first.
+
+    pg_restore --clean drops each object of the dump, and a partition's constraints are
+    inherited from its parent: PostgreSQL refuses to drop them one by one ("cannot drop
+    inherited constraint"). So the parents are dropped with their partitions first, in
+    the same transaction as the script pg_restore writes, which psql runs: a restore that
+    fails at any point, pg_restore's reading included, leaves the database as it was.
+    """
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    drops = "".join(
+        f"DROP TABLE IF EXISTS {quote(name)} CASCADE;\n" for name in _partitioned_tables(alias)
+    )
+    connection.close()
+    arguments, environment = _pg_arguments(connection.settings_dict)
+    script_command = [
+        pg_binary("pg_restore"),
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--file",
+        "-",
+        str(source),
+    ]
+    psql_command = [
+        pg_binary("psql"),
+        "--no-psqlrc",
+        "--quiet",
+        "--single-transaction",
+        "--set",
+        "ON_ERROR_STOP=1",
+        *arguments,
+        "--dbname",
+        connection.settings_dict["NAME"],
+        "--file",
+        "-",
+    ]
+    with tempfile.TemporaryFile() as script_errors, tempfile.TemporaryFile() as psql_errors:
+        psql = subprocess.Popen(  # noqa: S603 (fixed program, no shell)
+            psql_command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=psql_errors,
+            env=environment,
+        )
+        script = subprocess.Popen(  # noqa: S603 (fixed program, no shell)
+            script_command, stdout=subprocess.PIPE, stderr=script_errors, env=environment
+        )
+        assert psql.stdin is not None and script.stdout is not None
+        # A broken pipe means psql stopped at an error: its message says which.
+        with suppress(BrokenPipeError):
+            psql.stdin.write(drops.encode())
+            shutil.copyfileobj(script.stdout, psql.stdin, 1 << 20)
+        if script.wait() != 0:
+            # psql commits at the end of its input: it must never see the end of a
+            # script cut short. Ending it mid-transaction rolls everything back.
+            psql.kill()
+            psql.wait()
+            script_errors.seek(0)
+            raise BackupError(f"pg_restore failed: {script_errors.read().decode().strip()}")
+        with suppress(BrokenPipeError):
+            psql.stdin.close()
+        if psql.wait() != 0:
+            psql_errors.seek(0)
+            raise BackupError(f"restore failed: {psql_errors.read().decode().strip()}")
 
 
 def restore_database(*, source: Path, alias: str = "default") -> None:
@@ -353,24 +411,6 @@ def restore_database(*, source: Path, alias: str = "default") -> None:
             origin.close()
         make_database_file_private(alias)
     elif _vendor(alias) == "postgresql":
-        _drop_partitioned_tables(alias)
-        connection.close()
-        arguments, environment = _pg_arguments(connection.settings_dict)
-        command = [
-            pg_binary("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            *arguments,
-            "--dbname",
-            connection.settings_dict["NAME"],
-            str(source),
-        ]
-        result = subprocess.run(  # noqa: S603 (fixed program, no shell)
-            command, env=environment, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+        _restore_postgresql(source, alias)
     else:
         raise BackupError(f"restores of {_vendor(alias)} databases are not supported")

@@ -73,6 +73,24 @@ def test_a_damaged_backup_is_refused_and_the_data_stay(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_restore_that_fails_midway_leaves_every_table_as_it_was(tmp_path):
+    build_world(factories.make_community(), "backup")
+    before = snapshot()
+    assert before["HourlyReading"][0] > 0
+    output = tmp_path / "cer.backup"
+    call_command("backup", output=output)
+    # Cut short without its checksum file: pg_restore fails while reading it, after the
+    # script has begun (on PostgreSQL the readings' tables are dropped first).
+    cut = tmp_path / "cut.backup"
+    cut.write_bytes(output.read_bytes()[: output.stat().st_size * 2 // 3])
+
+    with pytest.raises(CommandError):
+        call_command("restore", str(cut), yes=True)
+
+    assert snapshot() == before
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_uploaded_document_comes_back_byte_for_byte(tmp_path, settings):
     community = factories.make_community()
     content = b"%PDF-1.4\n%statuto firmato\n" + bytes(range(256)) * 40
