@@ -55,6 +55,7 @@ urlpatterns += i18n_patterns(
     path("settlement/", include("cer.distribution.urls")),
     path("settlement/", include("cer.reports.urls")),
     path("treasury/", include("cer.treasury.urls")),
+    path("tasks/", include("cer.core.task_urls")),
     # Mounted at the root: invoices/ and settlement/ (statements, disputes, payouts).
     path("", include("cer.billing.urls")),
     path("audit/", include("cer.communities.audit_urls")),

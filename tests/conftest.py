@@ -18,6 +18,8 @@ SAME_WORKER = {
     "tests/e2e/test_device_installer.py": "mosquitto",
     "tests/e2e/test_live_view.py": "mosquitto",
     "tests/metering/test_shared_workers.py": "mosquitto",
+    # Its ingestion workers take every device message of the broker, its meters publish.
+    "tests/topology/test_production_smoke.py": "mosquitto",
     "tests/demo/test_loader.py": "demo",
 }
 

@@ -233,6 +233,14 @@ v1: list[URLPattern | URLResolver] = [
         name="configuration-settlement-runs",
     ),
     path(
+        "configurations/<int:pk>/settlement-jobs",
+        settlement.ConfigurationSettlementJobs.as_view(),
+        name="configuration-settlement-jobs",
+    ),
+    path(
+        "settlement-jobs/<int:pk>", settlement.SettlementJobDetail.as_view(), name="settlement-job"
+    ),
+    path(
         "settlement-runs/<int:pk>", settlement.SettlementRunDetail.as_view(), name="settlement-run"
     ),
     path(

@@ -31,6 +31,7 @@ statement_patterns: list[URLPattern | URLResolver] = [
     path("statements/<int:pk>/pdf/", statements.statement_pdf, name="statement_pdf"),
     path("statements/<int:pk>/hours.csv", statements.statement_csv, name="statement_csv"),
     path("members/<int:pk>/year/<year:year>/", statements.year_statement, name="year_statement"),
+    path("runs/<int:pk>/statements.zip", statements.run_statement_pdfs, name="run_statement_pdfs"),
 ]
 
 dispute_patterns: list[URLPattern | URLResolver] = [

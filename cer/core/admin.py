@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cer.core.models import Municipality
+from cer.core.models import Municipality, TaskRecord
 
 
 @admin.register(Municipality)
@@ -8,6 +8,21 @@ class MunicipalityAdmin(admin.ModelAdmin):
     list_display = ["istat_code", "name", "province_abbr", "region", "population"]
     list_filter = ["region"]
     search_fields = ["istat_code", "name", "cadastral_code"]
+
+
+@admin.register(TaskRecord)
+class TaskRecordAdmin(admin.ModelAdmin):
+    """The background tasks people asked for (docs/tasks.md): to read, never to edit."""
+
+    list_display = ["pk", "name", "state", "attempts", "requested_at", "finished_at"]
+    list_filter = ["state", "name"]
+    search_fields = ["key", "task_id", "error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 def _sane_schedules_admin() -> None:

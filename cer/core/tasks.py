@@ -5,7 +5,9 @@ settings), retried with exponential back-off and jitter on transient errors — 
 database or Redis unreachable for a moment — and never on a bug or bad data, which fail
 at once with their reason. `run_periodic_job` runs one job declared with
 `cer.core.periodic.register` for the beat scheduler; `worker_heartbeat` lets /healthz see
-that a worker takes tasks from the queue; `backup` writes the daily backup.
+that a worker takes tasks from the queue; `backup` writes the daily backup;
+`run_recorded` does the work of a `TaskRecord` (imports, exports, bundles of PDFs:
+cer/core/background.py).
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from celery import shared_task
+from celery import Task, shared_task
 from django.core.management import call_command
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from cer.core import heartbeat, periodic
+from cer.core import background, heartbeat, periodic
 
 # Errors that may pass if the task is tried again a little later.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -82,3 +84,27 @@ def backup() -> str:
     out = StringIO()
     call_command("backup", stdout=out)
     return out.getvalue().strip()[-500:]
+
+
+@shared_task(bind=True, name=background.RUN_TASK, max_retries=MAX_RETRIES)
+def run_recorded(self: Task, record_id: int) -> str:
+    """Do the work of `TaskRecord` `record_id`; its state and reason stay on the record.
+
+    Keyed by the record: the claim lets one run do the work; a duplicate, or a delivery
+    of a record that has ended, does nothing. A transient error gives the record back and
+    retries with back-off; after the last retry the record is FAILED with the reason.
+    """
+    try:
+        record = background.execute(
+            record_id=record_id, now=timezone.now(), transient=TRANSIENT_ERRORS
+        )
+    except TRANSIENT_ERRORS as error:
+        if self.request.retries >= MAX_RETRIES:
+            background.fail(
+                record_id=record_id,
+                reason=f"gave up after {MAX_RETRIES + 1} attempts: {error!r}",
+                now=timezone.now(),
+            )
+            raise
+        raise self.retry(exc=error, countdown=backoff_s(self.request.retries)) from error
+    return "taken by another run, or ended" if record is None else str(record.state)

@@ -1,11 +1,15 @@
 """The upload page of a community's load curves, with the report of each import.
 
+With workers (TASKS_ON_CELERY) an upload is imported in the background and the page
+sends the person to the task's page, which links back to the batch when it is done.
+
 Zonal prices are shared by every community and are loaded by the platform staff with
 the import_prices command; their batches show in the admin.
 """
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
 from django.contrib import messages
@@ -18,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from cer.communities.models import Community
 from cer.core.access import object_permission
-from cer.imports import services
+from cer.core.models import TaskRecord
+from cer.imports import services, tasks
 from cer.imports.forms import CurveUploadForm
 from cer.imports.models import ImportBatch
 
@@ -31,16 +36,19 @@ def curve_upload(request: HttpRequest, community: Community) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            batch = services.import_curves(
+            outcome = tasks.request_curve_import(
                 community=community,
                 data=upload.read(),
                 file_name=upload.name,
                 now=timezone.now(),
                 kind=form.cleaned_data["format"],
-                mapping=form.cleaned_data["mapping"],
+                mapping=form.cleaned_data["mapping"] and json.loads(form.data["mapping"]),
                 # object_permission let only a logged-in manager through.
-                uploaded_by=cast(User, request.user),
+                actor=cast(User, request.user),
             )
+            if isinstance(outcome, TaskRecord):  # queued for the workers: its own page
+                return redirect("tasks:task", record_id=outcome.pk)
+            batch = outcome
         except services.ImportRefused as refusal:
             batch = refusal.batch
             messages.error(

@@ -15,7 +15,7 @@ from cer.documents.models import Document
 from cer.members.models import Member, Membership
 from cer.metering.models import Device
 from cer.plants.models import ConnectionPoint, Plant
-from cer.settlement.models import SettlementRun
+from cer.settlement.models import SettlementJob, SettlementRun
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # The world fixture's key for each model an object rule can name.
@@ -32,6 +32,7 @@ WORLD_KEYS = {
     PersonalAccessToken: "personal_token",
     Invoice: "invoice",
     SettlementRun: "settlement_run",
+    SettlementJob: "settlement_job",
     Statement: "statement",
 }
 SAMPLE_ARGUMENTS = {"purpose": "NEWSLETTER"}

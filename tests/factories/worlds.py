@@ -13,6 +13,7 @@ from cer.audit.services import record
 from cer.communities.models import Community
 from cer.members.models import Membership
 from cer.metering.models import Device, HourlyReading
+from cer.settlement.models import SettlementJob
 from tests import factories
 from tests.factories.billing import make_statement
 from tests.factories.invoices import bare_draft
@@ -59,6 +60,13 @@ def build_world(community: Community, tag: str) -> World:
     document = factories.make_document(community, kind="STATUTE")
     settlement_run = make_settlement_run(community.configurations.first())
     statement = make_statement(settlement_run, holder.member)
+    settlement_job = SettlementJob.objects.create(
+        configuration=settlement_run.configuration,
+        month=settlement_run.month,
+        requested_at=settlement_run.created_at,
+        status="DONE",
+        run=settlement_run,
+    )
     entry = record(
         actor=None,
         code="plants.plant.created",
@@ -83,5 +91,6 @@ def build_world(community: Community, tag: str) -> World:
             "invoice": bare_draft(community),
             "settlement_run": settlement_run,
             "statement": statement,
+            "settlement_job": settlement_job,
         },
     )

@@ -30,6 +30,7 @@ SAMPLE_ARGUMENTS = {
     "token": "x" * 32,
     "uidb64": "MQ",
     "notification_id": 1,
+    "record_id": 1,
 }
 PERSONAS = (
     "referente",

@@ -138,8 +138,26 @@ class DistributionSerializer(serializers.Serializer):
 
 
 class SettlementJobSerializer(serializers.ModelSerializer):
+    """A settlement job: the record of its background task (docs/tasks.md)."""
+
     month = MonthField()
     status = _codes(JobStatus)
+    task_id = serializers.CharField(
+        read_only=True,
+        help_text="The background task's id (empty while none was sent: no workers).",
+    )
+    attempts = serializers.IntegerField(
+        read_only=True,
+        help_text="How many times a worker took the job (more than 1 after a retry or "
+        "after its worker stopped).",
+    )
+    started_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When a worker last took the job."
+    )
+    finished_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it ended, DONE or FAILED."
+    )
+    error = serializers.CharField(read_only=True, help_text="Why it FAILED; empty otherwise.")
 
     class Meta:
         model = SettlementJob
@@ -148,6 +166,8 @@ class SettlementJobSerializer(serializers.ModelSerializer):
             "configuration",
             "month",
             "status",
+            "task_id",
+            "attempts",
             "requested_at",
             "started_at",
             "finished_at",

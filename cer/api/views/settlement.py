@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from cer.access import money as money_visibility
 from cer.access import visibility
+from cer.access.rules import is_staff_or_superuser
 from cer.accounts.models import TokenScope
 from cer.api.errors import Conflict
 from cer.api.permissions import LOGGED_IN, on_object
@@ -42,7 +43,7 @@ from cer.distribution import services as distribution_services
 from cer.distribution.models import Distribution
 from cer.reports.builders import build_report, report_csv, report_pdf, report_xlsx
 from cer.settlement.jobs import RunAlreadyInProgress, request_run
-from cer.settlement.models import SettlementHour, SettlementRun
+from cer.settlement.models import SettlementHour, SettlementJob, SettlementRun
 from cer.settlement.services import (
     MonthNotOver,
     NotLatestVersion,
@@ -143,7 +144,64 @@ class ConfigurationSettlementRuns(ScopedDetail):
             raise Conflict(_("A settlement of that month is already in progress.")) from error
         except MonthNotOver as error:
             raise exceptions.ValidationError({"month": [str(error)]}) from error
-        return Response(s.SettlementJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            s.SettlementJobSerializer(job).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": reverse("api:settlement-job", kwargs={"pk": job.pk})},
+        )
+
+
+# --- jobs: the record of each settlement request's background task ------------------------
+
+
+def _settlement_jobs(user: Any, *, today: Any) -> QuerySet[SettlementJob]:
+    """settlement.view_run applied to jobs: those of the runs the user may see (managers)."""
+    if not user.is_authenticated:
+        return SettlementJob.objects.none()
+    found = SettlementJob.objects.select_related("configuration__community")
+    if is_staff_or_superuser(user):
+        return found
+    return found.filter(configuration__community_id__in=visibility.managed_by(user, today))
+
+
+class ConfigurationSettlementJobs(ScopedDetail):
+    access_rule = on_object(Configuration, view="communities.view_community", read=VIEW_RUN)
+    scope = visibility.configurations
+    serializer_class = s.SettlementJobSerializer
+
+    @extend_schema(
+        tags=["settlement"],
+        parameters=[MONTH],
+        responses={200: s.SettlementJobSerializer(many=True)},
+        description=(
+            "The configuration's settlement requests, newest first, each with the state of "
+            "its background task (QUEUED, RUNNING, DONE, FAILED with the reason); for the "
+            "community's managers."
+        ),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        configuration = self.get_object()
+        found = SettlementJob.objects.filter(configuration=configuration)
+        month = _month_param(request)
+        if month is not None:
+            found = found.filter(month=month)
+        page = self.paginate_queryset(found.order_by("-requested_at", "-pk"))
+        return self.get_paginated_response(s.SettlementJobSerializer(page, many=True).data)
+
+
+@extend_schema(
+    tags=["settlement"],
+    responses={200: s.SettlementJobSerializer},
+    description=(
+        "One settlement request (the Location of the 202 answer): its state, the task id, "
+        "how many times a worker took it, when it started and ended, the run it stored or "
+        "why it failed. Poll it until DONE or FAILED."
+    ),
+)
+class SettlementJobDetail(ScopedDetail, generics.RetrieveAPIView):
+    access_rule = on_object(SettlementJob, view=VIEW_RUN)
+    scope = _settlement_jobs
+    serializer_class = s.SettlementJobSerializer
 
 
 class _OneRun(ScopedDetail):

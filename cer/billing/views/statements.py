@@ -10,11 +10,11 @@ from decimal import Decimal
 
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cer.billing import explain, pdf, positions
+from cer.billing import explain, pdf, positions, tasks
 from cer.billing.models import Dispute, Statement, StatementStatus
 from cer.billing.payouts import statement_payment
 from cer.billing.statements import pdf_file_stem
@@ -22,7 +22,10 @@ from cer.core import formatting
 from cer.core.access import login_only, object_permission
 from cer.core.csv_export import CsvDialect, DialectCsv, UnknownDialect, csv_dialect
 from cer.core.downloads import attachment_response
+from cer.core.models import TaskRecord
+from cer.distribution.models import Distribution
 from cer.members.models import Member
+from cer.settlement.models import SettlementRun
 from cercalc import periods
 
 
@@ -193,4 +196,19 @@ def year_statement(request: HttpRequest, member: Member, year: int) -> HttpRespo
             "total_eur": total_eur,
             "provisional": provisional,
         },
+    )
+
+
+@object_permission("settlement.view_run", SettlementRun)
+def run_statement_pdfs(request: HttpRequest, run: SettlementRun) -> HttpResponse:
+    """Every current statement of the run's distribution as PDFs in one ZIP; with workers,
+    built in the background and offered on the task's page."""
+    distribution = get_object_or_404(Distribution.objects.select_related("run"), run=run)
+    outcome = tasks.request_statement_pdfs(
+        distribution=distribution, actor=request.user, now=timezone.now()
+    )
+    if isinstance(outcome, TaskRecord):
+        return redirect("tasks:task", record_id=outcome.pk)
+    return attachment_response(
+        outcome, filename_stem=tasks.bundle_name(distribution), content_type="application/zip"
     )
