@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cer.metering import ingest
-from cer.metering.models import RejectedMessage
+from cer.metering.models import IngestChannel, RejectedMessage
 
 
 class WriteMode(enum.Enum):
@@ -116,3 +117,51 @@ class AcceptedMessage:
     digest: str
     received_at: dt.datetime
     limits: ingest.PowerLimits
+
+
+def rejected_row(
+    message: IncomingMessage,
+    rejection: ingest.Rejection,
+    configuration_id: int | None,
+    device_id: int | None,
+) -> RejectedMessage:
+    """The row that keeps a refused MQTT message with its reason (not saved yet)."""
+    return RejectedMessage(
+        channel=IngestChannel.MQTT,
+        topic=message.topic[:500],
+        payload=message.payload,
+        received_at=message.received_at,
+        field=rejection.field[:200],
+        reason=rejection.reason,
+        configuration_id=configuration_id,
+        device_id=device_id,
+    )
+
+
+@dataclass
+class ScreenedBatch:
+    """A batch of MQTT messages checked before its transaction (recording.screen_messages).
+
+    `accepted` and `origins` (the message and configuration of each accepted one, should
+    its intervals be refused later) run in parallel; `redelivered` holds the rejections
+    of messages the broker flagged as sent before, looked up before storing.
+    """
+
+    messages: Sequence[IncomingMessage]
+    accepted: list[AcceptedMessage] = field(default_factory=list)
+    origins: list[tuple[IncomingMessage, int | None]] = field(default_factory=list)
+    rejected: list[RejectedMessage] = field(default_factory=list)
+    redelivered: list[RejectedMessage] = field(default_factory=list)
+    ignored: int = 0
+
+    def reject(
+        self,
+        message: IncomingMessage,
+        rejection: ingest.Rejection,
+        configuration_id: int | None,
+        device_id: int | None,
+    ) -> None:
+        stored = rejected_row(message, rejection, configuration_id, device_id)
+        self.rejected.append(stored)
+        if message.redelivered:
+            self.redelivered.append(stored)

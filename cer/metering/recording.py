@@ -36,9 +36,11 @@ from cer.metering.batches import (
     HourlyRows,
     IncomingMessage,
     IngestOutcome,
+    ScreenedBatch,
     WriteCounts,
     WriteMode,
 )
+from cer.metering.batches import rejected_row as _rejection
 from cer.metering.models import (
     Device,
     DeviceStatus,
@@ -233,7 +235,18 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
     message that cannot be accepted is stored with its reason. Replaying a message,
     or a whole stream in any order, leaves the totals as they are.
     """
-    outcome = IngestOutcome(messages=len(messages))
+    return record_screened(screen_messages(messages=messages))
+
+
+def screen_messages(*, messages: Sequence[IncomingMessage]) -> ScreenedBatch:
+    """Check a batch of MQTT messages without writing: the first half of ingest_messages.
+
+    Reads the batch's devices (one query, outside any transaction, as ingest_messages
+    always did), parses every payload and sorts the messages into accepted, rejected and
+    ignored. The ingestion worker screens the next batch while the previous one is being
+    written; record_screened does the rest.
+    """
+    batch = ScreenedBatch(messages=messages)
     addresses: list[ingest.TopicAddress | ingest.Rejection] = []
     for message in messages:
         try:
@@ -246,27 +259,10 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
             pk__in={a.configuration_id for a in addresses if isinstance(a, ingest.TopicAddress)}
         ).values_list("pk", flat=True)
     )
-    accepted: list[AcceptedMessage] = []
-    # The message and configuration of each accepted one, should its intervals be refused.
-    origins: list[tuple[IncomingMessage, int | None]] = []
-    rejected: list[RejectedMessage] = []
-    redelivered: list[RejectedMessage] = []
     bounds = time_bounds()
-
-    def reject(
-        message: IncomingMessage,
-        rejection: ingest.Rejection,
-        configuration_id: int | None,
-        device_id: int | None,
-    ) -> None:
-        stored = _rejection(message, rejection, configuration_id, device_id)
-        rejected.append(stored)
-        if message.redelivered:
-            redelivered.append(stored)
-
     for message, address in zip(messages, addresses, strict=True):
         if isinstance(address, ingest.Rejection):
-            reject(message, address, None, None)
+            batch.reject(message, address, None, None)
             continue
         configuration_id = (
             address.configuration_id if address.configuration_id in known_configurations else None
@@ -278,11 +274,11 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
                 f"no device {address.device_name!r} at POD {address.pod} in configuration "
                 f"{address.configuration_id}",
             )
-            reject(message, reason, configuration_id, None)
+            batch.reject(message, reason, configuration_id, None)
             continue
         if device.status != DeviceStatus.ACTIVE:
             reason = ingest.Rejection("topic", f"device {device.name!r} is {device.status.lower()}")
-            reject(message, reason, configuration_id, device.pk)
+            batch.reject(message, reason, configuration_id, device.pk)
             continue
         point_limits = device.limits
         try:
@@ -297,16 +293,16 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
             )
             ingest.check_plausible(parsed, limits=point_limits)
         except ingest.Rejection as rejection:
-            reject(message, rejection, configuration_id, device.pk)
+            batch.reject(message, rejection, configuration_id, device.pk)
             continue
         if parsed.ignored:
-            outcome.ignored += 1
+            batch.ignored += 1
             logger.debug("ignored %s: %s", message.topic, parsed.ignored)
             continue
         digest = ""
         if parsed.stamped_on_arrival:
             digest = hashlib.sha256(message.topic.encode() + b"\n" + message.payload).hexdigest()
-        accepted.append(
+        batch.accepted.append(
             AcceptedMessage(
                 device.pk,
                 device.point_id,
@@ -317,22 +313,35 @@ def ingest_messages(*, messages: Sequence[IncomingMessage]) -> IngestOutcome:
                 point_limits,
             )
         )
-        origins.append((message, configuration_id))
+        batch.origins.append((message, configuration_id))
+    return batch
+
+
+def record_screened(screened: ScreenedBatch) -> IngestOutcome:
+    """Record a screened batch in one transaction: the second half of ingest_messages.
+
+    Locks the baselines, refuses overlapping intervals, stores the rejections (a
+    redelivered one once) and books the readings. Use a batch once: a failed attempt
+    screens its messages again (the rejections it built may carry ids of the rollback).
+    """
+    outcome = IngestOutcome(messages=len(screened.messages), ignored=screened.ignored)
+    accepted = screened.accepted
+    rejected = screened.rejected
     with transaction.atomic():
         lock_baselines(accepted)
         plan = intervals.screen(accepted)
         for index, overlap in plan.rejections.items():
-            message, configuration_id = origins[index]
-            reject(message, overlap, configuration_id, accepted[index].device_id)
+            message, configuration_id = screened.origins[index]
+            screened.reject(message, overlap, configuration_id, accepted[index].device_id)
         if plan.rejections:
             accepted = [item for i, item in enumerate(accepted) if i not in plan.rejections]
-        if redelivered:
-            stored_before = _rejected_before(redelivered)
+        if screened.redelivered:
+            stored_before = _rejected_before(screened.redelivered)
             rejected = [item for item in rejected if id(item) not in stored_before]
         if rejected:
             RejectedMessage.objects.bulk_create(rejected)
-        if messages:
-            now = max(message.received_at for message in messages)
+        if screened.messages:
+            now = max(message.received_at for message in screened.messages)
             _record(accepted, outcome, now=now, plan=plan)
     outcome.rejected = len(rejected)
     outcome.rejections = rejected
@@ -521,24 +530,6 @@ def _limits(contracted_kw: Decimal, plant_kw: Decimal | None) -> ingest.PowerLim
     contracted_w = int(contracted_kw * 1000)
     injection_w = int(plant_kw * 1000) if plant_kw else contracted_w
     return ingest.PowerLimits(injection_w=injection_w, withdrawal_w=contracted_w)
-
-
-def _rejection(
-    message: IncomingMessage,
-    rejection: ingest.Rejection,
-    configuration_id: int | None,
-    device_id: int | None,
-) -> RejectedMessage:
-    return RejectedMessage(
-        channel=IngestChannel.MQTT,
-        topic=message.topic[:500],
-        payload=message.payload,
-        received_at=message.received_at,
-        field=rejection.field[:200],
-        reason=rejection.reason,
-        configuration_id=configuration_id,
-        device_id=device_id,
-    )
 
 
 def _record(

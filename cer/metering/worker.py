@@ -41,7 +41,15 @@ from paho.mqtt.properties import Properties
 
 from cer.core.heartbeat import INGEST, beat
 from cer.metering import broker
-from cer.metering.recording import IncomingMessage, IngestOutcome, ingest_messages
+from cer.metering.batches import ScreenedBatch
+from cer.metering.mqtt_reading import BufferedClient
+from cer.metering.recording import (
+    IncomingMessage,
+    IngestOutcome,
+    ingest_messages,
+    record_screened,
+    screen_messages,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,11 +106,17 @@ class IngestWorker:
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self._inbox: queue.Queue[_Received] = queue.Queue()
+        # Screened batches waiting for the writer (run's notes); one at most.
+        self._screened: queue.Queue[tuple[list[_Received], ScreenedBatch | None]] = queue.Queue(
+            maxsize=1
+        )
+        self._quit_screening = threading.Event()
+        self._screening = False  # the screening thread holds a batch not handed over yet
         # Counts the connections: raised by the network thread when one ends, under the
         # lock that acknowledgements are sent under, so none reaches the next connection.
         self._connection = 0
         self._ack_lock = threading.Lock()
-        self._client = mqtt.Client(
+        self._client = BufferedClient(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt.MQTTProtocolVersion.MQTTv5,
@@ -178,7 +192,12 @@ class IngestWorker:
         )
 
     def run(self) -> None:
-        """Connect, then record batches until stopped; the last batch is flushed first."""
+        """Connect, then record batches until stopped; the last batch is flushed first.
+
+        A second thread collects and screens the next batch (recording.screen_messages:
+        device lookup, parsing) while this one writes the previous batch and waits for
+        the database. Batches keep their order: one thread screens, one writes.
+        """
         self._client.connect_async(
             self.config.host,
             self.config.port,
@@ -187,21 +206,39 @@ class IngestWorker:
             properties=self._connect_properties,
         )
         self._client.loop_start()
+        screener = threading.Thread(target=self._screen_batches, name="ingest-screen", daemon=True)
+        screener.start()
         try:
             while not self.stop.is_set():
                 # Wall-clock time from Django, not this module's `dt`: the time messages
                 # are stamped with on receipt is a separate clock (tests shift it).
                 beat(INGEST, timezone.now())
-                batch = self._current(self._collect())
-                if batch:
-                    self._record(batch)
-                elif self.leave and self._drained():
-                    break
+                try:
+                    batch, screened = self._screened.get(timeout=self.flush_interval_s)
+                except queue.Empty:
+                    if self.leave and self._drained():
+                        break
+                    continue
+                current = self._current(batch)
+                if current:
+                    # A reconnect since the screening left messages out: screen again.
+                    self._record(current, screened if len(current) == len(batch) else None)
+            self._quit_screening.set()
+            # What the screening thread still holds or hands over, then what is left.
+            while screener.is_alive() or not self._screened.empty():
+                try:
+                    batch, screened = self._screened.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                current = self._current(batch)
+                if current:
+                    self._record(current, screened if len(current) == len(batch) else None)
             while batch := self._drain():
                 current = self._current(batch)
                 if current:
                     self._record(current)
         finally:
+            self._quit_screening.set()
             self._disconnect()
             self._client.loop_stop()
             connections.close_all()
@@ -214,10 +251,42 @@ class IngestWorker:
             self.totals.ignored,
         )
 
+    def _screen_batches(self) -> None:
+        """The screening thread: collect a batch, screen it, hand it to the writer in order.
+
+        Holds at most one screened batch beyond the one being written (the queue's bound),
+        so a slow database slows the collecting, and the broker's receive maximum the rest.
+        A batch it could not screen (the database failing) goes over unscreened: the
+        writer screens it again within its retries.
+        """
+        try:
+            while not self._quit_screening.is_set():
+                batch = self._current(self._collect())
+                if batch:
+                    # Taken from the inbox and not handed over yet. A leaving writer that
+                    # looked in between still records it: after its loop it waits for
+                    # this thread to hand over what it holds.
+                    self._screening = True
+                    screened: ScreenedBatch | None = None
+                    try:
+                        close_old_connections()
+                        screened = screen_messages(messages=[item.message for item in batch])
+                    except DatabaseError:
+                        logger.warning(
+                            "screening a batch of %s failed: left to the writer", len(batch)
+                        )
+                        connections.close_all()
+                    self._screened.put((batch, screened))
+                self._screening = False
+        finally:
+            self._screening = False
+            connections.close_all()
+
     def _drained(self) -> bool:
         """Whether a leaving worker has recorded all that was queued for it."""
         quiet_s = time.monotonic() - self._last_message_at
-        return self.left.is_set() and self._inbox.empty() and quiet_s > LEAVE_QUIET_S
+        handed_over = self._inbox.empty() and self._screened.empty() and not self._screening
+        return self.left.is_set() and handed_over and quiet_s > LEAVE_QUIET_S
 
     def _disconnect(self) -> None:
         if not (self.leave and self.left.is_set()):
@@ -266,13 +335,21 @@ class IngestWorker:
             )
         return current
 
-    def _record(self, batch: list[_Received]) -> None:
-        """Commit the batch, then acknowledge it; while the database fails, retry."""
+    def _record(self, batch: list[_Received], screened: ScreenedBatch | None = None) -> None:
+        """Commit the batch, then acknowledge it; while the database fails, retry.
+
+        `screened`: the batch as the screening thread checked it; a retry (or None)
+        screens it again.
+        """
         attempt = 0
+        started = time.monotonic()
         while True:
             close_old_connections()
             try:
-                outcome = ingest_messages(messages=[item.message for item in batch])
+                if screened is not None and attempt == 0:
+                    outcome = record_screened(screened)
+                else:
+                    outcome = ingest_messages(messages=[item.message for item in batch])
                 break
             except DatabaseError:
                 attempt += 1
@@ -283,17 +360,19 @@ class IngestWorker:
                     logger.error("stopping with %s messages unacknowledged", len(batch))
                     return
         with self._ack_lock:
-            for item in batch:
-                # An identifier of an earlier connection may name another message now.
-                if item.qos > 0 and item.connection == self._connection:
-                    self._client.ack(item.mid, item.qos)
+            # An identifier of an earlier connection may name another message now. The
+            # subscription is at QoS 1: QoS 0 messages need no acknowledgement.
+            self._client.ack_all(
+                [item.mid for item in batch if item.qos and item.connection == self._connection]
+            )
             # The broker sends more once these are acknowledged: a leaving worker waits for them.
             self._last_message_at = time.monotonic()
         outcome.rejections = []
         self.totals.add(outcome)
         logger.debug(
-            "batch: %s messages, %s new readings, %s rejected",
+            "batch: %s messages, %s new readings, %s rejected, %.0f ms",
             outcome.messages,
             outcome.new_readings,
             outcome.rejected,
+            (time.monotonic() - started) * 1000,
         )

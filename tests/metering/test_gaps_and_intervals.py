@@ -264,6 +264,49 @@ def test_an_interval_overlapping_accepted_ones_is_rejected_with_its_reason(point
     }
 
 
+def test_an_interval_inside_the_end_of_a_day_long_one_is_found_however_far_back_it_starts(
+    point,
+):
+    # The stored intervals never overlap, so the one reaching into a new reading is the
+    # last to start before it: found by one probe back, 23 hours here.
+    device = make_device(point)
+    ingest_messages(
+        messages=[
+            _message(
+                device,
+                "readings",
+                _interval("2025-06-01T00:00:00+00:00", "2025-06-02T00:00:00+00:00", 2400),
+            ),
+            _message(
+                device,
+                "readings",
+                _interval("2025-06-02T00:00:00+00:00", "2025-06-02T00:15:00+00:00", 100),
+            ),
+        ]
+    )
+
+    outcome = ingest_messages(
+        messages=[
+            _message(
+                device,
+                "readings",
+                _interval("2025-06-01T23:00:00+00:00", "2025-06-01T23:30:00+00:00", 50),
+            ),
+            _message(
+                device,
+                "readings",
+                _interval("2025-06-02T00:15:00+00:00", "2025-06-02T00:30:00+00:00", 100),
+            ),
+        ]
+    )
+
+    stored = RejectedMessage.objects.get()
+    assert (outcome.rejected, outcome.new_readings) == (1, 1)
+    assert "overlaps the interval [2025-06-01T00:00:00Z, 2025-06-02T00:00:00Z)" in stored.reason
+    assert IntervalEnergy.objects.count() == 3
+    assert sum(wdr for _, wdr, _ in _rows(point).values()) == 2600
+
+
 def test_overlapping_intervals_in_one_batch_keep_the_first_and_reject_the_later(point):
     device = make_device(point)
     late = _message(

@@ -37,7 +37,7 @@ def _worker() -> tuple[IngestWorker, list[int]]:
     config = broker.BrokerConfig(host="127.0.0.1", port=1, username="u", password="p")
     worker = IngestWorker(config=config, stop=threading.Event(), client_id="test-worker")
     acked: list[int] = []
-    worker._client.ack = lambda mid, qos: acked.append(mid)  # no broker: record the acks
+    worker._client.ack_all = acked.extend  # no broker: record the acks
     return worker, acked
 
 
