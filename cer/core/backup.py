@@ -2,8 +2,9 @@
 
 SQLite is copied with its online backup API, page by page, while the application
 runs; PostgreSQL is dumped with pg_dump in its custom format and restored in one
-transaction, pg_restore --clean writing the script that psql runs. Uploaded files (MEDIA_ROOT) go to a tar.gz next to the dump. Each
-file gets a `.sha256` file next to it, checked on restore.
+transaction, pg_restore --clean writing the script that psql runs. Uploaded files
+(MEDIA_ROOT) go to a tar.gz next to the dump. Each file gets a `.sha256` file next to it,
+checked on restore.
 
 Backups hold names, addresses and e-mails: every file is created readable by its owner
 only (0600) and a folder made for them is 0700. With BACKUP_ENCRYPTION_KEY they are

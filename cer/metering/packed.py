@@ -689,7 +689,7 @@ def read_into(
     row_of_id = {point_id: row for row, point_id in enumerate(ids)}
     covered: set[tuple[int, int]] = set()
     # (row, month start [s]) -> its sources' packed rows; one each but where sources overlap.
-    months: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
+    months: dict[tuple[int, int], list[list[Any]]] = {}
     for first in range(0, len(ids), _IDS_PER_QUERY):
         rows = PackedMonth.objects.filter(
             connection_point_id__among=ids[first : first + _IDS_PER_QUERY],
@@ -713,10 +713,10 @@ def read_into(
     ranks: npt.NDArray[np.int64] | None = None
     for (row, month_s), sources in months.items():
         numbers = [source_numbers.get(source, other_source) for _, source, *_ in sources]
-        order = range(len(sources))
+        order = list(range(len(sources)))
         if len(sources) > 1:
             ranks = rank() if ranks is None else ranks
-            order = sorted(order, key=lambda i: -ranks[row, numbers[i]])
+            order.sort(key=lambda i: -ranks[row, numbers[i]])
         for index in order:
             count, _, present, flags, injected, withdrawn = sources[index]
             offset = (month_s - first_hour_s) // HOUR_S
