@@ -673,9 +673,9 @@ def read_into(
 ) -> set[tuple[int, int]]:
     """Write the winning packed readings of the points straight into `target`'s cells.
 
-    The same winners as `read` followed by a choice per cell, without the columns: a year of
-    a thousand points is twelve thousand packed rows, and 8.8 million cells as columns
-    cost more than the reading itself. Where a point's month holds several sources, they
+    The same winners as read_columns followed by a choice per cell, without the columns: a
+    year of a thousand points is twelve thousand packed rows, and 8.8 million cells as
+    columns cost more than the reading itself. Where a point's month holds several sources, they
     are written worst first, so the one ranked first (`rank()[row, source number]`, lower
     wins, asked for only then) is the one left in each cell. Returns the (point, month
     start [s]) pairs read: their rows must not be read as well.

@@ -318,3 +318,23 @@ def test_reports_list_the_processing_register_of_managed_communities(personas, w
 
     assert {r["code"] for r in body} == {"processing_register", "audit_log", "community_report"}
     assert client_for(personas["member"]).get("/api/v1/reports").json() == []
+
+
+def test_a_new_pod_code_through_the_api_keeps_the_old_one_on_record(referente, world):
+    from cer.plants.models import PodChange
+
+    point = world.objects["connection_point"]
+    old = point.pod
+    new = "IT001E" + ("99887766" if not old.endswith("99887766") else "11223344")
+
+    response = referente.patch(f"/api/v1/connection-points/{point.pk}", {"pod": new}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["pod"] == new
+    change = PodChange.objects.get(connection_point=point)
+    assert (change.old_pod, change.new_pod) == (old, new)
+    assert AuditEntry.objects.filter(code="plants.connection_point.pod_changed").exists()
+    # The same code again is no change; a second change on the same day is refused, named.
+    again = referente.patch(f"/api/v1/connection-points/{point.pk}", {"pod": old}, format="json")
+    assert "pod" in assert_error(again, 400)["fields"]
+    assert PodChange.objects.filter(connection_point=point).count() == 1

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -37,6 +38,7 @@ from cer.metering import devices as device_accounts
 from cer.metering.models import Device, ReadingSource
 from cer.plants import services as plant_services
 from cer.plants.models import ConnectionPoint, Plant
+from cer.plants.points import change_pod
 from cer.settlement.models import RunPlant, RunStatus, SettlementRun
 
 ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -336,6 +338,29 @@ class ConnectionPointDetail(ScopedDetail, _RegisteredUnder, generics.RetrieveUpd
     audit_code = "plants.connection_point"
     parent_field = "configuration"
     parent_permission = "plants.register_plant"
+
+    def perform_update(self, serializer: Any) -> None:
+        # A new POD code goes through change_pod, as on the web page: the old code stays on
+        # record (PodChange) with today (Europe/Rome) as the first day of the new one.
+        new_pod = serializer.validated_data.pop("pod", None)
+        now = ApiView.now()
+        with transaction.atomic():
+            if new_pod is not None and new_pod != serializer.instance.pod:
+                try:
+                    change_pod(
+                        point=serializer.instance,
+                        new_pod=new_pod,
+                        valid_from=timezone.localdate(now),
+                        reason=_("changed through the API"),
+                        actor=self.request.user,
+                        now=now,
+                    )
+                except DjangoValidationError as error:
+                    # The service names its own fields (new_pod, valid_from): here both
+                    # are about the `pod` the request sent.
+                    messages = [m for ms in error.message_dict.values() for m in ms]
+                    raise exceptions.ValidationError({"pod": messages}) from error
+            super().perform_update(serializer)
 
 
 class _PlantWrites(_RegisteredUnder):
