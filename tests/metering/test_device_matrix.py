@@ -190,13 +190,16 @@ def clock():
 
 
 @pytest.fixture(scope="module")
-def ingestion(clock):
-    running = _Ingestion()
-    running.start()
-    yield running
-    if running.running:
-        running.stop()
-    running.discard_session()
+def ingestion(clock, django_db_setup, django_db_blocker):
+    # The worker thread writes its heartbeat from its first turn, before any test of the
+    # module has opened the database to it: the database is open for the module's life.
+    with django_db_blocker.unblock():
+        running = _Ingestion()
+        running.start()
+        yield running
+        if running.running:
+            running.stop()
+        running.discard_session()
 
 
 class _Meter:

@@ -194,7 +194,8 @@ def test_someone_else_does_not_see_the_task_nor_its_file(
 
     assert record.state == TaskState.DONE
     assert page.redirect_chain == [(reverse("tasks:tasks"), 302)]
-    assert "That task is not among the ones you asked for." in page.content.decode()
+    # Italian, the default language.
+    assert "Questa attività non è tra quelle che hai richiesto." in page.content.decode()
     assert download.status_code == 302 and download["Location"] == reverse("tasks:tasks")
     assert reverse("tasks:task", kwargs={"record_id": record.pk}) not in own_list
 
