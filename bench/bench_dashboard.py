@@ -16,7 +16,6 @@ Options: --seconds, --clients, --workers.
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import http.client
 import os
@@ -24,14 +23,18 @@ import secrets
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-from benchdata import make_members_with_points, pass_second_factor, settle_statistics
+from benchdata import (
+    make_members_with_points,
+    pass_second_factor,
+    production_environment,
+    settle_statistics,
+)
 
 from cercalc import periods
 from cercalc.periods import ROME
@@ -44,19 +47,6 @@ PRODUCERS = 60
 MARKER = "bench_dashboard_marker"
 FISCAL_CODE = "09999990017"
 USERNAME = "bench-referente"
-
-
-def _production_environment() -> dict[str, str]:
-    return {
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
-        "STATIC_ROOT": tempfile.mkdtemp(prefix="cer-bench-static-"),
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def _ensure_database(url: str) -> None:
@@ -286,7 +276,7 @@ def main() -> None:
         raise SystemExit("bench_dashboard needs DATABASE_URL=postgres://… (make bench sets it)")
 
     _ensure_database(os.environ["DATABASE_URL"])
-    environment = _production_environment()
+    environment = production_environment()
     os.environ.update(environment)
     import django
     from django.core.management import call_command

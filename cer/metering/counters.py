@@ -144,7 +144,7 @@ def lock_devices(device_ids: set[int]) -> None:
     """
     list(
         Device.objects.select_for_update(no_key=True)
-        .filter(pk__in=sorted(device_ids))
+        .filter(pk__among=sorted(device_ids))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -426,7 +426,7 @@ def lock_baselines(accepted: Sequence[AcceptedMessage]) -> None:
     if point_ids:
         list(
             ConnectionPoint.objects.select_for_update(no_key=True)
-            .filter(pk__in=sorted(point_ids))
+            .filter(pk__among=sorted(point_ids))
             .order_by("pk")
             .values_list("pk", flat=True)
         )

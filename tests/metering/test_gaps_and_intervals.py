@@ -481,3 +481,52 @@ def test_the_digest_retention_has_a_floor_of_seven_days(point, settings):
     gdpr.apply_retention(now=at + dt.timedelta(days=6))
 
     assert IngestedMessage.objects.count() == 1
+
+
+def test_the_stored_spans_read_for_a_batch_include_every_one_that_meets_a_reading(point):
+    # The screening reads the stored spans once per run of a point's readings
+    # (intervals._runs), not once per reading: whatever the batch, every stored span that
+    # meets one of its readings must come back, or an overlap would slip through.
+    import random
+
+    from cer.metering import ingest
+    from cer.metering.intervals import _stored_meeting
+
+    device = make_device(point)
+    base = dt.datetime(2025, 6, 1, tzinfo=UTC)
+    rng = random.Random(20261207)
+    for _trial in range(40):
+        IntervalEnergy.objects.all().delete()
+        stored, at = [], base
+        while at < base + dt.timedelta(hours=6):
+            at += dt.timedelta(minutes=rng.choice([0, 0, 1, 7, 20]))
+            end = at + dt.timedelta(minutes=rng.choice([1, 5, 15, 90]))
+            stored.append((at, end))
+            at = end
+        IntervalEnergy.objects.bulk_create(
+            IntervalEnergy(
+                connection_point=point,
+                device=device,
+                start_at=start,
+                end_at=end,
+                injected_wh=0,
+                withdrawn_wh=1,
+                received_at=ARRIVAL,
+            )
+            for start, end in stored
+        )
+        candidates = []
+        for _ in range(rng.randint(1, 12)):
+            start = base + dt.timedelta(minutes=rng.randint(-30, 400))
+            end = start + dt.timedelta(minutes=rng.choice([1, 2, 15, 60]))
+            candidates.append((point.pk, ingest.IntervalReading(start, end, 0, 1)))
+
+        found = {(start, end) for _, start, end, _, _ in _stored_meeting(candidates)}
+
+        for _, reading in candidates:
+            meeting = {
+                (start, end)
+                for start, end in stored
+                if start < reading.end_at and end > reading.start_at
+            }
+            assert meeting <= found, (reading, meeting - found)
