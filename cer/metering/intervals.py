@@ -206,9 +206,7 @@ def _stored_meeting(
     """
     table = IntervalEnergy._meta.db_table
     db_time = time_adapter()
-    rows = [
-        (point_id, db_time(start), db_time(end)) for point_id, start, end in _runs(candidates)
-    ]
+    rows = [(point_id, db_time(start), db_time(end)) for point_id, start, end in _runs(candidates)]
     select = (
         f", b AS (SELECT c.point_id, c.start_at, c.end_at, COALESCE((SELECT max(x.start_at) "  # noqa: S608
         f"FROM {table} x WHERE x.connection_point_id = c.point_id AND x.start_at < c.start_at), "
