@@ -9,12 +9,15 @@ Running a settlement in the background is jobs.py; the roll-up of a year is year
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils.translation import gettext as _
 
 from cer.audit.services import record
@@ -195,7 +198,12 @@ def _has_no_reading(inputs: Inputs) -> bool:
 
 
 def compute_year(
-    *, configuration: Configuration, year: int, now: dt.datetime, actor: Any = None
+    *,
+    configuration: Configuration,
+    year: int,
+    now: dt.datetime,
+    actor: Any = None,
+    then: Callable[[MonthOutcome], object] | None = None,
 ) -> list[MonthOutcome]:
     """Settle the twelve Europe/Rome months of a year, reading the year once.
 
@@ -204,14 +212,69 @@ def compute_year(
     and each month takes its part of them (read_year). Returns the twelve outcomes, January
     first. Raises what compute_month raises, at the first month that cannot be settled (the
     months before it stay stored).
+
+    `then` (e.g. distributing the run) is called with each month's outcome, in month
+    order, once the month is stored. On PostgreSQL, outside an enclosing transaction, it
+    runs on a second thread and connection while the next month is computed: half of a
+    month's time is the database's, which the other core takes meanwhile. Within an
+    enclosing transaction (whose rows a second connection would not see) or on SQLite
+    (one writer at a time) it runs in turn. An error of `then` stops the months after the
+    one being computed and is raised.
     """
     reads = read_year(configuration=configuration, year=year)
-    return [
-        compute_month(
-            configuration=configuration, month=month.start, now=now, actor=actor, year=reads
+
+    def settle(month: dt.date) -> MonthOutcome:
+        return compute_month(
+            configuration=configuration, month=month, now=now, actor=actor, year=reads
         )
-        for month in periods.year(year).months()
-    ]
+
+    months = [month.start for month in periods.year(year).months()]
+    if then is None:
+        return [settle(month) for month in months]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        outcomes = []
+        for month in months:
+            outcomes.append(settle(month))
+            then(outcomes[-1])
+        return outcomes
+    return _settle_then_follow(months, settle, then)
+
+
+def _settle_then_follow(
+    months: list[dt.date],
+    settle: Callable[[dt.date], MonthOutcome],
+    then: Callable[[MonthOutcome], object],
+) -> list[MonthOutcome]:
+    """Settle the months on this thread; a second thread calls `then` on each, in order."""
+    handed: queue.Queue[MonthOutcome | None] = queue.Queue()
+    failures: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            while (outcome := handed.get()) is not None:
+                if not failures:
+                    then(outcome)
+        except BaseException as error:  # raised on the settling thread, below
+            failures.append(error)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    follower = threading.Thread(target=follow, name="settle-year-then", daemon=True)
+    follower.start()
+    outcomes: list[MonthOutcome] = []
+    try:
+        for month in months:
+            if failures:
+                break
+            outcomes.append(settle(month))
+            handed.put(outcomes[-1])
+    finally:
+        # The months already stored are followed up to the end, even after an error here.
+        handed.put(None)
+        follower.join()
+    if failures:
+        raise failures[0]
+    return outcomes
 
 
 def settle_inputs(inputs: Inputs) -> engine.SettlementResult:
