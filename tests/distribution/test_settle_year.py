@@ -1,4 +1,4 @@
-"""settle_and_distribute_year: each month distributed, on a second connection, while the next is computed.
+"""settle_and_distribute_year: each month distributed beside the computing of the next.
 
 On PostgreSQL outside a transaction, compute_year hands each stored month to a second
 thread. These tests commit for real (transactional database): a second connection sees
