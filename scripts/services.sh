@@ -19,10 +19,11 @@ _as_pg() {
 
 start_postgres() {
   local bindir
-  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  if [ -z "$bindir" ]; then
+  # The newest major version installed (the glob stays unexpanded when there is none).
+  bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  if [ ! -d "$bindir" ]; then
     apt_install postgresql
-    bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   fi
   _services_dir
   local data="$SERVICES_DIR/pgdata" port
@@ -43,7 +44,7 @@ start_postgres() {
 # The dynamic-security plugin ships with Debian's mosquitto; its path depends on the architecture.
 _dynsec_plugin() {
   dpkg -L mosquitto 2>/dev/null | grep -m1 'mosquitto_dynamic_security\.so$' ||
-    ls /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so 2>/dev/null | head -n 1
+    find /usr/lib -maxdepth 2 -name mosquitto_dynamic_security.so -print -quit
 }
 
 # A loopback broker with anonymous access off and device accounts managed through the

@@ -30,6 +30,7 @@ die() { printf '[install] error: %s\n' "$*" >&2; exit 1; }
 if [ -d /run/systemd/system ]; then HAVE_SYSTEMD=1; else HAVE_SYSTEMD=0; fi
 
 # --- 1. Packages (all from Debian 12) ---------------------------------------------------
+# curl: upgrade.sh asks /healthz with it, and Debian does not install it by default.
 say "packages"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
@@ -38,11 +39,14 @@ apt-get install -y -q --no-install-recommends \
   postgresql postgresql-client \
   mosquitto mosquitto-clients redis-server \
   nginx ssl-cert certbot python3-certbot-nginx \
-  rsync openssl ca-certificates
+  rsync openssl ca-certificates curl
 
 # --- 2. Service user and folders ---------------------------------------------------------
 say "user $APP_USER and folders"
 if ! id "$APP_USER" >/dev/null 2>&1; then
+  # The home must exist for adduser not to warn that it cannot be accessed; its owner and
+  # mode are set just below.
+  install -d "$DATA"
   adduser --system --group --home "$DATA" --no-create-home --shell /usr/sbin/nologin "$APP_USER"
 fi
 install -d -m 0755 "$PREFIX" "$PREFIX/releases"
@@ -99,10 +103,15 @@ METRICS_ALLOWED_IPS=127.0.0.1,::1
 LOG_FORMAT=text
 EMAIL_HOST=localhost
 EMAIL_PORT=25
-DEFAULT_FROM_EMAIL=CerCollettiva <noreply@$DOMAIN>
+DEFAULT_FROM_EMAIL="CerCollettiva <noreply@$DOMAIN>"
 ENV
   umask 022
 fi
+# The file is read by systemd (EnvironmentFile) and sourced by bash (manage below,
+# cercollettiva-manage, upgrade.sh): a value with spaces or <> must be double-quoted,
+# which both understand. Files written by earlier versions of this script had the sender
+# unquoted and broke the shell at the first `manage`; quote it in place, nothing else.
+sed -i -E 's/^DEFAULT_FROM_EMAIL=([^"].*)$/DEFAULT_FROM_EMAIL="\1"/' "$ENV_FILE"
 chown root:root "$ENV_FILE"
 chmod 0600 "$ENV_FILE"
 envget() { sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
@@ -128,6 +137,11 @@ if [ ! -f /etc/mosquitto/cercollettiva/certs/server.crt ]; then
 fi
 chown -R mosquitto:mosquitto /etc/mosquitto/cercollettiva/certs
 chmod 0600 /etc/mosquitto/cercollettiva/certs/*.key
+# The broker reads only server.key; the CA key signs certificates and stays root's
+# (make-certs.sh advises moving it off the server).
+if [ -f /etc/mosquitto/cercollettiva/certs/ca.key ]; then
+  chown root:root /etc/mosquitto/cercollettiva/certs/ca.key
+fi
 dynsec=/var/lib/mosquitto/dynamic-security.json
 admin_pw=$(envget MQTT_ADMIN_PASSWORD)
 if [ ! -f "$dynsec" ]; then
@@ -138,14 +152,35 @@ chmod 0600 "$dynsec"
 if [ "$HAVE_SYSTEMD" = 1 ]; then
   systemctl enable mosquitto
   systemctl restart mosquitto
-  for _ in $(seq 50); do
-    mosquitto_ctrl -h 127.0.0.1 -u cer-admin -P "$admin_pw" dynsec listClients >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+else
+  # Started here, as PostgreSQL above, so the accounts are made now. Not through Debian's
+  # init script: it writes the pid file as root, and the broker, which writes the same
+  # file after dropping to the mosquitto user, then exits at once. The folder is made as
+  # Debian's unit makes it.
+  pidfile=/run/mosquitto/mosquitto.pid
+  install -d -m 0740 -o mosquitto -g mosquitto /run/mosquitto
+  start-stop-daemon --stop --quiet --oknodo --retry 30 --pidfile "$pidfile" --exec /usr/sbin/mosquitto
+  rm -f "$pidfile"
+  start-stop-daemon --start --quiet --pidfile "$pidfile" --exec /usr/sbin/mosquitto -- \
+    -c /etc/mosquitto/mosquitto.conf -d || true
+fi
+broker_up=0
+for _ in $(seq 50); do
+  if mosquitto_ctrl -h 127.0.0.1 -u cer-admin -P "$admin_pw" dynsec listClients >/dev/null 2>&1; then
+    broker_up=1
+    break
+  fi
+  sleep 0.2
+done
+# Under systemd a silent broker is an error (it said why in `journalctl -u mosquitto`);
+# without systemd the accounts wait for the next run.
+[ "$broker_up" = 1 ] || [ "$HAVE_SYSTEMD" = 0 ] || die "mosquitto does not answer on 127.0.0.1:1883"
+if [ "$broker_up" = 1 ]; then
   ctrl=(mosquitto_ctrl -h 127.0.0.1 -u cer-admin -P "$admin_pw" dynsec)
   # "already exists" on a second run is fine: each step is tried, its failure ignored.
   "${ctrl[@]}" createRole cer-ingest >/dev/null 2>&1 || true
   "${ctrl[@]}" addRoleACL cer-ingest subscribePattern 'cer/#' allow >/dev/null 2>&1 || true
+  # shellcheck disable=SC2016 # $share is MQTT's shared-subscription prefix, not a variable
   "${ctrl[@]}" addRoleACL cer-ingest subscribePattern '$share/+/cer/#' allow >/dev/null 2>&1 || true
   "${ctrl[@]}" createClient cer-ingest -p "$(envget MQTT_INGEST_PASSWORD)" >/dev/null 2>&1 ||
     "${ctrl[@]}" setClientPassword cer-ingest "$(envget MQTT_INGEST_PASSWORD)" >/dev/null
@@ -154,6 +189,7 @@ fi
 
 # --- 7. Database schema and static files, before any process starts ---------------------
 manage() {
+  # shellcheck source=/dev/null # the environment file: settings, no code to follow
   (set -a && . "$ENV_FILE" && set +a && cd "$PREFIX/app" &&
     runuser -u "$APP_USER" -- "$PREFIX/venv/bin/python" manage.py "$@")
 }
@@ -206,6 +242,6 @@ if [ "$HAVE_SYSTEMD" = 1 ]; then
   say "done: https://$DOMAIN/ ; health: curl -s http://127.0.0.1:8001/healthz"
   say "create the first administrator: cercollettiva-manage createsuperuser"
 else
-  say "done without systemd: start postgresql and mosquitto, then run this script again"
-  say "on the booted system to create the broker accounts and start the services"
+  say "done without systemd: run this script again on the booted system to enable and"
+  say "start the services (and to create the broker accounts if mosquitto did not start)"
 fi

@@ -1,9 +1,10 @@
 """The deployment bundle, checked as far as this machine allows without installing it.
 
-Nothing here installs a service or builds an image: scripts are parsed by bash, units by
-`systemd-analyze verify` (with the install paths pointed at this checkout's interpreter),
-the compose file by PyYAML with every command looked up among the manage.py commands,
-and the Dockerfile against a few rules.
+Nothing here installs a service or builds an image: scripts are parsed by bash and linted
+by shellcheck, units checked by `systemd-analyze verify` (with the install paths pointed
+at this checkout's interpreter), the compose file by PyYAML with every command looked up
+among the manage.py commands, and the Dockerfile against a few rules and by hadolint.
+The installation itself is tried by hand on a fresh Debian: deploy/debian/try-in-chroot.sh.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ SCRIPTS = [
     DEBIAN / "upgrade.sh",
     DEBIAN / "release.sh",
     DEBIAN / "cercollettiva-manage",
+    DEBIAN / "try-in-chroot.sh",
 ]
 HARDENING = {
     "NoNewPrivileges": "yes",
@@ -49,6 +51,60 @@ def test_scripts_parse_and_stop_on_errors(script):
     text = script.read_text()
     if script.name != "release.sh":  # a library sourced by the others
         assert "set -euo pipefail" in text
+
+
+def _is_shell(path: Path) -> bool:
+    if path.suffix == ".sh":
+        return True
+    with path.open("rb") as file:
+        return re.match(rb"#!\S*(/|env )(ba)?sh\b", file.readline()) is not None
+
+
+def _shell_scripts() -> list[Path]:
+    found = [
+        path
+        for folder in (ROOT / "deploy", ROOT / "scripts")
+        for path in folder.rglob("*")
+        if path.is_file() and _is_shell(path)
+    ]
+    ci = ROOT / ".ci" / "run"
+    if ci.is_file():
+        found.append(ci)
+    return sorted(found)
+
+
+def _linter(name: str) -> str:
+    # A development dependency (pyproject.toml): its wheel carries the binary into the
+    # virtualenv, next to this interpreter.
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    assert found, f"{name} missing: pip install -c constraints.txt -e '.[dev]'"
+    return found
+
+
+def test_shellcheck_finds_nothing_in_any_shell_script():
+    scripts = _shell_scripts()
+    assert set(SCRIPTS) <= set(scripts)
+    assert ROOT / "scripts" / "lib.sh" in scripts
+    assert ROOT / "deploy" / "mosquitto" / "make-certs.sh" in scripts
+
+    # -x follows the files the scripts source; run from the root, where the
+    # `# shellcheck source=` paths start.
+    done = subprocess.run(  # noqa: S603
+        [_linter("shellcheck"), "-x", *(str(path.relative_to(ROOT)) for path in scripts)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile():
+    done = _run(_linter("hadolint"), "--no-color", str(CONTAINER / "Dockerfile"))
+
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _unit(path: Path) -> configparser.ConfigParser:
