@@ -375,6 +375,9 @@ MQTT_PUBLIC_PORT = int(
 REJECTED_MESSAGE_RETENTION_DAYS = int(os.environ.get("REJECTED_MESSAGE_RETENTION_DAYS", "365"))
 # Days a counter value in quarantine (or discarded) is kept before `apply_retention` deletes it.
 COUNTER_QUARANTINE_RETENTION_DAYS = int(os.environ.get("COUNTER_QUARANTINE_RETENTION_DAYS", "365"))
+# Days the file a background task made (an export, a bundle of statements) is kept after
+# the task ended, before `apply_retention` deletes it; the record of the task stays.
+TASK_RESULT_RETENTION_DAYS = int(os.environ.get("TASK_RESULT_RETENTION_DAYS", "7"))
 # Days the digest of an accepted status message is kept (redeliveries come within days).
 INGESTED_MESSAGE_RETENTION_DAYS = int(os.environ.get("INGESTED_MESSAGE_RETENTION_DAYS", "30"))
 # Readings posted over HTTP (cer.metering.limits): requests per minute per client address

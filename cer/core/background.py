@@ -21,6 +21,7 @@ import datetime as dt
 import importlib
 import logging
 import uuid
+from pathlib import PurePosixPath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -205,6 +206,33 @@ def execute(
         finished_at=timezone.now(),
     )
     return TaskRecord.objects.get(pk=record_id)
+
+
+def result_days() -> int:
+    """Days a task's result file is kept after the task ended (TASK_RESULT_RETENTION_DAYS)."""
+    return max(1, int(getattr(settings, "TASK_RESULT_RETENTION_DAYS", 7)))
+
+
+def delete_expired_results(*, now: dt.datetime) -> int:
+    """Delete the result files of tasks that ended over result_days() ago; return how many.
+
+    A result file is a download made for one request (an export, a bundle of statements,
+    a report): it holds personal data and can be made again from the records, which stay.
+    The record keeps its outcome and loses its file: its page says the file has expired.
+    """
+    expired = TaskRecord.objects.filter(
+        finished_at__lt=now - dt.timedelta(days=result_days())
+    ).exclude(result_file="")
+    count = 0
+    for record_id, name, result in expired.values_list("pk", "result_file", "result"):
+        # A file already gone (deleted by hand, a restored database) is no error.
+        default_storage.delete(name)
+        expired_file = PurePosixPath(name).name
+        TaskRecord.objects.filter(pk=record_id).update(
+            result_file="", result={**result, "expired_file": expired_file}
+        )
+        count += 1
+    return count
 
 
 def result_content(record: TaskRecord) -> bytes:

@@ -53,6 +53,7 @@ def task_status(request: HttpRequest, record_id: int) -> HttpResponse:
             "ended": ended,
             "refresh_s": None if ended else REFRESH_S,
             "file_name": PurePosixPath(record.result_file).name if record.result_file else "",
+            "result_days": background.result_days(),
         },
     )
 

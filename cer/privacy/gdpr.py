@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cer.audit.models import AuditEntry
 from cer.audit.services import record
 from cer.communities.models import Community
+from cer.core import background
 from cer.core.safe_export import csv_writer
 from cer.members.models import Member, Membership, MembershipApplication
 from cer.plants.models import ConnectionPoint, Plant
@@ -385,6 +386,12 @@ _CLEAN_UPS = (
     RetentionRule("login_failures", "Failed logins: deleted after 30 days", _drop_login_failures),
     RetentionRule("api_tokens", "Expired API tokens: deleted", _drop_expired_tokens),
     RetentionRule("sessions", "Expired web sessions: deleted", _drop_expired_sessions),
+    RetentionRule(
+        "task_result_files",
+        "Files made by background tasks (exports, statement bundles, reports): deleted "
+        "TASK_RESULT_RETENTION_DAYS after the task ended (default 7)",
+        lambda now: background.delete_expired_results(now=now),
+    ),
 )
 _ERASURES = (
     RetentionRule(

@@ -172,6 +172,37 @@ def test_a_report_file_is_built_by_the_task_and_downloaded_from_its_page(
     assert download.content.decode("utf-8") == expected
 
 
+def test_a_result_file_is_deleted_a_week_after_the_task_and_its_page_says_so(
+    client, small, manager, workers_eager, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    from cer.privacy.gdpr import apply_retention
+
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(_report_url(small, period="2025-06", format="csv", dialect="plain"))
+    record = TaskRecord.objects.get()
+    stored = record.result_file
+    assert default_storage.exists(stored)
+
+    six_days = apply_retention(now=record.finished_at + dt.timedelta(days=6))
+    assert six_days["task_result_files"] == 0 and default_storage.exists(stored)
+
+    eight_days = apply_retention(now=record.finished_at + dt.timedelta(days=8))
+
+    record.refresh_from_db()
+    assert eight_days["task_result_files"] == 1
+    assert not default_storage.exists(stored)
+    assert record.state == TaskState.DONE and record.result_file == ""
+    assert record.result["expired_file"] == stored.rsplit("/", 1)[-1]
+    page = client.get(reverse("tasks:task", kwargs={"record_id": record.pk})).content.decode()
+    assert reverse("tasks:task_file", kwargs={"record_id": record.pk}) not in page
+    assert f"Il file {record.result['expired_file']} è stato eliminato 7 giorni" in page
+    download = client.get(reverse("tasks:task_file", kwargs={"record_id": record.pk}))
+    assert download.status_code == 302  # back to the page, which says why
+
+
 def background_dialect(name: str):
     from cer.core.csv_export import csv_dialect
 
