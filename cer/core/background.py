@@ -21,9 +21,9 @@ import datetime as dt
 import importlib
 import logging
 import uuid
-from pathlib import PurePosixPath
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
