@@ -61,7 +61,8 @@ def _run(n_members: int, n_plants: int) -> None:
 
     call_command("migrate", verbosity=0)
     configuration = _make_data(n_members, n_plants)
-    from cer.distribution.services import distribute_run, settle_and_distribute_year
+    from cer.distribution.services import distribute_run
+    from cer.distribution.year import settle_and_distribute_year
     from cer.settlement.services import compute_month
 
     def settle_month(month_number: int) -> None:

@@ -427,27 +427,6 @@ def distribute_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> Distr
     return distribution
 
 
-def settle_and_distribute_year(
-    *, configuration: Any, year: int, now: dt.datetime, actor: Any = None
-) -> list[Distribution]:
-    """Settle the twelve months of a year and distribute each, with its statements.
-
-    compute_year reads the year once and stores each month; each stored month is
-    distributed (distribute_run) while the next one is computed. Returns the twelve
-    distributions, January first; raises what compute_year and distribute_run raise.
-    """
-    # Imported here: the settlement services import this module (policy_on).
-    from cer.settlement.services import compute_year
-
-    distributions: list[Distribution] = []
-
-    def distribute(outcome: Any) -> None:
-        distributions.append(distribute_run(run=outcome.run, actor=actor, now=now))
-
-    compute_year(configuration=configuration, year=year, now=now, actor=actor, then=distribute)
-    return distributions
-
-
 def _plan_json(plan: split.Plan) -> dict[str, Any]:
     return {
         "pots": [

@@ -17,7 +17,8 @@ from django.db import connection, transaction
 
 from cer.billing.models import Statement
 from cer.distribution.models import Distribution, MemberShare
-from cer.distribution.services import distribute_run, set_policy, settle_and_distribute_year
+from cer.distribution.services import distribute_run, set_policy
+from cer.distribution.year import settle_and_distribute_year
 from cer.settlement.models import SettlementRun
 from cer.settlement.services import compute_month, compute_year
 from cercalc import periods
