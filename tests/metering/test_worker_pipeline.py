@@ -90,6 +90,75 @@ def test_a_batch_of_acknowledgements_is_one_buffer_of_puback_packets():
     assert queued[0] == b"".join(queued[1:])
 
 
+def _publish_packet(*, topic: str, mid: int, payload: bytes, properties: bytes = b"\x00"):
+    """What paho's reader holds of a QoS 1 PUBLISH: its first byte and the rest of it."""
+    name = topic.encode()
+    body = len(name).to_bytes(2, "big") + name + mid.to_bytes(2, "big") + properties + payload
+    return {"command": 0x32 | 0x08, "packet": body}  # QoS 1, sent again (DUP)
+
+
+def _received(client, handle) -> list:
+    got = []
+    client.on_message = lambda _client, _userdata, message: got.append(message)
+    handle()
+    return got
+
+
+def test_a_device_publish_is_read_as_paho_reads_it():
+    import paho.mqtt.client as mqtt
+
+    client = BufferedClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, manual_ack=True)
+    client._in_packet = _publish_packet(
+        topic="cer/7/IT001E00000001/m/readings", mid=513, payload=b'{"start": 1}'
+    )
+
+    (fast,) = _received(client, client._handle_publish)
+    (paho,) = _received(client, lambda: mqtt.Client._handle_publish(client))
+
+    fields = ("mid", "qos", "dup", "retain", "topic", "payload")
+    assert type(fast).__name__ == "Publish" and type(paho).__name__ == "MQTTMessage"
+    assert [getattr(fast, name) for name in fields] == [getattr(paho, name) for name in fields]
+    assert (fast.mid, fast.dup, fast.topic) == (513, True, "cer/7/IT001E00000001/m/readings")
+
+
+def test_a_publish_with_properties_or_another_qos_is_left_to_paho():
+    import paho.mqtt.client as mqtt
+
+    client = BufferedClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, manual_ack=True)
+    # Payload format indicator 1 (UTF-8): a property, so paho's reader keeps it.
+    with_property = _publish_packet(topic="cer/x", mid=1, payload=b"{}", properties=b"\x02\x01\x01")
+    client._in_packet = with_property
+    assert client._fast_publish() is False
+    (message,) = _received(client, client._handle_publish)
+    assert message.properties.PayloadFormatIndicator == 1 and message.payload == b"{}"
+
+    client._in_packet = {**_publish_packet(topic="cer/x", mid=1, payload=b"{}"), "command": 0x30}
+    assert client._fast_publish() is False  # QoS 0
+
+
+def test_the_inbox_hands_over_every_message_in_order_in_batches():
+    inbox = worker_module._Inbox()
+    assert inbox.take(10, 0.01) == [] and inbox.empty()
+    total = 20_000
+
+    def produce():
+        for number in range(total):
+            inbox.put(number)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    taken, sizes = [], []
+    while len(taken) < total:
+        batch = inbox.take(2500, 0.05)
+        sizes.append(len(batch))
+        taken += batch
+    producer.join()
+
+    assert taken == list(range(total))
+    assert max(sizes) <= 2500 and inbox.empty()
+    assert inbox.drain(5) == []
+
+
 # --- screening beside writing -------------------------------------------------------------
 
 
