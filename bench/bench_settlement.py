@@ -9,7 +9,7 @@ results, distribution and members' statements:
   statements, with compute_month), target <= 1 s;
 - settle_year_1000_members_s: the twelve months of 2025 (settle_and_distribute_year: one
   read of the year's readings, twelve monthly runs stored, each distributed with its
-  statements while the next month is computed), target <= 5 s.
+  statements while the next month is computed; the median of three runs), target <= 5 s.
 
 Both are timed twice: first from the hourly rows alone (`…_unpacked_s`), then with the
 year's ended months packed (cer/metering/packed.py), as the hourly job leaves them; the
@@ -17,6 +17,8 @@ packing itself is timed as pack_year_1000_points_s. The targets apply to the sec
 
 The month is timed after an untimed warm-up month (May), as a process that has settled
 before; its results are then removed so that the year stores all twelve months anew.
+The database is vacuumed and analysed (untimed) after the readings are written and after
+they are packed, as autovacuum would have done long before in a live database.
 
 Runs in its own database, created next to the one named by DATABASE_URL and dropped at the
 end. Prints `bench: NAME VALUE UNIT` lines.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import statistics
 import sys
 import time
 from decimal import Decimal
@@ -61,6 +64,7 @@ def _run(n_members: int, n_plants: int) -> None:
 
     call_command("migrate", verbosity=0)
     configuration = _make_data(n_members, n_plants)
+    _settle_database()
     from cer.distribution.services import distribute_run
     from cer.distribution.year import settle_and_distribute_year
     from cer.settlement.services import compute_month
@@ -91,13 +95,41 @@ def _run(n_members: int, n_plants: int) -> None:
     started = time.perf_counter()
     packed_rows = _pack_year(configuration)
     pack_s = time.perf_counter() - started
+    _settle_database()
     month_s = settle_june()
-    year_s = settle_year()
+    # The year three times, its results removed in between: two cores shared by this
+    # process's two threads and the database vary by half a second from run to run.
+    years_s = []
+    for _ in range(YEAR_RUNS):
+        years_s.append(settle_year())
+        _clear_results()
+    year_s = statistics.median(years_s)
     print(f"bench: settle_month_1000_members_s {month_s:.2f} s")
-    print(f"bench: settle_year_1000_members_s {year_s:.2f} s")
+    runs = ", ".join(f"{seconds:.2f}" for seconds in years_s)
+    print(f"bench: settle_year_1000_members_s {year_s:.2f} s (median of {runs})")
     print(f"bench: settle_month_1000_members_unpacked_s {month_rows_s:.2f} s")
     print(f"bench: settle_year_1000_members_unpacked_s {year_rows_s:.2f} s")
     print(f"bench: pack_year_1000_points_s {pack_s:.2f} s ({packed_rows} point-months)")
+
+
+YEAR_RUNS = 3
+
+
+def _settle_database() -> None:
+    """VACUUM ANALYZE and CHECKPOINT (untimed) after writing or packing a year at once.
+
+    A live database receives a year's readings over a year and autovacuum keeps up; here
+    they are written in a minute, and autovacuum then spends the next minute on them, on
+    the core the settlement's distributing thread needs. The timings are of the settled
+    database, not of that catch-up.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        # The pages it (and the writing before it) dirtied go to disk now, not during the
+        # timings. make bench connects as the superuser that CHECKPOINT needs.
+        cursor.execute("CHECKPOINT")
 
 
 def _pack_year(configuration) -> int:

@@ -71,6 +71,8 @@ def _run(n_points: int, n_members: int) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    # Production settings serve hashed static names: the pages need the manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
     started = time.perf_counter()
     community, configuration, point_ids, user = _make_roster(n_points, n_members)
     _make_readings(point_ids, plants=PLANTS)
