@@ -120,6 +120,71 @@ def test_member_pages_fit_a_phone(phone, live_server, settled):
     _check_menu_toggles(phone)
 
 
+def test_background_task_pages_fit_a_phone(phone, live_server, settled):
+    # A finished export with its file, one whose file has expired, one that failed, one
+    # still waiting: the list and each page, as the person who asked sees them.
+    import datetime as dt
+
+    from cer.core.models import TaskRecord, TaskState
+
+    log_in(phone, live_server, "referente")
+    referente = User.objects.get(username="referente")
+    at = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+    common = {"requested_by": referente, "requested_at": at, "started_at": at}
+    title = {"title": "Rendiconto di giugno 2025 della CER Piccola, foglio di calcolo"}
+    records = [
+        TaskRecord.objects.create(
+            name="reports.file",
+            key="done",
+            arguments=title,
+            state=TaskState.DONE,
+            finished_at=at,
+            result_file="tasks/1/rendiconto-2025-06-cer-piccola-con-un-nome-lungo.csv",
+            **common,
+        ),
+        TaskRecord.objects.create(
+            name="reports.file",
+            key="expired",
+            arguments=title,
+            state=TaskState.DONE,
+            finished_at=at,
+            result={"expired_file": "rendiconto-2025-06-cer-piccola-con-un-nome-lungo.csv"},
+            **common,
+        ),
+        TaskRecord.objects.create(
+            name="imports.curves",
+            key="failed",
+            state=TaskState.FAILED,
+            finished_at=at,
+            error="riga 12, colonna «POD»: IT001E0000000X non è un codice POD valido",
+            **common,
+        ),
+        TaskRecord.objects.create(name="billing.bundle", key="queued", **common),
+    ]
+
+    pages = ["/tasks/", *(f"/tasks/{record.pk}/" for record in records)]
+    problems = [
+        p for path in pages for p in _check_fits_and_is_accessible(phone, live_server.url + path)
+    ]
+
+    assert problems == []
+    phone.goto(f"{live_server.url}/tasks/{records[1].pk}/")
+    assert "è stato eliminato 7 giorni dopo" in phone.inner_text("main")
+
+    # The waiting task's page follows it in place: once the task ends, its file is offered
+    # without a reload, and the button that stops following goes away.
+    waiting = records[3]
+    phone.goto(f"{live_server.url}/tasks/{waiting.pk}/")
+    phone.evaluate("window.notReloaded = true")
+    assert phone.is_visible("[data-task-stop]")
+    TaskRecord.objects.filter(pk=waiting.pk).update(
+        state=TaskState.DONE, finished_at=at, result_file="tasks/4/statements-2025-06.zip"
+    )
+    phone.wait_for_selector("text=Scarica statements-2025-06.zip", timeout=15_000)
+    assert phone.evaluate("window.notReloaded") is True
+    assert not phone.is_visible("[data-task-stop]")
+
+
 def test_without_javascript_the_menu_stays_open_and_its_button_hidden(
     browser, live_server, settled
 ):
