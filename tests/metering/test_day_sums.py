@@ -39,13 +39,16 @@ def community_points(db):
 
 
 def _figures(community_id, hour_days, withdrawn_days, injected_days):
+    rows = day_sums.day_sums_by_point_source(
+        community_ids=[community_id],
+        hour_days=hour_days,
+        withdrawn_days=withdrawn_days,
+        injected_days=injected_days,
+    )
+    # A point's rows (one per source) may differ first where one has None (no reading
+    # that day) and the other a figure: order them with None first, not by comparing both.
     return sorted(
-        day_sums.day_sums_by_point_source(
-            community_ids=[community_id],
-            hour_days=hour_days,
-            withdrawn_days=withdrawn_days,
-            injected_days=injected_days,
-        )
+        rows, key=lambda row: [(value is not None, 0 if value is None else value) for value in row]
     )
 
 
