@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from cer.billing import explain, pdf
 from cer.billing.models import Statement, StatementStatus
 from cer.billing.statements import pdf_file_stem
-from cer.core import background
+from cer.core import background, formatting
 from cer.core.models import TaskRecord
 from cer.distribution.models import Distribution
 
@@ -64,7 +64,9 @@ def request_statement_pdfs(
         name=TASK,
         key=f"{TASK}:{distribution.pk}:{digest}:{actor.pk}",
         arguments={
-            "title": _("Statements of %(month)s") % {"month": f"{distribution.run.month:%Y-%m}"},
+            # Stored as text in the language of the request: the month in words.
+            "title": _("Statements of %(month)s")
+            % {"month": formatting.month(distribution.run.month)},
             "distribution": distribution.pk,
         },
         actor=actor,

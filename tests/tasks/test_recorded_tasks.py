@@ -273,6 +273,7 @@ def test_the_statement_pdfs_are_bundled_by_the_task(
     assert response.status_code == 302
     assert record.state == TaskState.DONE
     assert record.result["statements"] == current.count() == 3
+    assert record.arguments["title"] == "Rendiconti di giugno 2025"  # the month in words
     assert download["Content-Type"] == "application/zip"
     names = _zip_names(download.content)
     assert names == sorted(
