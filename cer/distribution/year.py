@@ -12,7 +12,7 @@ from typing import Any
 from cer.communities.models import Configuration
 from cer.distribution.models import Distribution
 from cer.distribution.services import distribute_run
-from cer.settlement.services import MonthOutcome, compute_year
+from cer.settlement.services import MonthOutcome, follow_year
 
 
 def settle_and_distribute_year(
@@ -20,14 +20,21 @@ def settle_and_distribute_year(
 ) -> list[Distribution]:
     """Settle the twelve months of a year and distribute each, with its statements.
 
-    compute_year reads the year once and stores each month; each stored month is
-    distributed (distribute_run) while the next one is computed. Returns the twelve
-    distributions, January first; raises what compute_year and distribute_run raise.
+    follow_year reads the year once and stores each month; each stored month is
+    distributed (distribute_run) while the next one is computed, in a child process where
+    a fork is safe (cer.core.follow), else on a second thread. Returns the twelve
+    distributions, January first; raises what compute_month and distribute_run raise.
     """
-    distributions: list[Distribution] = []
 
-    def distribute(outcome: MonthOutcome) -> None:
-        distributions.append(distribute_run(run=outcome.run, actor=actor, now=now))
+    def distribute(outcome: MonthOutcome) -> Distribution:
+        return distribute_run(run=outcome.run, actor=actor, now=now)
 
-    compute_year(configuration=configuration, year=year, now=now, actor=actor, then=distribute)
+    _, distributions = follow_year(
+        configuration=configuration,
+        year=year,
+        now=now,
+        actor=actor,
+        then=distribute,
+        in_process=True,
+    )
     return distributions

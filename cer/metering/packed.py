@@ -33,6 +33,7 @@ import datetime as dt
 import itertools
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,7 @@ import numpy.typing as npt
 from django.db import connection, transaction
 from django.db.models.functions import TruncMonth
 
+from cer.core import deflate
 from cer.metering import partitions, precedence
 from cer.metering.models import (
     NOT_MEASURED_QUALITIES,
@@ -103,7 +105,7 @@ def _month_starts_of(hour_s: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 
 def _pack_values(values: npt.NDArray[np.int64]) -> bytes:
-    return zlib.compress(values.astype("<i8").tobytes(), 1)
+    return deflate.compress(values.astype("<i8").tobytes())
 
 
 def _unpack_values(blob: bytes | memoryview, count: int) -> npt.NDArray[np.int64]:
@@ -305,7 +307,7 @@ def _packed_row(
         not_measured=_bits(flags),
         injected=_pack_values(inj),
         withdrawn=_pack_values(wdr),
-        quality=zlib.compress(codes.tobytes(), 1),
+        quality=deflate.compress(codes.tobytes()),
         packed_at=now,
     )
 
@@ -711,24 +713,88 @@ def read_into(
             if packed_month[1]:  # an empty source: a month with no reading at all
                 months.setdefault((row_of_id[point_id], month_s), []).append(packed_month)
     ranks: npt.NDArray[np.int64] | None = None
+    # The usual case, one source for a point's month, is written a month of every point at
+    # once (_write_month); only where sources overlap is each written in turn, worst first.
+    single: dict[tuple[int, int], list[tuple[int, int, list[Any]]]] = {}
     for (row, month_s), sources in months.items():
         numbers = [source_numbers.get(source, other_source) for _, source, *_ in sources]
-        order = list(range(len(sources)))
-        if len(sources) > 1:
-            ranks = rank() if ranks is None else ranks
-            order.sort(key=lambda i: -ranks[row, numbers[i]])
+        if len(sources) == 1:
+            single.setdefault((month_s, sources[0][0]), []).append((row, numbers[0], sources[0]))
+            continue
+        ranks = rank() if ranks is None else ranks
+        order = sorted(range(len(sources)), key=lambda i: -ranks[row, numbers[i]])
         for index in order:
-            count, _, present, flags, injected, withdrawn = sources[index]
-            offset = (month_s - first_hour_s) // HOUR_S
-            lo, hi = max(0, -offset), min(count, hour_count - offset)
-            if hi <= lo:
-                continue
-            cells = (row, slice(offset + lo, offset + hi))
-            have = _unbits(present, count)[lo:hi]
-            np.copyto(target.injected_wh[cells], _unpack_values(injected, count)[lo:hi], where=have)
-            np.copyto(
-                target.withdrawn_wh[cells], _unpack_values(withdrawn, count)[lo:hi], where=have
-            )
-            np.copyto(target.source_index[cells], numbers[index], where=have, casting="unsafe")
-            np.copyto(target.not_measured[cells], _unbits(flags, count)[lo:hi], where=have)
+            _write_cells(target, row, month_s, numbers[index], sources[index])
+    for (month_s, count), items in single.items():
+        _write_month(target, month_s, count, items)
     return covered
+
+
+def _write_cells(
+    target: GridTarget, row: int, month_s: int, number: int, packed_month: list[Any]
+) -> None:
+    """Write one packed month of one source into its point's row, where it has readings."""
+    count, _, present, flags, injected, withdrawn = packed_month
+    offset = (month_s - target.first_hour_s) // HOUR_S
+    lo, hi = max(0, -offset), min(count, target.injected_wh.shape[1] - offset)
+    if hi <= lo:
+        return
+    cells = (row, slice(offset + lo, offset + hi))
+    have = _unbits(present, count)[lo:hi]
+    np.copyto(target.injected_wh[cells], _unpack_values(injected, count)[lo:hi], where=have)
+    np.copyto(target.withdrawn_wh[cells], _unpack_values(withdrawn, count)[lo:hi], where=have)
+    np.copyto(target.source_index[cells], number, where=have, casting="unsafe")
+    np.copyto(target.not_measured[cells], _unbits(flags, count)[lo:hi], where=have)
+
+
+def _write_month(
+    target: GridTarget, month_s: int, count: int, items: list[tuple[int, int, list[Any]]]
+) -> None:
+    """Write the packed rows of one month (`count` hours, one source a point) at once.
+
+    The same cells as _write_cells on each item, with one array operation per column for
+    all the points instead of eight per point: a year of a thousand points is twelve
+    thousand packed rows.
+    """
+    offset = (month_s - target.first_hour_s) // HOUR_S
+    lo, hi = max(0, -offset), min(count, target.injected_wh.shape[1] - offset)
+    if hi <= lo:
+        return
+    presents = [packed_month[2] for _, _, packed_month in items]
+    flags = [packed_month[3] for _, _, packed_month in items]
+    # zlib works outside the interpreter lock: the two columns decompress on two cores.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        injected_raw = pool.submit(_decompress_each, [item[2][4] for item in items])
+        withdrawn = _decompress_each([item[2][5] for item in items])
+        injected = injected_raw.result()
+    rows = np.array([row for row, _, _ in items], dtype=np.intp)
+    cells = (rows, slice(offset + lo, offset + hi))
+    have = _unbits_rows(presents, count)[:, lo:hi]
+    full = bool(have.all())  # the usual month: every hour read, nothing to keep
+    numbers = np.array([number for _, number, _ in items], dtype=np.int64)
+    columns = (
+        (target.injected_wh, _values_rows(injected, count)[:, lo:hi]),
+        (target.withdrawn_wh, _values_rows(withdrawn, count)[:, lo:hi]),
+        (target.not_measured, _unbits_rows(flags, count)[:, lo:hi]),
+        (
+            target.source_index,
+            numbers.astype(target.source_index.dtype, casting="unsafe")[:, None],
+        ),
+    )
+    for array, values in columns:
+        array[cells] = values if full else np.where(have, values, array[cells])
+
+
+def _decompress_each(blobs: list[Any]) -> list[bytes]:
+    return [zlib.decompress(blob) for blob in blobs]
+
+
+def _values_rows(raw: list[bytes], count: int) -> npt.NDArray[np.int64]:
+    """Decompressed _pack_values blobs of `count` values each, as rows of one array."""
+    return np.frombuffer(b"".join(raw), dtype="<i8").reshape(len(raw), count).astype(np.int64)
+
+
+def _unbits_rows(blobs: list[Any], count: int) -> npt.NDArray[np.bool_]:
+    """_bits blobs of `count` flags each, as rows of one array."""
+    packed_bits = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), -1)
+    return np.unpackbits(packed_bits, axis=1, count=count).astype(bool)

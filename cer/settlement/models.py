@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,6 +19,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from cer.core import deflate
 
 
 def amount_field(verbose_name: Any, **options: Any) -> models.DecimalField:
@@ -50,29 +53,39 @@ def pack_rows(rows: np.ndarray) -> bytes:
     """
     array = np.ascontiguousarray(rows, dtype="<i8")
     if array.size and (array.min() < _I4.min or array.max() > _I4.max):
-        return zlib.compress(array.tobytes(), 1)
-    return _PLANES_I4 + zlib.compress(byte_planes(array), 1)
+        return deflate.compress(array.tobytes())
+    return _PLANES_I4 + deflate.compress(byte_planes(array))
 
 
 def pack_each(rows: np.ndarray) -> list[bytes]:
     """pack_rows of each item of a items x rows x hours array, the byte planes made at once.
 
     A month stores a thousand members' series: one NumPy transposition for all of them
-    instead of one per member, and the compression (most of a month's storing time) on
-    every core, zlib working outside the interpreter lock. The bytes are the same as
-    pack_rows gives.
+    instead of one per member. The bytes are the same as pack_rows gives.
+    """
+    return pack_each_later(rows)()
+
+
+def pack_each_later(rows: np.ndarray) -> Callable[[], list[bytes]]:
+    """Start pack_each on threads; the call returned waits for the blobs and returns them.
+
+    The compression (most of a month's storing time) runs on every core, outside the
+    interpreter lock (cer.core.deflate), while the caller goes on storing the month's other
+    rows.
     """
     if not rows.size or rows.min() < _I4.min or rows.max() > _I4.max:
-        return [pack_rows(item) for item in rows]
+        blobs = [pack_rows(item) for item in rows]
+        return lambda: blobs
     items = rows.shape[0]
     values = np.ascontiguousarray(rows, dtype="<i4").view(np.uint8).reshape(items, -1, 4)
     planes = np.ascontiguousarray(values.transpose(0, 2, 1)).reshape(items, -1)
     workers = min(_COMPRESS_THREADS, max(1, items // 100))
-    if workers == 1:
-        return _compress_planes(planes)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = pool.map(_compress_planes, np.array_split(planes, workers))
-        return [blob for part in parts for blob in part]
+    # A pool of its own, not a shared one: a process forked later (a worker) would inherit
+    # a shared pool's threads as dead ones. shutdown(wait=False) lets the parts finish.
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pack-series")
+    parts = [pool.submit(_compress_planes, part) for part in np.array_split(planes, workers)]
+    pool.shutdown(wait=False)
+    return lambda: [blob for part in parts for blob in part.result()]
 
 
 # Threads compressing a month's series: the machine's cores, at most four.
@@ -80,7 +93,7 @@ _COMPRESS_THREADS = min(4, os.cpu_count() or 1)
 
 
 def _compress_planes(planes: np.ndarray) -> list[bytes]:
-    return [_PLANES_I4 + zlib.compress(item.tobytes(), 1) for item in planes]
+    return [_PLANES_I4 + deflate.compress(item.tobytes()) for item in planes]
 
 
 def byte_planes(array: np.ndarray) -> bytes:

@@ -8,20 +8,20 @@ Running a settlement in the background is jobs.py; the roll-up of a year is year
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import queue
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from cer.audit.services import record
 from cer.communities.models import Configuration
+from cer.core import follow
 from cer.core.bulk import insert_rows
 from cer.distribution.models import MissingDataPolicy
 from cer.distribution.services import policy_on
@@ -38,7 +38,7 @@ from cer.settlement.models import (
     RunStatus,
     SettlementHour,
     SettlementRun,
-    pack_each,
+    pack_each_later,
     pack_series,
 )
 from cercalc import fees, periods
@@ -213,14 +213,68 @@ def compute_year(
     first. Raises what compute_month raises, at the first month that cannot be settled (the
     months before it stay stored).
 
-    `then` (e.g. distributing the run) is called with each month's outcome, in month
-    order, once the month is stored. On PostgreSQL, outside an enclosing transaction, it
-    runs on a second thread and connection while the next month is computed: half of a
-    month's time is the database's, which the other core takes meanwhile. Within an
-    enclosing transaction (whose rows a second connection would not see) or on SQLite
-    (one writer at a time) it runs in turn. An error of `then` stops the months after the
-    one being computed and is raised.
+    `then` (e.g. distributing the run) is called with each month's outcome as follow_year
+    calls it: on a thread beside the settling where it can.
     """
+    if then is None:
+        settle = _year_settler(configuration, year, now, actor)
+        return [settle(month) for month in _months(year)]
+    outcomes, _ = follow_year(
+        configuration=configuration, year=year, now=now, actor=actor, then=then
+    )
+    return outcomes
+
+
+def follow_year(
+    *,
+    configuration: Configuration,
+    year: int,
+    now: dt.datetime,
+    then: Callable[[MonthOutcome], Any],
+    actor: Any = None,
+    in_process: bool = False,
+) -> tuple[list[MonthOutcome], list[Any]]:
+    """Settle a year as compute_year does and call `then` on each stored month, in order.
+
+    Returns the outcomes and what `then` returned for each. On PostgreSQL, outside an
+    enclosing transaction, `then` runs beside the settling (cer.core.follow), on its own
+    database connection: on a second thread while the next month is computed or, with
+    `in_process` and where a fork is safe, in a child process, so that the two halves do
+    not take turns at the interpreter lock. In a child, `then` changes nothing of this
+    process but the database, and its results come back pickled. Within an enclosing
+    transaction (whose rows a second connection would not see) or on SQLite (one writer at
+    a time) it runs in turn. An error of `then` stops the months after the one being
+    computed and is raised.
+    """
+    outcomes: list[MonthOutcome] = []
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        settle = _year_settler(configuration, year, now, actor)
+        results = []
+        for month in _months(year):
+            outcomes.append(settle(month))
+            results.append(then(outcomes[-1]))
+        return outcomes, results
+    # Started before the year is read: a child process is forked without the year's arrays.
+    beside = follow.follower(then, name="settle-year-then", in_process=in_process)
+    try:
+        settle = _year_settler(configuration, year, now, actor)
+        for month in _months(year):
+            if beside.failed():
+                break
+            outcomes.append(settle(month))
+            beside.hand(outcomes[-1])
+    except BaseException:
+        # The months already stored are followed up to the end; this error is the one raised.
+        with contextlib.suppress(BaseException):
+            beside.close()
+        raise
+    return outcomes, beside.close()
+
+
+def _year_settler(
+    configuration: Configuration, year: int, now: dt.datetime, actor: Any
+) -> Callable[[dt.date], MonthOutcome]:
+    """compute_month for the months of a year, on the year read once (read_year)."""
     reads = read_year(configuration=configuration, year=year)
 
     def settle(month: dt.date) -> MonthOutcome:
@@ -228,53 +282,11 @@ def compute_year(
             configuration=configuration, month=month, now=now, actor=actor, year=reads
         )
 
-    months = [month.start for month in periods.year(year).months()]
-    if then is None:
-        return [settle(month) for month in months]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        outcomes = []
-        for month in months:
-            outcomes.append(settle(month))
-            then(outcomes[-1])
-        return outcomes
-    return _settle_then_follow(months, settle, then)
+    return settle
 
 
-def _settle_then_follow(
-    months: list[dt.date],
-    settle: Callable[[dt.date], MonthOutcome],
-    then: Callable[[MonthOutcome], object],
-) -> list[MonthOutcome]:
-    """Settle the months on this thread; a second thread calls `then` on each, in order."""
-    handed: queue.Queue[MonthOutcome | None] = queue.Queue()
-    failures: list[BaseException] = []
-
-    def follow() -> None:
-        try:
-            while (outcome := handed.get()) is not None:
-                if not failures:
-                    then(outcome)
-        except BaseException as error:  # raised on the settling thread, below
-            failures.append(error)
-        finally:
-            connections.close_all()  # this thread's own connections
-
-    follower = threading.Thread(target=follow, name="settle-year-then", daemon=True)
-    follower.start()
-    outcomes: list[MonthOutcome] = []
-    try:
-        for month in months:
-            if failures:
-                break
-            outcomes.append(settle(month))
-            handed.put(outcomes[-1])
-    finally:
-        # The months already stored are followed up to the end, even after an error here.
-        handed.put(None)
-        follower.join()
-    if failures:
-        raise failures[0]
-    return outcomes
+def _months(year: int) -> list[dt.date]:
+    return [month.start for month in periods.year(year).months()]
 
 
 def settle_inputs(inputs: Inputs) -> engine.SettlementResult:
@@ -322,6 +334,8 @@ def _store(
     actor: Any,
 ) -> SettlementRun:
     hours = inputs.hours
+    # The members' series compress on other cores while the run and its hours are stored.
+    member_values = _member_values_later(inputs, result)
     fee_provision = month_fee_provision(configuration, month, result)
     # One sum per array, not two per point: a thousand points make two thousand calls.
     point_totals = {
@@ -405,7 +419,7 @@ def _store(
     insert_rows(
         RunMember,
         ("run_id", *_MEMBER_COLUMNS),
-        ((run.pk, *row) for row in _member_values(inputs, result)),
+        ((run.pk, *row) for row in member_values()),
         batch_size=500,
     )
     return run
@@ -484,6 +498,13 @@ def _member_values(inputs: Inputs, result: engine.SettlementResult) -> list[tupl
 
     Plain tuples: a settled month stores them with COPY, without an instance per member.
     """
+    return _member_values_later(inputs, result)()
+
+
+def _member_values_later(
+    inputs: Inputs, result: engine.SettlementResult
+) -> Callable[[], list[tuple[Any, ...]]]:
+    """Start _member_values: the series compress on threads until the call returned is made."""
     consumer_parts = consumer_shares_wh(
         withdrawn_wh=inputs.withdrawn_wh, shared_wh=result.shared_wh
     )
@@ -492,38 +513,32 @@ def _member_values(inputs: Inputs, result: engine.SettlementResult) -> list[tupl
     point_rows = np.array([index_of[m] for m in inputs.point_members], dtype=np.intp)
     n_hours = inputs.hours.size
 
-    def by_member(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(members), n_hours), dtype=np.int64)
-        if not array.size:
-            return out
-        if np.unique(rows).size == rows.size:
-            out[rows] = array  # one row per member (the common case): nothing to add up
-        else:
-            np.add.at(out, rows, array)
-        return out
-
-    injected = by_member(inputs.injected_wh, point_rows)
-    withdrawn = by_member(inputs.withdrawn_wh, point_rows)
-    consumer = by_member(consumer_parts, point_rows)
+    # Each member's four hourly rows, laid out as pack_series lays them out: injected,
+    # withdrawn, consumer's part, producer's part. Written in place: a month is 24 MB.
+    series = np.zeros((len(members), 4, n_hours), dtype=np.int64)
+    _add_by_member(series[:, 0], inputs.injected_wh, point_rows)
+    _add_by_member(series[:, 1], inputs.withdrawn_wh, point_rows)
+    _add_by_member(series[:, 2], consumer_parts, point_rows)
     owners = [index_of.get(plant.owner_id) for plant in inputs.plants]
     kept = [i for i, owner in enumerate(owners) if owner is not None]
-    producer = by_member(
-        result.allocation_wh[kept], np.array([owners[i] for i in kept], dtype=np.intp)
-    )
+    owner_rows = np.array([owners[i] for i in kept], dtype=np.intp)
+    _add_by_member(series[:, 3], result.allocation_wh[kept], owner_rows)
     active = np.zeros((len(members), n_hours), dtype=bool)
-    for row, member_index in enumerate(point_rows.tolist()):
-        active[member_index] |= inputs.active[row]
-    # members x 4 x hours, laid out as pack_series lays out each member's four rows.
-    packed_series = pack_each(np.stack((injected, withdrawn, consumer, producer), axis=1))
+    if np.unique(point_rows).size == point_rows.size:
+        active[point_rows] = inputs.active
+    else:
+        np.logical_or.at(active, point_rows, inputs.active)
+    packed_series = pack_each_later(series)
+    sums = series.sum(axis=2)
     totals = zip(
         active.sum(axis=1).tolist(),
-        injected.sum(axis=1).tolist(),
-        withdrawn.sum(axis=1).tolist(),
-        producer.sum(axis=1).tolist(),
-        consumer.sum(axis=1).tolist(),
+        sums[:, 0].tolist(),
+        sums[:, 1].tolist(),
+        sums[:, 3].tolist(),
+        sums[:, 2].tolist(),
         strict=True,
     )
-    return [
+    rows = [
         (
             member_id,
             inputs.member_categories.get(member_id, ""),
@@ -532,12 +547,22 @@ def _member_values(inputs: Inputs, result: engine.SettlementResult) -> list[tupl
             withdrawn_wh,
             producer_wh,
             consumer_wh,
-            packed_series[i],
         )
-        for i, (member_id, (hours, injected_wh, withdrawn_wh, producer_wh, consumer_wh)) in (
-            enumerate(zip(members, totals, strict=True))
+        for member_id, (hours, injected_wh, withdrawn_wh, producer_wh, consumer_wh) in zip(
+            members, totals, strict=True
         )
     ]
+    return lambda: [(*row, series) for row, series in zip(rows, packed_series(), strict=True)]
+
+
+def _add_by_member(out: np.ndarray, array: np.ndarray, rows: np.ndarray) -> None:
+    """Add the rows of `array` (points or plants x hours) into `out` at their members' rows."""
+    if not array.size:
+        return
+    if np.unique(rows).size == rows.size:
+        out[rows] = array  # one row per member (the common case): nothing to add up
+    else:
+        np.add.at(out, rows, array)
 
 
 def _changes(
