@@ -16,6 +16,7 @@ daemonic worker (which may not have children), on a system with fork. Elsewhere 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 import queue
@@ -109,7 +110,14 @@ class ProcessFollower:
         self._process = context.Process(
             target=_follow_in_child, args=(then, child_end), name="follow-up", daemon=True
         )
-        self._process.start()
+        # The objects of this process set aside from collection at the fork: the child's
+        # collector would otherwise walk them all, and writing to each one's header copies
+        # every page the two processes share.
+        gc.freeze()
+        try:
+            self._process.start()
+        finally:
+            gc.unfreeze()
         child_end.close()
         self._handed = 0
         self._results: list[Any] = []

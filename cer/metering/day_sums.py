@@ -12,7 +12,6 @@ time over all the readings).
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db.models import Aggregate, Count, Q, Sum
 
+from cer.core import deflate
 from cer.metering import packed
 from cer.metering.models import HourlyReading, PackedMonth
 from cercalc import periods
@@ -207,7 +207,7 @@ def _month_figures(
     kinds = {kind for kind, low, high in spans if low < high}
     energy = {
         kind: np.frombuffer(
-            b"".join(zlib.decompress(bytes(row[index])) for row in rows), dtype="<i8"
+            b"".join(deflate.decompress(bytes(row[index])) for row in rows), dtype="<i8"
         ).reshape(len(rows), hours)
         for kind, index in ((_INJECTED, 4), (_WITHDRAWN, 5))
         if kind in kinds

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -109,7 +108,7 @@ def _pack_values(values: npt.NDArray[np.int64]) -> bytes:
 
 
 def _unpack_values(blob: bytes | memoryview, count: int) -> npt.NDArray[np.int64]:
-    return np.frombuffer(zlib.decompress(bytes(blob)), dtype="<i8", count=count).astype(np.int64)
+    return np.frombuffer(deflate.decompress(bytes(blob)), dtype="<i8", count=count).astype(np.int64)
 
 
 def _bits(mask: npt.NDArray[np.bool_]) -> bytes:
@@ -333,7 +332,7 @@ def _decode(row: PackedMonth | tuple[Any, ...]) -> tuple[Any, ...]:
     month_s = int(month_start.timestamp())
     keep = _unbits(present, count)
     if quality:
-        codes = np.frombuffer(zlib.decompress(bytes(quality)), dtype=np.uint8).astype(np.int64)
+        codes = np.frombuffer(deflate.decompress(bytes(quality)), dtype=np.uint8).astype(np.int64)
     else:  # packed before qualities were kept: measured or estimated is all that is known
         codes = np.where(_unbits(flags, count), _QUALITY_EST, _QUALITY_OK).astype(np.int64)
     return (
@@ -786,7 +785,7 @@ def _write_month(
 
 
 def _decompress_each(blobs: list[Any]) -> list[bytes]:
-    return [zlib.decompress(blob) for blob in blobs]
+    return [deflate.decompress(blob) for blob in blobs]
 
 
 def _values_rows(raw: list[bytes], count: int) -> npt.NDArray[np.int64]:

@@ -9,7 +9,6 @@ is a new version that refers to the one it replaces.
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -105,10 +104,10 @@ def unpack_series(blob: bytes | memoryview, rows: int) -> np.ndarray:
     """Return the int64 series packed by pack_series, as a rows x hours array."""
     data = bytes(blob)
     if data[:1] == _PLANES_I4:
-        planes = np.frombuffer(zlib.decompress(data[1:]), dtype=np.uint8).reshape(4, -1)
+        planes = np.frombuffer(deflate.decompress(data[1:]), dtype=np.uint8).reshape(4, -1)
         raw = np.ascontiguousarray(planes.T).view("<i4").ravel()
     else:
-        raw = np.frombuffer(zlib.decompress(data), dtype="<i8")
+        raw = np.frombuffer(deflate.decompress(data), dtype="<i8")
     return raw.reshape(rows, -1).astype(np.int64)
 
 

@@ -13,8 +13,10 @@ import datetime as dt
 import os
 import threading
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from cer.billing.models import Statement
@@ -155,3 +157,56 @@ def test_an_error_of_the_follow_up_stops_the_year_and_is_raised():
     # The months after March are not distributed (their settling stops at the month being
     # computed when March was refused, which depends on timing, so it is not asserted).
     assert [d.run.month.month for d in Distribution.objects.order_by("run__month")] == [1, 2]
+
+
+def test_the_command_settles_a_year_and_distributes_it_once_confirmed(monkeypatch):
+    small = _small_year()
+    configuration = str(small.configuration.pk)
+    out = StringIO()
+
+    call_command("settle_year", "--year", "2025", "--configuration", configuration, stdout=out)
+    assert SettlementRun.objects.count() == 12 and not Distribution.objects.exists()
+    assert "2025-01 v1 (new version)" in out.getvalue()
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    with pytest.raises(CommandError, match="not confirmed"):
+        call_command(
+            "settle_year", "--year", "2025", "--configuration", configuration, "--distribute"
+        )
+    assert not Distribution.objects.exists()
+
+    asked = StringIO()
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")
+    call_command(
+        "settle_year",
+        "--year",
+        "2025",
+        "--configuration",
+        configuration,
+        "--distribute",
+        stdout=asked,
+    )
+    assert "distributes each one" in asked.getvalue()
+    assert "2025-12 v1 distributed: " in asked.getvalue()
+    assert Distribution.objects.count() == 12
+    assert SettlementRun.objects.count() == 12  # the same inputs: no new version
+
+
+def test_the_command_names_the_month_it_cannot_distribute():
+    small = _small_year(policy_from=dt.date(2025, 2, 1))
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="not settled"):
+        call_command(
+            "settle_year",
+            "--year",
+            "2025",
+            "--configuration",
+            str(small.configuration.pk),
+            "--distribute",
+            "--yes",
+            stderr=err,
+        )
+
+    assert "no distribution policy for 2025-01" in err.getvalue()
+    assert not Distribution.objects.exists()
