@@ -245,9 +245,11 @@ def load_inputs(
                 hour_start_utc_s=hours, periods=member_periods
             )
         active[row] = masks[member_periods]
-    # A point counts only while its holder is a member (docs/settlement.md, Membership).
-    injected *= active
-    withdrawn *= active
+    # A point counts only while its holder is a member (docs/settlement.md, Membership);
+    # usually every holder is a member all month, and the readings stay as read.
+    if not active.all():
+        injected *= active
+        withdrawn *= active
     gaps = _gaps(points, hours, active & ~have)
     not_measured = _gaps(points, hours, active & have & grid.not_measured)
 
