@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
+from pytest_django.plugin import blocking_manager_key
 
 from tests import factories
 
@@ -57,6 +59,53 @@ def pytest_xdist_make_scheduler(config, log):
                 node.send_runtest_some(batch)
 
     return SameWorkerScheduling(config, log)
+
+
+# Whether a transactional test without serialized rollback ran last on this process: its
+# teardown flushed the database and post_migrate created content types and permissions
+# again, under new keys.
+_flushed_with_post_migrate = False
+
+
+def _transactional_kind(item: pytest.Item) -> tuple[bool, bool]:
+    """Return whether the test is transactional, and whether it rolls back serialized."""
+    marker = item.get_closest_marker("django_db")
+    options = marker.kwargs if marker else {}
+    fixtures = set(getattr(item, "fixturenames", ()))
+    transactional = bool(options.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & fixtures
+    )
+    serialized = bool(options.get("serialized_rollback")) or (
+        "django_db_serialized_rollback" in fixtures
+    )
+    return transactional, serialized
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Empty the database before a serialized-rollback test that follows such a test.
+
+    The serialized-rollback test loads the rows serialized when the test database was
+    made, content types and permissions included, with their first keys: on top of the
+    ones post_migrate made again, they break the unique (app_label, model). Django skips
+    post_migrate only after serialized-rollback tests; pytest-django orders transactional
+    tests by file, and xdist deals them out, so the two kinds meet in any order.
+    """
+    global _flushed_with_post_migrate
+    if _flushed_with_post_migrate and _transactional_kind(item)[1]:
+        with item.config.stash[blocking_manager_key].unblock():
+            call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        _flushed_with_post_migrate = False
+
+
+@pytest.fixture(autouse=True)
+def _note_a_flush_with_post_migrate(request: pytest.FixtureRequest):
+    yield
+    global _flushed_with_post_migrate
+    transactional, serialized = _transactional_kind(request.node)
+    # Only once the test database was set up for it (never flush another database).
+    if transactional and not serialized and "django_db_setup" in request.fixturenames:
+        _flushed_with_post_migrate = True
 
 
 @pytest.fixture

@@ -58,11 +58,14 @@ class StatementQuerySet(models.QuerySet["Statement"]):
 class Statement(models.Model):
     """What a member receives for a month: lines that add up to the amount, one version."""
 
+    # No index of its own: statement_one_version (member, configuration, month, version)
+    # serves lookups by member.
     member = models.ForeignKey(
         "members.Member",
         on_delete=models.PROTECT,
         related_name="statements",
         verbose_name=_("member"),
+        db_index=False,
     )
     configuration = models.ForeignKey(
         "communities.Configuration",

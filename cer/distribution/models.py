@@ -220,11 +220,13 @@ class Distribution(models.Model):
 class MemberShare(models.Model):
     """A member's share of a distribution, with the arithmetic that gave it."""
 
+    # No index of its own: member_share_once (distribution, member) serves lookups by it.
     distribution = models.ForeignKey(
         Distribution,
         on_delete=models.CASCADE,
         related_name="shares",
         verbose_name=_("distribution"),
+        db_index=False,
     )
     member = models.ForeignKey(
         "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")

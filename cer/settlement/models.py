@@ -237,8 +237,13 @@ class SettlementRun(models.Model):
 class SettlementHour(models.Model):
     """The configuration's energies and price in one hour of a run (one row per hour)."""
 
+    # No index of its own: settlement_hour_once (run, hour_start) serves lookups by run.
     run = models.ForeignKey(
-        SettlementRun, on_delete=models.CASCADE, related_name="hour_rows", verbose_name=_("run")
+        SettlementRun,
+        on_delete=models.CASCADE,
+        related_name="hour_rows",
+        verbose_name=_("run"),
+        db_index=False,
     )
     hour_start = models.DateTimeField(_("hour start (UTC)"))
     injected_wh = models.BigIntegerField(_("injected [Wh]"))
@@ -286,8 +291,13 @@ class RunPlant(models.Model):
 class RunMember(models.Model):
     """A member's energies in a run, with the hours of membership and hourly series."""
 
+    # No index of its own: run_member_once (run, member) serves lookups by run.
     run = models.ForeignKey(
-        SettlementRun, on_delete=models.CASCADE, related_name="member_rows", verbose_name=_("run")
+        SettlementRun,
+        on_delete=models.CASCADE,
+        related_name="member_rows",
+        verbose_name=_("run"),
+        db_index=False,
     )
     member = models.ForeignKey(
         "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
