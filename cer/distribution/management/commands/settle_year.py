@@ -14,10 +14,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from cer.communities.models import Configuration, ConfigurationStatus
+from cer.communities.models import Configuration
 from cer.core import formatting
 from cer.distribution.services import NegativeAmount, NoPolicy, SupersededVersion
 from cer.distribution.year import settle_and_distribute_year
+from cer.settlement.commands import configurations_to_settle
 from cer.settlement.services import SettlementError, compute_year
 from cercalc.distribution import InvalidPlan
 
@@ -44,13 +45,7 @@ class Command(BaseCommand):
         year = options["year"]
         if not 2000 <= year <= 2100:
             raise CommandError("--year must be a year such as 2025")
-        configurations = Configuration.objects.select_related("community").order_by("pk")
-        if options["configuration"]:
-            configurations = configurations.filter(pk=options["configuration"])
-            if not configurations.exists():
-                raise CommandError(f"no configuration {options['configuration']}")
-        else:
-            configurations = configurations.filter(status=ConfigurationStatus.ACTIVE)
+        configurations = configurations_to_settle(options["configuration"])
         if options["distribute"] and not options["yes"]:
             self._confirm(year, list(configurations))
         failed = False

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from cer.communities.models import Configuration, ConfigurationStatus
+from cer.settlement.commands import configurations_to_settle
 from cer.settlement.jobs import RunAlreadyInProgress, execute_job, request_run
 from cer.settlement.models import JobStatus
 from cer.settlement.services import MonthNotOver, check_month_over
@@ -33,13 +33,7 @@ class Command(BaseCommand):
             check_month_over(month=month, now=timezone.now())
         except MonthNotOver as error:
             raise CommandError(str(error)) from None
-        configurations = Configuration.objects.select_related("community")
-        if options["configuration"]:
-            configurations = configurations.filter(pk=options["configuration"])
-            if not configurations.exists():
-                raise CommandError(f"no configuration {options['configuration']}")
-        else:
-            configurations = configurations.filter(status=ConfigurationStatus.ACTIVE)
+        configurations = configurations_to_settle(options["configuration"])
         failed = False
         for configuration in configurations:
             try:
