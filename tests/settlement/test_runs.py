@@ -22,6 +22,7 @@ from cer.settlement.models import (
 )
 from cer.settlement.services import IncompleteData, compute_month, finalise_run
 from cercalc import periods
+from tests import factories
 from tests.factories.settlement import add_prices, add_readings, make_small, settled_small
 
 NOW = dt.datetime(2025, 7, 3, 8, 0, tzinfo=dt.UTC)
@@ -329,3 +330,22 @@ def test_the_worker_runs_what_is_queued_and_stops_when_asked_once():
 
     assert "DONE" in out.getvalue()
     assert SettlementRun.objects.count() == 1
+
+
+def test_a_member_with_two_points_has_one_row_with_their_sums():
+    small = make_small()
+    small.points["garage"] = factories.make_connection_point(small.community, small.household)
+    withdrawn = {"household": 700, "sme": 1500, "producer": 100, "garage": 50}
+    add_readings(small, JUNE, withdrawn_wh=withdrawn)
+    add_prices(JUNE)
+
+    run = compute_month(configuration=small.configuration, month=JUNE, now=NOW).run
+
+    hours = periods.month_of(JUNE).hours
+    row = run.member_rows.get(member=small.household)
+    assert run.member_rows.count() == 3
+    assert row.active_hours == hours  # the two points' hours of membership, counted once
+    assert row.withdrawn_wh == (700 + 50) * hours
+    series = row.hourly()  # injected, withdrawn, consumer's part, producer's part
+    assert series[1].tolist() == [750] * hours
+    assert int(series[2].sum()) == row.consumer_shared_wh > 0
