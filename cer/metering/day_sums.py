@@ -207,7 +207,7 @@ def _month_figures(
     kinds = {kind for kind, low, high in spans if low < high}
     energy = {
         kind: np.frombuffer(
-            b"".join(deflate.decompress(bytes(row[index])) for row in rows), dtype="<i8"
+            b"".join(deflate.decompress(row[index]) for row in rows), dtype="<i8"
         ).reshape(len(rows), hours)
         for kind, index in ((_INJECTED, 4), (_WITHDRAWN, 5))
         if kind in kinds

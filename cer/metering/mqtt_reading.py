@@ -23,8 +23,8 @@ worker has none of: a third of the network thread's time. `on_message` then gets
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.client import PUBACK
@@ -142,7 +142,9 @@ class BufferedClient(mqtt.Client):
             topic=topic,
             payload=bytes(packet[properties_at + 1 :]),
         )
-        on_message = self.on_message
+        # paho types the handler for its MQTTMessage; the worker's reads only the fields
+        # that Publish has.
+        on_message = cast("Callable[..., object] | None", self.on_message)
         if on_message is not None:
             with self._in_callback_mutex:
                 on_message(self, self._userdata, message)

@@ -108,7 +108,7 @@ def _pack_values(values: npt.NDArray[np.int64]) -> bytes:
 
 
 def _unpack_values(blob: bytes | memoryview, count: int) -> npt.NDArray[np.int64]:
-    return np.frombuffer(deflate.decompress(bytes(blob)), dtype="<i8", count=count).astype(np.int64)
+    return np.frombuffer(deflate.decompress(blob), dtype="<i8", count=count).astype(np.int64)
 
 
 def _bits(mask: npt.NDArray[np.bool_]) -> bytes:
@@ -332,7 +332,7 @@ def _decode(row: PackedMonth | tuple[Any, ...]) -> tuple[Any, ...]:
     month_s = int(month_start.timestamp())
     keep = _unbits(present, count)
     if quality:
-        codes = np.frombuffer(deflate.decompress(bytes(quality)), dtype=np.uint8).astype(np.int64)
+        codes = np.frombuffer(deflate.decompress(quality), dtype=np.uint8).astype(np.int64)
     else:  # packed before qualities were kept: measured or estimated is all that is known
         codes = np.where(_unbits(flags, count), _QUALITY_EST, _QUALITY_OK).astype(np.int64)
     return (
@@ -734,11 +734,10 @@ def _write_cells(
 ) -> None:
     """Write one packed month of one source into its point's row, where it has readings."""
     count, _, present, flags, injected, withdrawn = packed_month
-    offset = (month_s - target.first_hour_s) // HOUR_S
-    lo, hi = max(0, -offset), min(count, target.injected_wh.shape[1] - offset)
+    lo, hi, columns = _overlap(target, month_s, count)
     if hi <= lo:
         return
-    cells = (row, slice(offset + lo, offset + hi))
+    cells = (row, columns)
     have = _unbits(present, count)[lo:hi]
     np.copyto(target.injected_wh[cells], _unpack_values(injected, count)[lo:hi], where=have)
     np.copyto(target.withdrawn_wh[cells], _unpack_values(withdrawn, count)[lo:hi], where=have)
@@ -755,23 +754,23 @@ def _write_month(
     all the points instead of eight per point: a year of a thousand points is twelve
     thousand packed rows.
     """
-    offset = (month_s - target.first_hour_s) // HOUR_S
-    lo, hi = max(0, -offset), min(count, target.injected_wh.shape[1] - offset)
+    lo, hi, columns = _overlap(target, month_s, count)
     if hi <= lo:
         return
     presents = [packed_month[2] for _, _, packed_month in items]
     flags = [packed_month[3] for _, _, packed_month in items]
-    # zlib works outside the interpreter lock: the two columns decompress on two cores.
+    # Decompressing works outside the interpreter lock (cer.core.deflate): the two value
+    # columns take a core each.
     with ThreadPoolExecutor(max_workers=1) as pool:
         injected_raw = pool.submit(_decompress_each, [item[2][4] for item in items])
         withdrawn = _decompress_each([item[2][5] for item in items])
         injected = injected_raw.result()
     rows = np.array([row for row, _, _ in items], dtype=np.intp)
-    cells = (rows, slice(offset + lo, offset + hi))
+    cells = (rows, columns)
     have = _unbits_rows(presents, count)[:, lo:hi]
     full = bool(have.all())  # the usual month: every hour read, nothing to keep
     numbers = np.array([number for _, number, _ in items], dtype=np.int64)
-    columns = (
+    writes = (
         (target.injected_wh, _values_rows(injected, count)[:, lo:hi]),
         (target.withdrawn_wh, _values_rows(withdrawn, count)[:, lo:hi]),
         (target.not_measured, _unbits_rows(flags, count)[:, lo:hi]),
@@ -780,8 +779,18 @@ def _write_month(
             numbers.astype(target.source_index.dtype, casting="unsafe")[:, None],
         ),
     )
-    for array, values in columns:
+    for array, values in writes:
         array[cells] = values if full else np.where(have, values, array[cells])
+
+
+def _overlap(target: GridTarget, month_s: int, count: int) -> tuple[int, int, slice]:
+    """The hours lo..hi of a packed month of `count` hours that the target's columns hold.
+
+    Returns lo, hi (lo >= hi when none) and the target's columns for them.
+    """
+    offset = (month_s - target.first_hour_s) // HOUR_S
+    lo, hi = max(0, -offset), min(count, target.injected_wh.shape[1] - offset)
+    return lo, hi, slice(offset + lo, offset + hi)
 
 
 def _decompress_each(blobs: list[Any]) -> list[bytes]:
