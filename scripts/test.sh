@@ -20,8 +20,11 @@ start_postgres
 start_mosquitto
 start_redis
 
-say "lint: cercalc must not import Django"
+say "lint: cercalc must not import Django; ruff; mypy"
 .venv/bin/python scripts/check_cercalc_pure.py
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy cercalc cer config
 
 # Tests spend much of their time waiting on PostgreSQL, Chromium and the broker, so
 # more workers than cores still pay; each worker gets its own test database, and the
